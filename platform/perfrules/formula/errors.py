@@ -34,17 +34,28 @@ class FormulaError(ValueError):
         """1-based column (in characters) of the start of the span."""
         return self.start - (self.text.rfind("\n", 0, self.start) + 1) + 1
 
-    def excerpt(self) -> str:
-        """The line holding the error with carets under the offending span."""
+    def excerpt(self, width: int = 72) -> str:
+        """The line holding the error with carets under the offending span.
+
+        A line longer than `width` is cut to a window around the span, marked with '…'.
+        """
         if not self.text:
             return ""
         line_start = self.text.rfind("\n", 0, self.start) + 1
         line_end = self.text.find("\n", self.start)
         if line_end == -1:
             line_end = len(self.text)
-        line = self.text[line_start:line_end]
         caret_from = self.start - line_start
         caret_to = max(caret_from + 1, min(self.end, line_end) - line_start)
+        line = self.text[line_start:line_end]
+        if len(line) > width:
+            window_from = max(0, min(caret_from - width // 3, len(line) - width))
+            window_to = window_from + width
+            head = "…" if window_from else ""
+            tail = "…" if window_to < len(line) else ""
+            line = head + line[window_from:window_to] + tail
+            caret_from = caret_from - window_from + len(head)
+            caret_to = min(caret_to - window_from, width) + len(head)
         pad = _display_width(line[:caret_from])
         carets = max(1, _display_width(line[caret_from:caret_to]))
         return f"{line}\n{' ' * pad}{'^' * carets}"

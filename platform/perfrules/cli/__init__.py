@@ -1,0 +1,17 @@
+"""The `perfrules` command line. Each concern adds its own command group here."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .formula import formula
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="perfrules")
+def main() -> None:
+    """perfrules — performance rules over CRM data."""
+
+
+main.add_command(formula)
