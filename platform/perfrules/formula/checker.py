@@ -82,7 +82,7 @@ def _walk(parsed: ast.Expression, source: Source, limits: Limits) -> None:
     while stack:
         node, depth, parent_span = stack.pop()
         span = source.span(node) if hasattr(node, "lineno") else parent_span
-        count += 1
+        count += isinstance(node, ast.expr)
         if count > limits.max_nodes:
             raise source.error(f"the formula has too many parts (more than {limits.max_nodes})", *span)
         if depth > limits.max_depth:

@@ -20,7 +20,9 @@ from .errors import FormulaError
 class Limits:
     max_length: int = 2000
     max_nodes: int = 1000
-    max_depth: int = 64
+    #: depth of the checked tree; a flat sum of n terms is n deep, so this is generous
+    max_depth: int = 200
+    max_brackets: int = 50
     max_string: int = 100
     max_number_digits: int = 40
     max_list_items: int = 100
@@ -156,8 +158,8 @@ def _check_operator(source: Source, op: str, start: int, end: int,
         raise source.error(f"'{op}' is not allowed in formulas", start, end)
     if op in "([":
         brackets.append((op, start))
-        if len(brackets) > limits.max_depth:
-            raise source.error(f"brackets are nested too deeply (more than {limits.max_depth})",
+        if len(brackets) > limits.max_brackets:
+            raise source.error(f"brackets are nested too deeply (more than {limits.max_brackets})",
                                start, end)
     elif op in _CLOSING:
         if not brackets or brackets[-1][0] != _CLOSING[op]:

@@ -77,10 +77,11 @@ class Catalogue:
         if type_ is NULL:
             raise ValueError(f"name {name!r}: a catalogue entry needs a real type, not null")
         key = normalise_name(name)
-        if not _NAME_RE.fullmatch(key) or not all(part.isidentifier() for part in key.split(".")):
+        if (not _NAME_RE.fullmatch(key) or "__" in key
+                or not all(part.isidentifier() for part in key.split("."))):
             raise ValueError(
-                f"invalid name {name!r}: use letters, digits and underscores, parts joined by dots, "
-                "each part starting with a letter")
+                f"invalid name {name!r}: use letters, digits and single underscores, parts joined "
+                "by dots, each part starting with a letter")
         if any(part.lower() in RESERVED_WORDS for part in key.split(".")):
             raise ValueError(f"invalid name {name!r}: {key.split('.')[0]!r} is a reserved word")
         if key in self._entries:
