@@ -140,9 +140,10 @@ def round_half_away_vector(x: np.ndarray, digits: float = 0) -> np.ndarray:
     digits = int(digits)
     scale = 10.0 ** abs(digits)
     magnitude = np.abs(x)
-    scaled = magnitude * scale if digits >= 0 else magnitude / scale
-    whole = np.floor(scaled)
-    whole += (scaled - whole) >= (0.5 - _TIE_ULPS * scaled)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values are kept as they are below
+        scaled = magnitude * scale if digits >= 0 else magnitude / scale
+        whole = np.floor(scaled)
+        whole += (scaled - whole) >= (0.5 - _TIE_ULPS * scaled)
     rounded = whole / scale if digits >= 0 else whole * scale
     rounded = np.copysign(rounded, x)
     rounded[rounded == 0] = 0.0

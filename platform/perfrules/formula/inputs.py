@@ -67,7 +67,7 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
             return column, infinite, f"input '{name}' is not a finite number"
         return column, None, None
     if type_ is BOOLEAN and array is not None and array.dtype.kind == "b":
-        return (array, None), None, None
+        return (array, np.False_), None, None
     if type_ is TEXT and array is not None and array.dtype.kind == "U":
         return array.astype(object), None, None
 
@@ -82,7 +82,7 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
         column = np.array([np.nan if v is None else v for v in plain], dtype=np.float64)
     elif type_ is BOOLEAN:
         missing = np.array([v is None for v in plain], dtype=bool)
-        column = (np.array([bool(v) for v in plain], dtype=bool), missing if missing.any() else None)
+        column = (np.array([bool(v) for v in plain], dtype=bool), missing if missing.any() else np.False_)
     else:
         column = np.array(plain, dtype=object)
     return column, (bad if messages is not None else None), messages

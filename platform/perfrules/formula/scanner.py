@@ -99,6 +99,8 @@ def _character_message(char: str) -> str:
         return f"'{char}' is a full-width character — did you mean '{plain}'?"
     if char in "'\"":
         return "this text is missing its closing quote"
+    if not char.isprintable():
+        return f"the invisible character U+{ord(char):04X} is not allowed in formulas"
     return f"the character '{char}' is not allowed in formulas"
 
 
