@@ -9,7 +9,9 @@ from perfrules.formula import BOOLEAN, NUMBER, TEXT
 NUMBER_NAMES = ["x", "y", "z", "target.x"]
 CATALOGUE = {**{name: NUMBER for name in NUMBER_NAMES}, "flag": BOOLEAN, "status": TEXT}
 
-NUMBER_LITERALS = ["0", "1", "2", "0.5", "100", "1.005", "1e300", "1e-300", "2.5", "0.125"]
+NUMBER_LITERALS = ["0", "1", "2", "0.5", "100", "1.005", "2.5", "0.125"]
+#: literals that overflow or underflow when combined; PostgreSQL raises on float overflow
+EXTREME_LITERALS = ["1e300", "1e-300"]
 TEXT_VALUES = ["won", "lost", "open"]
 
 #: functions available to SQL, and the others that are not
@@ -21,7 +23,8 @@ ROW_ONLY_FUNCTIONS = ["round", "ROUND", "floor", "ceil"]
 def number_formulas(draw, depth: int = 4, sql: bool = False, may_be_none: bool = False) -> str:
     """A number formula; `may_be_none` where the literal None is allowed (IF results, arguments)."""
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
-        return draw(st.sampled_from(NUMBER_NAMES + NUMBER_LITERALS + (["None"] if may_be_none else [])))
+        literals = NUMBER_LITERALS + ([] if sql else EXTREME_LITERALS) + (["None"] if may_be_none else [])
+        return draw(st.sampled_from(NUMBER_NAMES + literals))
     sub = lambda: draw(number_formulas(depth - 1, sql))  # noqa: E731
     arg = lambda: draw(number_formulas(depth - 1, sql, may_be_none=True))  # noqa: E731
     functions = SQL_FUNCTIONS + ([] if sql else ROW_ONLY_FUNCTIONS)

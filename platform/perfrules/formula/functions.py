@@ -47,6 +47,7 @@ class Function:
     check_constants: Callable[[tuple], str | None] | None = None
     #: recorded as a note when the function gives no value for non-null inputs
     null_reason: str | None = None
+    #: builds the SQL expression from the arguments' SQL; never called with a missing argument
     sql: Callable[..., sa.ColumnElement] | None = None
     signature: str = ""
     summary: dict[str, str] = field(default_factory=dict)
@@ -164,16 +165,14 @@ def _check_round_digits(constants: tuple) -> str | None:
 def _sql_least(*args: sa.ColumnElement) -> sa.ColumnElement:
     result = args[0]
     for other in args[1:]:
-        result = sa.case((sa.or_(result.is_(None), other.is_(None)), sa.null()),
-                         (result <= other, result), else_=other)
+        result = sa.case((result <= other, result), else_=other)
     return result
 
 
 def _sql_greatest(*args: sa.ColumnElement) -> sa.ColumnElement:
     result = args[0]
     for other in args[1:]:
-        result = sa.case((sa.or_(result.is_(None), other.is_(None)), sa.null()),
-                         (result >= other, result), else_=other)
+        result = sa.case((result >= other, result), else_=other)
     return result
 
 

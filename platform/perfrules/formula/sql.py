@@ -72,8 +72,12 @@ def to_sql(node: t.Node, source: Source, columns: Mapping[str, sa.ColumnElement]
     if function.sql is None:
         raise FormulaError(f"{function.display_name} cannot be used in a database filter",
                            source.text, *node.span)
+    if any(isinstance(a, t.Const) and a.value is None for a in node.args):
+        return sa.null()
     args = [to_sql(a, source, columns) for a in node.args]
-    return function.sql(*args, *node.constants)
+    # Functions never see a missing argument, in SQL as on the other paths.
+    return sa.case((sa.or_(*(a.is_(None) for a in args)), sa.null()),
+                   else_=function.sql(*args, *node.constants))
 
 
 def _equal(node: t.Equal, source: Source, columns) -> sa.ColumnElement:
