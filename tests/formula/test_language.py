@@ -171,6 +171,7 @@ class TestDivisionAndOverflow:
     @pytest.mark.parametrize("given, message", [
         ("12abc", "input 'calls' should be a number, got '12abc'"),
         (True, "input 'calls' should be a number, got True"),
+        (10**400, "input 'calls' is not a finite number"),
     ])
     def test_wrongly_typed_input_is_an_error_for_the_row(self, given, message):
         assert evaluate_both("calls + 1", calls=given).error == message
@@ -200,6 +201,14 @@ class TestColumns:
         result = compiled.evaluate_columns({"calls": [1, "x", None]})
         assert result.to_list() == [2.0, None, None]
         assert result.row(1).error == "input 'calls' should be a number, got 'x'"
+
+    def test_plain_sequences_with_missing_values(self):
+        compiled = compile_formula("IF(is_new, calls, 0) + IF(status == 'won', 1, 0)", CATALOGUE)
+        result = compiled.evaluate_columns({"is_new": [True, None, False], "calls": [2, 5.5, None],
+                                            "status": ["won", None, "lost"]})
+        assert result.to_list() == [3.0, None, 0.0]
+        huge = compiled.evaluate_columns({"is_new": [True], "calls": [10**400], "status": ["won"]})
+        assert huge.row(0).error == "input 'calls' is not a finite number"
 
     def test_constant_formula_needs_a_size(self):
         compiled = compile_formula("1 + 1", CATALOGUE)

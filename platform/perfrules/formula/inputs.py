@@ -15,6 +15,10 @@ import numpy as np
 from .types import BOOLEAN, NUMBER, TEXT, ValueType
 
 
+_PLAIN_KINDS = {NUMBER: {float, int, type(None)}, BOOLEAN: {bool, type(None)},
+                TEXT: {str, type(None)}}
+
+
 def _show(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -28,7 +32,10 @@ def coerce_value(name: str, type_: ValueType, value):
         if isinstance(value, (bool, np.bool_)):
             return None, f"input '{name}' should be a number, got {_show(value)}"
         if isinstance(value, (Real, Decimal)):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:
+                return None, f"input '{name}' is not a finite number"
             if math.isnan(number):
                 return None, None
             if math.isinf(number):
@@ -71,8 +78,16 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
     if type_ is TEXT and array is not None and array.dtype.kind == "U":
         return array.astype(object), None, None
 
+    items = array.tolist() if array is not None else list(values)
+    if set(map(type, items)) <= _PLAIN_KINDS[type_]:
+        if type_ is TEXT and array is not None and array.dtype == object:
+            return array, None, None
+        column = _plain_column(type_, items)
+        if column is not None:
+            return column, None, None
+
     plain, errors = [], []
-    for value in (array.tolist() if array is not None else values):
+    for value in items:
         coerced, problem = coerce_value(name, type_, value)
         plain.append(coerced)
         errors.append(problem)
@@ -86,3 +101,18 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
     else:
         column = np.array(plain, dtype=object)
     return column, (bad if messages is not None else None), messages
+
+
+def _plain_column(type_: ValueType, items: list):
+    """The column for a sequence already of plain values and None; None if it needs checking."""
+    count = len(items)
+    if type_ is TEXT:
+        return np.array(items, dtype=object)
+    if type_ is BOOLEAN:
+        missing = np.fromiter((v is None for v in items), bool, count)
+        return np.fromiter((v is True for v in items), bool, count), missing if missing.any() else np.False_
+    try:
+        column = np.fromiter((np.nan if v is None else v for v in items), np.float64, count)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return None if np.isinf(column).any() else column

@@ -1,0 +1,24 @@
+"""The benchmarks run and end with their JSON line of figures (speed is judged in bench/, not here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def test_formula_bench_reports_its_figures():
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "formula_bench.py"), "--rows", "3000", "--reference-rows", "300",
+         "--repeat", "1"], capture_output=True, text=True, timeout=300, check=True)
+    lines = completed.stdout.strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert {"reference_us_per_row", "fast_us_per_row", "speedup", "rows", "formulas"} <= set(figures)
+    assert figures["rows"] == 3000 and figures["formulas"] >= 10
+    assert figures["mismatches"] == 0
+    assert figures["speedup"] == round(figures["reference_us_per_row"] / figures["fast_us_per_row"], 1) or \
+        abs(figures["speedup"] - figures["reference_us_per_row"] / figures["fast_us_per_row"]) < 1
+    assert any("销售额完成率" in line for line in lines)
