@@ -145,7 +145,7 @@ def round_half_away_vector(x: np.ndarray, digits: float = 0) -> np.ndarray:
         scaled = magnitude * scale if digits >= 0 else magnitude / scale
         whole = np.floor(scaled)
         whole += (scaled - whole) >= (0.5 - _TIE_ULPS * scaled)
-    rounded = whole / scale if digits >= 0 else whole * scale
+        rounded = whole / scale if digits >= 0 else whole * scale
     rounded = np.copysign(rounded, x)
     rounded[rounded == 0] = 0.0
     return np.where(scaled >= _EXACT, x, rounded)
