@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import re
 
 from . import tree as t
 from .functions import SPECIAL_FORMS, FunctionRegistry
@@ -37,6 +38,7 @@ _NODE_MESSAGES = {
 }
 _ORDER_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITHMETIC_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_KEYWORD_CALL = re.compile(r"(if|and|or)\s*\(")
 _CONSTANT_WORDS = {"true": True, "false": False, "none": None, "null": None}
 
 
@@ -61,13 +63,10 @@ def check(text: str, catalogue: Catalogue, functions: FunctionRegistry, limits: 
 def _syntax_error(source: Source, exc: SyntaxError):
     start = source.offset(exc.lineno or 2, (exc.offset or 1) - 1)
     message = exc.msg or "invalid syntax"
-    stripped = source.text.lstrip()
-    lowered_call = next((word for word in ("if", "and", "or", "not")
-                         if stripped[start:].startswith(word + "(") or
-                         source.text[start:start + len(word) + 1] == word + "("), None)
-    if lowered_call:
-        message = (f"'{lowered_call}' is a keyword here; to call the function write it in capitals: "
-                   f"{lowered_call.upper()}(…)")
+    keyword_call = _KEYWORD_CALL.match(source.text, start)
+    if keyword_call:
+        word = keyword_call.group(1)
+        message = f"'{word}' is a keyword here; to call the function write it in capitals: {word.upper()}(…)"
     elif start >= len(source.text.rstrip()):
         message = "the formula ends too early: something is missing at the end"
     elif message.startswith("invalid syntax"):

@@ -73,7 +73,8 @@ def to_sql(node: t.Node, source: Source, columns: Mapping[str, sa.ColumnElement]
         raise FormulaError(f"{function.display_name} cannot be used in a database filter",
                            source.text, *node.span)
     if any(isinstance(a, t.Const) and a.value is None for a in node.args):
-        return sa.null()
+        # typed, so that it can still be compared: x < MIN(y, None)
+        return sa.cast(sa.null(), _SQL_TYPES[function.returns])
     args = [to_sql(a, source, columns) for a in node.args]
     # Functions never see a missing argument, in SQL as on the other paths.
     return sa.case((sa.or_(*(a.is_(None) for a in args)), sa.null()),

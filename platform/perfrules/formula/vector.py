@@ -92,37 +92,27 @@ class VectorEvaluation:
     # --- evaluation ----------------------------------------------------------------------------
 
     def _eval(self, node: t.Node, active):
-        kind = type(node)
-        if kind is t.Const:
-            if node.type is NUMBER:
-                return np.float64(node.value)
-            if node.type is BOOLEAN:
-                return np.bool_(node.value), np.False_
-            return node.value  # text, or None for the null constant
-        if kind is t.Name:
-            return self.columns[node.name]
-        if kind is t.Negate:
-            return -self._number(self._eval(node.operand, active))
-        if kind is t.Not:
-            values, missing = self._condition(self._eval(node.operand, active))
-            return ~values, missing
-        if kind is t.Arithmetic:
-            return self._arithmetic(node, active)
-        if kind is t.Order:
-            return self._order(node, active)
-        if kind is t.Equal:
-            return self._equal(node, active)
-        if kind is t.IsNull:
-            return self._missing(node.operand, self._eval(node.operand, active)) ^ node.negated, np.False_
-        if kind is t.In:
-            return self._membership(node, active)
-        if kind is t.Logic:
-            return self._logic(node, active)
-        if kind is t.If:
-            return self._if(node, active)
-        if kind is t.Coalesce:
-            return self._coalesce(node, active)
-        return self._call(node, active)
+        return _HANDLERS[type(node)](self, node, active)
+
+    def _const(self, node: t.Const, active):
+        if node.type is NUMBER:
+            return np.float64(node.value)
+        if node.type is BOOLEAN:
+            return np.bool_(node.value), np.False_
+        return node.value  # text, or None for the null constant
+
+    def _name(self, node: t.Name, active):
+        return self.columns[node.name]
+
+    def _negate(self, node: t.Negate, active):
+        return -self._number(self._eval(node.operand, active))
+
+    def _not(self, node: t.Not, active):
+        values, missing = self._condition(self._eval(node.operand, active))
+        return ~values, missing
+
+    def _is_null(self, node: t.IsNull, active):
+        return self._missing(node.operand, self._eval(node.operand, active)) ^ node.negated, np.False_
 
     def _missing(self, node: t.Node, value):
         if node.type is NUMBER:
@@ -266,6 +256,17 @@ class VectorEvaluation:
                 self._note(f"{function.display_name}: {function.null_reason}: "
                            f"{self.source.excerpt(node.span)}", gave_nothing, active)
         return self._check_overflow(result, node, active)
+
+
+_HANDLERS = {
+    t.Const: VectorEvaluation._const, t.Name: VectorEvaluation._name,
+    t.Negate: VectorEvaluation._negate, t.Not: VectorEvaluation._not,
+    t.Arithmetic: VectorEvaluation._arithmetic, t.Order: VectorEvaluation._order,
+    t.Equal: VectorEvaluation._equal, t.IsNull: VectorEvaluation._is_null,
+    t.In: VectorEvaluation._membership, t.Logic: VectorEvaluation._logic,
+    t.If: VectorEvaluation._if, t.Coalesce: VectorEvaluation._coalesce,
+    t.Call: VectorEvaluation._call,
+}
 
 
 def _is_none(value):
