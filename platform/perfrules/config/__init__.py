@@ -1,0 +1,1 @@
+"""Configuration as code: stored documents, YAML load and export, versions."""

@@ -1,0 +1,1 @@
+"""CRM data: records of the admin-defined datasets, their ingestion, and demo data."""

@@ -1,0 +1,42 @@
+"""Engines configured for each database.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout, foreign keys on, and every
+transaction opened with BEGIN IMMEDIATE: a deferred transaction that later writes can fail with
+"database is locked" under concurrent writers (DESIGN.md §4.6), an immediate one waits its turn.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **options) -> sa.Engine:
+    if sa.engine.make_url(url).get_backend_name() != "sqlite":
+        options.setdefault("pool_pre_ping", True)
+        return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below issue BEGIN, instead of the driver's own logic.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessionmaker(engine: sa.Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

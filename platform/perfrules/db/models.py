@@ -1,0 +1,12 @@
+"""Every model, imported so that Base.metadata is complete (for migrations and tests)."""
+
+from ..audit.log import AuditEntry
+from ..config.models import ConfigEntry, ConfigVersion
+from ..data.models import Record
+from ..org.models import Department, Employee, Role, User
+from .base import Base
+
+metadata = Base.metadata
+
+__all__ = ["AuditEntry", "ConfigEntry", "ConfigVersion", "Department", "Employee", "Record", "Role",
+           "User", "metadata"]

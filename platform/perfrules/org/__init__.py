@@ -1,0 +1,1 @@
+"""The organisation perfrules scores: departments, roles, employees and the users who sign in."""

@@ -1,0 +1,70 @@
+"""Organisation tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db.base import Base, JSONType
+
+USER_ROLES = ("admin", "hr", "manager", "employee", "auditor")
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: {"zh": "华东销售部", "en": "East China Sales"}
+    label: Mapped[dict] = mapped_column(JSONType)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+
+    parent: Mapped["Department | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Department"]] = relationship(back_populates="parent")
+
+
+class Role(Base):
+    """A position (岗位) such as sales representative or team lead."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[dict] = mapped_column(JSONType)
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    role_id: Mapped[int | None] = mapped_column(sa.ForeignKey("roles.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    hire_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: free attributes such as {"level": "P5", "region": "east"}
+    attributes: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    department: Mapped[Department] = relationship()
+    role: Mapped[Role | None] = relationship()
+    manager: Mapped["Employee | None"] = relationship(remote_side=[id])
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    #: a subset of USER_ROLES
+    roles: Mapped[list] = mapped_column(JSONType, default=list)
+    employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"), unique=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                    server_default=sa.func.now())
+
+    employee: Mapped[Employee | None] = relationship()
