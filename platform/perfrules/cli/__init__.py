@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .config import config_group
+from .db import db_group
 from .formula import formula
 
 
@@ -15,3 +17,5 @@ def main() -> None:
 
 
 main.add_command(formula)
+main.add_command(db_group)
+main.add_command(config_group)

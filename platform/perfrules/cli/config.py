@@ -1,0 +1,92 @@
+"""`perfrules config …`: configuration as code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..config.problems import ConfigError
+from ..config.store import export_yaml, load_paths, working_config
+from ..config.versions import diff_configs, list_versions, publish, resolve
+from .context import actor, fail, functions, session_scope
+
+
+@click.group("config")
+def config_group() -> None:
+    """Load, export, publish and compare configuration."""
+
+
+@config_group.command("load")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def load_command(paths: tuple[Path, ...]) -> None:
+    """Load YAML files or folders into the draft configuration: all of it, or nothing."""
+    try:
+        with session_scope() as session:
+            summary = load_paths(session, list(paths), functions(), actor())
+    except ConfigError as exc:
+        fail([*map(str, exc.problems), f"nothing was loaded ({len(exc.problems)} problem(s))"])
+    click.echo(f"configuration loaded: {summary}")
+
+
+@config_group.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--version", "reference", default="draft", show_default=True,
+              help="A version number, latest, or draft.")
+def export_command(output: Path | None, reference: str) -> None:
+    """Export the configuration as YAML."""
+    try:
+        with session_scope() as session:
+            _, config = resolve(session, reference) if reference != "draft" else ("draft", working_config(session))
+    except ConfigError as exc:
+        fail(exc.problems)
+    text = export_yaml(config)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"exported to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@config_group.command("publish")
+@click.option("-m", "--message", required=True, help="What changed, for the version history.")
+def publish_command(message: str) -> None:
+    """Freeze the draft as a new immutable version."""
+    try:
+        with session_scope() as session:
+            version = publish(session, message, functions(), actor())
+            number, digest = version.number, version.content_hash
+    except ConfigError as exc:
+        fail(exc.problems)
+    click.echo(f"published version {number} ({digest[:12]})")
+
+
+@config_group.command("versions")
+def versions_command() -> None:
+    """List published versions."""
+    with session_scope() as session:
+        versions = list_versions(session)
+        if not versions:
+            click.echo("no version published yet")
+        for version in versions:
+            click.echo(f"{version.number:>4}  {version.content_hash[:12]}  "
+                       f"{version.created_at:%Y-%m-%d %H:%M}  {version.created_by}  {version.message}")
+
+
+@config_group.command("diff")
+@click.argument("old")
+@click.argument("new", default="draft")
+def diff_command(old: str, new: str) -> None:
+    """Show what changed from OLD to NEW (version numbers, latest, or draft; NEW defaults to draft)."""
+    try:
+        with session_scope() as session:
+            old_name, old_config = resolve(session, old)
+            new_name, new_config = resolve(session, new)
+    except ConfigError as exc:
+        fail(exc.problems)
+    lines = diff_configs(old_config, new_config)
+    click.echo(f"{old_name} → {new_name}: " + (f"{sum(1 for l in lines if not l.startswith(' '))} document(s) differ"
+                                               if lines else "no differences"))
+    for line in lines:
+        click.echo(line)

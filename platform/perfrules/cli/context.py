@@ -1,0 +1,53 @@
+"""What CLI commands share: settings, a database session, who is acting, clean failures."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from contextlib import contextmanager
+
+import click
+
+from ..db import make_engine, make_sessionmaker
+from ..plugins import PluginError, load_plugins
+from ..settings import Settings
+
+EXIT_INVALID = 2
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextmanager
+def session_scope():
+    """A session committed when the command succeeds and rolled back when it fails."""
+    engine = make_engine(settings().database_url)
+    session = make_sessionmaker(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def actor() -> str:
+    return os.environ.get("PERFRULES_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def functions():
+    try:
+        return load_plugins().functions
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def fail(lines, code: int = EXIT_INVALID):
+    for line in lines:
+        click.echo(f"error: {line}" if not str(line).startswith("error") else str(line), err=True)
+    sys.exit(code)

@@ -1,0 +1,344 @@
+"""The shape of every kind of configuration document, validated with marshmallow.
+
+Each schema validates one document on its own (types, ranges, required keys, weights);
+`validation.py` checks what documents say about each other (references, formulas, cycles).
+Loading a document and dumping it again gives its normalised form, which is what is stored.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+                       error="must be lowercase letters, digits and underscores, starting with a letter")
+WEIGHT_TOTAL = 100.0
+WEIGHT_TOLERANCE = 1e-6
+
+FIELD_TYPES = ("text", "integer", "decimal", "date", "datetime", "boolean", "choice", "employee")
+AGGREGATES = ("count", "sum", "avg", "min", "max", "count_distinct")
+WINDOWS = ("period", "previous", "last_year", "ytd", "trailing")
+SCOPES = ("self", "team")
+DIRECTIONS = ("higher", "lower")
+MISSING_POLICIES = ("zero", "exclude", "fail")
+CYCLES = ("monthly", "quarterly", "half_yearly", "yearly")
+
+
+class Strict(Schema):
+    """Unknown keys are errors: a misspelt key must not be silently ignored."""
+
+
+class Label(Strict):
+    zh = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    en = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+
+
+def label(**kwargs):
+    return fields.Nested(Label, required=True, **kwargs)
+
+
+def formula(**kwargs):
+    return fields.Str(validate=validate.Length(min=1, max=2000), **kwargs)
+
+
+def _check_weights(items: list[dict], what: str, key: str, normalise: bool) -> None:
+    total = sum(item["weight"] for item in items)
+    if not normalise and abs(total - WEIGHT_TOTAL) > WEIGHT_TOLERANCE:
+        raise ValidationError(f"{what} weights add up to {total:g}, not 100 "
+                              "(or set weights: normalise)", key)
+
+
+# --- datasets and employee attributes ---------------------------------------------------------
+
+class ChoiceOption(Strict):
+    value = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    label = label()
+
+
+class DatasetField(Strict):
+    name = fields.Str(required=True, validate=SLUG)
+    label = label()
+    type = fields.Str(required=True, validate=validate.OneOf(FIELD_TYPES))
+    required = fields.Bool(load_default=False)
+    unique = fields.Bool(load_default=False)
+    options = fields.List(fields.Nested(ChoiceOption), load_default=None)
+
+    @validates_schema
+    def _options_for_choices(self, data, **_):
+        if data["type"] == "choice" and not data.get("options"):
+            raise ValidationError("a choice field needs options", "options")
+        if data["type"] != "choice" and data.get("options"):
+            raise ValidationError("only choice fields have options", "options")
+
+
+class Dataset(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    description = fields.Str(load_default=None)
+    owner_field = fields.Str(required=True)
+    date_field = fields.Str(required=True)
+    fields_ = fields.List(fields.Nested(DatasetField), required=True, data_key="fields",
+                          attribute="fields", validate=validate.Length(min=1))
+
+    @validates_schema
+    def _owner_and_date(self, data, **_):
+        by_name = {}
+        for index, field in enumerate(data["fields"]):
+            if field["name"] in by_name:
+                raise ValidationError({"fields": {index: {"name": [f"'{field['name']}' is defined twice"]}}})
+            by_name[field["name"]] = field
+        owner = by_name.get(data["owner_field"])
+        if owner is None or owner["type"] != "employee":
+            raise ValidationError("must name a field of type employee", "owner_field")
+        date = by_name.get(data["date_field"])
+        if date is None or date["type"] not in ("date", "datetime"):
+            raise ValidationError("must name a field of type date or datetime", "date_field")
+
+
+class EmployeeAttribute(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    type = fields.Str(required=True, validate=validate.OneOf(("number", "text", "boolean")))
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+class FormField(Strict):
+    name = fields.Str(required=True, validate=SLUG)
+    label = label()
+    type = fields.Str(required=True, validate=validate.OneOf(("rating", "number", "text", "choice")))
+    required = fields.Bool(load_default=True)
+    min = fields.Float(load_default=None)
+    max = fields.Float(load_default=None)
+    #: for ratings: what each score means, {"1": {zh, en}, ...}
+    scale_labels = fields.Dict(keys=fields.Str(), values=fields.Nested(Label), load_default=None)
+    options = fields.List(fields.Nested(ChoiceOption), load_default=None)
+    weight = fields.Float(load_default=None, validate=validate.Range(min=0, min_inclusive=False))
+
+    @validates_schema
+    def _ranges(self, data, **_):
+        if data["type"] == "rating" and (data.get("min") is None or data.get("max") is None):
+            raise ValidationError("a rating needs min and max", "max")
+        if data.get("min") is not None and data.get("max") is not None and data["min"] >= data["max"]:
+            raise ValidationError("must be greater than min", "max")
+        if data["type"] == "choice" and not data.get("options"):
+            raise ValidationError("a choice field needs options", "options")
+
+
+class Form(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    filled_by = fields.Str(required=True, validate=validate.OneOf(("employee", "manager", "peer")))
+    fields_ = fields.List(fields.Nested(FormField), required=True, data_key="fields",
+                          attribute="fields", validate=validate.Length(min=1))
+
+
+# --- metrics, KPIs, scoring -------------------------------------------------------------------
+
+class Metric(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    dataset = fields.Str(required=True)
+    aggregate = fields.Str(required=True, validate=validate.OneOf(AGGREGATES))
+    field = fields.Str(load_default=None)
+    filter = formula(load_default=None)
+    window = fields.Str(load_default="period", validate=validate.OneOf(WINDOWS))
+    months = fields.Int(load_default=None, validate=validate.Range(min=1, max=36))
+    scope = fields.Str(load_default="self", validate=validate.OneOf(SCOPES))
+
+    @validates_schema
+    def _field_and_window(self, data, **_):
+        if data["aggregate"] != "count" and not data.get("field"):
+            raise ValidationError(f"{data['aggregate']} needs a field", "field")
+        if data["window"] == "trailing" and not data.get("months"):
+            raise ValidationError("a trailing window needs months", "months")
+        if data["window"] != "trailing" and data.get("months"):
+            raise ValidationError("only a trailing window takes months", "months")
+
+
+class Band(Strict):
+    min = fields.Float(required=True)
+    points = fields.Float(required=True)
+
+
+class Scoring(Strict):
+    type = fields.Str(required=True, validate=validate.OneOf(("linear", "bands", "formula")))
+    # linear: value in [value_from, value_to] maps to [points_from, points_to], then floor/cap
+    value_from = fields.Float(load_default=None)
+    value_to = fields.Float(load_default=None)
+    points_from = fields.Float(load_default=None)
+    points_to = fields.Float(load_default=None)
+    floor = fields.Float(load_default=None)
+    cap = fields.Float(load_default=None)
+    # bands: ordered thresholds, the first whose min the value reaches wins
+    bands = fields.List(fields.Nested(Band), load_default=None)
+    otherwise = fields.Float(load_default=None)
+    # formula: points from `value`, `target` and the KPI's other names
+    formula = formula(load_default=None)
+
+    @validates_schema
+    def _parts(self, data, **_):
+        kind = data["type"]
+        if kind == "linear":
+            for key in ("value_from", "value_to", "points_from", "points_to"):
+                if data.get(key) is None:
+                    raise ValidationError("required for linear scoring", key)
+            if data["value_from"] == data["value_to"]:
+                raise ValidationError("must differ from value_from", "value_to")
+            if data.get("floor") is not None and data.get("cap") is not None and data["floor"] > data["cap"]:
+                raise ValidationError("must not be below floor", "cap")
+        elif kind == "bands":
+            bands = data.get("bands")
+            if not bands:
+                raise ValidationError("required for band scoring", "bands")
+            minima = [band["min"] for band in bands]
+            if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
+                raise ValidationError("bands must be ordered from the highest min to the lowest",
+                                      "bands")
+        elif not data.get("formula"):
+            raise ValidationError("required for formula scoring", "formula")
+
+
+class Kpi(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    description = fields.Str(load_default=None)
+    formula = formula(required=True)
+    unit = fields.Str(load_default=None, validate=validate.Length(max=20))
+    format = fields.Str(load_default=None, validate=validate.Length(max=20))
+    direction = fields.Str(load_default="higher", validate=validate.OneOf(DIRECTIONS))
+    missing = fields.Str(load_default="zero", validate=validate.OneOf(MISSING_POLICIES))
+    scoring = fields.Nested(Scoring, required=True)
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+class TargetEntry(Strict):
+    name = fields.Str(required=True)
+    period = fields.Str(required=True, validate=validate.Regexp(
+        r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$", error="must be a period like 2026-10, 2026-Q4, 2026-H2 or 2026"))
+    employee = fields.Str(load_default=None)
+    department = fields.Str(load_default=None)
+    role = fields.Str(load_default=None)
+    value = fields.Float(required=True, allow_nan=False)
+
+    @validates_schema
+    def _one_holder(self, data, **_):
+        holders = [key for key in ("employee", "department", "role") if data.get(key)]
+        if len(holders) != 1:
+            raise ValidationError("give exactly one of employee, department or role", "employee")
+
+
+class TargetSet(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    entries = fields.List(fields.Nested(TargetEntry), required=True)
+
+
+# --- templates --------------------------------------------------------------------------------
+
+class TemplateItem(Strict):
+    kpi = fields.Str(load_default=None)
+    manual = fields.Str(load_default=None, validate=SLUG)
+    label = fields.Nested(Label, load_default=None)
+    form = fields.Str(load_default=None)
+    weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
+                                                                 error="must be greater than 0"))
+
+    @validates_schema
+    def _kpi_or_manual(self, data, **_):
+        if bool(data.get("kpi")) == bool(data.get("manual")):
+            raise ValidationError("give either kpi or manual", "kpi")
+        if data.get("manual") and not data.get("label"):
+            raise ValidationError("a manual item needs a label", "label")
+
+
+class Section(Strict):
+    name = fields.Str(required=True, validate=SLUG)
+    label = label()
+    weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
+                                                                 error="must be greater than 0"))
+    items = fields.List(fields.Nested(TemplateItem), required=True, validate=validate.Length(min=1))
+
+
+class Grade(Strict):
+    grade = fields.Str(required=True, validate=validate.Length(min=1, max=8))
+    min = fields.Float(required=True)
+    label = label()
+
+
+class AppliesTo(Strict):
+    departments = fields.List(fields.Str(), load_default=list)
+    roles = fields.List(fields.Str(), load_default=list)
+
+
+class Template(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    applies_to = fields.Nested(AppliesTo, load_default=dict)
+    #: "strict": weights must add up to 100 at each level; "normalise": they are scaled to 100
+    weights = fields.Str(load_default="strict", validate=validate.OneOf(("strict", "normalise")))
+    sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))
+    grades = fields.List(fields.Nested(Grade), required=True, validate=validate.Length(min=1))
+    approval_flow = fields.Str(load_default=None)
+
+    @validates_schema
+    def _weights_and_grades(self, data, **_):
+        normalise = data["weights"] == "normalise"
+        _check_weights(data["sections"], "section", "sections", normalise)
+        errors = {}
+        for index, section in enumerate(data["sections"]):
+            try:
+                _check_weights(section["items"], f"the items' (section {section['name']})", "items", normalise)
+            except ValidationError as exc:
+                errors[index] = exc.normalized_messages()
+        if errors:
+            raise ValidationError({"sections": errors})
+        minima = [grade["min"] for grade in data["grades"]]
+        if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
+            raise ValidationError("grades must be ordered from the highest min to the lowest", "grades")
+
+
+# --- approval flows and schedules -------------------------------------------------------------
+
+class Step(Strict):
+    name = fields.Str(required=True, validate=SLUG)
+    label = label()
+    #: employee | manager | department_head | role:<role> | user:<login>
+    actor = fields.Str(required=True, validate=validate.Regexp(
+        r"^(employee|manager|department_head|role:[a-z][a-z0-9_]*|user:\S+)$",
+        error="must be employee, manager, department_head, role:NAME or user:LOGIN"))
+    condition = formula(load_default=None)
+    mode = fields.Str(load_default="any", validate=validate.OneOf(("any", "all")))
+    deadline_days = fields.Int(load_default=None, validate=validate.Range(min=1, max=365))
+
+
+class ApprovalFlow(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=1))
+
+
+class ScheduleSpec(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    templates = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
+    cycle = fields.Str(required=True, validate=validate.OneOf(CYCLES))
+    #: day of the month after the period ends on which the run happens
+    day = fields.Int(load_default=1, validate=validate.Range(min=1, max=28))
+    time = fields.Str(load_default="02:00", validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
+                                                                     error="must be HH:MM"))
+    enabled = fields.Bool(load_default=True)
+
+
+#: YAML key → schema, in the order documents are exported
+KINDS: dict[str, type[Schema]] = {
+    "datasets": Dataset,
+    "employee_attributes": EmployeeAttribute,
+    "forms": Form,
+    "metrics": Metric,
+    "kpis": Kpi,
+    "targets": TargetSet,
+    "approval_flows": ApprovalFlow,
+    "templates": Template,
+    "schedules": ScheduleSpec,
+}

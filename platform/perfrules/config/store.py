@@ -1,0 +1,104 @@
+"""The working configuration in the database: load from YAML, read, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..audit import record_change
+from ..formula import FunctionRegistry
+from .models import ConfigEntry
+from .problems import ConfigError, Problem
+from .schemas import KINDS
+from .sources import SourceDocument, dump_yaml, read_documents
+from .validation import Config, check_config, normalise
+
+
+@dataclass
+class LoadSummary:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{len(self.added)} added, {len(self.changed)} changed, "
+                f"{len(self.unchanged)} unchanged")
+
+
+def working_config(session: Session) -> Config:
+    """Every document of the working (draft) configuration, {kind: {slug: document}}."""
+    config: Config = {kind: {} for kind in KINDS}
+    for entry in session.scalars(sa.select(ConfigEntry).order_by(ConfigEntry.kind, ConfigEntry.slug)):
+        config.setdefault(entry.kind, {})[entry.slug] = entry.document
+    return config
+
+
+def validate_documents(documents: list[SourceDocument], base: Config,
+                       functions: FunctionRegistry) -> Config:
+    """The configuration `base` would become with `documents` applied; ConfigError if invalid."""
+    problems: list[Problem] = []
+    merged: Config = {kind: dict(base.get(kind, {})) for kind in KINDS}
+    origins: dict[tuple[str, str], SourceDocument] = {}
+    for document in documents:
+        normalised, document_problems = normalise(document)
+        problems.extend(document_problems)
+        if normalised is None:
+            continue
+        key = (document.kind, normalised["slug"])
+        if key in origins:
+            first = origins[key]
+            problems.append(document.problem(("slug",), f"'{key[1]}' is defined twice (first in "
+                                             f"{first.file or 'the same input'}, line {first.lines.get(())})"))
+            continue
+        origins[key] = document
+        merged[document.kind][normalised["slug"]] = normalised
+    if problems:
+        raise ConfigError(problems)
+    problems = check_config(merged, functions, origins)
+    if problems:
+        raise ConfigError(problems)
+    return merged
+
+
+def load_paths(session: Session, paths: list[Path], functions: FunctionRegistry, actor: str) -> LoadSummary:
+    return apply_documents(session, read_documents(paths), functions, actor)
+
+
+def apply_documents(session: Session, documents: list[SourceDocument], functions: FunctionRegistry,
+                    actor: str) -> LoadSummary:
+    """Validate and store documents in the working configuration: all of them, or none."""
+    current = working_config(session)
+    merged = validate_documents(documents, current, functions)
+    summary = LoadSummary()
+    now = dt.datetime.now(dt.timezone.utc)
+    existing = {(e.kind, e.slug): e for e in session.scalars(sa.select(ConfigEntry))}
+    for document in documents:
+        slug = document.data["slug"]
+        new = merged[document.kind][slug]
+        old = current.get(document.kind, {}).get(slug)
+        name = f"{document.kind}.{slug}"
+        if old == new:
+            summary.unchanged.append(name)
+            continue
+        entry = existing.get((document.kind, slug))
+        if entry is None:
+            session.add(ConfigEntry(kind=document.kind, slug=slug, document=new, updated_at=now,
+                                    updated_by=actor))
+            summary.added.append(name)
+        else:
+            entry.document, entry.updated_at, entry.updated_by = new, now, actor
+            summary.changed.append(name)
+        record_change(session, actor=actor, action="config.save", kind=document.kind, key=slug,
+                      before=old, after=new)
+    return summary
+
+
+def export_yaml(config: Config) -> str:
+    """The configuration as one YAML document: sections in a fixed order, documents by slug."""
+    data = {kind: [config[kind][slug] for slug in sorted(config[kind])]
+            for kind in KINDS if config.get(kind)}
+    return dump_yaml(data) if data else "{}\n"
