@@ -24,7 +24,7 @@ def settings() -> Settings:
 def session_scope():
     """A session committed when the command succeeds and rolled back when it fails."""
     engine = make_engine(settings().database_url)
-    session = make_sessionmaker(engine)()
+    session = make_sessionmaker(engine, write=True)()
     try:
         yield session
         session.commit()

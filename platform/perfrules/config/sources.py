@@ -47,17 +47,14 @@ def yaml_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def read_documents(paths: list[Path]) -> list[SourceDocument]:
-    """Every document in the YAML files under `paths`; ConfigError lists all reading problems."""
+def read_documents(paths: list[Path]) -> tuple[list[SourceDocument], list[Problem]]:
+    """Every document in the YAML files under `paths`, and the problems met reading them."""
     documents, problems = [], []
     for path in yaml_files(paths):
-        text = path.read_text(encoding="utf-8")
-        docs, file_problems = parse_documents(text, str(path))
+        docs, file_problems = parse_documents(path.read_text(encoding="utf-8"), str(path))
         documents.extend(docs)
         problems.extend(file_problems)
-    if problems:
-        raise ConfigError(problems)
-    return documents
+    return documents, problems
 
 
 def parse_documents(text: str, file: str | None = None) -> tuple[list[SourceDocument], list[Problem]]:

@@ -15,7 +15,7 @@ from .models import ConfigEntry
 from .problems import ConfigError, Problem
 from .schemas import KINDS
 from .sources import SourceDocument, dump_yaml, read_documents
-from .validation import Config, check_config, normalise
+from .validation import Config, check_config, normalise, strip_none
 
 
 @dataclass
@@ -37,10 +37,13 @@ def working_config(session: Session) -> Config:
     return config
 
 
-def validate_documents(documents: list[SourceDocument], base: Config,
-                       functions: FunctionRegistry) -> Config:
-    """The configuration `base` would become with `documents` applied; ConfigError if invalid."""
-    problems: list[Problem] = []
+def validate_documents(documents: list[SourceDocument], base: Config, functions: FunctionRegistry,
+                       problems: list[Problem] | None = None) -> Config:
+    """The configuration `base` would become with `documents` applied; ConfigError if invalid.
+
+    `problems` already found (while reading files) are reported together with the new ones.
+    """
+    problems = list(problems or [])
     merged: Config = {kind: dict(base.get(kind, {})) for kind in KINDS}
     origins: dict[tuple[str, str], SourceDocument] = {}
     for document in documents:
@@ -65,14 +68,15 @@ def validate_documents(documents: list[SourceDocument], base: Config,
 
 
 def load_paths(session: Session, paths: list[Path], functions: FunctionRegistry, actor: str) -> LoadSummary:
-    return apply_documents(session, read_documents(paths), functions, actor)
+    documents, problems = read_documents(paths)
+    return apply_documents(session, documents, functions, actor, problems)
 
 
 def apply_documents(session: Session, documents: list[SourceDocument], functions: FunctionRegistry,
-                    actor: str) -> LoadSummary:
+                    actor: str, problems: list[Problem] | None = None) -> LoadSummary:
     """Validate and store documents in the working configuration: all of them, or none."""
     current = working_config(session)
-    merged = validate_documents(documents, current, functions)
+    merged = validate_documents(documents, current, functions, problems)
     summary = LoadSummary()
     now = dt.datetime.now(dt.timezone.utc)
     existing = {(e.kind, e.slug): e for e in session.scalars(sa.select(ConfigEntry))}
@@ -97,8 +101,13 @@ def apply_documents(session: Session, documents: list[SourceDocument], functions
     return summary
 
 
+def in_schema_order(kind: str, document: dict) -> dict:
+    """Keys in the order the schema declares them (PostgreSQL's JSONB keeps its own order)."""
+    return strip_none(KINDS[kind]().dump(document))
+
+
 def export_yaml(config: Config) -> str:
     """The configuration as one YAML document: sections in a fixed order, documents by slug."""
-    data = {kind: [config[kind][slug] for slug in sorted(config[kind])]
+    data = {kind: [in_schema_order(kind, config[kind][slug]) for slug in sorted(config[kind])]
             for kind in KINDS if config.get(kind)}
     return dump_yaml(data) if data else "{}\n"

@@ -1,8 +1,10 @@
 """Engines configured for each database.
 
-SQLite (the embedded default) runs in WAL mode with a busy timeout, foreign keys on, and every
-transaction opened with BEGIN IMMEDIATE: a deferred transaction that later writes can fail with
+SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on. Write
+transactions start with BEGIN IMMEDIATE: a deferred transaction that later writes can fail with
 "database is locked" under concurrent writers (DESIGN.md §4.6), an immediate one waits its turn.
+Read transactions stay deferred, so a reader never blocks a writer. `writer(engine)` is the same
+engine (same pool) with immediate transactions; on PostgreSQL it changes nothing.
 """
 
 from __future__ import annotations
@@ -32,11 +34,17 @@ def make_engine(url: str, **options) -> sa.Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
-def make_sessionmaker(engine: sa.Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def writer(engine: sa.Engine) -> sa.Engine:
+    """The engine for transactions that write."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def make_sessionmaker(engine: sa.Engine, write: bool = False) -> sessionmaker[Session]:
+    return sessionmaker(writer(engine) if write else engine, expire_on_commit=False)
