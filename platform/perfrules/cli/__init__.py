@@ -6,8 +6,10 @@ import click
 
 from .. import __version__
 from .config import config_group
+from .data import data_group
 from .db import db_group
 from .formula import formula
+from .org import org_group, user_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,3 +21,6 @@ def main() -> None:
 main.add_command(formula)
 main.add_command(db_group)
 main.add_command(config_group)
+main.add_command(org_group)
+main.add_command(user_group)
+main.add_command(data_group)

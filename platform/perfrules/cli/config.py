@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config.problems import ConfigError
+from ..problems import ConfigError
 from ..config.store import export_yaml, load_paths, working_config
 from ..config.versions import diff_configs, list_versions, publish, resolve
 from .context import actor, fail, functions, session_scope

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .problems import ConfigError, Problem, format_path
+from ..problems import ConfigError, Problem, format_path
 from .schemas import KINDS
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..audit import record_change
 from ..formula import FunctionRegistry
 from .models import ConfigEntry
-from .problems import ConfigError, Problem
+from ..problems import ConfigError, Problem
 from .schemas import KINDS
 from .sources import SourceDocument, dump_yaml, read_documents
 from .validation import Config, check_config, normalise, strip_none

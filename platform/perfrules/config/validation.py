@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import ValidationError
 
 from ..formula import BOOLEAN, NUMBER, TEXT, Catalogue, FormulaError, FunctionRegistry, compile_formula
-from .problems import Problem, flatten_messages, format_path
+from ..problems import Problem, flatten_messages, format_path
 from .schemas import KINDS
 from .sources import SourceDocument
 

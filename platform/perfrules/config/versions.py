@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..audit import record_change
 from ..formula import FunctionRegistry
 from .models import ConfigVersion
-from .problems import ConfigError, Problem, format_path
+from ..problems import ConfigError, Problem, format_path
 from .store import working_config
 from .validation import Config, check_config
 

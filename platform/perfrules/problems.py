@@ -1,4 +1,5 @@
-"""Configuration problems that say where they are: file, line and path inside the document."""
+"""Problems in files people write (configuration, organisation imports) that say where they are:
+file, line and path inside the document."""
 
 from __future__ import annotations
 

@@ -1,0 +1,85 @@
+"""Reading import files: CSV (UTF-8, with or without BOM, or GB18030 as Excel saves it in China)
+and XLSX (first sheet). Both give the header and (row number, {column: raw value}) pairs, where
+the row number is what a person sees in the file: the header is row 1."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Iterator
+
+from .ingest import ImportRefused
+
+
+def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path)
+    raise ImportRefused(f"{path.name}: cannot read {suffix or 'files without an extension'}; "
+                        "use .csv or .xlsx")
+
+
+def _decode(data: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRefused(f"{name}: the file is neither UTF-8 nor GB18030 text")
+
+
+def _header(cells: list, name: str) -> list[str]:
+    header = [str(cell).strip() if cell is not None else "" for cell in cells]
+    if not header or not any(header):
+        raise ImportRefused(f"{name}: the first row must name the columns")
+    blank = [i + 1 for i, column in enumerate(header) if not column]
+    if blank:
+        raise ImportRefused(f"{name}: column {blank[0]} of the header has no name")
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise ImportRefused(f"{name}: column(s) named twice in the header: {', '.join(duplicates)}")
+    return header
+
+
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    text = _decode(path.read_bytes(), path.name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = _header(next(reader), path.name)
+    except StopIteration:
+        raise ImportRefused(f"{path.name}: the file is empty") from None
+
+    def rows():
+        width = len(header)
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                cells = cells[:width] + [f"<{len(cells) - width} extra cell(s)>"]
+            yield reader.line_num, dict(zip(header, cells))
+    return header, rows()
+
+
+def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    sheet = workbook.worksheets[0]
+    rows_iter = sheet.iter_rows(values_only=True)
+    try:
+        header = _header(list(next(rows_iter)), path.name)
+    except StopIteration:
+        raise ImportRefused(f"{path.name}: the first sheet is empty") from None
+
+    def rows():
+        try:
+            for number, cells in enumerate(rows_iter, start=2):
+                if not any(cell not in (None, "") for cell in cells):
+                    continue
+                yield number, dict(zip(header, cells))
+        finally:
+            workbook.close()
+    return header, rows()

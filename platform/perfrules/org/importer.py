@@ -1,0 +1,279 @@
+"""Importing the organisation from YAML (departments, roles, employees) or CSV (one kind per file,
+named departments.csv, roles.csv or employees.csv). All-or-nothing; every change is audited.
+
+A department whose parent is unknown, an employee in an unknown department, role or under an
+unknown manager, a department tree or manager chain that loops: each is a clear error naming the
+file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.orm import Session
+
+from ..audit import record_change
+from ..data.fields import FieldError, parse_boolean, parse_date
+from ..problems import ConfigError, Problem
+from .models import Department, Employee, Role
+
+KINDS = ("departments", "roles", "employees")
+EMPLOYEE_COLUMNS = {"code", "name", "department", "role", "manager", "hire_date", "active"}
+
+
+@dataclass
+class Entry:
+    kind: str
+    data: dict
+    file: str
+    line: int
+
+    def problem(self, key: str, message: str) -> Problem:
+        return Problem(f"{self.kind}[{self.data.get('code', '?')}].{key}" if key else
+                       f"{self.kind}[{self.data.get('code', '?')}]", message, self.file, self.line)
+
+
+@dataclass
+class OrgSummary:
+    added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    changed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+
+    def __str__(self) -> str:
+        return ", ".join(f"{kind}: {self.added[kind]} added, {self.changed[kind]} changed" for kind in KINDS)
+
+
+def read_entries(path: Path) -> list[Entry]:
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        kind = path.stem.lower()
+        if kind not in KINDS:
+            raise ConfigError([Problem("", f"cannot tell what {path.name} holds: name it "
+                                           "departments.csv, roles.csv or employees.csv", str(path))])
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        return [Entry(kind, _from_csv(kind, row), str(path), reader.line_num) for row in reader
+                if any((v or "").strip() for v in row.values())]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError([Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path),
+                                   mark.line + 1 if mark else None)]) from None
+    if not isinstance(data, dict) or not set(data) <= set(KINDS):
+        raise ConfigError([Problem("", f"an organisation file holds the sections {', '.join(KINDS)}",
+                                   str(path), 1)])
+    nodes = {key.value: value for key, value in node.value}
+    entries = []
+    for kind, items in data.items():
+        for item, item_node in zip(items or [], nodes[kind].value):
+            entries.append(Entry(kind, item if isinstance(item, dict) else {"code": item}, str(path),
+                                 item_node.start_mark.line + 1))
+    return entries
+
+
+def _from_csv(kind: str, row: dict) -> dict:
+    row = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    if kind in ("departments", "roles"):
+        data = {"code": row.get("code", ""), "label": {"zh": row.get("name_zh", ""),
+                                                        "en": row.get("name_en", "")}}
+        if kind == "departments" and row.get("parent"):
+            data["parent"] = row["parent"]
+        return data
+    data = {key: value for key, value in row.items() if key in EMPLOYEE_COLUMNS and value != ""}
+    data["attributes"] = {key: value for key, value in row.items()
+                          if key not in EMPLOYEE_COLUMNS and value != ""}
+    return data
+
+
+def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgSummary:
+    entries = [entry for path in paths for entry in read_entries(path)]
+    problems: list[Problem] = []
+    by_kind = {kind: {} for kind in KINDS}
+    for entry in entries:
+        code = entry.data.get("code")
+        if not isinstance(code, str) or not code.strip():
+            problems.append(entry.problem("code", "a code is required"))
+            continue
+        if code in by_kind[entry.kind]:
+            first = by_kind[entry.kind][code]
+            problems.append(entry.problem("code", f"'{code}' appears twice (first at {first.file}:{first.line})"))
+            continue
+        by_kind[entry.kind][code] = entry
+
+    departments = dict(session.execute(sa.select(Department.code, Department.id)).all())
+    roles = dict(session.execute(sa.select(Role.code, Role.id)).all())
+    parents = _department_parents(session)
+    original_managers = _employee_managers(session)
+    managers = dict(original_managers)
+    known_employees = set(managers)
+
+    for code, entry in by_kind["departments"].items():
+        label = _label(entry, problems)
+        parent = entry.data.get("parent")
+        if parent and parent not in departments and parent not in by_kind["departments"]:
+            problems.append(entry.problem("parent", f"unknown department '{parent}'"))
+        parents[code] = parent or None
+        entry.data["label"] = label
+    for code, entry in by_kind["roles"].items():
+        entry.data["label"] = _label(entry, problems)
+    for code, entry in by_kind["employees"].items():
+        data = entry.data
+        if not str(data.get("name", "")).strip():
+            problems.append(entry.problem("name", "a name is required"))
+        department = data.get("department")
+        if not department:
+            problems.append(entry.problem("department", "a department is required"))
+        elif department not in departments and department not in by_kind["departments"]:
+            problems.append(entry.problem("department", f"unknown department '{department}'"))
+        role = data.get("role")
+        if role and role not in roles and role not in by_kind["roles"]:
+            problems.append(entry.problem("role", f"unknown role '{role}'"))
+        manager = data.get("manager")
+        if manager and manager not in known_employees and manager not in by_kind["employees"]:
+            problems.append(entry.problem("manager", f"unknown employee '{manager}'"))
+        if manager == code:
+            problems.append(entry.problem("manager", "an employee cannot be their own manager"))
+        managers[code] = manager or None
+        for key, parse in (("hire_date", parse_date), ("active", parse_boolean)):
+            if data.get(key) not in (None, ""):
+                try:
+                    data[key] = parse(data[key])
+                except FieldError as exc:
+                    problems.append(entry.problem(key, f"{data[key]!r}: {exc}"))
+        if not isinstance(data.get("attributes", {}), dict):
+            problems.append(entry.problem("attributes", "must be a mapping of names to values"))
+
+    for chain in _loops(parents):
+        entry = by_kind["departments"].get(chain[0])
+        message = "departments form a loop: " + " → ".join(chain)
+        problems.append(entry.problem("parent", message) if entry else Problem("departments", message))
+    for chain in _loops(managers):
+        entry = by_kind["employees"].get(chain[0]) or next(
+            (by_kind["employees"][c] for c in chain if c in by_kind["employees"]), None)
+        message = "managers form a loop: " + " → ".join(chain)
+        problems.append(entry.problem("manager", message) if entry else Problem("employees", message))
+    if problems:
+        raise ConfigError(problems)
+    return _write(session, by_kind, original_managers, actor)
+
+
+def _label(entry: Entry, problems: list[Problem]) -> dict:
+    label = entry.data.get("label") or {}
+    if not isinstance(label, dict) or not str(label.get("zh", "")).strip():
+        problems.append(entry.problem("label", "a Chinese name (zh) is required"))
+        return {"zh": "", "en": ""}
+    return {"zh": str(label["zh"]).strip(), "en": str(label.get("en") or label["zh"]).strip()}
+
+
+def _department_parents(session: Session) -> dict[str, str | None]:
+    codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
+    return {code: codes.get(parent_id) for code, parent_id in
+            session.execute(sa.select(Department.code, Department.parent_id))}
+
+
+def _employee_managers(session: Session) -> dict[str, str | None]:
+    codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
+    return {code: codes.get(manager_id) for code, manager_id in
+            session.execute(sa.select(Employee.code, Employee.manager_id))}
+
+
+def _loops(links: dict[str, str | None]) -> list[list[str]]:
+    """Each loop in a child → parent mapping once, as a path that ends where it starts."""
+    loops, settled = [], set()
+    for start in sorted(links):
+        path, position = [], {}
+        node = start
+        while node is not None and node not in settled and node not in position:
+            position[node] = len(path)
+            path.append(node)
+            node = links.get(node)
+        if node is not None and node in position:
+            loops.append(path[position[node]:] + [node])
+        settled.update(path)
+    return loops
+
+
+def _write(session: Session, by_kind: dict[str, dict[str, Entry]],
+           original_managers: dict[str, str | None], actor: str) -> OrgSummary:
+    summary = OrgSummary()
+    existing_departments = {d.code: d for d in session.scalars(sa.select(Department))}
+    for code, entry in by_kind["departments"].items():
+        department = existing_departments.get(code)
+        after = {"code": code, "label": entry.data["label"], "parent": entry.data.get("parent")}
+        if department is None:
+            department = Department(code=code, label=entry.data["label"])
+            session.add(department)
+            existing_departments[code] = department
+            _audit(session, actor, "departments", code, None, after, summary.added)
+        elif department.label != entry.data["label"]:
+            before = {"code": code, "label": department.label}
+            department.label = entry.data["label"]
+            _audit(session, actor, "departments", code, before, after, summary.changed)
+    session.flush()
+    for code, entry in by_kind["departments"].items():
+        parent = entry.data.get("parent")
+        existing_departments[code].parent_id = existing_departments[parent].id if parent else None
+
+    existing_roles = {r.code: r for r in session.scalars(sa.select(Role))}
+    for code, entry in by_kind["roles"].items():
+        role = existing_roles.get(code)
+        if role is None:
+            session.add(Role(code=code, label=entry.data["label"]))
+            _audit(session, actor, "roles", code, None, {"code": code, "label": entry.data["label"]}, summary.added)
+        elif role.label != entry.data["label"]:
+            _audit(session, actor, "roles", code, {"label": role.label}, {"label": entry.data["label"]}, summary.changed)
+            role.label = entry.data["label"]
+    session.flush()
+
+    department_ids = {code: d.id for code, d in existing_departments.items()}
+    role_ids = dict(session.execute(sa.select(Role.code, Role.id)).all())
+    existing_employees = {e.code: e for e in session.scalars(sa.select(Employee))}
+    for code, entry in by_kind["employees"].items():
+        data = entry.data
+        fields = {"name": str(data["name"]).strip(), "department_id": department_ids[data["department"]],
+                  "role_id": role_ids.get(data.get("role")), "hire_date": _date(data.get("hire_date")),
+                  "active": data.get("active", True), "attributes": data.get("attributes") or {}}
+        employee = existing_employees.get(code)
+        after = {"code": code, **{k: v for k, v in data.items() if k != "code"}}
+        if employee is None:
+            employee = Employee(code=code, **fields)
+            session.add(employee)
+            existing_employees[code] = employee
+            _audit(session, actor, "employees", code, None, after, summary.added)
+        elif (any(getattr(employee, key) != value for key, value in fields.items())
+              or original_managers.get(code) != (data.get("manager") or None)):
+            before = {"code": code, "name": employee.name, "active": employee.active,
+                      "manager": original_managers.get(code), "attributes": employee.attributes}
+            for key, value in fields.items():
+                setattr(employee, key, value)
+            _audit(session, actor, "employees", code, before, after, summary.changed)
+    session.flush()
+    for code, entry in by_kind["employees"].items():
+        manager = entry.data.get("manager")
+        existing_employees[code].manager_id = existing_employees[manager].id if manager else None
+    session.flush()
+    return summary
+
+
+def _date(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _audit(session: Session, actor: str, kind: str, code: str, before, after, counter: dict) -> None:
+    counter[kind] += 1
+    record_change(session, actor=actor, action="org.save", kind=kind, key=code,
+                  before=before, after=_jsonable(after))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,23 @@
+"""Writing cells people will open in a spreadsheet program without letting them run as formulas."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Iterable
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A cell that cannot be taken for a formula (OWASP CSV injection): prefixed with '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[list]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([neutralise(cell) for cell in header])
+        for row in rows:
+            writer.writerow([neutralise(cell) for cell in row])
