@@ -37,8 +37,10 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
             if definition is None:
                 fail([f"unknown dataset '{dataset}'"])
             columns, rows = read_table(file)
+            console = Console(stderr=True)
             with Progress(TextColumn(f"importing {file.name}"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), transient=True, console=Console(stderr=True)) as progress:
+                          TimeRemainingColumn(), transient=True, console=console,
+                          disable=not console.is_terminal) as progress:
                 task = progress.add_task("rows", total=None)
                 report = import_records(session, definition, columns, rows, actor=actor(),
                                         source=file.name, skip_invalid=skip_invalid,

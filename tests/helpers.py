@@ -1,0 +1,24 @@
+"""Helpers shared by tests: run the CLI against the test's database, write small files."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from perfrules.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_CONFIG = ROOT / "seed_configs" / "config"
+SEED_ORG = ROOT / "seed_configs" / "org" / "organisation.yaml"
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding=encoding)
+    return path
