@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install test bench clean
 
 # Re-install only when the project's metadata changes.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
