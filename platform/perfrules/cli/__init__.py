@@ -10,6 +10,7 @@ from .data import data_group
 from .db import db_group
 from .formula import formula
 from .org import org_group, user_group
+from .serve import serve_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,4 @@ main.add_command(config_group)
 main.add_command(org_group)
 main.add_command(user_group)
 main.add_command(data_group)
+main.add_command(serve_command)

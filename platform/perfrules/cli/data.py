@@ -63,3 +63,46 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
     if not report.written:
         fail([f"nothing was imported: {report.rejected} row(s) have problems "
               "(fix them, or use --skip-invalid to import the rest)"])
+
+
+@data_group.command("demo")
+@click.option("--employees", default=200, show_default=True, help="How many employees.")
+@click.option("--months", default=12, show_default=True, help="How many months of CRM records.")
+@click.option("--seed", default=1, show_default=True, help="The same seed gives the same company.")
+@click.option("--end", "end_month", metavar="YYYY-MM", help="Last month of records (default: this month).")
+@click.option("--password", help="Password of every demo login (default: a random one, printed).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when employees already exist.")
+def demo_command(employees: int, months: int, seed: int, end_month: str | None, password: str | None,
+                 if_empty: bool) -> None:
+    """Generate a demo company: organisation, logins and CRM records."""
+    import datetime as dt
+    import secrets
+    import time
+
+    import sqlalchemy as sa
+
+    from ..data.demo import generate_demo
+    from ..org.models import Employee
+    from ..org.users import hash_password
+
+    try:
+        end = dt.date.fromisoformat(f"{end_month}-01") if end_month else dt.date.today().replace(day=1)
+    except ValueError:
+        fail([f"--end {end_month!r}: write the month as YYYY-MM"])
+    generated = password is None
+    password = password or secrets.token_urlsafe(9)
+    started = time.perf_counter()
+    try:
+        with session_scope() as session:
+            if session.scalar(sa.select(sa.func.count()).select_from(Employee)):
+                if if_empty:
+                    click.echo("employees already exist; demo data left as it is")
+                    return
+                fail(["the database already has employees; the demo needs an empty organisation"])
+            summary = generate_demo(session, employees=employees, months=months, seed=seed, end=end,
+                                    password_hash=hash_password(password), actor=actor())
+    except ValueError as exc:
+        fail([str(exc)])
+    click.echo(f"demo company created in {time.perf_counter() - started:.1f} s: {summary}")
+    click.echo(f"logins: admin, hr, and one per employee (e00001 …), password: "
+               f"{password}{' (generated)' if generated else ''}")

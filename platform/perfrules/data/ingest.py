@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..org.models import Employee
+from .bulk import insert_records
 from .fields import FieldError, field_parser
 from .models import Record
 
@@ -172,16 +173,15 @@ def _upsert(session: Session, dataset: str, records: list[dict], report: ImportR
     for record in records:
         found = existing.get(record["external_id"])
         if found is None:
-            inserts.append({"dataset": dataset, "updated_at": now, **record})
+            inserts.append(record)
         elif (found[1], found[2], found[3]) == (record["owner_id"], record["occurred_on"], record["values"]):
             report.unchanged += 1
         else:
             updates.append({"id": found[0], "owner_id": record["owner_id"],
                             "occurred_on": record["occurred_on"], "values": record["values"],
                             "updated_at": now})
-    table = Record.__table__
-    for start in range(0, len(inserts), WRITE_BATCH):
-        session.execute(table.insert(), inserts[start:start + WRITE_BATCH])
+    insert_records(session, ((dataset, r["external_id"], r["owner_id"], r["occurred_on"], r["values"])
+                             for r in inserts))
     for start in range(0, len(updates), WRITE_BATCH):
         session.execute(sa.update(Record), updates[start:start + WRITE_BATCH])
     report.inserted, report.updated = len(inserts), len(updates)
