@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test bench clean
+.PHONY: install test bench clean run
 
 # Re-install only when the project's metadata changes.
 $(STAMP): pyproject.toml setup.py
@@ -22,3 +22,22 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info platform/*.egg-info plugins/*.egg-info .pytest_cache .hypothesis
+
+# The demo: upgrade the database, load the seed configuration and demo data (each skipped when
+# already there), publish the configuration, and serve the web app.
+DEMO_PASSWORD ?= perfrules-demo
+DEMO_EMPLOYEES ?= 200
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+run: $(STAMP)
+	$(BIN)/perfrules db upgrade
+	$(BIN)/perfrules config load seed_configs/config
+	$(BIN)/perfrules config publish --if-changed -m "Seed configuration"
+	$(BIN)/perfrules data demo --if-empty --employees $(DEMO_EMPLOYEES) --months 12 --seed 1 --password $(DEMO_PASSWORD)
+	@echo
+	@echo "  perfrules: http://$(HOST):$(PORT)/"
+	@echo "  demo logins: admin, hr, e00001 (director), e00002 (team lead), e00010 (sales rep) ..."
+	@echo "  password:    $(DEMO_PASSWORD)"
+	@echo
+	$(BIN)/perfrules serve --host $(HOST) --port $(PORT)

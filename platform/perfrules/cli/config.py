@@ -8,7 +8,7 @@ import click
 
 from ..problems import ConfigError
 from ..config.store import export_yaml, load_paths, working_config
-from ..config.versions import diff_configs, list_versions, publish, resolve
+from ..config.versions import diff_configs, draft_is_published, list_versions, publish, resolve
 from .context import actor, fail, functions, session_scope
 
 
@@ -51,10 +51,14 @@ def export_command(output: Path | None, reference: str) -> None:
 
 @config_group.command("publish")
 @click.option("-m", "--message", required=True, help="What changed, for the version history.")
-def publish_command(message: str) -> None:
+@click.option("--if-changed", is_flag=True, help="Succeed quietly when the draft equals the latest version.")
+def publish_command(message: str, if_changed: bool) -> None:
     """Freeze the draft as a new immutable version."""
     try:
         with session_scope() as session:
+            if if_changed and draft_is_published(session):
+                click.echo("nothing to publish: the draft equals the latest version")
+                return
             version = publish(session, message, functions(), actor())
             number, digest = version.number, version.content_hash
     except ConfigError as exc:

@@ -49,6 +49,11 @@ def publish(session: Session, message: str, functions: FunctionRegistry, actor: 
     return version
 
 
+def draft_is_published(session: Session) -> bool:
+    latest = latest_version(session)
+    return latest is not None and latest.content_hash == content_hash(_non_empty(working_config(session)))
+
+
 def latest_version(session: Session) -> ConfigVersion | None:
     return session.scalars(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1)).first()
 
