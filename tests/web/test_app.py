@@ -1,0 +1,151 @@
+"""The web app: who may see what, the overview page, the records API, and a live server."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import sqlalchemy as sa
+
+from perfrules.data.models import Record
+from perfrules.web import create_app
+
+from ..helpers import SEED_CONFIG, SEED_ORG, run_cli
+
+pytestmark = pytest.mark.database
+PASSWORD = "s3cret-pass"
+
+
+@pytest.fixture
+def app(cli_env, tmp_path):
+    assert run_cli("config", "load", SEED_CONFIG).exit_code == 0
+    assert run_cli("org", "import", SEED_ORG).exit_code == 0
+    for login, role, employee in (("admin", "admin", None), ("hr", "hr", None), ("zhang", "employee", "E0003")):
+        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
+        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
+
+
+def auth(login: str, password: str = PASSWORD) -> dict:
+    token = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_anonymous_and_wrong_passwords_get_a_challenge(app):
+    client = app.test_client()
+    for headers in ({}, auth("admin", "wrong"), auth("nobody")):
+        response = client.get("/", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Basic realm=\"perfrules\"")
+        assert b"CRM" not in response.data
+
+
+def test_overview_page_says_what_is_there(app):
+    response = app.test_client().get("/", headers={**auth("zhang"), "Accept-Language": "en"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Employees</th><td>9</td>" in page
+    assert "Deals <code>deals</code></th><td>0</td>" in page
+    assert "No version published yet" in page
+    chinese = app.test_client().get("/", headers={**auth("zhang"), "Accept-Language": "zh-CN"})
+    assert "成交 <code>deals</code>" in chinese.get_data(as_text=True)
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+RECORDS = [
+    {"external_id": "P1", "owner": "E0003", "received_on": "2026-10-08", "amount": 5000, "receivable": 6000,
+     "on_time": True},
+    {"external_id": "P2", "owner": "E0004", "received_on": "2026-10-09", "amount": "3,000", "receivable": 3000},
+]
+
+
+def test_bulk_upsert_through_the_api(app, session):
+    client = app.test_client()
+    url = "/api/v1/datasets/payments/records"
+    first = client.post(url, json={"records": RECORDS}, headers=auth("hr"))
+    assert first.status_code == 200, first.json
+    assert {k: first.json[k] for k in ("read", "inserted", "updated", "unchanged", "rejected")} == {
+        "read": 2, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+    again = client.post(url, json={"records": RECORDS}, headers=auth("admin"))
+    assert again.json["unchanged"] == 2
+    session.rollback()
+    stored = session.scalar(sa.select(Record).where(Record.external_id == "P2"))
+    assert stored.values["amount"] == 3000.0 and stored.dataset == "payments"
+
+
+def test_bad_records_are_refused_with_their_problems(app, session):
+    bad = RECORDS + [{"external_id": "P3", "owner": "E0404", "received_on": "someday", "amount": 1,
+                      "receivable": 1}]
+    response = app.test_client().post("/api/v1/datasets/payments/records", json={"records": bad},
+                                      headers=auth("admin"))
+    assert response.status_code == 422
+    assert response.json["message"] == "1 record(s) have problems; nothing was written"
+    assert response.json["errors"]["problems"] == [
+        {"row": 3, "column": "owner", "value": "E0404", "reason": "unknown employee code"},
+        {"row": 3, "column": "received_on", "value": "someday", "reason": "expected a date like 2026-10-31"},
+    ]
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Record)) == 0
+    skipped = app.test_client().post("/api/v1/datasets/payments/records",
+                                     json={"records": bad, "skip_invalid": True}, headers=auth("admin"))
+    assert skipped.status_code == 200 and skipped.json["inserted"] == 2 and skipped.json["rejected"] == 1
+
+
+@pytest.mark.parametrize("login, method, url, body, status", [
+    (None, "get", "/api/v1/datasets", None, 401),
+    ("zhang", "get", "/api/v1/datasets", None, 403),
+    ("hr", "get", "/api/v1/datasets", None, 200),
+    (None, "post", "/api/v1/datasets/payments/records", {"records": []}, 401),
+    ("zhang", "post", "/api/v1/datasets/payments/records", {"records": []}, 403),
+    ("admin", "post", "/api/v1/datasets/nothing/records", {"records": []}, 404),
+    ("admin", "post", "/api/v1/datasets/payments/records", {"rows": []}, 422),
+    ("admin", "post", "/api/v1/datasets/payments/records", {"records": [{"owner": "E0003", "colour": 1}]}, 422),
+])
+def test_api_checks_who_is_asking(app, login, method, url, body, status):
+    client = app.test_client()
+    headers = auth(login) if login else {}
+    response = getattr(client, method)(url, json=body, headers=headers)
+    assert response.status_code == status, response.get_data(as_text=True)
+
+
+def test_the_api_is_described_by_openapi(app):
+    spec = app.test_client().get("/api/openapi.json").json
+    assert "/api/v1/datasets/{slug}/records" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["basic"] == {"type": "http", "scheme": "basic"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_perfrules_serve_answers_real_http(app, cli_env, tmp_path):
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "perfrules.cli", "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 401
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        request = urllib.request.Request(url, headers={**auth("admin"), "Accept-Language": "en"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200 and "Overview" in response.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
