@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from perfrules.formula import BOOLEAN, compile_formula
 from perfrules.formula.functions import round_half_away, round_half_away_vector
 
-from .strategies import CATALOGUE, NUMBER_NAMES, condition_formulas, number_formulas, rows
+from .strategies import CATALOGUE, compile_or_reject, NUMBER_NAMES, condition_formulas, number_formulas, rows
 
 AGREEMENT = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_paths_agree(text: str, data: list[dict]) -> None:
-    compiled = compile_formula(text, CATALOGUE)
+    compiled = compile_or_reject(text)
     columns = {name: [row[name] for row in data] for name in compiled.names}
     # numbers also arrive as float arrays (NaN for missing), the shape the engine hands over
     for name in compiled.names:

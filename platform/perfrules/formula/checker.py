@@ -14,6 +14,7 @@ import ast
 import difflib
 import math
 import re
+import warnings
 
 from . import tree as t
 from .functions import SPECIAL_FORMS, FunctionRegistry
@@ -47,7 +48,9 @@ def check(text: str, catalogue: Catalogue, functions: FunctionRegistry, limits: 
     source = Source(text)
     scan(source, limits)
     try:
-        parsed = ast.parse(source.wrapped, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for `1if x else 2`
+            parsed = ast.parse(source.wrapped, mode="eval")
     except SyntaxError as exc:
         raise _syntax_error(source, exc) from None
     except (RecursionError, MemoryError):
@@ -205,7 +208,18 @@ class _Builder:
         left, right = self.build(node.left), self.build(node.right)
         self._expect_number(left, f"'{op}'")
         self._expect_number(right, f"'{op}'")
+        if isinstance(left, t.Const) and isinstance(right, t.Const):
+            self._check_constant_arithmetic(op, left.value, right.value, span)
         return t.Arithmetic(span=span, type=NUMBER, op=op, left=left, right=right)
+
+    def _check_constant_arithmetic(self, op: str, left: float, right: float, span) -> None:
+        """Fixed numbers that can never give a value are a mistake worth saying at once."""
+        if op == "/" and right == 0:
+            raise self.error("division by zero", span)
+        result = {"+": left + right, "-": left - right, "*": left * right,
+                  "/": left / right if right else 0.0}[op]
+        if not math.isfinite(result):
+            raise self.error("the result is too large", span)
 
     def _boolop(self, node: ast.BoolOp, span) -> t.Node:
         op = "and" if isinstance(node.op, ast.And) else "or"
@@ -215,19 +229,21 @@ class _Builder:
         return t.Logic(span=span, type=BOOLEAN, op=op, operands=operands)
 
     def _compare(self, node: ast.Compare, span) -> t.Node:
-        left = self.build(node.left)
+        operands = [self.build(node.left)] + [None] * len(node.comparators)
+        chained = len(node.ops) > 1
         pairs = []
-        for op, comparator in zip(node.ops, node.comparators):
+        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
+            left = operands[index]
             if isinstance(op, (ast.In, ast.NotIn)):
-                pair = self._membership(left, comparator, isinstance(op, ast.NotIn))
-                right = None
-            else:
-                right = self.build(comparator)
-                pair = self._comparison(op, left, right)
-            pairs.append(pair)
-            left = right
-            if left is None and len(pairs) < len(node.ops):
-                raise self.error("'in' cannot be chained with another comparison", span)
+                if chained:
+                    raise self.error("'in' cannot be chained with another comparison", span)
+                return self._membership(left, comparator, isinstance(op, ast.NotIn))
+            right = self.build(comparator)
+            if chained and index < len(node.comparators) - 1:
+                # the middle operand of `a < b < c` is evaluated once, as in Python
+                right = t.Shared(span=right.span, type=right.type, operand=right)
+            operands[index + 1] = right
+            pairs.append(self._comparison(op, left, right))
         if len(pairs) == 1:
             return pairs[0]
         return t.Logic(span=span, type=BOOLEAN, op="and", operands=tuple(pairs))
@@ -362,11 +378,11 @@ class _Builder:
                       constants=tuple(constants))
 
     def _special_form(self, key: str, arg_nodes: list[ast.AST], span) -> t.Node:
-        arity = {"if": (3, 3), "not": (1, 1), "and": (1, None), "or": (1, None), "coalesce": (2, None)}
-        low, high = arity[key]
+        _, low, high = SPECIAL_FORMS[key]
         given = len(arg_nodes)
         if given < low or (high is not None and given > high):
-            wanted = f"{low} argument{'s' if low > 1 else ''}" if low == high else f"at least {low} arguments"
+            plural = "s" if low != 1 else ""
+            wanted = f"{low} argument{plural}" if low == high else f"at least {low} argument{plural}"
             raise self.error(f"{key.upper()} takes {wanted}, got {given}", span)
         args = tuple(self.build(arg) for arg in arg_nodes)
         if key == "if":

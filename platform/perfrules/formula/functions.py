@@ -20,13 +20,13 @@ import sqlalchemy as sa
 
 from .types import BOOLEAN, NUMBER, ValueType
 
-#: forms of the language that read like functions: name → how to call it
+#: forms of the language that read like functions: name → (how to call it, least and most arguments)
 SPECIAL_FORMS = {
-    "if": "IF(condition, then, otherwise)",
-    "and": "AND(a, b, ...)",
-    "or": "OR(a, b, ...)",
-    "not": "NOT(a)",
-    "coalesce": "COALESCE(a, b, ...)",
+    "if": ("IF(condition, then, otherwise)", 3, 3),
+    "and": ("AND(a, b, ...)", 1, None),
+    "or": ("OR(a, b, ...)", 1, None),
+    "not": ("NOT(a)", 1, 1),
+    "coalesce": ("COALESCE(a, b, ...)", 2, None),
 }
 
 
@@ -116,10 +116,12 @@ class FunctionRegistry:
 
 # --- rounding half away from zero -------------------------------------------------------------
 # Values such as 1.005 are stored as 1.00499999…; people expect ROUND(1.005, 2) = 1.01, as in a
-# spreadsheet. A fraction within a few ulps of one half is therefore taken as one half. Both
+# spreadsheet. A fraction within a few ulps of one half is therefore taken as one half — but never
+# more than 2**-6 away, or huge values (whose ulps are large) would all round up. Both
 # implementations run the same IEEE operations, so they agree bit for bit.
 
 _TIE_ULPS = 4 * 2.0 ** -52
+_TIE_LIMIT = 2.0 ** -6
 _EXACT = 2.0 ** 52  # beyond this every float is a whole number
 
 
@@ -131,7 +133,7 @@ def round_half_away(x: float, digits: float = 0) -> float:
     if scaled >= _EXACT:
         return x
     whole = math.floor(scaled)
-    if scaled - whole >= 0.5 - _TIE_ULPS * scaled:
+    if scaled - whole >= 0.5 - min(_TIE_ULPS * scaled, _TIE_LIMIT):
         whole += 1.0
     rounded = whole / scale if digits >= 0 else whole * scale
     return math.copysign(rounded, x) if rounded else 0.0
@@ -144,7 +146,7 @@ def round_half_away_vector(x: np.ndarray, digits: float = 0) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):  # huge values are kept as they are below
         scaled = magnitude * scale if digits >= 0 else magnitude / scale
         whole = np.floor(scaled)
-        whole += (scaled - whole) >= (0.5 - _TIE_ULPS * scaled)
+        whole += (scaled - whole) >= (0.5 - np.minimum(_TIE_ULPS * scaled, _TIE_LIMIT))
         rounded = whole / scale if digits >= 0 else whole * scale
     rounded = np.copysign(rounded, x)
     rounded[rounded == 0] = 0.0
@@ -198,7 +200,7 @@ BUILTINS = (
         name="round", params=(NUMBER,), optional=(NUMBER,), constant_params=1,
         check_constants=_check_round_digits,
         reference=round_half_away, vector=round_half_away_vector,
-        signature="ROUND(x, digits=0)",
+        signature="ROUND(x, digits)",
         summary={"en": "round half away from zero: ROUND(2.5) = 3, ROUND(-2.5) = -3",
                  "zh": "四舍五入(远离零):ROUND(2.5) = 3,ROUND(-2.5) = -3"}),
     Function(

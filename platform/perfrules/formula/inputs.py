@@ -26,15 +26,15 @@ def _show(value) -> str:
 
 def coerce_value(name: str, type_: ValueType, value):
     """Return (plain value, error message or None) for one input value."""
-    if value is None:
+    if value is None or value is np.ma.masked:
         return None, None
     if type_ is NUMBER:
-        if isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (bool, np.bool_, np.timedelta64, np.datetime64)):
             return None, f"input '{name}' should be a number, got {_show(value)}"
         if isinstance(value, (Real, Decimal)):
             try:
                 number = float(value)
-            except OverflowError:
+            except (OverflowError, ValueError, TypeError):  # huge integers, Decimal('sNaN')
                 return None, f"input '{name}' is not a finite number"
             if math.isnan(number):
                 return None, None
@@ -59,6 +59,8 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
     Numbers come back as float64 with NaN for missing, booleans as (values, missing mask), text as
     an object array with None for missing. Well-typed numpy arrays take a fast path.
     """
+    if np.ma.isMaskedArray(values):  # masked entries are missing values
+        values = values.astype(object).filled(None)
     array = values if isinstance(values, np.ndarray) else None
     if array is not None and array.shape != (size,):
         raise ValueError(f"input '{name}' has {array.shape[0] if array.ndim else 1} values, "

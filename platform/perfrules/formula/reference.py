@@ -24,57 +24,81 @@ _ARITHMETIC = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
 _ORDER = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
-def to_python_tree(node: t.Node, source: Source) -> ast.expr:
+class SharedValue(ast.expr):
+    """An operand two comparisons of a chain share: evaluated once per row."""
+    _fields = ("operand",)
+
+
+def to_python_tree(root: t.Node, source: Source) -> ast.expr:
     """A Python syntax tree for simpleeval; each node keeps its checked node as `.checked`."""
-    if isinstance(node, t.Const):
-        out = ast.Constant(value=node.value)
-    elif isinstance(node, t.Name):
-        out = ast.Name(id=node.name, ctx=ast.Load())
-    elif isinstance(node, t.Negate):
-        out = ast.UnaryOp(op=ast.USub(), operand=to_python_tree(node.operand, source))
-    elif isinstance(node, t.Not):
-        out = ast.UnaryOp(op=ast.Not(), operand=to_python_tree(node.operand, source))
-    elif isinstance(node, t.Arithmetic):
-        out = ast.BinOp(left=to_python_tree(node.left, source), op=_ARITHMETIC[node.op](),
-                        right=to_python_tree(node.right, source))
-        out.zero_note = f"division by zero: {source.excerpt(node.span)}"
-        out.overflow = f"the result is too large: {source.excerpt(node.span)}"
-    elif isinstance(node, t.Order):
-        out = ast.Compare(left=to_python_tree(node.left, source), ops=[_ORDER[node.op]()],
-                          comparators=[to_python_tree(node.right, source)])
-    elif isinstance(node, t.Equal):
-        out = ast.Compare(left=to_python_tree(node.left, source),
-                          ops=[ast.NotEq() if node.negated else ast.Eq()],
-                          comparators=[to_python_tree(node.right, source)])
-    elif isinstance(node, t.IsNull):
-        out = ast.Compare(left=to_python_tree(node.operand, source),
-                          ops=[ast.IsNot() if node.negated else ast.Is()],
-                          comparators=[ast.Constant(value=None)])
-    elif isinstance(node, t.In):
-        out = ast.Compare(left=to_python_tree(node.operand, source),
-                          ops=[ast.NotIn() if node.negated else ast.In()],
-                          comparators=[ast.Constant(value=node.values)])
-    elif isinstance(node, t.Logic):
-        out = ast.BoolOp(op=ast.And() if node.op == "and" else ast.Or(),
-                         values=[to_python_tree(o, source) for o in node.operands])
-    elif isinstance(node, t.If):
-        out = ast.IfExp(test=to_python_tree(node.condition, source),
-                        body=to_python_tree(node.then, source),
-                        orelse=to_python_tree(node.otherwise, source))
-    elif isinstance(node, (t.Coalesce, t.Call)):
-        name = "coalesce" if isinstance(node, t.Coalesce) else node.function.name
-        args = [to_python_tree(a, source) for a in node.args]
-        args += [ast.Constant(value=c) for c in getattr(node, "constants", ())]
-        out = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
-        if isinstance(node, t.Call):
-            excerpt = source.excerpt(node.span)
-            reason = node.function.null_reason
-            out.null_note = f"{node.function.display_name}: {reason}: {excerpt}" if reason else None
-            out.overflow = f"the result is too large: {excerpt}"
-    else:  # pragma: no cover - every checked node kind is handled above
-        raise TypeError(f"unexpected node {type(node).__name__}")
-    out.checked = node
-    return out
+    return _PythonTree(source).build(root)
+
+
+class _PythonTree:
+    def __init__(self, source: Source):
+        self.source = source
+        self.shared: dict[int, SharedValue] = {}
+
+    def build(self, node: t.Node) -> ast.expr:
+        source = self.source
+        if isinstance(node, t.Shared):
+            if id(node) not in self.shared:
+                self.shared[id(node)] = SharedValue(operand=self.build(node.operand))
+                self.shared[id(node)].checked = node
+            return self.shared[id(node)]
+        out = self._build(node, source)
+        out.checked = node
+        return out
+
+    def _build(self, node: t.Node, source: Source) -> ast.expr:
+        if isinstance(node, t.Const):
+            out = ast.Constant(value=node.value)
+        elif isinstance(node, t.Name):
+            out = ast.Name(id=node.name, ctx=ast.Load())
+        elif isinstance(node, t.Negate):
+            out = ast.UnaryOp(op=ast.USub(), operand=self.build(node.operand))
+        elif isinstance(node, t.Not):
+            out = ast.UnaryOp(op=ast.Not(), operand=self.build(node.operand))
+        elif isinstance(node, t.Arithmetic):
+            out = ast.BinOp(left=self.build(node.left), op=_ARITHMETIC[node.op](),
+                            right=self.build(node.right))
+            out.zero_note = f"division by zero: {source.excerpt(node.span)}"
+            out.overflow = f"the result is too large: {source.excerpt(node.span)}"
+        elif isinstance(node, t.Order):
+            out = ast.Compare(left=self.build(node.left), ops=[_ORDER[node.op]()],
+                              comparators=[self.build(node.right)])
+        elif isinstance(node, t.Equal):
+            out = ast.Compare(left=self.build(node.left),
+                              ops=[ast.NotEq() if node.negated else ast.Eq()],
+                              comparators=[self.build(node.right)])
+        elif isinstance(node, t.IsNull):
+            out = ast.Compare(left=self.build(node.operand),
+                              ops=[ast.IsNot() if node.negated else ast.Is()],
+                              comparators=[ast.Constant(value=None)])
+        elif isinstance(node, t.In):
+            out = ast.Compare(left=self.build(node.operand),
+                              ops=[ast.NotIn() if node.negated else ast.In()],
+                              comparators=[ast.Constant(value=node.values)])
+        elif isinstance(node, t.Logic):
+            out = ast.BoolOp(op=ast.And() if node.op == "and" else ast.Or(),
+                             values=[self.build(o) for o in node.operands])
+        elif isinstance(node, t.If):
+            out = ast.IfExp(test=self.build(node.condition),
+                            body=self.build(node.then),
+                            orelse=self.build(node.otherwise))
+        elif isinstance(node, (t.Coalesce, t.Call)):
+            name = "coalesce" if isinstance(node, t.Coalesce) else node.function.name
+            args = [self.build(a) for a in node.args]
+            args += [ast.Constant(value=c) for c in getattr(node, "constants", ())]
+            out = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
+            if isinstance(node, t.Call):
+                excerpt = source.excerpt(node.span)
+                reason = node.function.null_reason
+                out.null_note = f"{node.function.display_name}: {reason}: {excerpt}" if reason else None
+                out.overflow = f"the result is too large: {excerpt}"
+        else:  # pragma: no cover - every checked node kind is handled above
+            raise TypeError(f"unexpected node {type(node).__name__}")
+        return out
 
 
 class ReferenceEvaluator(SimpleEval):
@@ -91,6 +115,7 @@ class ReferenceEvaluator(SimpleEval):
             ast.BoolOp: self._logic,
             ast.IfExp: self._if,
             ast.Call: self._call,
+            SharedValue: self._shared_value,
         }
         self.expression = to_python_tree(root, source)
         self.result_type = root.type
@@ -108,6 +133,7 @@ class ReferenceEvaluator(SimpleEval):
             values[name] = value
         self.names = values
         self._notes = {}
+        self._shared = {}
         try:
             value = self.eval("", previously_parsed=self.expression)
         except RowError as exc:
@@ -115,6 +141,12 @@ class ReferenceEvaluator(SimpleEval):
         if value is not None and self.result_type is NUMBER:
             value = float(value)
         return RowResult(value, None, tuple(self._notes))
+
+    def _shared_value(self, node: SharedValue):
+        key = id(node)
+        if key not in self._shared:
+            self._shared[key] = self._eval(node.operand)
+        return self._shared[key]
 
     def _note(self, message: str) -> None:
         self._notes.setdefault(message, None)
@@ -195,6 +227,8 @@ class ReferenceEvaluator(SimpleEval):
         if any(arg is None for arg in args):
             return None
         result = checked.function.reference(*args)
+        if isinstance(result, float) and math.isnan(result):
+            result = None
         if result is None:
             if node.null_note:
                 self._note(node.null_note)
@@ -202,10 +236,6 @@ class ReferenceEvaluator(SimpleEval):
         if checked.function.returns is BOOLEAN:
             return bool(result)
         result = float(result)
-        if math.isnan(result):
-            if node.null_note:
-                self._note(node.null_note)
-            return None
         if math.isinf(result):
             raise RowError(node.overflow)
         return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import keyword
+import re
 import tokenize
 import unicodedata
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ _ALLOWED_OPERATORS = {"+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "(",
                       ",", "."}
 _CLOSING = {")": "(", "]": "["}
 _QUOTE_LOOKALIKES = "‘’‚‛“”„‟＇＂「」『』"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: control, format (zero-width, bidirectional), surrogate and private-use characters
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 
 
 class Source:
@@ -60,11 +64,17 @@ class Source:
 
     def __init__(self, text: str):
         self.text = text
-        self.wrapped = _PREFIX + text + _SUFFIX
-        self.lines = text.split("\n")
-        self._line_starts = [0]
-        for line in self.lines[:-1]:
-            self._line_starts.append(self._line_starts[-1] + len(line) + 1)
+        # One kind of line break for the tokenizer and parser, keeping every character's offset.
+        plain = text.replace("\r\n", " \n").replace("\r", "\n")
+        self.wrapped = _PREFIX + plain + _SUFFIX
+        # lines as Python's tokenizer sees them: \r\n, \r and \n all end a line
+        self.lines, self._line_starts, start = [], [], 0
+        for match in _LINE_BREAK.finditer(text):
+            self.lines.append(text[start:match.start()])
+            self._line_starts.append(start)
+            start = match.end()
+        self.lines.append(text[start:])
+        self._line_starts.append(start)
 
     def offset(self, lineno: int, column: int, in_bytes: bool = False) -> int:
         """Character offset into the text of a (line, column) of the wrapped text."""
@@ -99,8 +109,6 @@ def _character_message(char: str) -> str:
         return f"'{char}' is a full-width character — did you mean '{plain}'?"
     if char in "'\"":
         return "this text is missing its closing quote"
-    if not char.isprintable():
-        return f"the invisible character U+{ord(char):04X} is not allowed in formulas"
     return f"the character '{char}' is not allowed in formulas"
 
 
@@ -113,8 +121,17 @@ def scan(source: Source, limits: Limits) -> None:
             limits.max_length, len(text))
     if not text.strip():
         raise source.error("the formula is empty", 0, len(text))
+    for position, char in enumerate(text):
+        if char in "\t\n\r":
+            continue
+        if unicodedata.category(char) in _INVISIBLE:
+            raise source.error(f"the invisible character U+{ord(char):04X} is not allowed in formulas",
+                               position)
+        if char == "\\":
+            raise source.error("backslashes are not allowed in formulas", position)
 
     brackets: list[tuple[str, int]] = []
+    previous = None
     count = 0
     tokens = tokenize.generate_tokens(io.StringIO(source.wrapped).readline)
     try:
@@ -129,6 +146,9 @@ def scan(source: Source, limits: Limits) -> None:
                 raise source.error(f"the formula has too many parts (more than {limits.max_nodes})",
                                    start, end)
             if kind == tokenize.OP:
+                if string == "=" and brackets and previous is not None and previous.type == tokenize.NAME:
+                    raise source.error("named arguments are not allowed; pass arguments in order: "
+                                       "ROUND(x, 2)", start, end)
                 _check_operator(source, string, start, end, brackets, limits)
             elif kind == tokenize.NAME:
                 _check_name(source, string, start, end)
@@ -136,11 +156,13 @@ def scan(source: Source, limits: Limits) -> None:
                 _check_number(source, string, start, end, limits)
             elif kind == tokenize.STRING:
                 _check_string(source, string, start, end, limits)
+            elif kind == tokenize.COMMENT:
+                raise source.error("comments (#) are not allowed in formulas", start, end)
             elif kind == tokenize.ERRORTOKEN and string.strip():
                 raise source.error(_character_message(string[0]), start, start + 1)
-    except (tokenize.TokenError, SyntaxError) as exc:
-        if isinstance(exc, FormulaError):
-            raise
+            if kind not in (tokenize.NL, tokenize.NEWLINE):
+                previous = token
+    except (tokenize.TokenError, SyntaxError):
         if brackets:
             opener, position = brackets[-1]
             raise source.error(f"'{opener}' is never closed", position) from None

@@ -95,6 +95,12 @@ class If(Node):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
+class Shared(Node):
+    """An operand used by two comparisons of a chain (`a < b < c`): evaluated once per row."""
+    operand: Node
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Coalesce(Node):
     """The first argument that is not null."""
     args: tuple[Node, ...]
@@ -111,7 +117,7 @@ class Call(Node):
 
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-nodes of a node, in evaluation order."""
-    if isinstance(node, (Negate, Not, IsNull, In)):
+    if isinstance(node, (Negate, Not, IsNull, In, Shared)):
         return (node.operand,)
     if isinstance(node, (Arithmetic, Order, Equal)):
         return (node.left, node.right)

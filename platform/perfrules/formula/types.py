@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import keyword
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ class Catalogue:
         if type_ is NULL:
             raise ValueError(f"name {name!r}: a catalogue entry needs a real type, not null")
         key = normalise_name(name)
+        if key != name:
+            raise ValueError(f"invalid name {name!r}: write it as {key!r} (full-width or compatibility "
+                             "characters are read as their plain forms)")
+        if any(keyword.iskeyword(part) for part in key.split(".")):
+            raise ValueError(f"invalid name {name!r}: a Python keyword cannot be part of a name")
         if (not _NAME_RE.fullmatch(key) or "__" in key
                 or not all(part.isidentifier() for part in key.split("."))):
             raise ValueError(

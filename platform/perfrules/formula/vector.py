@@ -33,6 +33,7 @@ class VectorEvaluation:
         self.reasons: list[tuple[str, np.ndarray]] = []
         self.notes: list[tuple[str, np.ndarray]] = []
         self.columns = {}
+        self.shared: dict[int, object] = {}
         for name in names:
             if name not in columns:
                 raise ValueError(f"no values given for '{name}'")
@@ -110,6 +111,12 @@ class VectorEvaluation:
     def _not(self, node: t.Not, active):
         values, missing = self._condition(self._eval(node.operand, active))
         return ~values, missing
+
+    def _shared(self, node: t.Shared, active):
+        # first use is the chain's first comparison, whose active rows include the second's
+        if id(node) not in self.shared:
+            self.shared[id(node)] = self._eval(node.operand, active)
+        return self.shared[id(node)]
 
     def _is_null(self, node: t.IsNull, active):
         return self._missing(node.operand, self._eval(node.operand, active)) ^ node.negated, np.False_
@@ -248,7 +255,7 @@ class VectorEvaluation:
         function = node.function
         result = function.vector(*arrays, *node.constants)
         if function.returns is BOOLEAN:
-            return np.asarray(result, dtype=bool), missing
+            return self._condition_result(node, np.asarray(result), missing, active)
         result = np.where(missing, np.nan, np.asarray(result, dtype=np.float64))
         if function.null_reason:
             gave_nothing = np.isnan(result) & ~self._full(missing)
@@ -256,6 +263,19 @@ class VectorEvaluation:
                 self._note(f"{function.display_name}: {function.null_reason}: "
                            f"{self.source.excerpt(node.span)}", gave_nothing, active)
         return self._check_overflow(result, node, active)
+
+    def _condition_result(self, node: t.Call, result: np.ndarray, missing, active):
+        """A true/false function's result; NaN or None in it mean it gave no value."""
+        if result.dtype == bool:
+            return result, missing
+        gave_nothing = (np.isnan(result.astype(np.float64)) if result.dtype.kind == "f"
+                        else _is_none(result.astype(object)))
+        gave_nothing = self._full(gave_nothing) & ~self._full(missing)
+        if node.function.null_reason and gave_nothing.any():
+            self._note(f"{node.function.display_name}: {node.function.null_reason}: "
+                       f"{self.source.excerpt(node.span)}", gave_nothing, active)
+        values = np.where(gave_nothing, False, result).astype(bool)
+        return values, missing | gave_nothing
 
 
 _HANDLERS = {
@@ -265,7 +285,7 @@ _HANDLERS = {
     t.Equal: VectorEvaluation._equal, t.IsNull: VectorEvaluation._is_null,
     t.In: VectorEvaluation._membership, t.Logic: VectorEvaluation._logic,
     t.If: VectorEvaluation._if, t.Coalesce: VectorEvaluation._coalesce,
-    t.Call: VectorEvaluation._call,
+    t.Call: VectorEvaluation._call, t.Shared: VectorEvaluation._shared,
 }
 
 
