@@ -18,12 +18,12 @@ BATCH = 20_000
 _COLUMNS = ("dataset", "external_id", "owner_id", "occurred_on", "values", "updated_at")
 
 
-def _dumps(values: dict) -> str:
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+#: a record's values as stored: compact JSON, Chinese kept as is
+encode_values = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def insert_records(session: Session, rows: Iterable[tuple[str, str, int, dt.date, dict]]) -> int:
-    """Insert (dataset, external_id, owner_id, occurred_on, values) rows; returns how many."""
+def insert_records(session: Session, rows: Iterable[tuple[str, str, int, dt.date, str]]) -> int:
+    """Insert (dataset, external_id, owner_id, occurred_on, values as JSON) rows; returns how many."""
     connection = session.connection()
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
@@ -37,7 +37,7 @@ def insert_records(session: Session, rows: Iterable[tuple[str, str, int, dt.date
     total = 0
     for dataset, external_id, owner_id, occurred_on, values in rows:
         batch.append((dataset, external_id, owner_id, occurred_on.isoformat() if sqlite else occurred_on,
-                      _dumps(values), stamp))
+                      values, stamp))
         if len(batch) >= BATCH:
             connection.exec_driver_sql(statement, batch)
             total += len(batch)

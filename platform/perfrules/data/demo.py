@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..org.models import Department, Employee, Role, User
-from .bulk import insert_records
+from .bulk import encode_values, insert_records
 
 REGIONS = [("EAST", "华东销售部", "East China sales"), ("SOUTH", "华南销售部", "South China sales"),
            ("NORTH", "华北销售部", "North China sales"), ("WEST", "西部销售部", "West China sales"),
@@ -181,7 +181,7 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
 
     def add(dataset: str, external_id: str, owner: Person, day: dt.date, values: dict) -> None:
         counts[dataset] += 1
-        batch.append((dataset, external_id, owner.id, day, values))
+        batch.append((dataset, external_id, owner.id, day, encode_values(values)))
         if len(batch) >= BATCH:
             insert_records(session, batch)
             batch.clear()

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 MAX_TEXT = 2000
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-_TRUE = {"true", "yes", "y", "1", "是", "对", "t"}
-_FALSE = {"false", "no", "n", "0", "否", "错", "f"}
+_BOOLEANS = {**dict.fromkeys(("true", "yes", "y", "1", "是", "对", "t"), True),
+             **dict.fromkeys(("false", "no", "n", "0", "否", "错", "f"), False)}
 
 
 class FieldError(ValueError):
@@ -23,9 +23,7 @@ class FieldError(ValueError):
 
 
 def _text(raw: Any) -> str:
-    if isinstance(raw, str):
-        return raw.strip()
-    return str(raw)
+    return raw.strip() if isinstance(raw, str) else str(raw)
 
 
 def parse_text(raw: Any) -> str:
@@ -35,29 +33,40 @@ def parse_text(raw: Any) -> str:
     return value
 
 
-def _number_text(raw: Any) -> str:
-    text = _text(raw).replace("\u00a0", "").replace(" ", "")
-    if _THOUSANDS.match(text):
-        text = text.replace(",", "")
-    return text
+def _number_from_text(text: str) -> float:
+    try:
+        return float(text)  # the common case, fast
+    except ValueError:
+        pass
+    cleaned = text.replace("\u00a0", "").replace(" ", "")
+    if _THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(",", "")
+    try:
+        return float(Decimal(cleaned))
+    except (InvalidOperation, ValueError):
+        raise FieldError("expected a number") from None
 
 
 def parse_decimal(raw: Any) -> float:
-    if isinstance(raw, bool):
+    if isinstance(raw, str):
+        number = _number_from_text(raw.strip())
+    elif isinstance(raw, bool):
         raise FieldError("expected a number, got true/false")
-    if isinstance(raw, (int, float)):
+    elif isinstance(raw, (int, float, Decimal)):
         number = float(raw)
     else:
-        try:
-            number = float(Decimal(_number_text(raw)))
-        except (InvalidOperation, ValueError):
-            raise FieldError("expected a number") from None
+        raise FieldError("expected a number")
     if not math.isfinite(number):
         raise FieldError("expected a finite number")
     return number
 
 
 def parse_integer(raw: Any) -> int:
+    if isinstance(raw, str):
+        try:
+            return int(raw)  # the common case, fast; int() allows surrounding spaces
+        except ValueError:
+            pass
     number = parse_decimal(raw)
     if number != int(number):
         raise FieldError("expected a whole number")
@@ -71,9 +80,9 @@ def parse_date(raw: Any) -> str:
         return raw.date().isoformat()
     if isinstance(raw, dt.date):
         return raw.isoformat()
-    text = _text(raw).replace("/", "-").replace(".", "-")
+    text = _text(raw)
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        return dt.date.fromisoformat(text.replace("/", "-").replace(".", "-")).isoformat()
     except ValueError:
         pass
     match = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)
@@ -90,22 +99,24 @@ def parse_datetime(raw: Any) -> str:
         return raw.replace(microsecond=0).isoformat()
     if isinstance(raw, dt.date):
         return dt.datetime.combine(raw, dt.time()).isoformat()
-    text = _text(raw).replace("/", "-")
+    text = _text(raw)
     try:
-        return dt.datetime.fromisoformat(text).replace(microsecond=0).isoformat()
+        value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise FieldError("expected a date and time like 2026-10-31 14:30") from None
+        try:
+            value = dt.datetime.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            raise FieldError("expected a date and time like 2026-10-31 14:30") from None
+    return (value.replace(microsecond=0) if value.microsecond else value).isoformat()
 
 
 def parse_boolean(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    text = _text(raw).lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise FieldError("expected true or false (yes/no, 1/0, 是/否)")
+    value = _BOOLEANS.get(_text(raw).lower())
+    if value is None:
+        raise FieldError("expected true or false (yes/no, 1/0, 是/否)")
+    return value
 
 
 def choice_parser(options: list[dict]) -> Callable[[Any], str]:

@@ -15,8 +15,8 @@ class Record(Base):
     __tablename__ = "records"
     __table_args__ = (
         sa.UniqueConstraint("dataset", "external_id"),
+        # metrics aggregate one dataset over a date window, grouped by owner, in one query
         sa.Index("ix_records_dataset_occurred_on", "dataset", "occurred_on"),
-        sa.Index("ix_records_dataset_owner_id_occurred_on", "dataset", "owner_id", "occurred_on"),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)

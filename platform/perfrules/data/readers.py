@@ -55,7 +55,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     def rows():
         width = len(header)
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 cells = cells[:width] + [f"<{len(cells) - width} extra cell(s)>"]

@@ -114,8 +114,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("dataset", "external_id", name=op.f("uq_records_dataset_external_id")),
     )
     op.create_index("ix_records_dataset_occurred_on", "records", ["dataset", "occurred_on"])
-    op.create_index("ix_records_dataset_owner_id_occurred_on", "records",
-                    ["dataset", "owner_id", "occurred_on"])
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
