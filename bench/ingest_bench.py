@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from perfrules.config.sources import read_documents
 from perfrules.config.store import apply_documents, working_config
 from perfrules.data.bulk import encode_values
-from perfrules.data.ingest import import_records, workers_for
+from perfrules.data.ingest import import_records
 from perfrules.data.readers import read_csv
 from perfrules.db import make_engine, make_sessionmaker
 from perfrules.db.migrate import upgrade
@@ -66,13 +66,12 @@ def write_csv(path: Path, rows: int) -> None:
                              chooser.choice(["true", "false"])])
 
 
-def timed_import(engine: sa.Engine, csv_path: Path, workers: int) -> tuple[float, int]:
+def timed_import(engine: sa.Engine, csv_path: Path) -> tuple[float, int]:
     started = time.perf_counter()
     with make_sessionmaker(engine, write=True)() as session:
         dataset = working_config(session)["datasets"]["activities"]
         columns, rows = read_csv(csv_path)
-        report = import_records(session, dataset, columns, rows, actor="bench", source=csv_path.name,
-                                workers=workers)
+        report = import_records(session, dataset, columns, rows, actor="bench", source=csv_path.name)
         session.commit()
     assert report.written and report.rejected == 0, report.summary()
     return time.perf_counter() - started, report.inserted
@@ -101,20 +100,19 @@ def main() -> None:
         size_mb = csv_path.stat().st_size / 2**20
 
         imported = prepare_database(folder / "import.db")
-        workers = workers_for(csv_path.stat().st_size)
-        seconds, inserted = timed_import(imported, csv_path, workers)
+        seconds, inserted = timed_import(imported, csv_path)
         with imported.connect() as connection:
             raw_rows = [(d, e, o, str(day), v if isinstance(v, str) else encode_values(v), u)
                         for d, e, o, day, v, u in connection.exec_driver_sql(
                             'SELECT dataset, external_id, owner_id, occurred_on, "values", updated_at FROM records')]
-        again, _ = timed_import(imported, csv_path, workers)
+        again, _ = timed_import(imported, csv_path)
         imported.dispose()
 
         raw = prepare_database(folder / "raw.db")
         raw_seconds = timed_raw_insert(raw, raw_rows)
         raw.dispose()
 
-    figures = {"rows": inserted, "parse_workers": workers, "csv_mb": round(size_mb, 1), "seconds": round(seconds, 2),
+    figures = {"rows": inserted, "csv_mb": round(size_mb, 1), "seconds": round(seconds, 2),
                "rows_per_s": round(inserted / seconds), "reimport_seconds": round(again, 2),
                "raw_seconds": round(raw_seconds, 2), "raw_rows_per_s": round(inserted / raw_seconds),
                "ratio_to_raw": round(seconds / raw_seconds, 2)}

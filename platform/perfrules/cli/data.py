@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..config.store import working_config
-from ..data.ingest import ImportRefused, import_records, workers_for
+from ..data.ingest import ImportRefused, import_records
 from ..data.readers import read_table
 from ..spreadsheet import write_csv
 from .context import actor, fail, session_scope
@@ -44,7 +44,6 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
                 task = progress.add_task("rows", total=None)
                 report = import_records(session, definition, columns, rows, actor=actor(),
                                         source=file.name, skip_invalid=skip_invalid,
-                                        workers=workers_for(file.stat().st_size),
                                         progress=lambda n: progress.advance(task, n))
             if not report.written:
                 session.rollback()

@@ -9,10 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 import json
-import multiprocessing
-import os
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
@@ -73,8 +69,7 @@ def employee_codes(session: Session) -> dict[str, int]:
 class RowParser:
     """Turns raw rows into record values for one dataset, collecting problems.
 
-    Duplicate external ids are not its business: rows may be parsed in another process, chunk by
-    chunk, so the importer checks them in order as results come back.
+    Duplicate external ids are checked by the importer, in order, across chunks.
     """
 
     def __init__(self, dataset: dict, codes: dict[str, int], columns: list[str]):
@@ -133,51 +128,6 @@ class RowParser:
                               dt.date.fromisoformat(occurred[:10]), encode_values(values)), problems)
 
 
-# --- parsing in a worker process ---------------------------------------------------------------
-
-#: files at least this large are parsed in a worker process while this one writes
-PARALLEL_FROM_BYTES = 8 * 2**20
-
-
-def workers_for(size_in_bytes: int) -> int:
-    """How many parsing processes an import of this size is worth (starting one costs ~0.5 s)."""
-    return 1 if size_in_bytes >= PARALLEL_FROM_BYTES and (os.cpu_count() or 1) > 1 else 0
-
-
-_worker_parser: RowParser | None = None
-
-
-def _start_worker(dataset: dict, codes: dict[str, int], columns: list[str]) -> None:
-    global _worker_parser
-    _worker_parser = RowParser(dataset, codes, columns)
-
-
-def _parse_in_worker(chunk: list[tuple[int, dict]]) -> list[tuple]:
-    return [_worker_parser.parse(number, raw) for number, raw in chunk]
-
-
-def _parsed_chunks(parser: RowParser, rows: Iterable[tuple[int, dict]], workers: int,
-                   init: tuple) -> Iterator[tuple[list[tuple[int, dict]], list[tuple]]]:
-    """(chunk of raw rows, their parse results), in order; with workers, parsed in parallel."""
-    chunks = _chunks(rows, CHUNK)
-    if not workers:
-        for chunk in chunks:
-            yield chunk, [parser.parse(number, raw) for number, raw in chunk]
-        return
-    context = multiprocessing.get_context("spawn")  # no fork: the parent may hold threads
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=init) as pool:
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append((chunk, pool.submit(_parse_in_worker, chunk)))
-            if len(pending) > workers + 1:
-                done_chunk, future = pending.popleft()
-                yield done_chunk, future.result()
-        while pending:
-            done_chunk, future = pending.popleft()
-            yield done_chunk, future.result()
-
-
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:
     chunk = []
     for row in rows:
@@ -191,13 +141,12 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
 
 def import_records(session: Session, dataset: dict, columns: list[str],
                    rows: Iterable[tuple[int, dict]], *, actor: str, source: str,
-                   skip_invalid: bool = False, workers: int = 0,
+                   skip_invalid: bool = False,
                    progress: Callable[[int], None] | None = None) -> ImportReport:
     """Validate `rows` ((row number, {column: raw value}) pairs) and upsert them.
 
     Rows are written as they are validated, inside a savepoint; with problems and without
-    `skip_invalid` the savepoint is rolled back and nothing is written. `workers` processes parse
-    rows while this one writes (worth it for large files only).
+    `skip_invalid` the savepoint is rolled back and nothing is written.
     """
     codes = employee_codes(session)
     parser = RowParser(dataset, codes, columns)
@@ -211,9 +160,10 @@ def import_records(session: Session, dataset: dict, columns: list[str],
     }
     seen: dict[str, int] = {}
     savepoint = session.begin_nested()
-    for chunk, results in _parsed_chunks(parser, rows, workers, (dataset, codes, columns)):
+    for chunk in _chunks(rows, CHUNK):
         good = []
-        for (number, raw), (external_id, record, problems) in zip(chunk, results):
+        for number, raw in chunk:
+            external_id, record, problems = parser.parse(number, raw)
             if external_id in seen:
                 problems = [*problems, RowProblem(number, EXTERNAL_ID, external_id,
                                                   f"duplicate external id (first on row {seen[external_id]})")]
