@@ -22,3 +22,13 @@ def test_formula_bench_reports_its_figures():
     ratio = figures["reference_us_per_row"] / figures["fast_us_per_row"]
     assert abs(figures["speedup"] - ratio) <= 0.01 * ratio
     assert any("销售额完成率" in line for line in lines)
+
+
+def test_ingest_bench_reports_its_figures():
+    completed = subprocess.run([sys.executable, str(BENCH / "ingest_bench.py"), "--rows", "3000"],
+                               capture_output=True, text=True, timeout=300, check=True)
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert figures["rows"] == 3000
+    assert {"rows_per_s", "ratio_to_raw", "raw_rows_per_s", "seconds"} <= set(figures)
+    assert figures["ratio_to_raw"] == round(figures["seconds"] / figures["raw_seconds"], 2) or \
+        abs(figures["ratio_to_raw"] - figures["seconds"] / figures["raw_seconds"]) < 0.02
