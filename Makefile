@@ -38,7 +38,7 @@ run: $(STAMP)
 	$(BIN)/perfrules data demo --if-empty --employees $(DEMO_EMPLOYEES) --months 12 --seed 1 --password $(DEMO_PASSWORD)
 	@echo
 	@echo "  perfrules: http://$(HOST):$(PORT)/"
-	@echo "  demo logins: admin, hr, e00001 (director), e00002 (team lead), e00010 (sales rep) ..."
+	@echo "  demo logins: admin, hr, and one per employee: e00001, e00002, … (roles listed above)"
 	@echo "  password:    $(DEMO_PASSWORD)"
 	@echo
 	$(BIN)/perfrules serve --host $(HOST) --port $(PORT)

@@ -104,5 +104,6 @@ def demo_command(employees: int, months: int, seed: int, end_month: str | None, 
     except ValueError as exc:
         fail([str(exc)])
     click.echo(f"demo company created in {time.perf_counter() - started:.1f} s: {summary}")
-    click.echo(f"logins: admin, hr, and one per employee (e00001 …), password: "
-               f"{password}{' (generated)' if generated else ''}")
+    examples = ", ".join(f"{login} ({role.replace('_', ' ')})" for role, login in summary.example_logins.items())
+    click.echo(f"logins: admin, hr, and one per employee, for example {examples}")
+    click.echo(f"password of every demo login: {password}{' (generated)' if generated else ''}")

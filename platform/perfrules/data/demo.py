@@ -38,6 +38,8 @@ class DemoSummary:
     employees: int = 0
     users: int = 0
     records: dict[str, int] = field(default_factory=dict)
+    #: role → the login of the first employee holding it, to try each view
+    example_logins: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         total = sum(self.records.values())
@@ -70,6 +72,8 @@ def generate_demo(session: Session, *, employees: int, months: int, seed: int, e
              for code, zh, en in ROLES}
     people = _people(session, rng, employees, departments, roles)
     summary.employees = len(people)
+    for person in people:
+        summary.example_logins.setdefault(person.role, person.code.lower())
     summary.users = _users(session, people, password_hash)
     summary.records = _records(session, rng, people, month_starts(end, months))
     record_change(session, actor=actor, action="data.demo", kind="demo", key=str(seed),
