@@ -152,11 +152,13 @@ def import_records(session: Session, dataset: dict, columns: list[str],
     parser = RowParser(dataset, codes, columns)
     report = ImportReport(dataset["slug"])
     slug = dataset["slug"]
+    # stored values as text: on SQLite it is exactly what an unchanged row encodes to, so most
+    # comparisons need no JSON decoding (PostgreSQL's JSONB text differs, and is decoded)
     existing = {
-        external_id: (record_id, owner_id, occurred_on, values)
-        for record_id, external_id, owner_id, occurred_on, values in session.execute(
-            sa.select(Record.id, Record.external_id, Record.owner_id, Record.occurred_on, Record.values)
-            .where(Record.dataset == slug))
+        external_id: (record_id, owner_id, occurred_on, values_text)
+        for record_id, external_id, owner_id, occurred_on, values_text in session.execute(
+            sa.select(Record.id, Record.external_id, Record.owner_id, Record.occurred_on,
+                      sa.cast(Record.values, sa.Text)).where(Record.dataset == slug))
     }
     seen: dict[str, int] = {}
     savepoint = session.begin_nested()
@@ -201,10 +203,11 @@ def _write(session: Session, dataset: str, records: list[tuple], existing: dict,
         if found is None:
             inserts.append((dataset, external_id, owner_id, occurred_on, values_json))
             continue
-        values = json.loads(values_json)
-        if (found[1], found[2], found[3]) == (owner_id, occurred_on, values):
+        same_place = (found[1], found[2]) == (owner_id, occurred_on)
+        if same_place and (found[3] == values_json or json.loads(found[3]) == json.loads(values_json)):
             report.unchanged += 1
         else:
+            values = json.loads(values_json)
             updates.append({"id": found[0], "owner_id": owner_id, "occurred_on": occurred_on,
                             "values": values, "updated_at": now})
     report.inserted += insert_records(session, inserts)
