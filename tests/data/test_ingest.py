@@ -172,3 +172,36 @@ def test_a_new_field_is_usable_at_once(crm, session, tmp_path):
     result = run_cli("data", "import", "deals", path)
     assert result.exit_code == 0, result.stderr
     assert records(session)["D1"].values["channel"] == "线上"
+
+
+def test_unique_fields_hold_across_the_file_and_the_stored_records(crm, session, tmp_path):
+    exported = tmp_path / "config.yaml"
+    run_cli("config", "export", "-o", exported)
+    text = exported.read_text(encoding="utf-8")
+    customers = text.index("- slug: customers")
+    name_field = text.index("  - name: name\n", customers)
+    unique_flag = text.index("    unique: false", name_field)
+    exported.write_text(text[:unique_flag] + "    unique: true" + text[unique_flag + len("    unique: false"):],
+                        encoding="utf-8")
+    assert "1 changed" in run_cli("config", "load", exported).stdout
+    first = write(tmp_path, "customers.csv", """
+        external_id,owner,created_on,name
+        C1,E0003,2026-10-01,上海某某制造
+        C2,E0003,2026-10-02,杭州某某零售
+    """)
+    assert run_cli("data", "import", "customers", first).exit_code == 0
+    second = write(tmp_path, "more.csv", """
+        external_id,owner,created_on,name
+        C1,E0004,2026-10-01,上海某某制造
+        C3,E0004,2026-10-03,上海某某制造
+        C4,E0004,2026-10-04,苏州某某
+        C5,E0004,2026-10-05,苏州某某
+        C6,E0004,2026-10-06,杭州某某零售
+    """)
+    result = run_cli("data", "import", "customers", second)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:3] == [
+        "more.csv: row 3, column 'name': '上海某某制造' must be unique; row 2 already has it",
+        "more.csv: row 5, column 'name': '苏州某某' must be unique; row 4 already has it",
+        "more.csv: row 6, column 'name': '杭州某某零售' must be unique; record C2 already has it",
+    ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..problems import ConfigError
-from ..config.store import export_yaml, load_paths, working_config
+from ..config.store import export_yaml, load_paths
 from ..config.versions import diff_configs, draft_is_published, list_versions, publish, resolve
 from .context import actor, fail, functions, session_scope
 
@@ -38,7 +38,7 @@ def export_command(output: Path | None, reference: str) -> None:
     """Export the configuration as YAML."""
     try:
         with session_scope() as session:
-            _, config = resolve(session, reference) if reference != "draft" else ("draft", working_config(session))
+            _, config = resolve(session, reference)
     except ConfigError as exc:
         fail(exc.problems)
     text = export_yaml(config)

@@ -161,6 +161,7 @@ def import_records(session: Session, dataset: dict, columns: list[str],
                       sa.cast(Record.values, sa.Text)).where(Record.dataset == slug))
     }
     seen: dict[str, int] = {}
+    unique = _UniqueValues(dataset, existing)
     savepoint = session.begin_nested()
     for chunk in _chunks(rows, CHUNK):
         good = []
@@ -171,6 +172,8 @@ def import_records(session: Session, dataset: dict, columns: list[str],
                                                   f"duplicate external id (first on row {seen[external_id]})")]
             elif external_id:
                 seen[external_id] = number
+            if not problems and unique.fields:
+                problems = unique.check(number, external_id, record[2])
             if problems:
                 report.rejected += 1
                 report.problems.extend(problems)
@@ -192,6 +195,39 @@ def import_records(session: Session, dataset: dict, columns: list[str],
                          "updated": report.updated, "unchanged": report.unchanged,
                          "rejected": report.rejected})
     return report
+
+
+class _UniqueValues:
+    """Values of the dataset's unique fields: each may belong to one record only, across the
+    records already stored and the rows of this import."""
+
+    def __init__(self, dataset: dict, existing: dict):
+        self.fields = [f["name"] for f in dataset["fields"] if f.get("unique")]
+        self.owners: dict[str, dict] = {name: {} for name in self.fields}
+        self.rows: dict[str, dict] = {name: {} for name in self.fields}
+        if self.fields:
+            for external_id, (_, _, _, values_text) in existing.items():
+                values = json.loads(values_text)
+                for name in self.fields:
+                    if values.get(name) is not None:
+                        self.owners[name][values[name]] = external_id
+
+    def check(self, number: int, external_id: str, values_json: str) -> list[RowProblem]:
+        values = json.loads(values_json)
+        problems = []
+        for name in self.fields:
+            value = values.get(name)
+            if value is None:
+                continue
+            holder = self.owners[name].get(value)
+            if holder is not None and holder != external_id:
+                where = (f"row {self.rows[name][value]}" if value in self.rows[name]
+                         else f"record {holder}")
+                problems.append(RowProblem(number, name, value, f"must be unique; {where} already has it"))
+            else:
+                self.owners[name][value] = external_id
+                self.rows[name][value] = number
+        return problems
 
 
 def _write(session: Session, dataset: str, records: list[tuple], existing: dict,
