@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal, InvalidOperation
+from json.encoder import encode_basestring
 from typing import Any, Callable
 
 MAX_TEXT = 2000
@@ -154,3 +155,73 @@ def field_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[Any],
     if field["type"] == "employee":
         return employee_parser(employee_codes)
     return SIMPLE_PARSERS[field["type"]]
+
+
+# --- whole columns at once --------------------------------------------------------------------
+# An import chunk's column is converted in one pass when every cell is plain text its parser would
+# accept as it is; any other cell (a number with a thousands separator, a label instead of a
+# choice value, a formula, a mistake) sends the chunk back to the cell-by-cell parsers above,
+# which give the same values and explain what is wrong. Empty cells become None.
+
+def _column(convert: Callable[[str], Any]) -> Callable[[list], list | None]:
+    def column(cells: list) -> list | None:
+        try:
+            try:
+                texts = [cell.strip() for cell in cells]
+            except AttributeError:  # empty cells (None) or typed ones (spreadsheets, JSON)
+                texts = [_strip(cell) for cell in cells]
+            if "=" in {text[:1] for text in texts}:
+                return None
+            return [convert(text) if text else None for text in texts]
+        except (ValueError, KeyError, TypeError, OverflowError):
+            return None
+    return column
+
+
+def _strip(cell) -> str:
+    if cell is None:
+        return ""
+    if cell.__class__ is not str:
+        raise TypeError
+    return cell.strip()
+
+
+def _plain_text(text: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise ValueError
+    return text
+
+
+def _plain_decimal(text: str) -> float:
+    number = float(text)
+    if number - number != 0:  # nan or ±inf
+        raise ValueError
+    return number
+
+
+def _plain_datetime(text: str) -> str:
+    value = dt.datetime.fromisoformat(text)
+    return (value.replace(microsecond=0) if value.microsecond else value).isoformat()
+
+
+def column_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[list], list | None]:
+    kind = field["type"]
+    if kind == "choice":
+        values = {option["value"]: option["value"] for option in field["options"]}
+        return _column(values.__getitem__)
+    if kind == "employee":
+        return _column(lambda code: code if code in employee_codes else employee_codes[code])
+    converters = {"text": _plain_text, "integer": int, "decimal": _plain_decimal,
+                  "date": lambda text: dt.date.fromisoformat(text).isoformat(),
+                  "datetime": _plain_datetime, "boolean": lambda text: _BOOLEANS[text.lower()]}
+    return _column(converters[kind])
+
+
+def _json_boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+#: how a column parser's values are written in JSON, by field type (the same text json.dumps gives)
+JSON_WRITERS = {"text": encode_basestring, "choice": encode_basestring, "employee": encode_basestring,
+                "date": encode_basestring, "datetime": encode_basestring, "integer": int.__repr__,
+                "decimal": float.__repr__, "boolean": _json_boolean}

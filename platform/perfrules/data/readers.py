@@ -55,7 +55,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     def rows():
         width = len(header)
         for cells in reader:
-            if not "".join(cells).strip():
+            if not any(cells):  # a blank line, or a row of empty cells as spreadsheets save them
                 continue
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 cells = cells[:width] + [f"<{len(cells) - width} extra cell(s)>"]
