@@ -17,7 +17,9 @@ WEIGHT_TOLERANCE = 1e-6
 FIELD_TYPES = ("text", "integer", "decimal", "date", "datetime", "boolean", "choice", "employee")
 AGGREGATES = ("count", "sum", "avg", "min", "max", "count_distinct")
 WINDOWS = ("period", "previous", "last_year", "ytd", "trailing")
-SCOPES = ("self", "team")
+#: self: the employee's own records; team: theirs and their direct and indirect reports';
+#: department: everyone's in their department and its sub-departments
+SCOPES = ("self", "team", "department")
 DIRECTIONS = ("higher", "lower")
 MISSING_POLICIES = ("zero", "exclude", "fail")
 CYCLES = ("monthly", "quarterly", "half_yearly", "yearly")
@@ -212,7 +214,19 @@ class Kpi(Strict):
 
 # --- targets ----------------------------------------------------------------------------------
 
+SPLITS = ("equal", "weights", "last_share")
+
+
 class TargetEntry(Strict):
+    """A target value for a metric or KPI.
+
+    Held by an employee, or by a department or role as every member's default. A department
+    entry with `split` is instead a total decomposed among the department's active members
+    (equally, by an employee attribute's weights, or by each member's share of the previous
+    period's value). A yearly (or quarterly, half-yearly) entry applies to the shorter periods
+    inside it in proportion to their months, or by `month_shares` (twelve percentages).
+    """
+
     name = fields.Str(required=True)
     period = fields.Str(required=True, validate=validate.Regexp(
         r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$", error="must be a period like 2026-10, 2026-Q4, 2026-H2 or 2026"))
@@ -220,12 +234,32 @@ class TargetEntry(Strict):
     department = fields.Str(load_default=None)
     role = fields.Str(load_default=None)
     value = fields.Float(required=True, allow_nan=False)
+    split = fields.Str(load_default=None, validate=validate.OneOf(SPLITS))
+    weight_attribute = fields.Str(load_default=None, validate=SLUG)
+    month_shares = fields.List(fields.Float(validate=validate.Range(min=0)), load_default=None,
+                               validate=validate.Length(equal=12, error="must list 12 monthly percentages"))
+    #: splits are rounded to this many decimals (2 when not given); the remainder goes as the README says
+    decimals = fields.Int(load_default=None, validate=validate.Range(min=0, max=6))
 
     @validates_schema
     def _one_holder(self, data, **_):
-        holders = [key for key in ("employee", "department", "role") if data.get(key)]
-        if len(holders) != 1:
-            raise ValidationError("give exactly one of employee, department or role", "employee")
+        if data.get("split"):
+            if not data.get("department") or data.get("employee"):
+                raise ValidationError("only a department target can be split among its members "
+                                      "(with role to split among the members in that role)", "split")
+        else:
+            holders = [key for key in ("employee", "department", "role") if data.get(key)]
+            if len(holders) != 1:
+                raise ValidationError("give exactly one of employee, department or role", "employee")
+        if (data.get("split") == "weights") != bool(data.get("weight_attribute")):
+            raise ValidationError("a split by weights needs weight_attribute (and only it does)",
+                                  "weight_attribute")
+        shares = data.get("month_shares")
+        if shares is not None:
+            if len(data["period"]) != 4:
+                raise ValidationError("only a yearly target has month shares", "month_shares")
+            if abs(sum(shares) - 100) > WEIGHT_TOLERANCE:
+                raise ValidationError(f"month shares add up to {sum(shares):g}, not 100", "month_shares")
 
 
 class TargetSet(Strict):
@@ -241,6 +275,8 @@ class TemplateItem(Strict):
     manual = fields.Str(load_default=None, validate=SLUG)
     label = fields.Nested(Label, load_default=None)
     form = fields.Str(load_default=None)
+    #: overrides the KPI's missing-data policy; a manual item without a value is excluded by default
+    missing = fields.Str(load_default=None, validate=validate.OneOf(MISSING_POLICIES))
     weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
                                                                  error="must be greater than 0"))
 

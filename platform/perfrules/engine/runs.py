@@ -1,0 +1,251 @@
+"""Evaluation runs (评估运行): evaluate a period for everyone assigned a template, and make the
+results visible all at once.
+
+A run is recorded as `running` in its own transaction first. Its scorecards replace the period's
+unlocked ones in one write transaction that also marks the run `succeeded`, so readers see either
+the previous results or the new ones, never a mix. A run that raises is marked `failed`; a run
+whose process was killed is marked `failed` by the next run on the same host (its pid is gone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..config.validation import Config
+from ..formula import FunctionRegistry
+from ..org.models import Employee
+from .kpis import KpiPlan, PlanError, Timings, evaluate_period
+from .models import EvaluationRun, ManualValue, Scorecard
+from .people import People
+from .periods import Period
+from .scorecards import ScoreBook, ScorecardResult, build_scorecard, rank
+from .templates import assign_templates
+
+#: progress(step, done, total)
+Progress = Callable[[str, int, int], None]
+DELETE_CHUNK = 500
+
+
+class RunError(Exception):
+    """The run cannot start: what was asked is not possible (unknown template, department...)."""
+
+
+class AlreadyClaimed(RunError):
+    pass
+
+
+@dataclass
+class Evaluation:
+    period: Period
+    cards: list[ScorecardResult]
+    #: [{"employee": code, "item": key, "message": text}] for failed items and employees
+    errors: list[dict]
+    warnings: list[str]
+    counts: dict
+    timings: dict = field(default_factory=dict)
+
+
+def evaluate(session: Session, config: Config, functions: FunctionRegistry, period: Period, *,
+             templates: list[str] | None = None, department: str | None = None,
+             progress: Progress | None = None) -> Evaluation:
+    """Scorecards for everyone in scope, computed and not written."""
+    began = time.perf_counter()
+    known_templates = config.get("templates", {})
+    for slug in templates or []:
+        if slug not in known_templates:
+            raise RunError(f"unknown template '{slug}'")
+    people = People.load(session)
+    in_scope = [True] * len(people)
+    if department is not None:
+        department_id = people.department_id_of(department)
+        if department_id is None:
+            raise RunError(f"unknown department '{department}'")
+        in_scope = people.in_subtree(department_id).tolist()
+
+    assigned, ambiguous = assign_templates(config, people)
+    errors = [{"employee": people.codes[p], "item": None, "message": message}
+              for p, message in ambiguous.items() if in_scope[p]]
+    positions = [p for p, slug in enumerate(assigned)
+                 if slug is not None and in_scope[p] and (not templates or slug in templates)]
+    used = {assigned[p] for p in positions}
+    kpi_slugs = sorted({item["kpi"] for slug in used for section in known_templates[slug]["sections"]
+                        for item in section["items"] if item.get("kpi")})
+    try:
+        plan = KpiPlan(config, functions)
+        timings = Timings()
+        values = evaluate_period(session, plan, people, period, kpi_slugs, timings)
+    except PlanError as exc:
+        raise RunError(str(exc)) from None
+    manual = _manual_values(session, period)
+
+    scoring_began = time.perf_counter()
+    book = ScoreBook(plan, functions, values)
+    cards = []
+    for done, position in enumerate(positions, start=1):
+        template = known_templates[assigned[position]]
+        try:
+            card = build_scorecard(position, people, template, book, manual)
+        except Exception as exc:  # one employee's failure must not stop the others
+            errors.append({"employee": people.codes[position], "item": None,
+                           "message": f"could not be scored: {exc}"})
+            continue
+        cards.append(card)
+        failed_items = [item for item in card.items if item["error"]]
+        for item in failed_items:
+            errors.append({"employee": card.employee, "item": item["key"], "message": item["error"]})
+        if card.error and not failed_items:
+            errors.append({"employee": card.employee, "item": None, "message": card.error})
+        if progress is not None and (done % 500 == 0 or done == len(positions)):
+            progress("score", done, len(positions))
+    rank(cards)
+    evaluate_seconds = timings.evaluate + time.perf_counter() - scoring_began
+    counts = {"employees": len(positions), "scorecards": len(cards),
+              "failed": sum(1 for c in cards if c.error) + len(positions) - len(cards),
+              "without_template": sum(1 for p, s in enumerate(assigned) if s is None and in_scope[p] and p not in ambiguous),
+              "ambiguous": sum(1 for p in ambiguous if in_scope[p]),
+              "queries": timings.queries}
+    return Evaluation(period, cards, errors, values.warnings, counts,
+                      {"aggregate": round(timings.aggregate, 4), "evaluate": round(evaluate_seconds, 4),
+                       "total": round(time.perf_counter() - began, 4)})
+
+
+def _manual_values(session: Session, period: Period) -> dict[tuple[int, str], float]:
+    rows = session.execute(sa.select(ManualValue.employee_id, ManualValue.item, ManualValue.value)
+                           .where(ManualValue.period == str(period)))
+    return {(employee_id, item): value for employee_id, item, value in rows}
+
+
+# --- runs that write ----------------------------------------------------------------------------
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_abandoned_runs(session: Session) -> int:
+    """Mark `running` runs of this host whose process is gone as failed; how many there were."""
+    host = socket.gethostname()
+    stale = [run for run in session.scalars(sa.select(EvaluationRun).where(
+        EvaluationRun.status == "running", EvaluationRun.host == host)) if not _process_alive(run.pid)]
+    for run in stale:
+        run.status = "failed"
+        run.finished_at = _now()
+        run.message = "the process running it stopped before it completed; its results were not kept"
+    return len(stale)
+
+
+def start_run(sessions: sessionmaker, period: Period, config: Config, functions: FunctionRegistry, *,
+              version_number: int | None, version_hash: str | None, actor: str,
+              templates: list[str] | None = None, department: str | None = None,
+              schedule: str | None = None, claim: str | None = None,
+              progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation | None]:
+    """Record a run, evaluate, and write its scorecards atomically. `sessions` must write."""
+    with sessions() as session, session.begin():
+        fail_abandoned_runs(session)
+        if claim is not None:
+            taken = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.claim == claim))
+            if taken is not None:
+                raise AlreadyClaimed(f"'{claim}' was already run (run {taken})")
+        run = EvaluationRun(period=str(period), status="running", claim=claim, schedule=schedule,
+                            version_number=version_number, version_hash=version_hash,
+                            scope={"templates": templates or [], "department": department}, actor=actor,
+                            host=socket.gethostname(), pid=os.getpid(), started_at=_now(),
+                            counts={}, timings={}, errors=[])
+        session.add(run)
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:
+            raise AlreadyClaimed(f"'{claim}' was already run") from None
+    try:
+        with sessions() as session:
+            evaluation = evaluate(session, config, functions, period, templates=templates,
+                                  department=department, progress=progress)
+            session.rollback()
+        with sessions() as session, session.begin():
+            began = time.perf_counter()
+            skipped = _write_scorecards(session, run.id, period, evaluation, version_number,
+                                        full=not templates and department is None)
+            evaluation.timings["write"] = round(time.perf_counter() - began, 4)
+            evaluation.timings["total"] = round(evaluation.timings["total"] + evaluation.timings["write"], 4)
+            evaluation.counts["skipped_locked"] = skipped
+            finished = session.get(EvaluationRun, run.id)
+            finished.status = "succeeded"
+            finished.finished_at = _now()
+            finished.counts = evaluation.counts
+            finished.timings = evaluation.timings
+            finished.errors = evaluation.errors + [{"employee": None, "item": None, "message": w}
+                                                   for w in evaluation.warnings]
+        return finished, evaluation
+    except BaseException as exc:
+        with sessions() as session, session.begin():
+            failed = session.get(EvaluationRun, run.id)
+            failed.status = "failed"
+            failed.finished_at = _now()
+            failed.message = str(exc) or type(exc).__name__
+        raise
+
+
+def _write_scorecards(session: Session, run_id: int, period: Period, evaluation: Evaluation,
+                      version_number: int | None, full: bool) -> int:
+    """Replace the period's unlocked scorecards of the evaluated employees; the number of
+    employees left alone because their scorecard is locked."""
+    key = str(period)
+    locked = set(session.scalars(sa.select(Scorecard.employee_id).where(Scorecard.period == key,
+                                                                        Scorecard.locked.is_(True))))
+    unlocked_here = sa.and_(Scorecard.period == key, Scorecard.locked.is_(False))
+    if full:
+        session.execute(sa.delete(Scorecard).where(unlocked_here))
+    else:
+        ids = [card.employee_id for card in evaluation.cards]
+        for start in range(0, len(ids), DELETE_CHUNK):
+            session.execute(sa.delete(Scorecard).where(unlocked_here,
+                                                       Scorecard.employee_id.in_(ids[start:start + DELETE_CHUNK])))
+    now = _now()
+    rows = [{"run_id": run_id, "period": key, "employee_id": card.employee_id, "department_id": card.department_id,
+             "template": card.template, "version_number": version_number, "total": card.total,
+             "grade": card.grade, "rank_department": card.rank_department, "rank_company": card.rank_company,
+             "error": card.error, "items": card.items, "locked": False, "created_at": now}
+            for card in evaluation.cards if card.employee_id not in locked]
+    if rows:
+        session.execute(sa.insert(Scorecard), rows)
+    if locked or not full:
+        _rerank(session, key)
+    return sum(1 for card in evaluation.cards if card.employee_id in locked)
+
+
+def _rerank(session: Session, period: str) -> None:
+    """Ranks over every scorecard of the period, for when a run replaced only some of them."""
+    rows = session.execute(sa.select(Scorecard.id, Scorecard.template, Scorecard.department_id, Scorecard.total,
+                                     Employee.code, Scorecard.rank_department, Scorecard.rank_company,
+                                     Scorecard.locked)
+                           .join(Employee, Employee.id == Scorecard.employee_id)
+                           .where(Scorecard.period == period)).all()
+    cards = [SimpleNamespace(row=row, employee=row.code, template=row.template, department_id=row.department_id,
+                             total=row.total, rank_department=None, rank_company=None) for row in rows]
+    rank(cards)
+    changes = [{"card_id": c.row.id, "rank_department": c.rank_department, "rank_company": c.rank_company}
+               for c in cards if not c.row.locked
+               and (c.row.rank_department, c.row.rank_company) != (c.rank_department, c.rank_company)]
+    if changes:
+        session.connection().execute(
+            sa.update(Scorecard.__table__).where(Scorecard.__table__.c.id == sa.bindparam("card_id"))
+            .values(rank_department=sa.bindparam("rank_department"), rank_company=sa.bindparam("rank_company")),
+            changes)

@@ -1,0 +1,72 @@
+"""Which appraisal template (考核模板) applies to whom, and cloning a template for a department.
+
+A template applies to an employee when the employee's department is one of its departments or
+below one, and their role is one of its roles (an empty list matches everyone). The most specific
+match wins: first the one with more conditions (departments and roles beats either alone), then
+the one whose matching department is deeper in the tree. Two matches equally specific are an
+error that names both, so nobody is silently scored on the wrong template.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..config.validation import Config
+from .people import People
+
+
+def _specificity(template: dict, path: list[int], role: str | None, people: People) -> tuple | None:
+    applies = template.get("applies_to", {})
+    departments, roles = applies.get("departments", []), applies.get("roles", [])
+    if roles and role not in roles:
+        return None
+    depth = -1
+    if departments:
+        codes = [people.department_code(d) for d in path]  # nearest first
+        matched = [i for i, code in enumerate(codes) if code in departments]
+        if not matched:
+            return None
+        depth = len(codes) - 1 - matched[0]  # the root is depth 0
+    return (bool(departments) + bool(roles), depth)
+
+
+def assign_templates(config: Config, people: People) -> tuple[list[str | None], dict[int, str]]:
+    """Each employee's template slug (None when none applies) and, by position, ambiguity errors."""
+    templates = config.get("templates", {})
+    assigned: list[str | None] = [None] * len(people)
+    errors: dict[int, str] = {}
+    paths: dict[int, list[int]] = {}
+    for position in range(len(people)):
+        department_id = int(people.department_ids[position])
+        path = paths.setdefault(department_id, people.department_path(department_id))
+        matches = []
+        for slug, template in templates.items():
+            specificity = _specificity(template, path, people.role_codes[position], people)
+            if specificity is not None:
+                matches.append((specificity, slug))
+        if not matches:
+            continue
+        matches.sort(reverse=True)
+        if len(matches) > 1 and matches[0][0] == matches[1][0]:
+            tied = sorted(slug for specificity, slug in matches if specificity == matches[0][0])
+            errors[position] = ("templates " + " and ".join(f"'{s}'" for s in tied) +
+                                " apply equally to this employee: make one more specific")
+            continue
+        assigned[position] = matches[0][1]
+    return assigned, errors
+
+
+def clone_template(template: dict, slug: str, departments: list[str] | None = None,
+                   roles: list[str] | None = None, label: dict | None = None) -> dict:
+    """A copy of a template under a new slug and scope; everything else is kept as it is."""
+    clone = copy.deepcopy(template)
+    clone["slug"] = slug
+    applies = dict(clone.get("applies_to", {}))
+    if departments is not None:
+        applies["departments"] = list(departments)
+    if roles is not None:
+        applies["roles"] = list(roles)
+    clone["applies_to"] = applies
+    if label is not None:
+        clone["label"] = label
+    return clone
