@@ -10,6 +10,7 @@ from .data import data_group
 from .db import db_group
 from .formula import formula
 from .org import org_group, user_group
+from .run import ratings_group, run_command, runs_command, scorecards_command
 from .serve import serve_command
 
 
@@ -25,4 +26,8 @@ main.add_command(config_group)
 main.add_command(org_group)
 main.add_command(user_group)
 main.add_command(data_group)
+main.add_command(run_command)
+main.add_command(runs_command)
+main.add_command(scorecards_command)
+main.add_command(ratings_group)
 main.add_command(serve_command)

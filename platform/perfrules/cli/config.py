@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..problems import ConfigError
-from ..config.store import export_yaml, load_paths
+from ..config.store import clone_template, export_yaml, load_paths
 from ..config.versions import diff_configs, draft_is_published, list_versions, publish, resolve
 from .context import actor, fail, functions, session_scope
 
@@ -38,7 +38,7 @@ def export_command(output: Path | None, reference: str) -> None:
     """Export the configuration as YAML."""
     try:
         with session_scope() as session:
-            _, config = resolve(session, reference)
+            config = resolve(session, reference).config
     except ConfigError as exc:
         fail(exc.problems)
     text = export_yaml(config)
@@ -85,8 +85,8 @@ def diff_command(old: str, new: str) -> None:
     """Show what changed from OLD to NEW (version numbers, latest, or draft; NEW defaults to draft)."""
     try:
         with session_scope() as session:
-            old_name, old_config = resolve(session, old)
-            new_name, new_config = resolve(session, new)
+            before, after = resolve(session, old), resolve(session, new)
+            old_name, old_config, new_name, new_config = before.name, before.config, after.name, after.config
     except ConfigError as exc:
         fail(exc.problems)
     lines = diff_configs(old_config, new_config)
@@ -94,3 +94,26 @@ def diff_command(old: str, new: str) -> None:
                                                if lines else "no differences"))
     for line in lines:
         click.echo(line)
+
+
+@config_group.command("clone-template")
+@click.argument("source")
+@click.argument("slug")
+@click.option("--department", "departments", multiple=True, help="The clone applies to this department (repeatable).")
+@click.option("--role", "roles", multiple=True, help="The clone applies to this role (repeatable; default: the source's).")
+@click.option("--label-zh", help="The clone's Chinese label.")
+@click.option("--label-en", help="The clone's English label.")
+def clone_template_command(source, slug, departments, roles, label_zh, label_en) -> None:
+    """Copy template SOURCE as SLUG for other departments or roles, into the draft."""
+    try:
+        with session_scope() as session:
+            original = resolve(session, "draft").config.get("templates", {}).get(source, {})
+            label = None
+            if label_zh or label_en:
+                label = {"zh": label_zh or original.get("label", {}).get("zh", slug),
+                         "en": label_en or original.get("label", {}).get("en", slug)}
+            clone_template(session, source, slug, functions(), actor(), departments=list(departments) or None,
+                           roles=list(roles) or None, label=label)
+    except ConfigError as exc:
+        fail(exc.problems)
+    click.echo(f"template '{slug}' cloned from '{source}' into the draft; publish to use it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,3 +112,33 @@ def export_yaml(config: Config) -> str:
     data = {kind: [in_schema_order(kind, config[kind][slug]) for slug in sorted(config[kind])]
             for kind in KINDS if config.get(kind)}
     return dump_yaml(data) if data else "{}\n"
+
+
+def clone_template(session: Session, source: str, slug: str, functions: FunctionRegistry, actor: str, *,
+                   departments: list[str] | None = None, roles: list[str] | None = None,
+                   label: dict | None = None) -> dict:
+    """Copy a draft template under a new slug and scope (everything else kept) into the draft."""
+    templates = working_config(session).get("templates", {})
+    if source not in templates:
+        raise ConfigError([Problem("templates", f"unknown template '{source}'")])
+    if slug in templates:
+        raise ConfigError([Problem("templates", f"template '{slug}' already exists")])
+    if departments:
+        from ..org.models import Department
+
+        known = set(session.scalars(sa.select(Department.code).where(Department.code.in_(departments))))
+        unknown = [code for code in departments if code not in known]
+        if unknown:
+            raise ConfigError([Problem("applies_to.departments", f"unknown department '{code}'") for code in unknown])
+    clone = copy.deepcopy(templates[source])
+    clone["slug"] = slug
+    applies = dict(clone.get("applies_to", {}))
+    if departments is not None:
+        applies["departments"] = list(departments)
+    if roles is not None:
+        applies["roles"] = list(roles)
+    clone["applies_to"] = applies
+    if label is not None:
+        clone["label"] = label
+    apply_documents(session, [SourceDocument("templates", 0, clone)], functions, actor)
+    return clone

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -62,12 +63,25 @@ def list_versions(session: Session) -> list[ConfigVersion]:
     return list(session.scalars(sa.select(ConfigVersion).order_by(ConfigVersion.number)))
 
 
-def resolve(session: Session, reference: str) -> tuple[str, Config]:
-    """A version number, 'latest' or 'draft' → (name, configuration)."""
+@dataclass(frozen=True)
+class ResolvedConfig:
+    """A configuration picked by reference: a published version, or the draft (no number)."""
+
+    name: str
+    config: Config
+    number: int | None = None
+    content_hash: str | None = None
+
+
+def resolve(session: Session, reference: str) -> ResolvedConfig:
+    """A version number, 'latest' or 'draft' → that configuration."""
     if reference == DRAFT:
-        return "draft", _non_empty(working_config(session))
+        config = _non_empty(working_config(session))
+        return ResolvedConfig("draft", config, None, content_hash(config))
     if reference == "latest":
         version = latest_version(session)
+        if version is None:
+            raise ConfigError([Problem("", "nothing is published yet: run `perfrules config publish`")])
     else:
         try:
             number = int(reference.lstrip("vV"))
@@ -76,7 +90,7 @@ def resolve(session: Session, reference: str) -> tuple[str, Config]:
         version = session.scalars(sa.select(ConfigVersion).where(ConfigVersion.number == number)).first()
     if version is None:
         raise ConfigError([Problem("", f"there is no version {reference}")])
-    return f"version {version.number}", version.snapshot
+    return ResolvedConfig(f"version {version.number}", version.snapshot, version.number, version.content_hash)
 
 
 def diff_configs(old: Config, new: Config) -> list[str]:

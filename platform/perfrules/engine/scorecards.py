@@ -146,18 +146,19 @@ def _kpi_item(position: int, item: dict, book: ScoreBook) -> dict:
     entry["scoring"] = book.scorer(slug).describe()
     result = values.kpis[slug]
     row = result.row(position)
-    entry["notes"].extend(row.notes)
+    notes = list(row.notes)
     target_name = book.target_name(slug)
     points, errors, reasons, targets = book.scores(slug)
     entry["target"] = _clean(targets[position])
     if target_name and values.target_sources.get(target_name) and values.target_sources[target_name][position]:
         entry["target_source"] = values.target_sources[target_name][position]
+    if row.value is None and not row.error:
+        # the last note says why there is no value ("division by zero"); the policy completes it
+        _apply_policy(entry, notes.pop() if notes else "no value")
+    entry["notes"][:0] = notes
     if row.error:
         entry["error"] = row.error
-        return entry
     if row.value is None:
-        why = next((n for n in reversed(row.notes)), None) or "no value"
-        _apply_policy(entry, why)
         return entry
     entry["value"] = row.value
     if errors[position]:

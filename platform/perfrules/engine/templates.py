@@ -1,4 +1,4 @@
-"""Which appraisal template (考核模板) applies to whom, and cloning a template for a department.
+"""Which appraisal template (考核模板) applies to whom.
 
 A template applies to an employee when the employee's department is one of its departments or
 below one, and their role is one of its roles (an empty list matches everyone). The most specific
@@ -8,8 +8,6 @@ error that names both, so nobody is silently scored on the wrong template.
 """
 
 from __future__ import annotations
-
-import copy
 
 from ..config.validation import Config
 from .people import People
@@ -54,19 +52,3 @@ def assign_templates(config: Config, people: People) -> tuple[list[str | None], 
             continue
         assigned[position] = matches[0][1]
     return assigned, errors
-
-
-def clone_template(template: dict, slug: str, departments: list[str] | None = None,
-                   roles: list[str] | None = None, label: dict | None = None) -> dict:
-    """A copy of a template under a new slug and scope; everything else is kept as it is."""
-    clone = copy.deepcopy(template)
-    clone["slug"] = slug
-    applies = dict(clone.get("applies_to", {}))
-    if departments is not None:
-        applies["departments"] = list(departments)
-    if roles is not None:
-        applies["roles"] = list(roles)
-    clone["applies_to"] = applies
-    if label is not None:
-        clone["label"] = label
-    return clone

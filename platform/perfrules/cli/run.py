@@ -1,0 +1,189 @@
+"""`perfrules run`, `perfrules runs`, `perfrules scorecards`, `perfrules ratings`: evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from ..config.sources import read_documents
+from ..config.store import validate_documents
+from ..config.versions import resolve
+from ..db import make_engine, make_sessionmaker
+from ..engine.export import load_scorecards, to_csv, to_json, to_xlsx
+from ..engine.manual import ManualImportError, import_manual_values
+from ..engine.models import EvaluationRun
+from ..engine.periods import Period, PeriodError
+from ..engine.runs import RunError, evaluate, start_run
+from ..engine.whatif import compare
+from ..problems import ConfigError
+from .context import actor, fail, functions, session_scope, settings
+
+WHAT_IF_ROWS = 30
+
+
+def _period(value: str) -> Period:
+    try:
+        return Period.parse(value)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _configuration(session, reference: str, files: tuple[Path, ...], registry):
+    """The configuration to evaluate: a version, or the draft; with --config files applied on top."""
+    chosen = resolve(session, reference)
+    if not files:
+        return chosen
+    documents, problems = read_documents(list(files))
+    config = validate_documents(documents, chosen.config, registry, problems)
+    return type(chosen)(f"{chosen.name} + {', '.join(str(f) for f in files)}", config)
+
+
+@click.command("run")
+@click.argument("period")
+@click.option("--template", "templates", multiple=True, help="Only employees on this template (repeatable).")
+@click.option("--department", help="Only employees in this department and the ones below it.")
+@click.option("--version", "reference", default="latest", show_default=True,
+              help="The configuration: a published version number, latest, or draft (with --dry-run).")
+@click.option("--config", "files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="YAML applied on top of the version, to try a change (with --dry-run).")
+@click.option("--dry-run", is_flag=True, help="Evaluate and compare with the stored results; write nothing.")
+def run_command(period: str, templates, department, reference, files, dry_run) -> None:
+    """Evaluate PERIOD (2026-10, 2026-Q4, 2026-H2, 2026) for every employee with a template."""
+    chosen_period = _period(period)
+    registry = functions()
+    engine = make_engine(settings().database_url)
+    sessions = make_sessionmaker(engine, write=True)
+    try:
+        with sessions() as session:
+            chosen = _configuration(session, reference, files, registry)
+        if chosen.number is None and not dry_run:
+            fail([f"{chosen.name} is not a published version: try it with --dry-run, or publish it first"])
+        console = Console(stderr=True)
+        with Progress(TextColumn(f"evaluating {chosen_period}"), BarColumn(), MofNCompleteColumn(),
+                      transient=True, console=console, disable=not console.is_terminal) as bar:
+            task = bar.add_task("employees", total=None)
+
+            def progress(_step, done, total):
+                bar.update(task, completed=done, total=total)
+
+            if dry_run:
+                with sessions() as session:
+                    evaluation = evaluate(session, chosen.config, registry, chosen_period,
+                                          templates=list(templates) or None, department=department,
+                                          progress=progress)
+                    changes = compare(session, evaluation)
+                run = None
+            else:
+                run, evaluation = start_run(sessions, chosen_period, chosen.config, registry,
+                                            version_number=chosen.number, version_hash=chosen.content_hash,
+                                            actor=actor(), templates=list(templates) or None,
+                                            department=department, progress=progress)
+    except ConfigError as exc:
+        fail(exc.problems)
+    except RunError as exc:
+        fail([str(exc)])
+    finally:
+        engine.dispose()
+
+    for error in evaluation.errors[:20]:
+        where = " / ".join(part for part in (error["employee"], error["item"]) if part)
+        click.echo(f"  {where}: {error['message']}", err=True)
+    if len(evaluation.errors) > 20:
+        click.echo(f"  … and {len(evaluation.errors) - 20} more (see `perfrules runs`)", err=True)
+    for warning in evaluation.warnings:
+        click.echo(f"  warning: {warning}", err=True)
+    counts, timings = evaluation.counts, evaluation.timings
+    summary = (f"{counts['scorecards']} scorecards, {counts['failed']} failed, "
+               f"{counts['without_template']} without a template, {counts['ambiguous']} ambiguous; "
+               f"{timings['total']:.2f} s (aggregate {timings['aggregate']:.2f}, evaluate {timings['evaluate']:.2f}"
+               + (f", write {timings['write']:.2f}" if "write" in timings else "") + ")")
+    if run is None:
+        _show_changes(changes, chosen.name)
+        click.echo(f"dry run of {chosen_period} with {chosen.name}: {summary}; nothing was written")
+    else:
+        locked = counts.get("skipped_locked", 0)
+        click.echo(f"run {run.id} of {chosen_period} with {chosen.name} {run.status}: {summary}"
+                   + (f"; {locked} locked scorecard(s) kept" if locked else ""))
+
+
+def _show_changes(changes, name: str) -> None:
+    moved = [c for c in changes if c.changed]
+    table = Table(title=f"against the stored results ({len(moved)} of {len(changes)} change)")
+    for column in ("employee", "template", "total", "Δ", "grade", "rank"):
+        table.add_column(column, justify="right" if column in ("total", "Δ", "rank") else "left")
+
+    def show(before, after, fmt="{:.2f}"):
+        text = lambda v: "—" if v is None else (fmt.format(v) if isinstance(v, float) else str(v))  # noqa: E731
+        return text(after) if before == after else f"{text(before)} → {text(after)}"
+
+    for change in moved[:WHAT_IF_ROWS]:
+        table.add_row(change.employee, change.template, show(change.total_before, change.total_after),
+                      "" if change.delta is None else f"{change.delta:+.2f}",
+                      show(change.grade_before, change.grade_after), show(change.rank_before, change.rank_after))
+    Console().print(table)
+    if len(moved) > WHAT_IF_ROWS:
+        click.echo(f"… and {len(moved) - WHAT_IF_ROWS} more changes")
+
+
+@click.command("runs")
+@click.option("--limit", default=20, show_default=True)
+def runs_command(limit: int) -> None:
+    """Recent evaluation runs, newest first."""
+    with session_scope() as session:
+        runs = list(session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(limit)))
+    table = Table()
+    for column in ("run", "period", "status", "version", "started", "seconds", "scorecards", "errors", "by"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(str(run.id), run.period, run.status, str(run.version_number or "—"),
+                      run.started_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                      str(run.timings.get("total", "")), str(run.counts.get("scorecards", "")),
+                      str(len(run.errors)) if run.status != "failed" else (run.message or "failed"),
+                      run.schedule or run.actor)
+    Console(width=160).print(table)
+
+
+@click.command("scorecards")
+@click.argument("period")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx"]), default="json",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--template", help="Only this template's scorecards.")
+def scorecards_command(period: str, output_format: str, output: Path | None, template: str | None) -> None:
+    """Export the scorecards of PERIOD with their items."""
+    with session_scope() as session:
+        cards = load_scorecards(session, str(_period(period)), template=template)
+    if output_format == "xlsx":
+        if output is None:
+            fail(["xlsx needs -o FILE"])
+        output.write_bytes(to_xlsx(cards))
+    else:
+        text = to_json(cards) if output_format == "json" else to_csv(cards)
+        if output is None:
+            click.echo(text, nl=output_format == "json")
+            return
+        output.write_text(text, encoding="utf-8-sig" if output_format == "csv" else "utf-8")
+    click.echo(f"{len(cards)} scorecards written to {output}", err=True)
+
+
+@click.group("ratings")
+def ratings_group() -> None:
+    """Manual item values (ratings) until forms fill them in."""
+
+
+@ratings_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ratings_import(file: Path) -> None:
+    """Import a CSV or XLSX with columns employee, period, item, value (0–100 points)."""
+    try:
+        with session_scope() as session:
+            written = import_manual_values(session, file, actor())
+    except ManualImportError as exc:
+        fail(exc.problems)
+    click.echo(f"{written} rating(s) imported from {file.name}")

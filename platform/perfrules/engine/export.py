@@ -1,0 +1,98 @@
+"""Scorecards out of the database: as plain objects (JSON, the API), and as CSV and XLSX files
+whose text cells cannot run as spreadsheet formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..org.models import Department, Employee
+from ..spreadsheet import neutralise
+from .models import Scorecard
+
+ITEM_KEYS = ("key", "section", "value", "target", "score", "weight", "points", "error")
+CARD_COLUMNS = ("employee", "name", "department", "template", "period", "total", "grade",
+                "rank_department", "rank_company", "error")
+ITEM_COLUMNS = ("section", "item", "value", "target", "score", "weight", "points", "item_error", "notes")
+
+
+def scorecard_query(period: str | None = None, *, template: str | None = None, department_ids=None,
+                    employee_id: int | None = None):
+    query = (sa.select(Scorecard, Employee.code, Employee.name, Department.code)
+             .join(Employee, Employee.id == Scorecard.employee_id)
+             .join(Department, Department.id == Scorecard.department_id))
+    if period is not None:
+        query = query.where(Scorecard.period == period)
+    if template is not None:
+        query = query.where(Scorecard.template == template)
+    if department_ids is not None:
+        query = query.where(Scorecard.department_id.in_(list(department_ids)))
+    if employee_id is not None:
+        query = query.where(Scorecard.employee_id == employee_id)
+    return query.order_by(Scorecard.period, Scorecard.template, Scorecard.rank_company.is_(None),
+                          Scorecard.rank_company, Employee.code)
+
+
+def scorecard_object(card: Scorecard, code: str, name: str, department: str, trace: bool = True) -> dict:
+    items = card.items if trace else [{key: item.get(key) for key in ITEM_KEYS} for item in card.items]
+    return {"employee": code, "name": name, "department": department, "template": card.template,
+            "period": card.period, "total": card.total, "grade": card.grade,
+            "rank_department": card.rank_department, "rank_company": card.rank_company, "error": card.error,
+            "locked": card.locked, "version": card.version_number, "run": card.run_id, "items": items}
+
+
+def load_scorecards(session: Session, period: str, **filters) -> list[dict]:
+    return [scorecard_object(card, code, name, department)
+            for card, code, name, department in session.execute(scorecard_query(period, **filters))]
+
+
+def to_json(cards: list[dict]) -> str:
+    return json.dumps(cards, ensure_ascii=False, indent=2)
+
+
+def _item_rows(cards: list[dict]):
+    for card in cards:
+        head = [card[column] for column in CARD_COLUMNS]
+        for item in card["items"]:
+            yield head + [item.get("section"), item["key"], item.get("value"), item.get("target"),
+                          item.get("score"), item.get("weight"), item.get("points"), item.get("error"),
+                          "; ".join(item.get("notes") or [])]
+
+
+def to_csv(cards: list[dict]) -> str:
+    """One row per item, the scorecard's columns repeated; every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*CARD_COLUMNS, *ITEM_COLUMNS])
+    for row in _item_rows(cards):
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def _cell(value):
+    """Numbers stay numbers (they cannot run); text is neutralised."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return neutralise(value)
+
+
+def to_xlsx(cards: list[dict]) -> bytes:
+    """Two sheets: one row per scorecard, and one row per item."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    summary = workbook.create_sheet("scorecards")
+    summary.append(list(CARD_COLUMNS))
+    for card in cards:
+        summary.append([_cell(card[column]) for column in CARD_COLUMNS])
+    items = workbook.create_sheet("items")
+    items.append([*CARD_COLUMNS, *ITEM_COLUMNS])
+    for row in _item_rows(cards):
+        items.append([_cell(cell) for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,80 @@
+"""Importing manual item values (ratings in points, 0–100) per employee and period.
+
+All or nothing: a file with any bad row changes nothing, and every bad row is reported with its
+row number, column and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..data.fields import FieldError, parse_decimal
+from ..data.readers import read_table
+from ..org.models import Employee
+from ..problems import Problem
+from .models import ManualValue
+from .periods import Period, PeriodError
+
+COLUMNS = ("employee", "period", "item", "value")
+MAX_POINTS = 200.0
+
+
+class ManualImportError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+def import_manual_values(session: Session, path: Path, actor: str) -> int:
+    columns, rows = read_table(path)
+    missing = [c for c in COLUMNS if c not in columns]
+    if missing:
+        raise ManualImportError([Problem("", f"missing column(s): {', '.join(missing)}", path.name)])
+    employees = dict(session.execute(sa.select(Employee.code, Employee.id)).all())
+    problems, values, seen = [], {}, {}
+    for number, row in rows:
+        where = lambda column: f"row {number}, {column}"  # noqa: E731
+        code = str(row.get("employee") or "").strip()
+        if code not in employees:
+            problems.append(Problem(where("employee"), f"unknown employee '{code}'", path.name))
+            continue
+        try:
+            period = str(Period.parse(str(row.get("period") or "")))
+        except PeriodError as exc:
+            problems.append(Problem(where("period"), str(exc), path.name))
+            continue
+        item = str(row.get("item") or "").strip()
+        if not item:
+            problems.append(Problem(where("item"), "empty", path.name))
+            continue
+        try:
+            value = parse_decimal(row.get("value"))
+        except FieldError as exc:
+            problems.append(Problem(where("value"), f"{row.get('value')!r}: {exc}", path.name))
+            continue
+        if not 0 <= value <= MAX_POINTS:
+            problems.append(Problem(where("value"), f"{value:g} is outside 0–{MAX_POINTS:g} points", path.name))
+            continue
+        key = (period, employees[code], item)
+        if key in seen:
+            problems.append(Problem(where("item"), f"the same employee, period and item as row {seen[key]}", path.name))
+            continue
+        seen[key] = number
+        values[key] = value
+    if problems:
+        raise ManualImportError(problems)
+    now = dt.datetime.now(dt.timezone.utc)
+    existing = {(m.period, m.employee_id, m.item): m for m in session.scalars(
+        sa.select(ManualValue).where(ManualValue.period.in_({k[0] for k in values})))}
+    for key, value in values.items():
+        current = existing.get(key)
+        if current is None:
+            session.add(ManualValue(period=key[0], employee_id=key[1], item=key[2], value=value,
+                                    source=f"{path.name} ({actor})", updated_at=now))
+        elif current.value != value:
+            current.value, current.source, current.updated_at = value, f"{path.name} ({actor})", now
+    return len(values)
