@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ..helpers import run_cli, write
@@ -21,13 +19,3 @@ def company(cli_env, tmp_path):
     rated = run_cli("ratings", "import", write(tmp_path, "ratings.csv", scenario.RATINGS))
     assert rated.exit_code == 0, rated.output
     return tmp_path
-
-
-def scorecards(period="2026-10") -> dict[str, dict]:
-    result = run_cli("scorecards", period, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return {card["employee"]: card for card in json.loads(result.stdout)}
-
-
-def items(card) -> dict[str, dict]:
-    return {item["key"]: item for item in card["items"]}

@@ -1,5 +1,9 @@
 """A small company whose every scorecard number is worked out by hand in test_scenario.py."""
 
+import json
+
+from ..helpers import run_cli
+
 ORG = """
 departments:
   - {code: HQ, label: {zh: 总部, en: Headquarters}}
@@ -126,3 +130,13 @@ R1,2026-10,rating,80
 R3,2026-10,rating,90
 R4,2026-10,rating,70
 """
+
+
+def scorecards(period="2026-10") -> dict[str, dict]:
+    result = run_cli("scorecards", period, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return {card["employee"]: card for card in json.loads(result.stdout)}
+
+
+def items(card) -> dict[str, dict]:
+    return {item["key"]: item for item in card["items"]}

@@ -16,13 +16,11 @@ L1: team sales = L1 + R1 + R2 = 30,000 against EAST's 50,000 → 0.6 → 60 → 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ..helpers import run_cli, write
 from . import scenario
-from .conftest import items, scorecards
+from .scenario import items, scorecards
 
 pytestmark = pytest.mark.database
 
