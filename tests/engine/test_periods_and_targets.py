@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from perfrules.engine.people import People
-from perfrules.engine.periods import Period, PeriodError
+from perfrules.engine.periods import Period, PeriodError, last_complete
 from perfrules.engine.targets import TargetBook, month_values, split_exactly
 
 D = dt.date
@@ -114,3 +114,10 @@ def test_the_most_specific_holder_and_period_wins():
     assert resolved.values.tolist() == [500, 50, 200]
     assert targets.warnings == ["target t: no active employee 'NOBODY'"]
     assert np.isnan(targets.resolve("calls", Period.parse("2026-10")).values).all()
+
+
+def test_the_last_complete_period():
+    today = D(2026, 11, 22)
+    assert [str(last_complete(cycle, today)) for cycle in ("monthly", "quarterly", "half_yearly", "yearly")] == \
+        ["2026-10", "2026-Q3", "2026-H1", "2025"]
+    assert str(last_complete("monthly", D(2026, 1, 1))) == "2025-12"

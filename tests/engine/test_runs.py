@@ -121,6 +121,7 @@ def test_scope_and_bad_requests(company, session):
     only_reps = run_cli("run", "2026-10", "--template", "rep")
     assert "4 scorecards" in only_reps.stdout
     assert set(scorecards()) == {"L1", "R1", "R2", "R3", "R4"}
+    assert run_cli("run", "last-month").exit_code == 0
     assert run_cli("run", "2026-13").exit_code == 2
     assert "unknown department 'NORTH'" in run_cli("run", "2026-10", "--department", "NORTH").stderr
     assert "unknown template 'boss'" in run_cli("run", "2026-10", "--template", "boss").stderr

@@ -18,7 +18,7 @@ from ..db import make_engine, make_sessionmaker
 from ..engine.export import load_scorecards, to_csv, to_json, to_xlsx
 from ..engine.manual import ManualImportError, import_manual_values
 from ..engine.models import EvaluationRun
-from ..engine.periods import Period, PeriodError
+from ..engine.periods import Period, PeriodError, last_complete
 from ..engine.runs import RunError, evaluate, start_run
 from ..engine.whatif import compare
 from ..problems import ConfigError
@@ -27,7 +27,14 @@ from .context import actor, fail, functions, session_scope, settings
 WHAT_IF_ROWS = 30
 
 
+#: words for the latest period that has ended
+LAST_PERIODS = {"last-month": "monthly", "last-quarter": "quarterly", "last-half": "half_yearly",
+                "last-year": "yearly"}
+
+
 def _period(value: str) -> Period:
+    if value in LAST_PERIODS:
+        return last_complete(LAST_PERIODS[value], dt.date.today())
     try:
         return Period.parse(value)
     except PeriodError as exc:
@@ -54,7 +61,8 @@ def _configuration(session, reference: str, files: tuple[Path, ...], registry):
               help="YAML applied on top of the version, to try a change (with --dry-run).")
 @click.option("--dry-run", is_flag=True, help="Evaluate and compare with the stored results; write nothing.")
 def run_command(period: str, templates, department, reference, files, dry_run) -> None:
-    """Evaluate PERIOD (2026-10, 2026-Q4, 2026-H2, 2026) for every employee with a template."""
+    """Evaluate PERIOD (2026-10, 2026-Q4, 2026-H2, 2026, or last-month, last-quarter, last-half,
+    last-year) for every employee with a template."""
     chosen_period = _period(period)
     registry = functions()
     engine = make_engine(settings().database_url)

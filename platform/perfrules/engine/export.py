@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from ..org.models import Department, Employee
 from ..spreadsheet import neutralise
+from ..config.models import ConfigVersion
 from .models import Scorecard
+from .scorecards import item_definitions
 
-ITEM_KEYS = ("key", "section", "value", "target", "score", "weight", "points", "error")
 CARD_COLUMNS = ("employee", "name", "department", "template", "period", "total", "grade",
                 "rank_department", "rank_company", "error")
 ITEM_COLUMNS = ("section", "item", "value", "target", "score", "weight", "points", "item_error", "notes")
@@ -37,16 +38,38 @@ def scorecard_query(period: str | None = None, *, template: str | None = None, d
                           Scorecard.rank_company, Employee.code)
 
 
-def scorecard_object(card: Scorecard, code: str, name: str, department: str, trace: bool = True) -> dict:
-    items = card.items if trace else [{key: item.get(key) for key in ITEM_KEYS} for item in card.items]
+def scorecard_object(card: Scorecard, code: str, name: str, department: str,
+                     definitions: dict[str, dict] | None = None) -> dict:
+    """A scorecard as a plain object; with `definitions` (see `item_definitions`), each item
+    carries its label, formula, scoring rule and policy as well as the trace."""
+    items = [{**item, **(definitions or {}).get(item["key"], {})} for item in card.items]
     return {"employee": code, "name": name, "department": department, "template": card.template,
             "period": card.period, "total": card.total, "grade": card.grade,
             "rank_department": card.rank_department, "rank_company": card.rank_company, "error": card.error,
             "locked": card.locked, "version": card.version_number, "run": card.run_id, "items": items}
 
 
+class Definitions:
+    """Item definitions per (version, template), each version's snapshot read once."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._snapshots: dict[int, dict] = {}
+        self._definitions: dict[tuple, dict] = {}
+
+    def __call__(self, version_number: int | None, template: str) -> dict[str, dict]:
+        key = (version_number, template)
+        if key not in self._definitions:
+            if version_number not in self._snapshots:
+                self._snapshots[version_number] = self.session.scalar(
+                    sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number)) or {}
+            self._definitions[key] = item_definitions(self._snapshots[version_number], template)
+        return self._definitions[key]
+
+
 def load_scorecards(session: Session, period: str, **filters) -> list[dict]:
-    return [scorecard_object(card, code, name, department)
+    definitions = Definitions(session)
+    return [scorecard_object(card, code, name, department, definitions(card.version_number, card.template))
             for card, code, name, department in session.execute(scorecard_query(period, **filters))]
 
 

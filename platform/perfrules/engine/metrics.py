@@ -39,15 +39,20 @@ class MetricSpec:
     months: int | None
     scope: str
 
-    def describe(self) -> str:
-        what = f"{self.aggregate}({self.dataset}.{self.field})" if self.field else f"count({self.dataset})"
-        if self.filter is not None:
-            what += f" where {self.filter.text}"
-        if self.window != "period":
-            what += f", window {self.window}" + (f" {self.months} months" if self.months else "")
-        if self.scope != "self":
-            what += f", {self.scope} scope"
-        return what
+
+
+def describe_metric(metric: dict) -> str:
+    """`sum(deals.amount) where status == 'won'`, with its window and scope when not the defaults."""
+    field = f"{metric['dataset']}.{metric['field']}" if metric.get("field") else metric["dataset"]
+    text = f"{metric['aggregate']}({field})"
+    if metric.get("filter"):
+        text += f" where {metric['filter']}"
+    window = metric.get("window", "period")
+    if window != "period":
+        text += f", window {window}" + (f" {metric['months']} months" if metric.get("months") else "")
+    if metric.get("scope", "self") != "self":
+        text += f", {metric['scope']} scope"
+    return text
 
 
 def metric_specs(config: Config, functions: FunctionRegistry) -> dict[str, MetricSpec]:
@@ -155,11 +160,11 @@ def compute_metrics(session: Session, config: Config, specs: dict[str, MetricSpe
         began = time.perf_counter()
         rows = session.execute(group.query()).all() if group.selected else []
         stats.queries += 1 if group.selected else 0
-        positions = np.array([people.index.get(row[0], -1) for row in rows], dtype=np.int64)
+        # None (an aggregate over no values) becomes NaN
+        table = np.array([tuple(row) for row in rows], dtype=np.float64).reshape(len(rows), len(group.selected) + 1)
+        positions = people.positions(table[:, 0].astype(np.int64))
         known = positions >= 0
-        table = np.array([[np.nan if v is None else float(v) for v in row[1:]] for row in rows],
-                         dtype=np.float64).reshape(len(rows), len(group.selected))[known]
-        positions = positions[known]
+        table, positions = table[known, 1:], positions[known]
         for slug, (aggregate, columns) in group.readers.items():
             spec = specs[slug]
             team = spec.scope != "self"

@@ -56,6 +56,14 @@ class People:
                    departments=departments,
                    managers=dict(session.execute(sa.select(Employee.id, Employee.manager_id)).all()))
 
+    def positions(self, employee_ids: np.ndarray) -> np.ndarray:
+        """Each id's index in the arrays, or -1 for someone not active."""
+        found = np.searchsorted(self.ids, employee_ids)
+        clipped = np.minimum(found, max(len(self.ids) - 1, 0))
+        match = (found < len(self.ids)) & (self.ids[clipped] == employee_ids) if len(self.ids) else \
+            np.zeros(len(employee_ids), dtype=bool)
+        return np.where(match, found, -1)
+
     def position_of(self, code: str) -> int | None:
         return self._position_by_code.get(code)
 

@@ -15,8 +15,8 @@ class Scorer:
         self.formula = compile_formula(rule["formula"], SCORING_NAMES, functions=functions, expect=NUMBER) \
             if rule["type"] == "formula" else None
 
-    def describe(self) -> str:
-        rule = self.rule
+    @staticmethod
+    def describe_rule(rule: dict) -> str:
         if rule["type"] == "linear":
             text = (f"linear: {_n(rule['value_from'])}→{_n(rule['points_from'])}, "
                     f"{_n(rule['value_to'])}→{_n(rule['points_to'])}")
