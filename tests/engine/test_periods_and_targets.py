@@ -78,7 +78,7 @@ def people(codes, departments, roles, attributes=None):
     return People(ids=np.arange(1, len(codes) + 1), codes=codes, names=codes,
                   department_ids=np.array(departments), role_codes=roles,
                   manager_ids=np.zeros(len(codes), dtype=np.int64), hire_dates=[None] * len(codes),
-                  attributes=attributes or [{}] * len(codes),
+                  load_attributes=lambda: attributes or [{}] * len(codes),
                   departments={1: ("SALES", None), 2: ("EAST", 1), 3: ("WEST", 1)}, managers={})
 
 

@@ -9,6 +9,7 @@ engine (same pool) with immediate transactions; on PostgreSQL it changes nothing
 
 from __future__ import annotations
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,15 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
 
 
+def _json_text(value) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **options) -> sa.Engine:
+    # JSON columns (scorecard traces above all) are written and read with orjson: the standard
+    # library's encoder took as long as the run's SQL aggregation on large runs
+    options.setdefault("json_serializer", _json_text)
+    options.setdefault("json_deserializer", orjson.loads)
     if sa.engine.make_url(url).get_backend_name() != "sqlite":
         options.setdefault("pool_pre_ping", True)
         return sa.create_engine(url, **options)

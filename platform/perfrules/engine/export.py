@@ -16,6 +16,8 @@ from ..config.models import ConfigVersion
 from .models import Scorecard
 from .scorecards import item_definitions
 
+#: keys a stored trace leaves out when they hold these values
+ITEM_DEFAULTS = {"target": None, "error": None, "excluded": False, "notes": []}
 CARD_COLUMNS = ("employee", "name", "department", "template", "period", "total", "grade",
                 "rank_department", "rank_company", "error")
 ITEM_COLUMNS = ("section", "item", "value", "target", "score", "weight", "points", "item_error", "notes")
@@ -42,7 +44,7 @@ def scorecard_object(card: Scorecard, code: str, name: str, department: str,
                      definitions: dict[str, dict] | None = None) -> dict:
     """A scorecard as a plain object; with `definitions` (see `item_definitions`), each item
     carries its label, formula, scoring rule and policy as well as the trace."""
-    items = [{**item, **(definitions or {}).get(item["key"], {})} for item in card.items]
+    items = [{**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})} for item in card.items]
     return {"employee": code, "name": name, "department": department, "template": card.template,
             "period": card.period, "total": card.total, "grade": card.grade,
             "rank_department": card.rank_department, "rank_company": card.rank_company, "error": card.error,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 import sqlalchemy as sa
@@ -25,7 +26,8 @@ class People:
     role_codes: list[str | None]
     manager_ids: np.ndarray  # 0 where none
     hire_dates: list[dt.date | None]
-    attributes: list[dict]
+    #: () → each employee's free attributes, read only when a formula or a split needs them
+    load_attributes: Callable[[], list[dict]]
     #: department id → (code, parent id or None)
     departments: dict[int, tuple[str, int | None]]
     #: every employee's manager, the inactive too, so a chain can pass through someone who left
@@ -42,7 +44,7 @@ class People:
     def load(cls, session: Session) -> "People":
         rows = session.execute(
             sa.select(Employee.id, Employee.code, Employee.name, Employee.department_id, Role.code,
-                      Employee.manager_id, Employee.hire_date, Employee.attributes)
+                      Employee.manager_id, Employee.hire_date)
             .outerjoin(Role, Role.id == Employee.role_id)
             .where(Employee.active.is_(True)).order_by(Employee.id)).all()
         departments = {d_id: (code, parent) for d_id, code, parent in
@@ -52,9 +54,13 @@ class People:
                    department_ids=np.array([r[3] for r in rows], dtype=np.int64),
                    role_codes=[r[4] for r in rows],
                    manager_ids=np.array([r[5] or 0 for r in rows], dtype=np.int64),
-                   hire_dates=[r[6] for r in rows], attributes=[r[7] or {} for r in rows],
+                   hire_dates=[r[6] for r in rows], load_attributes=lambda: _attributes(session),
                    departments=departments,
                    managers=dict(session.execute(sa.select(Employee.id, Employee.manager_id)).all()))
+
+    @cached_property
+    def attributes(self) -> list[dict]:
+        return self.load_attributes()
 
     def positions(self, employee_ids: np.ndarray) -> np.ndarray:
         """Each id's index in the arrays, or -1 for someone not active."""
@@ -142,3 +148,8 @@ class People:
                 months = (on.year - hired.year) * 12 + (on.month - hired.month) - (on.day < hired.day)
                 out[i] = max(months, 0)
         return out
+
+
+def _attributes(session: Session) -> list[dict]:
+    return [attributes or {} for attributes in session.scalars(
+        sa.select(Employee.attributes).where(Employee.active.is_(True)).order_by(Employee.id))]

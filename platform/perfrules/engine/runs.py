@@ -17,22 +17,27 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
 
+import numpy as np
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config.validation import Config
+from ..db.bulk import driver_insert, driver_timestamp
 from ..formula import FunctionRegistry
 from ..org.models import Employee
 from .kpis import KpiPlan, PlanError, Timings, evaluate_period
 from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
 from .periods import Period
-from .scorecards import ScoreBook, ScorecardResult, build_scorecard, rank
+from .scorecards import ScoreBook, ScorecardResult, rank, score_template
 from .templates import assign_templates
 
 #: progress(step, done, total)
 Progress = Callable[[str, int, int], None]
 DELETE_CHUNK = 500
+SCORECARD_COLUMNS = ("run_id", "period", "employee_id", "department_id", "template", "version_number", "total",
+                     "grade", "rank_department", "rank_company", "error", "items", "locked", "created_at")
 
 
 class RunError(Exception):
@@ -90,21 +95,26 @@ def evaluate(session: Session, config: Config, functions: FunctionRegistry, peri
     scoring_began = time.perf_counter()
     book = ScoreBook(plan, functions, values)
     cards = []
-    for done, position in enumerate(positions, start=1):
-        template = known_templates[assigned[position]]
+    by_template: dict[str, list[int]] = {}
+    for position in positions:
+        by_template.setdefault(assigned[position], []).append(position)
+    done = 0
+    for slug, members in by_template.items():
         try:
-            card = build_scorecard(position, people, template, book, manual)
-        except Exception as exc:  # one employee's failure must not stop the others
-            errors.append({"employee": people.codes[position], "item": None,
-                           "message": f"could not be scored: {exc}"})
+            scored = score_template(known_templates[slug], np.array(members, dtype=np.int64), people, book, manual)
+        except Exception as exc:  # a template that cannot be scored must not stop the others
+            errors.extend({"employee": people.codes[p], "item": None,
+                           "message": f"template '{slug}' could not be scored: {exc}"} for p in members)
             continue
-        cards.append(card)
-        failed_items = [item for item in card.items if item["error"]]
-        for item in failed_items:
-            errors.append({"employee": card.employee, "item": item["key"], "message": item["error"]})
-        if card.error and not failed_items:
-            errors.append({"employee": card.employee, "item": None, "message": card.error})
-        if progress is not None and (done % 500 == 0 or done == len(positions)):
+        for card in scored:
+            failed_items = [item for item in card.items if item.get("error")]
+            for item in failed_items:
+                errors.append({"employee": card.employee, "item": item["key"], "message": item["error"]})
+            if card.error and not failed_items:
+                errors.append({"employee": card.employee, "item": None, "message": card.error})
+        cards.extend(scored)
+        done += len(members)
+        if progress is not None:
             progress("score", done, len(positions))
     rank(cards)
     evaluate_seconds = timings.evaluate + time.perf_counter() - scoring_began
@@ -218,14 +228,13 @@ def _write_scorecards(session: Session, run_id: int, period: Period, evaluation:
         for start in range(0, len(ids), DELETE_CHUNK):
             session.execute(sa.delete(Scorecard).where(unlocked_here,
                                                        Scorecard.employee_id.in_(ids[start:start + DELETE_CHUNK])))
-    now = _now()
-    rows = [{"run_id": run_id, "period": key, "employee_id": card.employee_id, "department_id": card.department_id,
-             "template": card.template, "version_number": version_number, "total": card.total,
-             "grade": card.grade, "rank_department": card.rank_department, "rank_company": card.rank_company,
-             "error": card.error, "items": card.items, "locked": False, "created_at": now}
-            for card in evaluation.cards if card.employee_id not in locked]
-    if rows:
-        session.execute(sa.insert(Scorecard), rows)
+    connection = session.connection()
+    created = driver_timestamp(connection, _now())
+    driver_insert(connection, Scorecard.__tablename__, SCORECARD_COLUMNS, (
+        (run_id, key, card.employee_id, card.department_id, card.template, version_number, card.total,
+         card.grade, card.rank_department, card.rank_company, card.error, orjson.dumps(card.items).decode(),
+         False, created)
+        for card in evaluation.cards if card.employee_id not in locked))
     if locked or not full:
         _rerank(session, key)
     return sum(1 for card in evaluation.cards if card.employee_id in locked)

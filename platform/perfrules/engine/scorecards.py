@@ -10,15 +10,16 @@ A failing item (an error, or missing data under policy `fail`) keeps its trace, 
 scorecard gets no total or grade: a total without one of its items would mislead.
 
 The stored trace holds what is particular to the employee (inputs, value, target, score, weight,
-points, notes). What the configuration says of an item (label, formula, scoring rule, policy) is
-the same for everyone on a version, which is immutable: `item_definitions` adds it when shown.
+points, notes), leaving out keys at their defaults (`export.ITEM_DEFAULTS`). What the
+configuration says of an item (section, label, formula, metrics, scoring rule, policy) is the same
+for everyone on a version, which is immutable: `item_definitions` adds it when shown.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -48,11 +49,6 @@ class ScorecardResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _plain(values: np.ndarray) -> list:
-    """Python floats with None for NaN, for traces."""
-    return [None if v != v else v for v in values.tolist()]
-
-
 def _by_row(pairs: list[tuple[str, np.ndarray]]) -> dict[int, list[str]]:
     rows: dict[int, list[str]] = {}
     for message, mask in pairs:
@@ -63,19 +59,26 @@ def _by_row(pairs: list[tuple[str, np.ndarray]]) -> dict[int, list[str]]:
     return rows
 
 
+def _plain(values: np.ndarray) -> list:
+    """Python values with None for NaN, for traces."""
+    if values.dtype.kind == "f":
+        return [None if v != v else v for v in values.tolist()]
+    return [bool(v) if isinstance(v, np.bool_) else v for v in values.tolist()]
+
+
 @dataclass
-class KpiRows:
-    """One KPI's results for every employee, as plain Python values ready for traces."""
+class KpiColumns:
+    """One KPI's results for every employee."""
 
     names: tuple[str, ...]
-    inputs: dict[str, list]
-    values: list
+    values: np.ndarray
+    #: position → the error that stopped the row / the scoring rule
     errors: dict[int, str]
-    notes: dict[int, list[str]]
-    targets: list
-    target_sources: list | None
-    points: list
     scoring_errors: dict[int, str]
+    notes: dict[int, list[str]]
+    targets: np.ndarray
+    target_sources: list | None
+    points: np.ndarray
 
 
 class ScoreBook:
@@ -85,8 +88,7 @@ class ScoreBook:
         self.plan = plan
         self.values = values
         self.functions = functions
-        self._rows: dict[str, KpiRows] = {}
-        self._plain_columns: dict[str, list] = {}
+        self._kpis: dict[str, KpiColumns] = {}
 
     def target_name(self, slug: str) -> str | None:
         """The target an item is measured against: the KPI's own, else the one its formula names."""
@@ -96,123 +98,185 @@ class ScoreBook:
         named = [n for n in self.plan.formulas[slug].names if n.startswith("target.")]
         return named[0] if len(named) == 1 else None
 
-    def _column(self, name: str) -> list:
-        if name not in self._plain_columns:
-            column = self.values.columns[name]
-            self._plain_columns[name] = _plain(column) if column.dtype.kind == "f" else \
-                [bool(v) if isinstance(v, np.bool_) else v for v in column.tolist()]
-        return self._plain_columns[name]
+    def inputs(self, slug: str, positions: np.ndarray) -> list[dict]:
+        """For each position, the KPI's inputs by name."""
+        names = self.kpi(slug).names
+        columns = [_plain(self.values.columns[name][positions]) for name in names]
+        return [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in positions]
 
-    def rows(self, slug: str) -> KpiRows:
-        if slug not in self._rows:
+    def kpi(self, slug: str) -> KpiColumns:
+        if slug not in self._kpis:
             result = self.values.kpis[slug]
             target_name = self.target_name(slug)
             targets = self.values.columns[target_name] if target_name else np.full(len(result), np.nan)
             points, scoring_failed, reasons = Scorer(self.plan.kpis[slug]["scoring"], self.functions).score(
                 result.values, targets)
-            errors = {}
+            errors: dict[int, str] = {}
             for message, mask in result.reasons:
                 for position in np.flatnonzero(mask).tolist():
                     errors.setdefault(position, message)
-            names = self.plan.formulas[slug].names
-            self._rows[slug] = KpiRows(
-                names, {name: self._column(name) for name in names}, _plain(result.values), errors,
-                _by_row(result.notes), _plain(targets),
-                self.values.target_sources.get(target_name) if target_name else None, _plain(points),
-                {p: reasons[p] for p in np.flatnonzero(scoring_failed).tolist()})
-        return self._rows[slug]
+            self._kpis[slug] = KpiColumns(
+                self.plan.formulas[slug].names, result.values, errors,
+                {p: reasons[p] for p in np.flatnonzero(scoring_failed).tolist()}, _by_row(result.notes),
+                targets, self.values.target_sources.get(target_name) if target_name else None, points)
+        return self._kpis[slug]
 
 
-def build_scorecard(position: int, people: People, template: dict, book: ScoreBook,
-                    manual: dict[tuple[int, str], float]) -> ScorecardResult:
-    card = ScorecardResult(position, int(people.ids[position]), people.codes[position],
-                           int(people.department_ids[position]), template["slug"], [])
-    sections = []
-    for section in template["sections"]:
-        entries = []
+@dataclass
+class _Item:
+    """One template item over the employees being scored, as arrays."""
+
+    key: str
+    kind: str
+    section_index: int
+    weight: float
+    policy: str
+    value: np.ndarray
+    score: np.ndarray
+    #: no value (or no points), so the policy decides
+    lacking: np.ndarray
+    failed: np.ndarray
+    why: str
+    #: KPIs only: the KPI's columns, and per employee scored the inputs by name and the target
+    kpi: KpiColumns | None = None
+    inputs: list[dict] | None = None
+    targets: list | None = None
+
+
+def _items(template: dict, positions: np.ndarray, people: People, book: ScoreBook, manual: dict) -> list[_Item]:
+    items = []
+    for index, section in enumerate(template["sections"]):
         for item in section["items"]:
-            entry = _kpi_item(position, item, book) if item.get("kpi") else \
-                _manual_item(position, people, item, manual)
-            entry["section"] = section["name"]
-            entries.append((item["weight"], entry))
-            card.items.append(entry)
-        sections.append((section["weight"], entries))
-
-    counted_sections = [(w, [(iw, e) for iw, e in entries if not e["excluded"]]) for w, entries in sections]
-    counted_sections = [(w, entries) for w, entries in counted_sections if entries]
-    section_total = sum(w for w, _ in counted_sections)
-    for section_weight, entries in counted_sections:
-        item_total = sum(w for w, _ in entries)
-        for item_weight, entry in entries:
-            entry["weight"] = 100.0 * section_weight / section_total * item_weight / item_total
-            if entry["score"] is not None:
-                entry["points"] = entry["score"] * entry["weight"] / 100.0
-    failed = [e for e in card.items if e["error"]]
-    if failed:
-        card.error = "; ".join(f"{e['key']}: {e['error']}" for e in failed)
-    elif not counted_sections:
-        card.error = "every item was excluded for missing data"
-    else:
-        card.total = math.fsum(e["points"] for e in card.items if e["points"] is not None)
-        card.grade = next((g["grade"] for g in template["grades"] if card.total >= g["min"]), None)
-        if card.grade is None:
-            card.notes.append("the total is below every grade band")
-    return card
+            if item.get("kpi"):
+                kpi = book.kpi(item["kpi"])
+                value = kpi.values[positions]
+                points = kpi.points[positions]
+                failed = np.array([p in kpi.errors or p in kpi.scoring_errors for p in positions.tolist()], dtype=bool) \
+                    if kpi.errors or kpi.scoring_errors else np.zeros(len(positions), dtype=bool)
+                policy = item.get("missing") or book.plan.kpis[item["kpi"]].get("missing", "zero")
+                items.append(_Item(item["kpi"], "kpi", index, item["weight"], policy, value,
+                                   points, np.isnan(points) & ~failed, failed, "no value", kpi,
+                                   book.inputs(item["kpi"], positions), _plain(kpi.targets[positions])))
+            else:
+                ids = people.ids[positions].tolist()
+                value = np.array([manual.get((i, item["manual"]), np.nan) for i in ids], dtype=np.float64)
+                items.append(_Item(item["manual"], "manual", index, item["weight"],
+                                   item.get("missing") or MANUAL_DEFAULT_POLICY, value, value.copy(),
+                                   np.isnan(value), np.zeros(len(positions), dtype=bool), "no rating yet"))
+    return items
 
 
-def _base_item(key: str, kind: str) -> dict:
-    return {"key": key, "kind": kind, "value": None, "target": None, "score": None, "weight": 0.0,
-            "points": None, "excluded": False, "error": None, "notes": []}
+def score_template(template: dict, positions: np.ndarray, people: People, book: ScoreBook,
+                   manual: dict[tuple[int, str], float]) -> list[ScorecardResult]:
+    """Scorecards of everyone on one template: weights, points and totals worked out as arrays,
+    then each item's trace written out."""
+    size = len(positions)
+    items = _items(template, positions, people, book, manual)
+    scores = np.column_stack([item.score for item in items])
+    excluded = np.column_stack([item.lacking & (item.policy == "exclude") for item in items])
+    failed = np.column_stack([item.failed | (item.lacking & (item.policy == "fail")) for item in items])
+    for column, item in enumerate(items):
+        if item.policy == "zero":
+            scores[item.lacking, column] = 0.0
+
+    weights = np.zeros((size, len(items)))
+    section_weights = np.zeros((size, len(template["sections"])))
+    for index, section in enumerate(template["sections"]):
+        columns = [c for c, item in enumerate(items) if item.section_index == index]
+        counted = ~excluded[:, columns] * np.array([items[c].weight for c in columns])
+        total = counted.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weights[:, columns] = np.where(total > 0, counted / total, 0.0)
+        section_weights[:, index] = np.where(total[:, 0] > 0, section["weight"], 0.0)
+    section_total = section_weights.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        section_share = np.where(section_total[:, None] > 0, section_weights / section_total[:, None], 0.0)
+    for column, item in enumerate(items):
+        weights[:, column] *= 100.0 * section_share[:, item.section_index]
+    points = scores * weights / 100.0
+    points[excluded] = np.nan
+    # summed in item order, exactly as anyone adding up the items' points would
+    totals = np.nansum(points, axis=1).tolist()
+
+    # each item's trace for everyone at once; then scorecards take one entry from every item
+    columns = [_entries(item, positions, scores[:, c], weights[:, c], points[:, c], excluded[:, c])
+               for c, item in enumerate(items)]
+    slug, grades = template["slug"], template["grades"]
+    failed_rows = failed.any(axis=1).tolist()
+    cards = []
+    for row, position in enumerate(positions.tolist()):
+        entries = [column[row] for column in columns]
+        card = ScorecardResult(position, int(people.ids[position]), people.codes[position],
+                               int(people.department_ids[position]), slug, entries)
+        if failed_rows[row]:
+            card.error = "; ".join(f"{e['key']}: {e['error']}" for e in entries if e.get("error"))
+        elif section_total[row] <= 0:
+            card.error = "every item was excluded for missing data"
+        else:
+            card.total = totals[row]
+            card.grade = next((g["grade"] for g in grades if card.total >= g["min"]), None)
+            if card.grade is None:
+                card.notes.append("the total is below every grade band")
+        cards.append(card)
+    return cards
 
 
-def _apply_policy(entry: dict, policy: str, why: str) -> None:
+def _entries(item: _Item, positions: np.ndarray, scores: np.ndarray, weights: np.ndarray,
+             points: np.ndarray, excluded: np.ndarray) -> list[dict]:
+    """One item's trace entry for every employee scored."""
+    key = item.key
+    values = _plain(item.value)
+    entries = [{"key": key, "value": value, "score": score, "weight": weight, "points": point}
+               for value, score, weight, point in zip(values, _plain(scores), weights.tolist(), _plain(points))]
+    notes: dict[int, list[str]] = {}
+    if item.kind == "kpi":
+        kpi = item.kpi
+        for entry, inputs, target in zip(entries, item.inputs, item.targets):
+            entry["inputs"] = inputs
+            if target is not None:
+                entry["target"] = target
+        position_list = positions.tolist()
+        if kpi.target_sources is not None:
+            for entry, source in zip(entries, [kpi.target_sources[p] for p in position_list]):
+                if source:
+                    entry["target_source"] = source
+        if kpi.notes or kpi.errors or kpi.scoring_errors:
+            row_of = {position: row for row, position in enumerate(position_list)}
+            for position, position_notes in kpi.notes.items():
+                if position in row_of:
+                    notes[row_of[position]] = list(position_notes)
+            for position, reason in kpi.scoring_errors.items():
+                if position in row_of:
+                    entries[row_of[position]]["error"] = f"scoring: {reason}"
+            for position, error in kpi.errors.items():
+                if position in row_of:
+                    entries[row_of[position]]["error"] = error
+    for row in np.flatnonzero(item.lacking).tolist():
+        why = item.why
+        if item.kind == "kpi":
+            row_notes = notes.get(row, [])
+            # the last note says why there is no value ("division by zero"); the policy completes it
+            if values[row] is not None:
+                why = "the scoring rule gave no points"
+            elif row_notes:
+                why = row_notes.pop()
+        if item.policy == "fail":
+            entries[row]["error"] = f"{why} (missing-data policy: fail)"
+        else:
+            notes.setdefault(row, []).append(_policy_note(item.policy, why))
+    for row in np.flatnonzero(excluded).tolist():
+        entries[row]["excluded"] = True
+    for row, row_notes in notes.items():
+        if row_notes:
+            entries[row]["notes"] = row_notes
+    return entries
+
+
+@lru_cache(maxsize=4096)
+def _policy_note(policy: str, why: str) -> str:
     if policy == "zero":
-        entry["score"] = 0.0
-        entry["notes"].append(f"{why} → 0 by policy")
-    elif policy == "exclude":
-        entry["excluded"] = True
-        entry["notes"].append(f"{why} → excluded by policy, weights re-normalised")
-    else:
-        entry["error"] = f"{why} (missing-data policy: fail)"
-
-
-def _kpi_item(position: int, item: dict, book: ScoreBook) -> dict:
-    slug = item["kpi"]
-    rows = book.rows(slug)
-    policy = item.get("missing") or book.plan.kpis[slug].get("missing", "zero")
-    entry = _base_item(slug, "kpi")
-    entry["inputs"] = {name: rows.inputs[name][position] for name in rows.names}
-    entry["target"] = rows.targets[position]
-    if rows.target_sources is not None and rows.target_sources[position]:
-        entry["target_source"] = rows.target_sources[position]
-    notes = list(rows.notes.get(position, ()))
-    value, error = rows.values[position], rows.errors.get(position)
-    if value is None and error is None:
-        # the last note says why there is no value ("division by zero"); the policy completes it
-        _apply_policy(entry, policy, notes.pop() if notes else "no value")
-    entry["notes"][:0] = notes
-    if error is not None:
-        entry["error"] = error
-    if value is None:
-        return entry
-    entry["value"] = value
-    if position in rows.scoring_errors:
-        entry["error"] = f"scoring: {rows.scoring_errors[position]}"
-    elif rows.points[position] is None:
-        _apply_policy(entry, policy, "the scoring rule gave no points")
-    else:
-        entry["score"] = rows.points[position]
-    return entry
-
-
-def _manual_item(position: int, people: People, item: dict, manual: dict) -> dict:
-    entry = _base_item(item["manual"], "manual")
-    value = manual.get((int(people.ids[position]), item["manual"]))
-    if value is None:
-        _apply_policy(entry, item.get("missing") or MANUAL_DEFAULT_POLICY, "no rating yet")
-    else:
-        entry["value"] = entry["score"] = value
-    return entry
+        return f"{why} → 0 by policy"
+    return f"{why} → excluded by policy, weights re-normalised"
 
 
 def item_definitions(config: Config, template_slug: str) -> dict[str, dict]:
@@ -228,13 +292,13 @@ def item_definitions(config: Config, template_slug: str) -> dict[str, dict]:
             if item.get("kpi"):
                 kpi = kpis.get(item["kpi"], {})
                 definitions[item["kpi"]] = {
-                    "label": kpi.get("label"), "formula": kpi.get("formula"), "unit": kpi.get("unit"),
+                    "kind": "kpi", "section": section["name"], "label": kpi.get("label"), "formula": kpi.get("formula"), "unit": kpi.get("unit"),
                     "format": kpi.get("format"), "direction": kpi.get("direction", "higher"),
                     "metrics": {name: describe_metric(metrics[name]) for name in _formula_metrics(kpi, metrics)},
                     "scoring": Scorer.describe_rule(kpi["scoring"]) if kpi else None,
                     "policy": item.get("missing") or kpi.get("missing", "zero")}
             else:
-                definitions[item["manual"]] = {"label": item["label"], "form": item.get("form"),
+                definitions[item["manual"]] = {"kind": "manual", "section": section["name"], "label": item["label"], "form": item.get("form"),
                                                "policy": item.get("missing") or MANUAL_DEFAULT_POLICY}
     return definitions
 

@@ -33,22 +33,29 @@ def assign_templates(config: Config, people: People) -> tuple[list[str | None], 
     templates = config.get("templates", {})
     assigned: list[str | None] = [None] * len(people)
     errors: dict[int, str] = {}
-    paths: dict[int, list[int]] = {}
+    # everyone in one department with one role gets the same answer: work it out once per pair
+    decided: dict[tuple[int, str | None], tuple[str | None, str | None]] = {}
     for position in range(len(people)):
-        department_id = int(people.department_ids[position])
-        path = paths.setdefault(department_id, people.department_path(department_id))
-        matches = []
-        for slug, template in templates.items():
-            specificity = _specificity(template, path, people.role_codes[position], people)
-            if specificity is not None:
-                matches.append((specificity, slug))
-        if not matches:
-            continue
-        matches.sort(reverse=True)
-        if len(matches) > 1 and matches[0][0] == matches[1][0]:
-            tied = sorted(slug for specificity, slug in matches if specificity == matches[0][0])
-            errors[position] = ("templates " + " and ".join(f"'{s}'" for s in tied) +
-                                " apply equally to this employee: make one more specific")
-            continue
-        assigned[position] = matches[0][1]
+        key = (int(people.department_ids[position]), people.role_codes[position])
+        if key not in decided:
+            decided[key] = _decide(templates, people.department_path(key[0]), key[1], people)
+        assigned[position], error = decided[key]
+        if error is not None:
+            errors[position] = error
     return assigned, errors
+
+
+def _decide(templates: dict, path: list[int], role: str | None, people: People) -> tuple[str | None, str | None]:
+    matches = []
+    for slug, template in templates.items():
+        specificity = _specificity(template, path, role, people)
+        if specificity is not None:
+            matches.append((specificity, slug))
+    if not matches:
+        return None, None
+    matches.sort(reverse=True)
+    if len(matches) > 1 and matches[0][0] == matches[1][0]:
+        tied = sorted(slug for specificity, slug in matches if specificity == matches[0][0])
+        return None, ("templates " + " and ".join(f"'{s}'" for s in tied) +
+                      " apply equally to this employee: make one more specific")
+    return matches[0][1], None
