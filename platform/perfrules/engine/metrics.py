@@ -162,7 +162,7 @@ def compute_metrics(session: Session, config: Config, specs: dict[str, MetricSpe
         rows = session.connection().execute(group.query()).all() if group.selected else []
         stats.queries += 1 if group.selected else 0
         # None (an aggregate over no values) becomes NaN
-        table = np.array([tuple(row) for row in rows], dtype=np.float64).reshape(len(rows), len(group.selected) + 1)
+        table = np.array(list(map(tuple, rows)), dtype=np.float64).reshape(len(rows), len(group.selected) + 1)
         positions = people.positions(table[:, 0].astype(np.int64))
         known = positions >= 0
         table, positions = table[known, 1:], positions[known]

@@ -114,18 +114,26 @@ class People:
 
     @cached_property
     def _team_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        holders, members = [], []
+        # each employee's nearest active manager (a chain may pass through someone who left)
+        leader = np.full(len(self), -1, dtype=np.int64)
         for member, employee_id in enumerate(self.ids.tolist()):
-            seen = set()
-            current = employee_id
-            while current and current not in seen:  # the employee, then up the manager chain
+            seen, current = {employee_id}, self.managers.get(employee_id)
+            while current and current not in seen and current not in self.index:
                 seen.add(current)
-                holder = self.index.get(current)
-                if holder is not None:
-                    holders.append(holder)
-                    members.append(member)
                 current = self.managers.get(current)
-        return np.array(holders, dtype=np.int64), np.array(members, dtype=np.int64)
+            if current and current in self.index:
+                leader[member] = self.index[current]
+        holders, members = [], []
+        current, member = np.arange(len(self)), np.arange(len(self))
+        for _ in range(len(self) + 1):  # up the chains, one level per step, all employees at once
+            holders.append(current)
+            members.append(member)
+            up = leader[current]
+            keep = (up >= 0) & (up != member)  # a chain that comes back to its start (a loop) stops
+            current, member = up[keep], member[keep]
+            if not len(current):
+                break
+        return np.concatenate(holders), np.concatenate(members)
 
     @cached_property
     def _department_pairs(self) -> tuple[np.ndarray, np.ndarray]:

@@ -102,6 +102,12 @@ class ScoreBook:
         """For each position, the KPI's inputs by name."""
         names = self.kpi(slug).names
         columns = [_plain(self.values.columns[name][positions]) for name in names]
+        if len(names) == 1:  # the common cases, without zip's per-row work
+            (first,), (values,) = names, columns
+            return [{first: value} for value in values]
+        if len(names) == 2:
+            (first, second), (firsts, seconds) = names, columns
+            return [{first: a, second: b} for a, b in zip(firsts, seconds)]
         return [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in positions]
 
     def kpi(self, slug: str) -> KpiColumns:
@@ -226,15 +232,19 @@ def _entries(item: _Item, positions: np.ndarray, scores: np.ndarray, weights: np
     """One item's trace entry for every employee scored."""
     key = item.key
     values = _plain(item.value)
-    entries = [{"key": key, "value": value, "score": score, "weight": weight, "points": point}
-               for value, score, weight, point in zip(values, _plain(scores), weights.tolist(), _plain(points))]
+    columns = zip(values, _plain(scores), weights.tolist(), _plain(points))
+    if item.kind == "kpi":
+        entries = [{"key": key, "value": value, "score": score, "weight": weight, "points": point, "inputs": inputs}
+                   for (value, score, weight, point), inputs in zip(columns, item.inputs)]
+        for entry, target in zip(entries, item.targets):
+            if target is not None:
+                entry["target"] = target
+    else:
+        entries = [{"key": key, "value": value, "score": score, "weight": weight, "points": point}
+                   for value, score, weight, point in columns]
     notes: dict[int, list[str]] = {}
     if item.kind == "kpi":
         kpi = item.kpi
-        for entry, inputs, target in zip(entries, item.inputs, item.targets):
-            entry["inputs"] = inputs
-            if target is not None:
-                entry["target"] = target
         position_list = positions.tolist()
         if kpi.target_sources is not None:
             for entry, source in zip(entries, [kpi.target_sources[p] for p in position_list]):
