@@ -31,3 +31,14 @@ def test_ingest_bench_reports_its_figures():
     assert figures["rows"] == 3000
     assert {"rows_per_s", "ratio_to_raw", "raw_rows_per_s", "seconds"} <= set(figures)
     assert figures["rows_per_s"] > 0 and figures["ratio_to_raw"] > 0
+
+
+def test_run_bench_reports_its_figures():
+    completed = subprocess.run([sys.executable, str(BENCH / "run_bench.py"), "--employees", "60", "--small", "20",
+                                "--months", "2"], capture_output=True, text=True, timeout=300, check=True)
+    lines = completed.stdout.strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert figures["employees"] == 60 and figures["records"] > 0 and figures["kpis"] >= 12
+    assert {"total_s", "aggregate_s", "evaluate_s", "write_s", "sql_s", "ratio_to_sql", "growth"} <= set(figures)
+    assert figures["scorecards"] > 0 and figures["total_s"] > 0 and figures["sql_s"] > 0
+    assert any("bare SQL" in line for line in lines)

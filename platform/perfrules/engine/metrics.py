@@ -158,11 +158,14 @@ def compute_metrics(session: Session, config: Config, specs: dict[str, MetricSpe
     results: dict[str, np.ndarray] = {}
     for group in groups.values():
         began = time.perf_counter()
-        # Core execution: plain rows, none of the ORM's per-row bookkeeping
-        rows = session.connection().execute(group.query()).all() if group.selected else []
-        stats.queries += 1 if group.selected else 0
+        rows = []
+        if group.selected:
+            # the driver's own tuples straight into numpy: every column is a number, so no
+            # per-row result processing is needed, and it cost a third of the query's time
+            rows = session.connection().execute(group.query()).cursor.fetchall()
+            stats.queries += 1
         # None (an aggregate over no values) becomes NaN
-        table = np.array(list(map(tuple, rows)), dtype=np.float64).reshape(len(rows), len(group.selected) + 1)
+        table = np.array(rows, dtype=np.float64).reshape(len(rows), len(group.selected) + 1)
         positions = people.positions(table[:, 0].astype(np.int64))
         known = positions >= 0
         table, positions = table[known, 1:], positions[known]

@@ -42,7 +42,7 @@ class People:
 
     @classmethod
     def load(cls, session: Session) -> "People":
-        rows = session.execute(
+        rows = session.connection().execute(
             sa.select(Employee.id, Employee.code, Employee.name, Employee.department_id, Role.code,
                       Employee.manager_id, Employee.hire_date)
             .outerjoin(Role, Role.id == Employee.role_id)

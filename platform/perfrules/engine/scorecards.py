@@ -207,24 +207,34 @@ def score_template(template: dict, positions: np.ndarray, people: People, book: 
     # each item's trace for everyone at once; then scorecards take one entry from every item
     columns = [_entries(item, positions, scores[:, c], weights[:, c], points[:, c], excluded[:, c])
                for c, item in enumerate(items)]
-    slug, grades = template["slug"], template["grades"]
+    slug = template["slug"]
     failed_rows = failed.any(axis=1).tolist()
+    counted_rows = (section_total > 0).tolist()
+    grades = _grades(template["grades"], np.array(totals))
     cards = []
-    for row, position in enumerate(positions.tolist()):
+    for row, (position, employee_id, code, department_id) in enumerate(zip(
+            positions.tolist(), people.ids[positions].tolist(), [people.codes[p] for p in positions.tolist()],
+            people.department_ids[positions].tolist())):
         entries = [column[row] for column in columns]
-        card = ScorecardResult(position, int(people.ids[position]), people.codes[position],
-                               int(people.department_ids[position]), slug, entries)
+        card = ScorecardResult(position, employee_id, code, department_id, slug, entries)
         if failed_rows[row]:
             card.error = "; ".join(f"{e['key']}: {e['error']}" for e in entries if e.get("error"))
-        elif section_total[row] <= 0:
+        elif not counted_rows[row]:
             card.error = "every item was excluded for missing data"
         else:
             card.total = totals[row]
-            card.grade = next((g["grade"] for g in grades if card.total >= g["min"]), None)
+            card.grade = grades[row]
             if card.grade is None:
                 card.notes.append("the total is below every grade band")
         cards.append(card)
     return cards
+
+
+def _grades(bands: list[dict], totals: np.ndarray) -> list[str | None]:
+    """Each total's grade: the first band (highest minimum first) whose minimum it reaches."""
+    reached = totals[:, None] >= np.array([band["min"] for band in bands])[None, :]
+    first = reached.argmax(axis=1)
+    return [bands[i]["grade"] if ok else None for i, ok in zip(first.tolist(), reached.any(axis=1).tolist())]
 
 
 def _entries(item: _Item, positions: np.ndarray, scores: np.ndarray, weights: np.ndarray,
