@@ -20,6 +20,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/formula_bench.py
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/run_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info platform/*.egg-info plugins/*.egg-info .pytest_cache .hypothesis

@@ -118,11 +118,11 @@ def main() -> None:
           f"{large['queries']} aggregation queries; growth large/small = {large['total'] / small['total']:.2f}")
     print(json.dumps({
         "employees": large["employees"], "records": large["records"], "kpis": large["kpis"],
-        "scorecards": large["scorecards"], "total_s": round(large["total"], 2),
-        "aggregate_s": round(large["aggregate"], 2), "evaluate_s": round(large["evaluate"], 2),
-        "write_s": round(large["write"], 2), "sql_s": round(large["sql"], 2),
+        "scorecards": large["scorecards"], "total_s": round(large["total"], 3),
+        "aggregate_s": round(large["aggregate"], 3), "evaluate_s": round(large["evaluate"], 3),
+        "write_s": round(large["write"], 3), "sql_s": round(large["sql"], 3),
         "ratio_to_sql": round(large["total"] / large["sql"], 2),
-        "small_total_s": round(small["total"], 2), "growth": round(large["total"] / small["total"], 2)}))
+        "small_total_s": round(small["total"], 3), "growth": round(large["total"] / small["total"], 2)}))
     sys.stdout.flush()
 
 
