@@ -11,6 +11,7 @@ from .db import db_group
 from .formula import formula
 from .org import org_group, user_group
 from .run import ratings_group, run_command, runs_command, scorecards_command
+from .scheduler import scheduler_command
 from .serve import serve_command
 
 
@@ -30,4 +31,5 @@ main.add_command(run_command)
 main.add_command(runs_command)
 main.add_command(scorecards_command)
 main.add_command(ratings_group)
+main.add_command(scheduler_command)
 main.add_command(serve_command)

@@ -354,15 +354,35 @@ class ApprovalFlow(Strict):
     steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=1))
 
 
+def _check_cron(text: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as exc:
+        raise ValidationError(f"not a cron expression (minute hour day month weekday): {exc}") from None
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"unknown time zone '{name}' (use a name like Asia/Shanghai)") from None
+
+
 class ScheduleSpec(Strict):
+    """When to evaluate which templates: a cron expression in a time zone, and which period of a
+    cycle a run at that moment evaluates (the last complete one, or the one in progress)."""
+
     slug = fields.Str(required=True, validate=SLUG)
     label = label()
     templates = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
     cycle = fields.Str(required=True, validate=validate.OneOf(CYCLES))
-    #: day of the month after the period ends on which the run happens
-    day = fields.Int(load_default=1, validate=validate.Range(min=1, max=28))
-    time = fields.Str(load_default="02:00", validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
-                                                                     error="must be HH:MM"))
+    cron = fields.Str(required=True, validate=_check_cron)
+    timezone = fields.Str(load_default="Asia/Shanghai", validate=_check_timezone)
+    evaluate = fields.Str(load_default="previous", validate=validate.OneOf(("previous", "current")))
     enabled = fields.Bool(load_default=True)
 
 

@@ -165,7 +165,7 @@ def fail_abandoned_runs(session: Session) -> int:
 def start_run(sessions: sessionmaker, period: Period, config: Config, functions: FunctionRegistry, *,
               version_number: int | None, version_hash: str | None, actor: str,
               templates: list[str] | None = None, department: str | None = None,
-              schedule: str | None = None, claim: str | None = None,
+              schedule: str | None = None, claim: str | None = None, scope_extra: dict | None = None,
               progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation | None]:
     """Record a run, evaluate, and write its scorecards atomically. `sessions` must write."""
     with sessions() as session, session.begin():
@@ -176,7 +176,8 @@ def start_run(sessions: sessionmaker, period: Period, config: Config, functions:
                 raise AlreadyClaimed(f"'{claim}' was already run (run {taken})")
         run = EvaluationRun(period=str(period), status="running", claim=claim, schedule=schedule,
                             version_number=version_number, version_hash=version_hash,
-                            scope={"templates": templates or [], "department": department}, actor=actor,
+                            scope={"templates": templates or [], "department": department, **(scope_extra or {})},
+                            actor=actor,
                             host=socket.gethostname(), pid=os.getpid(), started_at=_now(),
                             counts={}, timings={}, errors=[])
         session.add(run)
