@@ -205,3 +205,16 @@ def test_unique_fields_hold_across_the_file_and_the_stored_records(crm, session,
         "more.csv: row 5, column 'name': '苏州某某' must be unique; row 4 already has it",
         "more.csv: row 6, column 'name': '杭州某某零售' must be unique; record C2 already has it",
     ]
+
+
+def test_cells_past_the_last_column_refuse_the_row_instead_of_being_dropped(crm, session, tmp_path):
+    path = write(tmp_path, "deals.csv", """
+        external_id,owner,closed_on,customer,amount,cost,status,cycle_days,new_customer
+        D1,E0003,2026-10-03,A,120000,80000,won,35,是
+        D2,E0003,2026-10-09,B,45000,30000,won,20,no,1,200
+    """)
+    result = run_cli("data", "import", "deals", path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == ("deals.csv: row 3, column '(past the last column)': '1, 200' 2 cell(s) "
+                                             "beyond the header's columns (a number with a comma needs quotes in a CSV file)")
+    assert records(session) == {}

@@ -235,6 +235,11 @@ def _import(session: Session, dataset: dict, columns: list[str], rows: Iterable[
                                                   f"duplicate external id (first on row {seen[external_id]})")]
             elif external_id:
                 seen[external_id] = number
+            extra = raw.get(None)  # readers.EXTRA_CELLS: cells past the header would be lost
+            if extra:
+                problems = [*problems, RowProblem(number, "(past the last column)", ", ".join(map(str, extra)),
+                                                  f"{len(extra)} cell(s) beyond the header's columns (a number "
+                                                  "with a comma needs quotes in a CSV file)")]
             if not problems and unique.fields:
                 problems = unique.check(number, external_id, record[2])
             if problems:

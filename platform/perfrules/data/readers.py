@@ -1,6 +1,7 @@
 """Reading import files: CSV (UTF-8, with or without BOM, or GB18030 as Excel saves it in China)
 and XLSX (first sheet). Both give the header and (row number, {column: raw value}) pairs, where
-the row number is what a person sees in the file: the header is row 1."""
+the row number is what a person sees in the file: the header is row 1. Non-empty cells beyond
+the header's columns are kept under the key EXTRA_CELLS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from pathlib import Path
 from typing import Iterator
 
 from .ingest import ImportRefused
+
+#: the key under which a row's non-empty cells beyond the header's columns are given (as
+#: csv.DictReader's restkey); callers that look up their columns by name never see it
+EXTRA_CELLS = None
 
 
 def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
@@ -57,9 +62,10 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         for cells in reader:
             if not any(cells):  # a blank line, or a row of empty cells as spreadsheets save them
                 continue
+            raw = dict(zip(header, cells))
             if len(cells) > width and any(c.strip() for c in cells[width:]):
-                cells = cells[:width] + [f"<{len(cells) - width} extra cell(s)>"]
-            yield reader.line_num, dict(zip(header, cells))
+                raw[EXTRA_CELLS] = cells[width:]
+            yield reader.line_num, raw
     return header, rows()
 
 
@@ -79,7 +85,10 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
             for number, cells in enumerate(rows_iter, start=2):
                 if not any(cell not in (None, "") for cell in cells):
                     continue
-                yield number, dict(zip(header, cells))
+                raw = dict(zip(header, cells))
+                if len(cells) > len(header) and any(c not in (None, "") for c in cells[len(header):]):
+                    raw[EXTRA_CELLS] = list(cells[len(header):])
+                yield number, raw
         finally:
             workbook.close()
     return header, rows()
