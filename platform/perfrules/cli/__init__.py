@@ -13,6 +13,7 @@ from .org import org_group, user_group
 from .run import ratings_group, run_command, runs_command, scorecards_command
 from .scheduler import scheduler_command
 from .serve import serve_command
+from .targets import targets_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,3 +34,4 @@ main.add_command(scorecards_command)
 main.add_command(ratings_group)
 main.add_command(scheduler_command)
 main.add_command(serve_command)
+main.add_command(targets_group)
