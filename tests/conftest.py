@@ -22,6 +22,9 @@ import sqlalchemy as sa
 from perfrules.db import make_engine, make_sessionmaker
 from perfrules.db.migrate import upgrade
 
+from .engine import scenario
+from .helpers import run_cli, write
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "PERFRULES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -132,3 +135,17 @@ def cli_env(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("PERFRULES_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("PERFRULES_ACTOR", "tester")
     return db_url
+
+
+# The scenario company (tests/engine/scenario.py), loaded through the CLI as an administrator would.
+@pytest.fixture
+def company(cli_env, tmp_path):
+    assert run_cli("org", "import", write(tmp_path, "org.yaml", scenario.ORG)).exit_code == 0
+    loaded = run_cli("config", "load", write(tmp_path, "config.yaml", scenario.CONFIG))
+    assert loaded.exit_code == 0, loaded.output
+    assert run_cli("config", "publish", "-m", "scenario").exit_code == 0
+    imported = run_cli("data", "import", "deals", write(tmp_path, "deals.csv", scenario.DEALS))
+    assert imported.exit_code == 0, imported.output
+    rated = run_cli("ratings", "import", write(tmp_path, "ratings.csv", scenario.RATINGS))
+    assert rated.exit_code == 0, rated.output
+    return tmp_path

@@ -32,6 +32,12 @@ def app(cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 
+def token(login: str) -> dict:
+    result = run_cli("token", "create", login, "--name", "tests")
+    assert result.exit_code == 0, result.output
+    return {"Authorization": f"Bearer {result.stdout.strip().splitlines()[-1]}"}
+
+
 def auth(login: str, password: str = PASSWORD) -> dict:
     token = base64.b64encode(f"{login}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
@@ -69,11 +75,11 @@ RECORDS = [
 def test_bulk_upsert_through_the_api(app, session):
     client = app.test_client()
     url = "/api/v1/datasets/payments/records"
-    first = client.post(url, json={"records": RECORDS}, headers=auth("hr"))
+    first = client.post(url, json={"records": RECORDS}, headers=token("hr"))
     assert first.status_code == 200, first.json
     assert {k: first.json[k] for k in ("read", "inserted", "updated", "unchanged", "rejected")} == {
         "read": 2, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}
-    again = client.post(url, json={"records": RECORDS}, headers=auth("admin"))
+    again = client.post(url, json={"records": RECORDS}, headers=token("admin"))
     assert again.json["unchanged"] == 2
     session.rollback()
     stored = session.scalar(sa.select(Record).where(Record.external_id == "P2"))
@@ -84,17 +90,17 @@ def test_bad_records_are_refused_with_their_problems(app, session):
     bad = RECORDS + [{"external_id": "P3", "owner": "E0404", "received_on": "someday", "amount": 1,
                       "receivable": 1}]
     response = app.test_client().post("/api/v1/datasets/payments/records", json={"records": bad},
-                                      headers=auth("admin"))
+                                      headers=token("admin"))
     assert response.status_code == 422
     assert response.json["message"] == "1 record(s) have problems; nothing was written"
-    assert response.json["errors"]["problems"] == [
-        {"row": 3, "column": "owner", "value": "E0404", "reason": "unknown employee code"},
-        {"row": 3, "column": "received_on", "value": "someday", "reason": "expected a date like 2026-10-31"},
+    assert response.json["errors"] == [
+        {"path": "json.records[2].owner", "value": "E0404", "message": "unknown employee code"},
+        {"path": "json.records[2].received_on", "value": "someday", "message": "expected a date like 2026-10-31"},
     ]
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(Record)) == 0
     skipped = app.test_client().post("/api/v1/datasets/payments/records",
-                                     json={"records": bad, "skip_invalid": True}, headers=auth("admin"))
+                                     json={"records": bad, "skip_invalid": True}, headers=token("admin"))
     assert skipped.status_code == 200 and skipped.json["inserted"] == 2 and skipped.json["rejected"] == 1
 
 
@@ -110,7 +116,7 @@ def test_bad_records_are_refused_with_their_problems(app, session):
 ])
 def test_api_checks_who_is_asking(app, login, method, url, body, status):
     client = app.test_client()
-    headers = auth(login) if login else {}
+    headers = token(login) if login else {}
     response = getattr(client, method)(url, json=body, headers=headers)
     assert response.status_code == status, response.get_data(as_text=True)
 
@@ -118,7 +124,7 @@ def test_api_checks_who_is_asking(app, login, method, url, body, status):
 def test_the_api_is_described_by_openapi(app):
     spec = app.test_client().get("/api/openapi.json").json
     assert "/api/v1/datasets/{slug}/records" in spec["paths"]
-    assert spec["components"]["securitySchemes"]["basic"] == {"type": "http", "scheme": "basic"}
+    assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@ from .config import config_group
 from .data import data_group
 from .db import db_group
 from .formula import formula
-from .org import org_group, user_group
+from .org import org_group, token_group, user_group
 from .run import ratings_group, run_command, runs_command, scorecards_command
 from .scheduler import scheduler_command
 from .serve import serve_command
@@ -27,6 +27,7 @@ main.add_command(db_group)
 main.add_command(config_group)
 main.add_command(org_group)
 main.add_command(user_group)
+main.add_command(token_group)
 main.add_command(data_group)
 main.add_command(run_command)
 main.add_command(runs_command)

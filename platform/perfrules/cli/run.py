@@ -14,11 +14,11 @@ from rich.table import Table
 from ..config.sources import read_documents
 from ..config.store import validate_documents
 from ..config.versions import resolve
-from ..db import make_engine, make_sessionmaker
+from ..db import begin_reading, make_engine, make_sessionmaker
 from ..engine.export import load_scorecards, to_csv, to_json, to_xlsx
 from ..engine.manual import ManualImportError, import_manual_values
 from ..engine.models import EvaluationRun
-from ..engine.periods import Period, PeriodError, last_complete
+from ..engine.periods import Period, PeriodError, period_from_text
 from ..engine.runs import RunError, evaluate, start_run
 from ..engine.whatif import compare
 from ..problems import ConfigError
@@ -27,16 +27,9 @@ from .context import actor, fail, functions, session_scope, settings
 WHAT_IF_ROWS = 30
 
 
-#: words for the latest period that has ended
-LAST_PERIODS = {"last-month": "monthly", "last-quarter": "quarterly", "last-half": "half_yearly",
-                "last-year": "yearly"}
-
-
 def _period(value: str) -> Period:
-    if value in LAST_PERIODS:
-        return last_complete(LAST_PERIODS[value], dt.date.today())
     try:
-        return Period.parse(value)
+        return period_from_text(value)
     except PeriodError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -82,7 +75,7 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
 
             if dry_run:
                 with sessions() as session:
-                    evaluation = evaluate(session, chosen.config, registry, chosen_period,
+                    evaluation = evaluate(begin_reading(session), chosen.config, registry, chosen_period,
                                           templates=list(templates) or None, department=department,
                                           progress=progress)
                     changes = compare(session, evaluation)

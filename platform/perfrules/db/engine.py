@@ -62,5 +62,12 @@ def writer(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 
+def begin_reading(session: Session) -> Session:
+    """Start `session`'s transaction as a reader even when its sessionmaker writes: a long read
+    (an evaluation) must not hold SQLite's write lock, or every other writer waits for it."""
+    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    return session
+
+
 def make_sessionmaker(engine: sa.Engine, write: bool = False) -> sessionmaker[Session]:
     return sessionmaker(writer(engine) if write else engine, expire_on_commit=False)

@@ -4,10 +4,10 @@ from ..audit.log import AuditEntry
 from ..config.models import ConfigEntry, ConfigVersion
 from ..data.models import Record
 from ..engine.models import EvaluationRun, ManualValue, Scorecard
-from ..org.models import Department, Employee, Role, User
+from ..org.models import ApiToken, Department, Employee, Role, User
 from .base import Base
 
 metadata = Base.metadata
 
-__all__ = ["AuditEntry", "ConfigEntry", "ConfigVersion", "Department", "Employee", "EvaluationRun",
+__all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Department", "Employee", "EvaluationRun",
            "ManualValue", "Record", "Role", "Scorecard", "User", "metadata"]

@@ -114,3 +114,15 @@ class Period:
 def last_complete(cycle: str, today: dt.date) -> Period:
     """The latest period of a cycle that has ended before `today`."""
     return Period.of(today, cycle).previous()
+
+
+#: words for the latest period that has ended
+LAST_PERIODS = {"last-month": "monthly", "last-quarter": "quarterly", "last-half": "half_yearly",
+                "last-year": "yearly"}
+
+
+def period_from_text(text: str, today: dt.date | None = None) -> Period:
+    """`2026-10`, `2026-Q4`, `2026-H2`, `2026`, or last-month, last-quarter, last-half, last-year."""
+    if text in LAST_PERIODS:
+        return last_complete(LAST_PERIODS[text], today or dt.date.today())
+    return Period.parse(text)

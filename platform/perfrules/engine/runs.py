@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config.validation import Config
+from ..db import begin_reading
 from ..db.bulk import driver_insert, driver_timestamp
 from ..formula import FunctionRegistry
-from ..org.models import Employee
+from ..org.models import Department, Employee
 from .kpis import KpiPlan, PlanError, Timings, evaluate_period
 from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
@@ -59,22 +60,28 @@ class Evaluation:
     timings: dict = field(default_factory=dict)
 
 
+def check_scope(session: Session, config: Config, templates: list[str] | None, department: str | None) -> None:
+    """RunError unless every template and the department named exist."""
+    known_templates = config.get("templates", {})
+    for slug in templates or []:
+        if slug not in known_templates:
+            raise RunError(f"unknown template '{slug}'")
+    if department is not None and session.scalar(
+            sa.select(Department.id).where(Department.code == department)) is None:
+        raise RunError(f"unknown department '{department}'")
+
+
 def evaluate(session: Session, config: Config, functions: FunctionRegistry, period: Period, *,
              templates: list[str] | None = None, department: str | None = None,
              progress: Progress | None = None) -> Evaluation:
     """Scorecards for everyone in scope, computed and not written."""
     began = time.perf_counter()
+    check_scope(session, config, templates, department)
     known_templates = config.get("templates", {})
-    for slug in templates or []:
-        if slug not in known_templates:
-            raise RunError(f"unknown template '{slug}'")
     people = People.load(session)
     in_scope = [True] * len(people)
     if department is not None:
-        department_id = people.department_id_of(department)
-        if department_id is None:
-            raise RunError(f"unknown department '{department}'")
-        in_scope = people.in_subtree(department_id).tolist()
+        in_scope = people.in_subtree(people.department_id_of(department)).tolist()
 
     assigned, ambiguous = assign_templates(config, people)
     errors = [{"employee": people.codes[p], "item": None, "message": message}
@@ -162,12 +169,11 @@ def fail_abandoned_runs(session: Session) -> int:
     return len(stale)
 
 
-def start_run(sessions: sessionmaker, period: Period, config: Config, functions: FunctionRegistry, *,
-              version_number: int | None, version_hash: str | None, actor: str,
-              templates: list[str] | None = None, department: str | None = None,
-              schedule: str | None = None, claim: str | None = None, scope_extra: dict | None = None,
-              progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation | None]:
-    """Record a run, evaluate, and write its scorecards atomically. `sessions` must write."""
+def open_run(sessions: sessionmaker, period: Period, *, version_number: int | None, version_hash: str | None,
+             actor: str, templates: list[str] | None = None, department: str | None = None,
+             schedule: str | None = None, claim: str | None = None,
+             scope_extra: dict | None = None) -> EvaluationRun:
+    """Record a run as `running` (its claim taken, when it has one), in a transaction of its own."""
     with sessions() as session, session.begin():
         fail_abandoned_runs(session)
         if claim is not None:
@@ -185,9 +191,31 @@ def start_run(sessions: sessionmaker, period: Period, config: Config, functions:
             session.flush()
         except sa.exc.IntegrityError:
             raise AlreadyClaimed(f"'{claim}' was already run") from None
+    return run
+
+
+def start_run(sessions: sessionmaker, period: Period, config: Config, functions: FunctionRegistry, *,
+              version_number: int | None, version_hash: str | None, actor: str,
+              templates: list[str] | None = None, department: str | None = None,
+              schedule: str | None = None, claim: str | None = None, scope_extra: dict | None = None,
+              progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation]:
+    """Record a run, evaluate, and write its scorecards atomically. `sessions` must write."""
+    run = open_run(sessions, period, version_number=version_number, version_hash=version_hash, actor=actor,
+                   templates=templates, department=department, schedule=schedule, claim=claim,
+                   scope_extra=scope_extra)
+    return complete_run(sessions, run, config, functions, progress=progress)
+
+
+def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, functions: FunctionRegistry, *,
+                 progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation]:
+    """Evaluate an open run's scope and make its scorecards visible at once; a run that raises
+    is marked failed, and the exception goes on."""
+    period = Period.parse(run.period)
+    templates, department = run.scope.get("templates") or None, run.scope.get("department")
+    version_number = run.version_number
     try:
         with sessions() as session:
-            evaluation = evaluate(session, config, functions, period, templates=templates,
+            evaluation = evaluate(begin_reading(session), config, functions, period, templates=templates,
                                   department=department, progress=progress)
             session.rollback()
         with sessions() as session, session.begin():

@@ -68,3 +68,23 @@ class User(Base):
                                                     server_default=sa.func.now())
 
     employee: Mapped[Employee | None] = relationship()
+
+
+class ApiToken(Base):
+    """A token a program signs in to the REST API with. Only its SHA-256 digest is stored: the
+    token itself is shown once, when it is issued."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: the token's first characters, so people can tell their tokens apart
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

@@ -36,10 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["perfrules.read_sessions"] = make_sessionmaker(engine)
     app.extensions["perfrules.write_sessions"] = make_sessionmaker(engine, write=True)
 
-    from . import db, pages
+    from . import db, pages, runner
     from .api import init_api
 
     db.init_app(app)
+    runner.init_app(app)
     app.register_blueprint(pages.bp)
     init_api(app)
 

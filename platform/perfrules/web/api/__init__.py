@@ -1,15 +1,46 @@
-"""The REST API (flask-smorest, OpenAPI at /api/openapi.json), one blueprint per resource."""
+"""The REST API (flask-smorest): one blueprint per resource, OpenAPI at /api/openapi.json and an
+interactive page at /api/. Every error is JSON: {"code", "status", "message", "errors"}, where
+`errors` lists {"path", "message"} with the path of the field at fault (`json.templates[0]`)."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask, render_template
 from flask_smorest import Api
+
+from ...problems import flatten_messages, format_path
+
+SECURITY = [{"token": []}]
+
+
+class PerfrulesApi(Api):
+    def handle_http_exception(self, error):
+        payload, code, headers = super().handle_http_exception(error)
+        errors = payload.get("errors")
+        if isinstance(errors, dict):
+            payload["errors"] = [{"path": format_path(path), "message": message}
+                                 for path, message in flatten_messages(errors)]
+        return payload, code, headers
+
+
+docs = Blueprint("api_docs", __name__, url_prefix="/api")
+
+
+@docs.route("/")
+def interactive():
+    """Swagger UI, served from the package's own static files."""
+    return render_template("api_docs.html")
 
 
 def init_api(app: Flask) -> Api:
+    from .config import blp as config
     from .datasets import blp as datasets
+    from .runs import blp as runs
+    from .scorecards import blp as scorecards
 
-    api = Api(app)
-    api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
-    api.register_blueprint(datasets)
+    api = PerfrulesApi(app)
+    api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
+                                                  "description": "a token from `perfrules token create`"})
+    for blueprint in (datasets, config, runs, scorecards):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs)
     return api

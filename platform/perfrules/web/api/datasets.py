@@ -9,8 +9,9 @@ from marshmallow import Schema, fields
 
 from ...config.store import working_config
 from ...data.ingest import ImportRefused, import_records
-from ..auth import login_required
+from ..auth import token_required
 from ..db import get_session
+from . import SECURITY
 
 blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets",
                 description="CRM datasets and their records")
@@ -53,9 +54,9 @@ class DatasetOut(Schema):
 
 @blp.route("")
 class Datasets(MethodView):
-    @blp.doc(security=[{"basic": []}])
+    @blp.doc(security=SECURITY)
     @blp.response(200, DatasetOut(many=True))
-    @login_required("admin", "hr", "auditor")
+    @token_required("admin", "hr", "auditor")
     def get(self):
         """The datasets records can be imported into."""
         return list(working_config(get_session()).get("datasets", {}).values())
@@ -63,11 +64,11 @@ class Datasets(MethodView):
 
 @blp.route("/<slug>/records")
 class Records(MethodView):
-    @blp.doc(security=[{"basic": []}])
+    @blp.doc(security=SECURITY)
     @blp.arguments(RecordsIn)
     @blp.response(200, ReportOut)
     @blp.alt_response(422, description="Some records have problems; nothing was written")
-    @login_required("admin", "hr")
+    @token_required("admin", "hr")
     def post(self, payload, slug):
         """Insert or update records keyed by external_id: all of them, or none unless skip_invalid."""
         session = get_session()
@@ -86,6 +87,7 @@ class Records(MethodView):
         if not report.written:
             session.rollback()
             abort(422, message=f"{report.rejected} record(s) have problems; nothing was written",
-                  errors={"problems": [vars(p) for p in report.problems]})
+                  errors=[{"path": f"json.records[{p.row - 1}].{p.column}", "message": p.reason, "value": p.value}
+                          for p in report.problems])
         session.commit()
         return report

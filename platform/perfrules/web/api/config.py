@@ -1,0 +1,96 @@
+"""Configuration: the published versions, and any configuration exported as YAML or JSON; a
+target set saved into the draft (targets can come from YAML, CSV or here)."""
+
+from __future__ import annotations
+
+from flask import Response, g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from ...config.store import apply_documents, export_yaml, in_schema_order
+from ...config.sources import SourceDocument
+from ...config.versions import list_versions, resolve
+from ...plugins import load_plugins
+from ...problems import ConfigError
+from ..auth import token_required
+from ..db import get_session
+from . import SECURITY
+
+blp = Blueprint("config", __name__, url_prefix="/api/v1/config",
+                description="Configuration as code: versions, exports, target sets")
+
+
+class ExportArgs(Schema):
+    version = fields.Str(load_default="latest",
+                         metadata={"description": "a version number, latest, or draft"})
+    format = fields.Str(load_default="yaml", validate=validate.OneOf(("yaml", "json")))
+
+
+class VersionOut(Schema):
+    number = fields.Int()
+    content_hash = fields.Str()
+    message = fields.Str()
+    created_at = fields.DateTime()
+    created_by = fields.Str()
+
+
+class TargetSetIn(Schema):
+    label = fields.Dict(required=True, metadata={"description": '{"zh": "…", "en": "…"}'})
+    entries = fields.List(fields.Dict(), required=True,
+                          metadata={"description": "name, period, employee | department | role, value, "
+                                                   "and optionally split, weight_attribute, month_shares, decimals"})
+
+
+def config_problems(exc: ConfigError):
+    abort(422, message=f"{len(exc.problems)} problem(s); nothing was saved",
+          errors=[{"path": problem.path, "message": problem.message} for problem in exc.problems])
+
+
+@blp.route("/versions")
+class Versions(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, VersionOut(many=True))
+    @token_required("admin", "hr", "auditor")
+    def get(self):
+        """The published versions, oldest first."""
+        return list_versions(get_session())
+
+
+@blp.route("")
+class Export(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ExportArgs, location="query")
+    @blp.response(200, description="The configuration, {section: [document, …]}, as YAML or JSON")
+    @token_required("admin", "hr", "auditor")
+    def get(self, args):
+        """Export a published version or the draft, in the format `perfrules config load` reads."""
+        try:
+            chosen = resolve(get_session(), args["version"])
+        except ConfigError as exc:
+            abort(404, message="; ".join(problem.message for problem in exc.problems))
+        if args["format"] == "json":
+            return {kind: [in_schema_order(kind, chosen.config[kind][slug]) for slug in sorted(chosen.config[kind])]
+                    for kind in chosen.config if chosen.config[kind]}
+        return Response(export_yaml(chosen.config), mimetype="application/yaml",
+                        headers={"X-Perfrules-Configuration": chosen.name})
+
+
+@blp.route("/targets/<slug>")
+class Targets(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(TargetSetIn)
+    @blp.response(200, description="what was saved: added, changed or unchanged")
+    @blp.alt_response(422, description="Problems with their paths; nothing was saved")
+    @token_required("admin", "hr")
+    def put(self, payload, slug):
+        """Save a target set into the draft configuration (publish to use it in runs)."""
+        session = get_session()
+        document = SourceDocument(kind="targets", index=0, data={"slug": slug, **payload})
+        try:
+            summary = apply_documents(session, [document], load_plugins().functions, g.user.login)
+        except ConfigError as exc:
+            session.rollback()
+            config_problems(exc)
+        session.commit()
+        return {"added": summary.added, "changed": summary.changed, "unchanged": summary.unchanged}

@@ -1,0 +1,131 @@
+"""Evaluation runs: list them, start one, follow its status."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, g, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from ...config.versions import resolve
+from ...engine.models import RUN_STATUSES, EvaluationRun
+from ...engine.periods import PeriodError, period_from_text
+from ...engine.runs import RunError, check_scope, open_run
+from ...problems import ConfigError
+from ..auth import token_required
+from ..db import get_session
+from ..runner import submit_run
+from . import SECURITY
+
+blp = Blueprint("runs", __name__, url_prefix="/api/v1/runs", description="Evaluation runs (评估运行)")
+
+RUN_ROLES = ("admin", "hr", "auditor")
+
+
+class RunIn(Schema):
+    period = fields.Str(required=True, metadata={"description": "2026-10, 2026-Q4, 2026-H2, 2026, or last-month, "
+                                                               "last-quarter, last-half, last-year"})
+    templates = fields.List(fields.Str(), load_default=list, metadata={"description": "only these templates"})
+    department = fields.Str(load_default=None, metadata={"description": "only this department and below"})
+    version = fields.Str(load_default="latest", metadata={"description": "a published version number or latest"})
+
+    @validates("period")
+    def _period(self, value, **_):
+        try:
+            period_from_text(value)
+        except PeriodError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class RunProblemOut(Schema):
+    employee = fields.Str(allow_none=True)
+    item = fields.Str(allow_none=True)
+    message = fields.Str()
+
+
+class RunOut(Schema):
+    id = fields.Int()
+    period = fields.Str()
+    status = fields.Str(metadata={"description": ", ".join(RUN_STATUSES)})
+    schedule = fields.Str(allow_none=True)
+    version_number = fields.Int(allow_none=True)
+    version_hash = fields.Str(allow_none=True)
+    scope = fields.Dict()
+    actor = fields.Str()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    counts = fields.Dict(metadata={"description": "while running: {progress: {step, done, total}}"})
+    timings = fields.Dict(metadata={"description": "seconds: aggregate, evaluate, write, total"})
+    errors = fields.List(fields.Nested(RunProblemOut))
+    message = fields.Str(allow_none=True)
+
+
+class RunListArgs(Schema):
+    period = fields.Str()
+    status = fields.Str(validate=validate.OneOf(RUN_STATUSES))
+
+
+@blp.route("")
+class Runs(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(RunListArgs, location="query")
+    @blp.response(200, RunOut(many=True))
+    @blp.paginate()
+    @token_required(*RUN_ROLES)
+    def get(self, args, pagination_parameters):
+        """Runs, newest first."""
+        query = sa.select(EvaluationRun)
+        for key in ("period", "status"):
+            if key in args:
+                query = query.where(getattr(EvaluationRun, key) == args[key])
+        session = get_session()
+        pagination_parameters.item_count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        return session.scalars(query.order_by(EvaluationRun.id.desc())
+                               .offset(pagination_parameters.first_item)
+                               .limit(pagination_parameters.page_size)).all()
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(RunIn)
+    @blp.response(202, RunOut, description="Recorded and started; follow it at the Location header")
+    @blp.alt_response(409, description="A run of this period is still going")
+    @blp.alt_response(422, description="Unknown period, version, template or department")
+    @token_required("admin", "hr")
+    def post(self, payload):
+        """Evaluate a period with a published version, in the background."""
+        session = get_session()
+        period = period_from_text(payload["period"])
+        try:
+            chosen = resolve(session, payload["version"])
+        except ConfigError as exc:
+            abort(422, errors=[{"path": "json.version", "message": p.message} for p in exc.problems])
+        if chosen.number is None:
+            abort(422, errors=[{"path": "json.version", "message": "only a published version can be run"}])
+        try:
+            check_scope(session, chosen.config, payload["templates"], payload["department"])
+        except RunError as exc:
+            abort(422, message=str(exc))
+        busy = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.period == str(period),
+                                                                EvaluationRun.status == "running"))
+        if busy is not None:
+            abort(409, message=f"run {busy} of {period} is still running; wait for it to end")
+        session.commit()  # nothing written: ends this request's transaction, as open_run writes in its own
+        sessions = current_app.extensions["perfrules.write_sessions"]
+        run = open_run(sessions, period, version_number=chosen.number, version_hash=chosen.content_hash,
+                       actor=f"api:{g.user.login}", templates=payload["templates"] or None,
+                       department=payload["department"])
+        submit_run(run, chosen.config)
+        return run, 202, {"Location": url_for("runs.Run", run_id=run.id)}
+
+
+@blp.route("/<int:run_id>")
+class Run(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, RunOut)
+    @token_required(*RUN_ROLES)
+    def get(self, run_id):
+        """One run: status, progress while running, counts, timings and errors."""
+        run = get_session().get(EvaluationRun, run_id)
+        if run is None:
+            abort(404, message=f"no run {run_id}")
+        return run

@@ -1,0 +1,125 @@
+"""Scorecards (绩效考核表): lists with filters and pages, and one with its full trace. Everyone sees
+only what they may: employees their own, managers their department and below, HR, admins and
+auditors everyone (org.access)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validates
+
+from ...engine.export import Definitions, scorecard_object, scorecard_query
+from ...engine.models import Scorecard
+from ...engine.periods import PeriodError, period_from_text
+from ...org.access import department_subtree, visibility
+from ...org.models import Department, Employee
+from ..auth import token_required
+from ..db import get_session
+from . import SECURITY
+
+blp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards",
+                description="Scorecards with their traces")
+
+
+def _period(value: str) -> str:
+    try:
+        return str(period_from_text(value))
+    except PeriodError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class ScorecardArgs(Schema):
+    period = fields.Str(metadata={"description": "2026-10, 2026-Q4 … or last-month"})
+    department = fields.Str(metadata={"description": "this department and the ones below it"})
+    template = fields.Str()
+    employee = fields.Str(metadata={"description": "an employee code"})
+    grade = fields.Str()
+    items = fields.Bool(load_default=False, metadata={"description": "include each scorecard's items and trace"})
+
+    @validates("period")
+    def _valid_period(self, value, **_):
+        _period(value)
+
+
+ITEM_KEYS = ("key, section, kind (kpi or manual), label, value, target, score, weight, points, error, excluded, "
+             "notes, inputs (the formula's inputs by name with their values), formula, metrics, scoring, policy")
+
+
+class ScorecardOut(Schema):
+    employee = fields.Str()
+    name = fields.Str()
+    department = fields.Str()
+    template = fields.Str()
+    period = fields.Str()
+    total = fields.Float(allow_none=True)
+    grade = fields.Str(allow_none=True)
+    rank_department = fields.Int(allow_none=True)
+    rank_company = fields.Int(allow_none=True)
+    error = fields.Str(allow_none=True)
+    locked = fields.Bool()
+    version = fields.Int(allow_none=True)
+    run = fields.Int()
+    items = fields.List(fields.Dict(), allow_none=True,
+                        metadata={"description": f"each item: {ITEM_KEYS}; in lists, null unless items=true"})
+
+
+def _visible(query):
+    session = get_session()
+    return query.where(visibility(session, g.user).condition(Scorecard.department_id, Scorecard.employee_id))
+
+
+@blp.route("")
+class Scorecards(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ScorecardArgs, location="query")
+    @blp.response(200, ScorecardOut(many=True))
+    @blp.paginate()
+    @token_required()
+    def get(self, args, pagination_parameters):
+        """The scorecards you may see, by period, template and rank."""
+        session = get_session()
+        department_ids = None
+        if "department" in args:
+            department_id = session.scalar(sa.select(Department.id).where(Department.code == args["department"]))
+            if department_id is None:
+                abort(422, errors=[{"path": "query.department", "message": f"unknown department '{args['department']}'"}])
+            department_ids = department_subtree(session, department_id)
+        query = _visible(scorecard_query(_period(args["period"]) if "period" in args else None,
+                                         template=args.get("template"), department_ids=department_ids))
+        if "employee" in args:
+            query = query.where(Employee.code == args["employee"])
+        if "grade" in args:
+            query = query.where(Scorecard.grade == args["grade"])
+        pagination_parameters.item_count = session.scalar(
+            sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        rows = session.execute(query.offset(pagination_parameters.first_item)
+                               .limit(pagination_parameters.page_size)).all()
+        definitions = Definitions(session) if args["items"] else None
+        cards = [scorecard_object(card, code, name, department,
+                                  definitions(card.version_number, card.template) if definitions else None)
+                 for card, code, name, department in rows]
+        if not args["items"]:
+            for card in cards:
+                card["items"] = None
+        return cards
+
+
+@blp.route("/<period>/<employee>")
+class OneScorecard(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, ScorecardOut)
+    @token_required()
+    def get(self, period, employee):
+        """One employee's scorecard for a period, each item with its trace and definition."""
+        session = get_session()
+        try:
+            key = _period(period)
+        except ValidationError as exc:
+            abort(404, message=" ".join(exc.messages))
+        row = session.execute(_visible(scorecard_query(key)).where(Employee.code == employee)).first()
+        if row is None:  # not there, or not yours: the answer is the same, so codes cannot be probed
+            abort(404, message=f"no scorecard of {employee} for {key} that you may see")
+        card, code, name, department = row
+        return scorecard_object(card, code, name, department, Definitions(session)(card.version_number, card.template))

@@ -1,0 +1,236 @@
+"""The REST API: tokens, runs, scorecards with who-sees-what, configuration, errors, the docs page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from perfrules.engine.models import EvaluationRun
+from perfrules.org.models import ApiToken, User
+from perfrules.web import create_app
+
+from ..helpers import run_cli
+
+pytestmark = pytest.mark.database
+
+USERS = {  # login: (role, employee)
+    "admin": ("admin", None), "hr": ("hr", None), "audit": ("auditor", None),
+    "lead_east": ("manager", "L1"), "lead_west": ("manager", "R3"), "rep1": ("employee", "R1"),
+}
+
+
+def issue(login: str, *extra) -> str:
+    result = run_cli("token", "create", login, "--name", "tests", *extra)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def api(company, cli_env, tmp_path):
+    for login, (role, employee) in USERS.items():
+        args = ["user", "create", login, "--role", role, "--password", "s3cret-pass"]
+        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    app = create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
+    client = app.test_client()
+    client.tokens = {login: {"Authorization": f"Bearer {issue(login)}"} for login in USERS}
+    return client
+
+
+def wait_for(client, run_id: int, seconds: float = 30) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v1/runs/{run_id}", headers=client.tokens["admin"]).json
+        if run["status"] != "running":
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} still running after {seconds} s")
+
+
+@pytest.fixture
+def evaluated(api):
+    started = api.post("/api/v1/runs", json={"period": "2026-10"}, headers=api.tokens["hr"])
+    assert started.status_code == 202, started.json
+    assert wait_for(api, started.json["id"])["status"] == "succeeded"
+    return api
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+def test_no_token_a_bad_token_or_a_password_get_a_json_401(api):
+    for headers in ({}, {"Authorization": "Bearer prt_not-a-token"}, {"Authorization": "Bearer x"},
+                    {"Authorization": "Basic YWRtaW46czNjcmV0LXBhc3M="}):  # admin's right password
+        response = api.get("/api/v1/scorecards", headers=headers)
+        assert response.status_code == 401
+        assert response.json["message"].startswith("send a valid API token")
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="perfrules"'
+
+
+def test_revoked_and_expired_tokens_and_inactive_users_are_refused(api, session):
+    token = issue("hr")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/runs", headers=headers).status_code == 200
+    session.rollback()
+    row = session.scalar(sa.select(ApiToken).order_by(ApiToken.id.desc()).limit(1))
+    assert row.last_used_at is not None and token.startswith(row.prefix) and token not in (row.digest, row.prefix)
+    assert run_cli("token", "revoke", str(row.id)).exit_code == 0
+    assert api.get("/api/v1/runs", headers=headers).status_code == 401
+
+    expiring = issue("hr", "--expires-days", "1")
+    with session.bind.begin() as connection:
+        connection.execute(sa.update(ApiToken).where(ApiToken.prefix == expiring[:10])
+                           .values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+    assert api.get("/api/v1/runs", headers={"Authorization": f"Bearer {expiring}"}).status_code == 401
+
+    with session.bind.begin() as connection:
+        connection.execute(sa.update(User).where(User.login == "audit").values(active=False))
+    assert api.get("/api/v1/runs", headers=api.tokens["audit"]).status_code == 401
+    listing = run_cli("token", "list")
+    assert "tests" in listing.stdout and "prt_" in listing.stdout and token not in listing.stdout
+    assert run_cli("token", "create", "nobody", "--name", "x").exit_code == 2
+    assert run_cli("token", "create", "hr", "--name", " ").exit_code == 2
+
+
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+def test_a_run_started_through_the_api_evaluates_in_the_background(api):
+    started = api.post("/api/v1/runs", json={"period": "2026-10", "templates": ["rep"]}, headers=api.tokens["admin"])
+    assert started.status_code == 202
+    assert started.headers["Location"].endswith(f"/api/v1/runs/{started.json['id']}")
+    assert started.json["status"] == "running" and started.json["actor"] == "api:admin"
+    run = wait_for(api, started.json["id"])
+    assert run["status"] == "succeeded" and run["version_number"] == 1 and run["scope"]["templates"] == ["rep"]
+    assert run["counts"]["scorecards"] == 4 and set(run["timings"]) >= {"aggregate", "evaluate", "write", "total"}
+    cards = api.get("/api/v1/scorecards?period=2026-10", headers=api.tokens["admin"]).json
+    assert sorted(card["employee"] for card in cards) == ["R1", "R2", "R3", "R4"]
+
+    listing = api.get("/api/v1/runs?status=succeeded", headers=api.tokens["audit"])
+    assert listing.status_code == 200 and [r["id"] for r in listing.json] == [run["id"]]
+    assert '"total": 1' in listing.headers["X-Pagination"]
+
+
+def test_bad_run_requests_say_which_field_and_why(api):
+    post = lambda body, who="hr": api.post("/api/v1/runs", json=body, headers=api.tokens[who])  # noqa: E731
+    response = post({"period": "2026-13"})
+    assert response.status_code == 422
+    assert response.json["errors"][0]["path"] == "json.period" and "2026-13" in response.json["errors"][0]["message"]
+    assert post({}).json["errors"] == [
+        {"path": "json.period", "message": "Missing data for required field."}]
+    assert post({"period": "2026-10", "templates": ["nope"]}).json["message"] == "unknown template 'nope'"
+    assert post({"period": "2026-10", "department": "MARS"}).json["message"] == "unknown department 'MARS'"
+    assert post({"period": "2026-10", "version": "7"}).json["errors"] == [
+        {"path": "json.version", "message": "there is no version 7"}]
+    assert post({"period": "2026-10", "version": "draft"}).status_code == 422
+    for who in ("rep1", "lead_east", "audit"):
+        assert post({"period": "2026-10"}, who).status_code == 403
+    assert api.get("/api/v1/runs/999", headers=api.tokens["hr"]).status_code == 404
+
+
+def test_a_period_that_is_being_run_cannot_be_started_again(api, session):
+    with session.bind.begin() as connection:
+        connection.execute(sa.insert(EvaluationRun).values(
+            period="2026-10", status="running", actor="tester", host=socket.gethostname(), pid=os.getpid(),
+            started_at=dt.datetime.now(dt.timezone.utc), scope={}, counts={}, timings={}, errors=[]))
+    response = api.post("/api/v1/runs", json={"period": "2026-10"}, headers=api.tokens["hr"])
+    assert response.status_code == 409 and "still running" in response.json["message"]
+
+
+# --- scorecards and who sees them --------------------------------------------------------------
+
+VISIBLE = {"admin": {"L1", "R1", "R2", "R3", "R4"}, "hr": {"L1", "R1", "R2", "R3", "R4"},
+           "audit": {"L1", "R1", "R2", "R3", "R4"}, "lead_east": {"L1", "R1", "R2"}, "lead_west": {"R3", "R4"},
+           "rep1": {"R1"}}
+
+
+def test_everyone_sees_exactly_the_scorecards_they_may(evaluated):
+    for login, expected in VISIBLE.items():
+        listing = evaluated.get("/api/v1/scorecards?period=2026-10", headers=evaluated.tokens[login])
+        assert {card["employee"] for card in listing.json} == expected, login
+        for code in VISIBLE["admin"]:
+            one = evaluated.get(f"/api/v1/scorecards/2026-10/{code}", headers=evaluated.tokens[login])
+            assert one.status_code == (200 if code in expected else 404), (login, code)
+    # asking for someone else by filter gives nothing, not an error that confirms they exist
+    assert evaluated.get("/api/v1/scorecards?employee=R2", headers=evaluated.tokens["rep1"]).json == []
+
+
+def test_one_scorecard_carries_its_trace_and_definitions(evaluated):
+    card = evaluated.get("/api/v1/scorecards/2026-10/R1", headers=evaluated.tokens["rep1"]).json
+    assert card["total"] == pytest.approx(105.4) and card["grade"] == "S" and card["template"] == "rep"
+    assert card["total"] == pytest.approx(sum(item["points"] for item in card["items"]))
+    attainment = next(item for item in card["items"] if item["key"] == "attainment")
+    assert attainment["formula"] == "sales / target.sales" and attainment["target"] == 20000
+    assert attainment["value"] == pytest.approx(1.2) and attainment["points"] == pytest.approx(50.4)
+    assert attainment["inputs"]
+    assert evaluated.get("/api/v1/scorecards/2026-13/R1", headers=evaluated.tokens["hr"]).status_code == 404
+
+
+def test_scorecard_lists_filter_and_page(evaluated):
+    get = lambda query: evaluated.get(f"/api/v1/scorecards?{query}", headers=evaluated.tokens["hr"])  # noqa: E731
+    assert {c["employee"] for c in get("department=EAST").json} == {"L1", "R1", "R2"}
+    assert {c["employee"] for c in get("department=SALES").json} == VISIBLE["admin"]
+    assert {c["employee"] for c in get("grade=S").json} == {"R1", "R4"}
+    assert {c["employee"] for c in get("template=lead").json} == {"L1"}
+    assert get("period=2026-09").json == []
+    first = get("period=2026-10&page_size=2&page=1")
+    assert len(first.json) == 2 and '"total": 5' in first.headers["X-Pagination"]
+    third = get("period=2026-10&page_size=2&page=3")
+    assert len(third.json) == 1
+    assert first.json[0]["items"] is None and get("items=true&page_size=1").json[0]["items"]
+    bad = get("department=MARS")
+    assert bad.status_code == 422 and bad.json["errors"][0]["path"] == "query.department"
+    assert get("period=soon").json["errors"][0]["path"] == "query.period"
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+def test_configuration_exports_as_yaml_and_json(api):
+    yaml_text = api.get("/api/v1/config", headers=api.tokens["audit"])
+    assert yaml_text.status_code == 200 and yaml_text.mimetype == "application/yaml"
+    assert "templates:" in yaml_text.get_data(as_text=True) and yaml_text.headers["X-Perfrules-Configuration"] == "version 1"
+    as_json = api.get("/api/v1/config?format=json&version=1", headers=api.tokens["hr"]).json
+    assert [t["slug"] for t in as_json["templates"]] == ["lead", "rep"]
+    assert api.get("/api/v1/config?version=draft", headers=api.tokens["hr"]).status_code == 200
+    assert api.get("/api/v1/config?version=9", headers=api.tokens["hr"]).status_code == 404
+    assert api.get("/api/v1/config?format=xml", headers=api.tokens["hr"]).json["errors"][0]["path"] == "query.format"
+    assert api.get("/api/v1/config", headers=api.tokens["rep1"]).status_code == 403
+    versions = api.get("/api/v1/config/versions", headers=api.tokens["hr"]).json
+    assert [(v["number"], v["message"]) for v in versions] == [(1, "scenario")]
+
+
+def test_a_target_set_saved_through_the_api_is_validated_with_paths(api):
+    url = "/api/v1/config/targets/q4_push"
+    body = {"label": {"zh": "四季度冲刺", "en": "Q4 push"},
+            "entries": [{"name": "sales", "period": "2026-Q4", "department": "EAST", "value": 90000, "split": "equal"}]}
+    saved = api.put(url, json=body, headers=api.tokens["hr"])
+    assert saved.status_code == 200, saved.json
+    assert saved.json["added"] == ["targets.q4_push"]
+    assert api.put(url, json=body, headers=api.tokens["hr"]).json["unchanged"] == ["targets.q4_push"]
+    draft = api.get("/api/v1/config?version=draft&format=json", headers=api.tokens["hr"]).json
+    assert any(t["slug"] == "q4_push" for t in draft["targets"])
+
+    bad = {**body, "entries": [{"name": "sales", "period": "Q4", "employee": "R1", "value": "lots"}]}
+    refused = api.put(url, json=bad, headers=api.tokens["admin"])
+    assert refused.status_code == 422
+    paths = {problem["path"] for problem in refused.json["errors"]}
+    assert {"targets[0].entries[0].period", "targets[0].entries[0].value"} <= paths, refused.json
+    assert api.put(url, json=body, headers=api.tokens["lead_east"]).status_code == 403
+
+
+# --- the documentation -------------------------------------------------------------------------
+
+def test_the_openapi_document_and_its_interactive_page_are_served_from_the_package(api):
+    spec = api.get("/api/openapi.json").json
+    assert {"/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/scorecards", "/api/v1/scorecards/{period}/{employee}",
+            "/api/v1/config", "/api/v1/config/targets/{slug}", "/api/v1/datasets/{slug}/records"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    page = api.get("/api/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert "http" not in html.split("<body>")[1]  # nothing loaded from elsewhere
+    assert api.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
