@@ -228,7 +228,7 @@ def test_files_that_cannot_be_targets(company, session, text, message):
 
 def test_a_department_total_from_csv_splits_exactly(company, session):
     csv = write(company, "targets.csv", HEADER + "\n".join([
-        "sales,2026-10,,EAST,,10000,equal,,,",
+        "sales,2026-10,,EAST,,50000,equal,,,",
         "sales,2026-11,,EAST,,1001,weights,quota_weight,0,",
     ]) + "\n")
     result = run_cli("targets", "import", csv, "--set", "splits", "--label-zh", "分解", "--label-en", "Splits")
@@ -236,18 +236,19 @@ def test_a_department_total_from_csv_splits_exactly(company, session):
 
     session.rollback()
     people = People.load(session)
-    # the imported set alone: elsewhere R1 has a target of their own, which wins over a share
+    # the imported set alone: elsewhere R1 has a target of their own, taken out of the total
     book = TargetBook({"targets": {"splits": working_config(session)["targets"]["splits"]}}, people)
     october = book.resolve("sales", Period.parse("2026-10"))
     east = {code: october.values[people.position_of(code)] for code in ("L1", "R1", "R2")}
-    assert east == {"L1": 3333.34, "R1": 3333.33, "R2": 3333.33}, "the left-over cent to the first code"
-    assert round(sum(east.values()) * 100) == 1_000_000
+    assert east == {"L1": 16666.67, "R1": 16666.67, "R2": 16666.66}, "the left-over cents to the first codes"
+    assert round(sum(east.values()) * 100) == 5_000_000
     november = book.resolve("sales", Period.parse("2026-11"))
     shares = {code: november.values[people.position_of(code)] for code in ("L1", "R1", "R2")}
     assert shares == {"L1": 200, "R1": 601, "R2": 200}, "quota weights 1:3:1, the unit left to the largest fraction"
 
     cards = publish_and_run()
     r2 = items(cards["R2"])["attainment"]
-    assert r2["target"] == 3333.33
-    assert r2["target_source"] == "department EAST total, splits: 2026-10, split equally among 3 members"
+    assert r2["target"] == 15000, "(50,000 − R1's own 20,000) ÷ 2"
+    assert r2["target_source"] == ("department EAST total, splits: 2026-10, less own targets of R1 20,000, "
+                                   "split equally among 2 members")
     assert items(cards["R1"])["attainment"]["target"] == 20000, "an employee's own target wins over a split"

@@ -121,3 +121,27 @@ def test_the_last_complete_period():
     assert [str(last_complete(cycle, today)) for cycle in ("monthly", "quarterly", "half_yearly", "yearly")] == \
         ["2026-10", "2026-Q3", "2026-H1", "2025"]
     assert str(last_complete("monthly", D(2026, 1, 1))) == "2025-12"
+
+
+def test_own_targets_are_taken_out_of_a_split_total_so_it_still_adds_up():
+    staff = people(["A", "B", "C", "L"], [2, 2, 2, 2], ["rep", "rep", "rep", "lead"])
+    entries = [{"name": "sales", "period": "2026-10", "department": "EAST", "split": "equal", "value": 1000},
+               {"name": "sales", "period": "2026-Q4", "employee": "B", "value": 1200}]  # 400 a month
+    targets = book(entries, staff)
+    resolved = targets.resolve("sales", Period.parse("2026-10"))
+    assert resolved.values.tolist() == [200, 400, 200, 200] and sum(resolved.values) == 1000
+    assert resolved.sources[0] == ("department EAST total, t: 2026-10, less own targets of B 400, "
+                                   "split equally among 3 members")
+    assert resolved.sources[1].startswith("employee target, t: 2026-Q4 1,200 → 2026-10 400")
+    greedy = book([*entries, {"name": "sales", "period": "2026-10", "employee": "A", "value": 700}], staff)
+    assert greedy.resolve("sales", Period.parse("2026-10")).values.tolist() == [700, 400, 0, 0]
+    assert greedy.warnings == ["target t: own targets in EAST add up to more than its total 1,000; "
+                               "the other members get 0"]
+
+
+def test_the_nearest_department_wins_before_the_shorter_period():
+    staff = people(["A", "C"], [2, 3], ["rep", "rep"])
+    entries = [{"name": "sales", "period": "2026-10", "department": "SALES", "value": 300},
+               {"name": "sales", "period": "2026", "department": "EAST", "value": 1200}]
+    resolved = book(entries, staff).resolve("sales", Period.parse("2026-10"))
+    assert resolved.values.tolist() == [100, 300]  # A: EAST's year ÷ 12; C (WEST): SALES's month

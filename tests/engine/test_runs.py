@@ -126,6 +126,21 @@ def test_scope_and_bad_requests(company, session):
     assert "unknown department 'NORTH'" in run_cli("run", "2026-10", "--department", "NORTH").stderr
     assert "unknown template 'boss'" in run_cli("run", "2026-10", "--template", "boss").stderr
     assert "there is no version 7" in run_cli("run", "2026-10", "--version", "7").stderr
+    session.rollback()
+    # a request that cannot be run leaves no run behind
+    assert [row.status for row in run_rows(session)] == ["succeeded"] * 3
+
+
+def test_one_run_shows_its_record(company, session):
+    assert run_cli("run", "2026-10").exit_code == 0
+    session.rollback()
+    run_id = run_rows(session)[-1].id
+    shown = run_cli("runs", str(run_id))
+    assert shown.exit_code == 0
+    assert shown.stdout.startswith(f"run {run_id} of 2026-10: succeeded; version 1 (")
+    assert "scope: everyone" in shown.stdout and "employees 5, failed 0" in shown.stdout
+    assert "seconds: aggregate" in shown.stdout
+    assert run_cli("runs", "999").exit_code == 2
 
 
 def test_two_equally_specific_templates_are_an_error_naming_both(company, tmp_path):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from perfrules.db import make_sessionmaker
 from perfrules.engine.models import EvaluationRun
 from perfrules.formula import builtin_functions
+from perfrules.scheduler.cron import cron_trigger
 from perfrules.scheduler.due import due
 from perfrules.scheduler.service import tick
 
@@ -44,6 +45,36 @@ def test_a_firing_evaluates_the_period_that_has_ended_in_the_schedules_time_zone
     quarterly = {**MONTHLY, "cycle": "quarterly", "cron": "0 3 5 1,4,7,10 *"}
     assert periods(due({"q": quarterly}, now, {})) == [("q", "2026-Q3")]
     assert due({"m": {**MONTHLY, "enabled": False}}, now, {}) == []
+
+
+@pytest.mark.parametrize("weekday, fires_on", [
+    ("1", {"Mon"}), ("0", {"Sun"}), ("7", {"Sun"}), ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+    ("0,6", {"Sat", "Sun"}), ("*/3", {"Sun", "Wed", "Sat"}), ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+    ("5-7", {"Fri", "Sat", "Sun"}), ("*", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
+])
+def test_weekdays_are_numbered_as_cron_numbers_them(weekday, fires_on):
+    trigger = cron_trigger(f"0 6 * * {weekday}", UTC)
+    fired, moment = set(), dt.datetime(2026, 11, 1, tzinfo=UTC)
+    for _ in range(14):
+        moment = trigger.get_next_fire_time(None, moment + dt.timedelta(seconds=1))
+        fired.add(moment.strftime("%a"))
+    assert fired == fires_on
+
+
+@pytest.mark.parametrize("expression", ["0 6 * * 8", "0 6 * * 3-1", "0 6 * *", "0 6 * * 1/0"])
+def test_impossible_cron_expressions_are_refused(expression):
+    with pytest.raises(ValueError):
+        cron_trigger(expression)
+
+
+def test_a_schedule_of_the_period_in_progress_runs_at_each_firing():
+    weekly = {**MONTHLY, "evaluate": "current", "cron": "0 6 * * mon"}
+    first = due({"w": weekly}, dt.datetime(2026, 11, 10, tzinfo=UTC), {})
+    assert periods(first) == [("w", "2026-11")] and first[0].claim == "schedule:w:2026-11@2026-11-08T22:00Z"
+    # a week later the same month is evaluated again, under a claim of its own
+    later = due({"w": weekly}, dt.datetime(2026, 11, 17, tzinfo=UTC), {"w": first[0].fired_at})
+    assert periods(later) == [("w", "2026-11")] and later[0].claim == "schedule:w:2026-11@2026-11-15T22:00Z"
+    assert due({"w": weekly}, dt.datetime(2026, 11, 17, tzinfo=UTC), {"w": later[0].fired_at}) == []
 
 
 def test_missed_firings_are_caught_up_once_each():

@@ -25,6 +25,7 @@ from ..problems import ConfigError
 from .context import actor, fail, functions, session_scope, settings
 
 WHAT_IF_ROWS = 30
+TIMING_ORDER = ("aggregate", "evaluate", "write", "total")
 
 
 def _period(value: str) -> Period:
@@ -96,7 +97,8 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
         where = " / ".join(part for part in (error["employee"], error["item"]) if part)
         click.echo(f"  {where}: {error['message']}", err=True)
     if len(evaluation.errors) > 20:
-        click.echo(f"  … and {len(evaluation.errors) - 20} more (see `perfrules runs`)", err=True)
+        click.echo(f"  … and {len(evaluation.errors) - 20} more"
+                   + (f" (all of them: `perfrules runs {run.id}`)" if run is not None else ""), err=True)
     for warning in evaluation.warnings:
         click.echo(f"  warning: {warning}", err=True)
     counts, timings = evaluation.counts, evaluation.timings
@@ -133,9 +135,13 @@ def _show_changes(changes, name: str) -> None:
 
 
 @click.command("runs")
+@click.argument("run_id", type=int, required=False)
 @click.option("--limit", default=20, show_default=True)
-def runs_command(limit: int) -> None:
-    """Recent evaluation runs, newest first."""
+def runs_command(run_id: int | None, limit: int) -> None:
+    """Recent evaluation runs, newest first; with RUN_ID, that run with every error it recorded."""
+    if run_id is not None:
+        _show_run(run_id)
+        return
     with session_scope() as session:
         runs = list(session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(limit)))
     table = Table()
@@ -148,6 +154,28 @@ def runs_command(limit: int) -> None:
                       str(len(run.errors)) if run.status != "failed" else (run.message or "failed"),
                       run.schedule or run.actor)
     Console(width=160).print(table)
+
+
+def _show_run(run_id: int) -> None:
+    with session_scope() as session:
+        run = session.get(EvaluationRun, run_id)
+    if run is None:
+        fail([f"no run {run_id}"])
+    click.echo(f"run {run.id} of {run.period}: {run.status}; version {run.version_number or '—'} "
+               f"({(run.version_hash or '')[:12]}); by {run.schedule or run.actor}; "
+               f"started {run.started_at:%Y-%m-%d %H:%M:%S}"
+               + (f", finished {run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else ""))
+    scope = ", ".join(f"{key} {value}" for key, value in run.scope.items() if value and key != "fired_at")
+    click.echo(f"scope: {scope or 'everyone'}")
+    if run.counts:
+        click.echo("counts: " + ", ".join(f"{key} {value}" for key, value in sorted(run.counts.items())))
+    if run.timings:
+        click.echo("seconds: " + ", ".join(f"{key} {run.timings[key]}" for key in TIMING_ORDER if key in run.timings))
+    if run.message:
+        click.echo(f"message: {run.message}")
+    for error in run.errors:
+        where = " / ".join(part for part in (error.get("employee"), error.get("item")) if part) or "run"
+        click.echo(f"  {where}: {error['message']}")
 
 
 @click.command("scorecards")

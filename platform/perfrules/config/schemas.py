@@ -355,10 +355,10 @@ class ApprovalFlow(Strict):
 
 
 def _check_cron(text: str) -> None:
-    from apscheduler.triggers.cron import CronTrigger
+    from ..scheduler.cron import cron_trigger
 
     try:
-        CronTrigger.from_crontab(text)
+        cron_trigger(text)
     except ValueError as exc:
         raise ValidationError(f"not a cron expression (minute hour day month weekday): {exc}") from None
 

@@ -1,7 +1,8 @@
 """Importing manual item values (ratings in points, 0–100) per employee and period.
 
 All or nothing: a file with any bad row changes nothing, and every bad row is reported with its
-row number, column and reason.
+row number, column and reason. An item must be a manual item of some template of the working
+configuration: a misspelt one would be stored and never scored.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..audit import record_change
+from ..config.store import working_config
 from ..data.fields import FieldError, parse_decimal
 from ..data.readers import read_table
 from ..org.models import Employee
+from ..formula.checker import did_you_mean
 from ..problems import Problem
 from .models import ManualValue
 from .periods import Period, PeriodError
 
 COLUMNS = ("employee", "period", "item", "value")
-MAX_POINTS = 200.0
+MAX_POINTS = 100.0
 
 
 class ManualImportError(Exception):
@@ -35,6 +39,8 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
     if missing:
         raise ManualImportError([Problem("", f"missing column(s): {', '.join(missing)}", path.name)])
     employees = dict(session.execute(sa.select(Employee.code, Employee.id)).all())
+    manual_items = sorted({item["manual"] for template in working_config(session).get("templates", {}).values()
+                           for section in template["sections"] for item in section["items"] if item.get("manual")})
     problems, values, seen = [], {}, {}
     for number, row in rows:
         where = lambda column: f"row {number}, {column}"  # noqa: E731
@@ -50,6 +56,11 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
         item = str(row.get("item") or "").strip()
         if not item:
             problems.append(Problem(where("item"), "empty", path.name))
+            continue
+        if item not in manual_items:
+            problems.append(Problem(where("item"), f"no template has a manual item '{item}'"
+                                    + (did_you_mean(item, manual_items)
+                                       or f" (manual items: {', '.join(manual_items) or 'none'})"), path.name))
             continue
         try:
             value = parse_decimal(row.get("value"))
@@ -70,11 +81,21 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
     now = dt.datetime.now(dt.timezone.utc)
     existing = {(m.period, m.employee_id, m.item): m for m in session.scalars(
         sa.select(ManualValue).where(ManualValue.period.in_({k[0] for k in values})))}
+    codes = {employee_id: code for code, employee_id in employees.items()}
+    changed = []
     for key, value in values.items():
         current = existing.get(key)
+        before = None if current is None else current.value
         if current is None:
             session.add(ManualValue(period=key[0], employee_id=key[1], item=key[2], value=value,
                                     source=f"{path.name} ({actor})", updated_at=now))
         elif current.value != value:
             current.value, current.source, current.updated_at = value, f"{path.name} ({actor})", now
+        else:
+            continue
+        changed.append({"employee": codes[key[1]], "period": key[0], "item": key[2], "value": value,
+                        "before": before})
+    if changed:
+        record_change(session, actor=actor, action="ratings.import", kind="manual_values", key=path.name,
+                      after={"changed": changed})
     return len(values)

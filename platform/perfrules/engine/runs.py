@@ -199,7 +199,10 @@ def start_run(sessions: sessionmaker, period: Period, config: Config, functions:
               templates: list[str] | None = None, department: str | None = None,
               schedule: str | None = None, claim: str | None = None, scope_extra: dict | None = None,
               progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation]:
-    """Record a run, evaluate, and write its scorecards atomically. `sessions` must write."""
+    """Check what is asked, record a run, evaluate, and write its scorecards atomically.
+    `sessions` must write."""
+    with sessions() as session:
+        check_scope(begin_reading(session), config, templates, department)
     run = open_run(sessions, period, version_number=version_number, version_hash=version_hash, actor=actor,
                    templates=templates, department=department, schedule=schedule, claim=claim,
                    scope_extra=scope_extra)

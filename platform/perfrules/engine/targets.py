@@ -2,9 +2,13 @@
 
 For an employee and a metric or KPI name, the entry that applies is, in order: the employee's
 own; their department's (the nearest department up the tree that has one; a split department
-total gives its share); their role's. Among entries of one holder, the one for the shortest period
-containing the evaluated period wins. A longer period's value applies to a shorter one in
-proportion to its months (or by the entry's `month_shares`).
+total gives its share); their role's. Among entries of one holder (and, for departments, equally
+near), the one for the shortest period containing the evaluated period wins. A longer period's
+value applies to a shorter one in proportion to its months (or by the entry's `month_shares`).
+
+A member with their own target keeps it when a department total is split: their own target is
+taken out of the total and the rest is split among the other members, so the department's
+targets still add up to its total.
 
 Splits never lose or create a unit: amounts are counted in units of 10^-decimals, each share is
 rounded down, and the units left over go one each to the shares with the largest fractions
@@ -84,20 +88,39 @@ class TargetBook:
         size = len(self.people)
         values = np.full(size, np.nan)
         sources: list[str | None] = [None] * size
-        best = [(9, 99)] * size  # (holder rank, months) of the entry in force for each employee
+        # (holder rank, departments up the tree, months) of the entry in force for each employee
+        best = [(9, 0, 99)] * size
         for entry in self.entries.get(name, []):
             entry_period = Period.parse(entry["period"])
             if not entry_period.contains(period):
                 continue
+            holder = "employee" if entry.get("employee") else "department" if entry.get("department") else "role"
             for positions, amounts, source in self._apply(entry, entry_period, period, name, previous_values):
-                rank = (HOLDER_ORDER["employee" if entry.get("employee") else
-                                    "department" if entry.get("department") else "role"], entry_period.months)
                 for position, amount in zip(positions, amounts):
+                    rank = (HOLDER_ORDER[holder], self._distance(position, entry) if holder == "department" else 0,
+                            entry_period.months)
                     if rank < best[position]:
                         best[position] = rank
                         values[position] = amount
                         sources[position] = source
         return Resolved(values, sources)
+
+    def _distance(self, position: int, entry: dict) -> int:
+        """How many departments up from the employee's the entry's department is."""
+        path = self.people.department_path(int(self.people.department_ids[position]))
+        return path.index(self.people.department_id_of(entry["department"]))
+
+    def _own_targets(self, name: str, period: Period) -> dict[int, float]:
+        """Employees' own targets for `name` in force for `period`: {position: value}."""
+        own: dict[int, tuple[int, float]] = {}
+        for entry in self.entries.get(name, []):
+            entry_period = Period.parse(entry["period"])
+            position = self.people.position_of(entry["employee"]) if entry.get("employee") else None
+            if position is None or not entry_period.contains(period):
+                continue
+            if position not in own or entry_period.months < own[position][0]:
+                own[position] = (entry_period.months, self._scaled(entry, entry_period, period)[0])
+        return {position: value for position, (_, value) in own.items()}
 
     def _scaled(self, entry: dict, entry_period: Period, period: Period) -> tuple[float, str]:
         where = f"{entry['set']}: {entry['period']}"
@@ -130,12 +153,22 @@ class TargetBook:
             members = people.in_subtree(department_id)
             if entry.get("role"):
                 members &= np.array([code == entry["role"] for code in people.role_codes], dtype=bool)
-            positions = np.flatnonzero(members).tolist()
+            own = self._own_targets(name, period)
+            carved = sorted((p for p in np.flatnonzero(members).tolist() if p in own), key=lambda p: people.codes[p])
+            positions = [p for p in np.flatnonzero(members).tolist() if p not in own]
+            rest = value - sum(own[p] for p in carved)
+            less = ""
+            if carved:
+                less = ", less own targets of " + ", ".join(f"{people.codes[p]} {_number(own[p])}" for p in carved)
+                if rest < 0:
+                    self.warnings.append(f"target {entry['set']}: own targets in {entry['department']} add up to more "
+                                         f"than its total {_number(value)}; the other members get 0")
+                    rest = 0.0
             weights, how = self._split_weights(entry, positions, name, previous_values)
-            shares = split_exactly(value, weights, [people.codes[p] for p in positions],
+            shares = split_exactly(rest, weights, [people.codes[p] for p in positions],
                                    entry.get("decimals", DEFAULT_DECIMALS))
             among = f"{len(positions)} members" + (f" in role {entry['role']}" if entry.get("role") else "")
-            yield positions, shares, (f"department {entry['department']} total, {source}, "
+            yield positions, shares, (f"department {entry['department']} total, {source}{less}, "
                                       f"split {how} among {among}")
             return
         positions = [i for i, code in enumerate(people.role_codes) if code == entry["role"]]

@@ -104,7 +104,7 @@ def _describe(node: ast.AST) -> str:
     return words.get(type(node), f"this construct ({type(node).__name__})")
 
 
-def _suggest(word: str, candidates: list[str]) -> str:
+def did_you_mean(word: str, candidates: list[str]) -> str:
     lowered = {c.lower(): c for c in candidates}
     if word.lower() in lowered:
         return f" — did you mean '{lowered[word.lower()]}'?"
@@ -187,7 +187,7 @@ class _Builder:
         if self.registry.get(name) is not None or name.lower() in SPECIAL_FORMS:
             raise self.error(f"{name.upper()} is a function: call it with arguments, "
                              f"for example {name.upper()}(…)", span)
-        raise self.error(f"unknown name '{name}'{_suggest(name, self.catalogue.names())}", span)
+        raise self.error(f"unknown name '{name}'{did_you_mean(name, self.catalogue.names())}", span)
 
     # --- operators -----------------------------------------------------------------------------
 
@@ -346,7 +346,7 @@ class _Builder:
             if self.catalogue.get(name) is not None:
                 raise self.error(f"'{name}' is a value, not a function", func_span)
             candidates = [n.upper() for n in [*self.registry.names(), *SPECIAL_FORMS]]
-            raise self.error(f"unknown function '{name}'{_suggest(name.upper(), candidates)}", func_span)
+            raise self.error(f"unknown function '{name}'{did_you_mean(name.upper(), candidates)}", func_span)
         self.functions.setdefault(function.display_name, None)
         problem = function.arity_error(len(node.args))
         if problem:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from ..engine.periods import Period, last_complete
+from .cron import cron_trigger
 
 CATCH_UP = dt.timedelta(days=400)
 
@@ -26,14 +27,17 @@ class Due:
     period: Period
     fired_at: dt.datetime
     templates: tuple[str, ...]
+    #: `evaluate: current` re-evaluates the period in progress at each firing; `previous` once
+    each_firing: bool = False
 
     @property
     def claim(self) -> str:
-        return f"schedule:{self.schedule}:{self.period}"
+        base = f"schedule:{self.schedule}:{self.period}"
+        return f"{base}@{self.fired_at.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%MZ}" if self.each_firing else base
 
 
 def _trigger(schedule: dict) -> CronTrigger:
-    return CronTrigger.from_crontab(schedule["cron"], timezone=ZoneInfo(schedule["timezone"]))
+    return cron_trigger(schedule["cron"], ZoneInfo(schedule["timezone"]))
 
 
 def latest_firing(trigger: CronTrigger, after: dt.datetime, until: dt.datetime) -> dt.datetime | None:
@@ -88,5 +92,7 @@ def due(schedules: dict[str, dict], now: dt.datetime, last_fired: dict[str, dt.d
                 if slug not in last_fired:
                     break
             calendar = calendar.previous()
-        result.extend(Due(slug, period, fire, tuple(schedule["templates"])) for period, fire in reversed(found))
+        each_firing = schedule.get("evaluate", "previous") == "current"
+        result.extend(Due(slug, period, fire, tuple(schedule["templates"]), each_firing)
+                      for period, fire in reversed(found))
     return result
