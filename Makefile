@@ -26,7 +26,8 @@ clean:
 	rm -rf $(VENV) build *.egg-info platform/*.egg-info plugins/*.egg-info .pytest_cache .hypothesis
 
 # The demo: upgrade the database, load the seed configuration and demo data (each skipped when
-# already there), publish the configuration, evaluate the last complete month, and serve the web app.
+# already there), publish the configuration, evaluate the last complete month (monthly templates)
+# and quarter (quarterly ones), and serve the web app.
 DEMO_PASSWORD ?= perfrules-demo
 DEMO_EMPLOYEES ?= 200
 HOST ?= 127.0.0.1
@@ -38,6 +39,7 @@ run: $(STAMP)
 	$(BIN)/perfrules config publish --if-changed -m "Seed configuration"
 	$(BIN)/perfrules data demo --if-empty --employees $(DEMO_EMPLOYEES) --months 12 --seed 1 --password $(DEMO_PASSWORD)
 	$(BIN)/perfrules run last-month
+	$(BIN)/perfrules run last-quarter
 	@echo
 	@echo "  perfrules: http://$(HOST):$(PORT)/"
 	@echo "  demo logins: admin, hr, and one per employee: e00001, e00002, … (roles listed above)"

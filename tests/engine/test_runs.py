@@ -155,3 +155,24 @@ def test_two_equally_specific_templates_are_an_error_naming_both(company, tmp_pa
     assert west.exit_code == 0
     export = run_cli("config", "export").stdout
     assert "rep_west" in export and "West reps" in export
+
+
+def test_a_template_is_evaluated_only_in_its_cycles(company, session, tmp_path):
+    import yaml
+
+    config = yaml.safe_load(run_cli("config", "export").stdout)
+    lead = next(t for t in config["templates"] if t["slug"] == "lead")
+    rep = next(t for t in config["templates"] if t["slug"] == "rep")
+    lead["cycles"], rep["cycles"] = ["quarterly"], ["monthly"]
+    loaded = run_cli("config", "load", write(tmp_path, "cycles.yaml", yaml.safe_dump({"templates": [lead, rep]})))
+    assert loaded.exit_code == 0, loaded.output
+    assert run_cli("config", "publish", "-m", "quarterly leads").exit_code == 0
+    monthly = run_cli("run", "2026-10")
+    assert "4 scorecards, 0 failed, 0 without a template, 0 ambiguous, 1 on templates of another cycle" in monthly.stdout
+    assert set(scorecards()) == {"R1", "R2", "R3", "R4"}
+    quarterly = run_cli("run", "2026-Q4")
+    assert "1 scorecards" in quarterly.stdout and "4 on templates of another cycle" in quarterly.stdout
+    assert set(scorecards("2026-Q4")) == {"L1"}
+    bad = dict(lead, cycles=["weekly"])
+    refused = run_cli("config", "load", write(tmp_path, "bad.yaml", yaml.safe_dump({"templates": [bad]})))
+    assert refused.exit_code == 2 and "templates[0].cycles[0]: Must be one of" in refused.stderr

@@ -103,7 +103,9 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
         click.echo(f"  warning: {warning}", err=True)
     counts, timings = evaluation.counts, evaluation.timings
     summary = (f"{counts['scorecards']} scorecards, {counts['failed']} failed, "
-               f"{counts['without_template']} without a template, {counts['ambiguous']} ambiguous; "
+               f"{counts['without_template']} without a template, {counts['ambiguous']} ambiguous"
+               + (f", {counts['other_cycle']} on templates of another cycle" if counts.get("other_cycle") else "")
+               + "; "
                f"{timings['total']:.2f} s (aggregate {timings['aggregate']:.2f}, evaluate {timings['evaluate']:.2f}"
                + (f", write {timings['write']:.2f}" if "write" in timings else "") + ")")
     if run is None:

@@ -311,6 +311,8 @@ class Template(Strict):
     slug = fields.Str(required=True, validate=SLUG)
     label = label()
     applies_to = fields.Nested(AppliesTo, load_default=dict)
+    #: the appraisal cycles (考核周期) it is evaluated in; none given: every period
+    cycles = fields.List(fields.Str(validate=validate.OneOf(CYCLES)), load_default=None)
     #: "strict": weights must add up to 100 at each level; "normalise": they are scaled to 100
     weights = fields.Str(load_default="strict", validate=validate.OneOf(("strict", "normalise")))
     sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))

@@ -86,8 +86,11 @@ def evaluate(session: Session, config: Config, functions: FunctionRegistry, peri
     assigned, ambiguous = assign_templates(config, people)
     errors = [{"employee": people.codes[p], "item": None, "message": message}
               for p, message in ambiguous.items() if in_scope[p]]
-    positions = [p for p, slug in enumerate(assigned)
-                 if slug is not None and in_scope[p] and (not templates or slug in templates)]
+    due_now = {slug for slug, template in known_templates.items()
+               if not template.get("cycles") or period.cycle in template["cycles"]}
+    chosen = [p for p, slug in enumerate(assigned)
+              if slug is not None and in_scope[p] and (not templates or slug in templates)]
+    positions = [p for p in chosen if assigned[p] in due_now]
     used = {assigned[p] for p in positions}
     kpi_slugs = sorted({item["kpi"] for slug in used for section in known_templates[slug]["sections"]
                         for item in section["items"] if item.get("kpi")})
@@ -127,6 +130,7 @@ def evaluate(session: Session, config: Config, functions: FunctionRegistry, peri
     evaluate_seconds = timings.evaluate + time.perf_counter() - scoring_began
     counts = {"employees": len(positions), "scorecards": len(cards),
               "failed": sum(1 for c in cards if c.error) + len(positions) - len(cards),
+              "other_cycle": len(chosen) - len(positions),
               "without_template": sum(1 for p, s in enumerate(assigned) if s is None and in_scope[p] and p not in ambiguous),
               "ambiguous": sum(1 for p in ambiguous if in_scope[p]),
               "queries": timings.queries}
