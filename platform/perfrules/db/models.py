@@ -4,10 +4,10 @@ from ..audit.log import AuditEntry
 from ..config.models import ConfigEntry, ConfigVersion
 from ..data.models import Record
 from ..engine.models import EvaluationRun, ManualValue, Scorecard
-from ..org.models import ApiToken, Department, Employee, Role, User
+from ..org.models import ApiToken, Department, Employee, Role, SignInFailures, User
 from .base import Base
 
 metadata = Base.metadata
 
 __all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Department", "Employee", "EvaluationRun",
-           "ManualValue", "Record", "Role", "Scorecard", "User", "metadata"]
+           "ManualValue", "Record", "Role", "Scorecard", "SignInFailures", "User", "metadata"]

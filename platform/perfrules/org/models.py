@@ -64,10 +64,45 @@ class User(Base):
     roles: Mapped[list] = mapped_column(JSONType, default=list)
     employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"), unique=True)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: the language the user chose for the console (zh_CN or en); none: the browser's
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    #: part of every session cookie's identity: raised on sign-out (and password change), it ends
+    #: every session of the user, including copies of the cookie
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
                                                     server_default=sa.func.now())
 
     employee: Mapped[Employee | None] = relationship()
+
+    # Flask-Login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch}"
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(set(roles) & set(self.roles))
+
+
+class SignInFailures(Base):
+    """Failed sign-ins per login, so that guessing passwords gets slower and slower (across every
+    web worker, as it is in the database)."""
+
+    __tablename__ = "sign_in_failures"
+
+    login: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    count: Mapped[int]
+    last_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class ApiToken(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, render_template
 
 from ..db import make_engine, make_sessionmaker
 from ..resources import resource_path
@@ -36,21 +36,36 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["perfrules.read_sessions"] = make_sessionmaker(engine)
     app.extensions["perfrules.write_sessions"] = make_sessionmaker(engine, write=True)
 
-    from . import db, pages, runner
+    from . import auth, db, i18n, pages, runner, security, signin
+    from .admin import init_admin
     from .api import init_api
+    from .navigation import nav_items
 
     db.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
     runner.init_app(app)
+    app.register_blueprint(signin.bp)
     app.register_blueprint(pages.bp)
     init_api(app)
+    init_admin(app)
+    app.jinja_env.globals.update(nav_items=nav_items, has_page=lambda endpoint: endpoint in current_app.view_functions)
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        return response
+    @app.errorhandler(403)
+    def _forbidden(error):
+        return _error_page(error, 403)
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _error_page(error, 404)
 
     return app
+
+
+def _error_page(error, status: int):
+    from flask import request
+
+    if request.path.startswith("/api/"):
+        return current_app.extensions["perfrules.api"].handle_http_exception(error)
+    return render_template("error.html", status=status), status

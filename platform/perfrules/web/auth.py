@@ -1,77 +1,101 @@
 """Who is asking.
 
-The REST API takes tokens (`Authorization: Bearer prt_…`, issued with `perfrules token create`).
-Until the sign-in pages arrive, pages authenticate with HTTP Basic against hashed passwords.
-Every page and endpoint states which roles may use it.
+People sign in with a password (Flask-Login keeps them signed in with a session cookie); programs
+send an API token (`Authorization: Bearer prt_…`, from `perfrules token create`). Pages and API
+endpoints each state which roles may use them. Anonymous visitors get the sign-in page and
+nothing else.
 """
 
 from __future__ import annotations
 
 from functools import wraps
 
-import sqlalchemy as sa
-from flask import Response, current_app, g, request
+from flask import Flask, abort as page_abort, current_app, g, redirect, request, url_for
+from flask_login import LoginManager, current_user
 from flask_smorest import abort
-from werkzeug.security import check_password_hash
 
 from ..org.models import User
 from ..org.tokens import authenticate
 from .db import get_session
 
+login_manager = LoginManager()
+login_manager.login_view = "signin.sign_in"
+login_manager.session_protection = "strong"
 
-def password_user() -> User | None:
-    credentials = request.authorization
-    if credentials is None or credentials.type != "basic" or not credentials.username:
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    """`<user id>.<session epoch>`: a cookie from before the user's last sign-out is worthless."""
+    user_id, _, epoch = session_id.partition(".")
+    if not (user_id.isdigit() and epoch.isdigit()):
         return None
-    user = get_session().scalar(sa.select(User).where(User.login == credentials.username, User.active))
-    if user is None or not check_password_hash(user.password_hash, credentials.password or ""):
+    user = get_session().get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user
 
 
-def token_user() -> User | None:
+def bearer_token() -> str | None:
     credentials = request.authorization
-    if credentials is None or credentials.type != "bearer" or not credentials.token:
+    if credentials is not None and credentials.type == "bearer" and credentials.token:
+        return credentials.token
+    return None
+
+
+def token_user() -> User | None:
+    token = bearer_token()
+    if token is None:
         return None
     user_id = authenticate(current_app.extensions["perfrules.read_sessions"],
-                           current_app.extensions["perfrules.write_sessions"], credentials.token)
+                           current_app.extensions["perfrules.write_sessions"], token)
     return None if user_id is None else get_session().get(User, user_id)
 
 
-def _has_role(user: User, roles: tuple[str, ...]) -> bool:
-    return not roles or bool(set(roles) & set(user.roles))
+def requesting_user() -> User | None:
+    """The token's user for API calls that carry one, else the signed-in user."""
+    if bearer_token() is not None:
+        return token_user()
+    return current_user if current_user.is_authenticated else None
+
+
+def _allowed(user: User, roles: tuple[str, ...]) -> bool:
+    return not roles or user.has_role(*roles)
 
 
 def login_required(*roles: str):
-    """Pages: only signed-in users holding one of `roles` (any role when none are given)."""
+    """Pages: signed-in users holding one of `roles` (any role when none are given); anyone else
+    is sent to sign in, and a user without the role gets 403."""
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
-            user = password_user()
-            if user is None:
-                return Response("Sign in with your perfrules login.\n", 401,
-                                {"WWW-Authenticate": 'Basic realm="perfrules", charset="UTF-8"'})
-            if not _has_role(user, roles):
-                return Response("You do not have access to this.\n", 403)
-            g.user = user
+            if not current_user.is_authenticated:
+                return redirect(url_for("signin.sign_in", next=request.full_path.rstrip("?")))
+            if not _allowed(current_user, roles):
+                page_abort(403)
+            g.user = current_user._get_current_object()
             return view(*args, **kwargs)
         return guarded
     return decorate
 
 
 def token_required(*roles: str):
-    """API endpoints: a live token of a user holding one of `roles` (any role when none are given).
-    Errors are JSON like every other API error."""
+    """API endpoints: a live token, or a signed-in browser session (which must then carry the
+    CSRF token on writes), of a user holding one of `roles`. Errors are JSON like every other
+    API error."""
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
-            user = token_user()
+            user = requesting_user()
             if user is None:
                 abort(401, message="send a valid API token: Authorization: Bearer <token>",
                       headers={"WWW-Authenticate": 'Bearer realm="perfrules"'})
-            if not _has_role(user, roles):
+            if not _allowed(user, roles):
                 abort(403, message=f"this needs one of the roles: {', '.join(roles)}")
             g.user = user
             return view(*args, **kwargs)
         return guarded
     return decorate
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)

@@ -1,29 +1,19 @@
-"""Pages. Until the engine and the console arrive, the home page says plainly what is there."""
+"""The home page: what is there, and where to go next."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template
 
 from ..config.models import ConfigEntry, ConfigVersion
 from ..config.schemas import KINDS
 from ..data.models import Record
+from ..engine.models import EvaluationRun, Scorecard
 from ..org.models import Department, Employee, Role, User
 from .auth import login_required
 from .db import get_session
 
 bp = Blueprint("pages", __name__)
-
-
-def _language() -> str:
-    return request.accept_languages.best_match(["zh", "en"], default="zh")
-
-
-@bp.app_template_filter("label")
-def label_filter(value: dict | None) -> str:
-    if not isinstance(value, dict):
-        return "" if value is None else str(value)
-    return value.get(_language()) or value.get("zh") or value.get("en") or ""
 
 
 @bp.route("/")
@@ -40,6 +30,12 @@ def home():
     configuration = dict(session.execute(
         sa.select(ConfigEntry.kind, sa.func.count()).group_by(ConfigEntry.kind)).all())
     latest = session.scalars(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1)).first()
-    return render_template("home.html", user=g.user, organisation=organisation, records=records,
-                           datasets=datasets, configuration=configuration, kinds=list(KINDS),
-                           latest=latest, language=_language())
+    last_run = session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(1)).first()
+    own = None
+    if g.user.employee_id is not None:
+        own = session.execute(sa.select(Scorecard.period, Scorecard.total, Scorecard.grade)
+                              .where(Scorecard.employee_id == g.user.employee_id)
+                              .order_by(Scorecard.period.desc()).limit(1)).first()
+    return render_template("home.html", organisation=organisation, records=records, datasets=datasets,
+                           configuration=configuration, kinds=list(KINDS), latest=latest, last_run=last_run,
+                           own=own, sees_all=g.user.has_role("admin", "hr", "auditor"))

@@ -43,4 +43,5 @@ def init_api(app: Flask) -> Api:
     for blueprint in (datasets, config, runs, scorecards):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs)
+    app.extensions["perfrules.api"] = api
     return api

@@ -1,0 +1,52 @@
+"""Protections every response gets: CSRF checks on every form and browser write (Flask-WTF's
+CSRFProtect, app-wide), a content security policy whose scripts need a per-response nonce, and
+the usual hardening headers. Requests authenticated by an API token carry no cookie to forge, so
+they are not asked for a CSRF token."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
+
+from .auth import bearer_token
+
+csrf = CSRFProtect()
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, unless a token is sent
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid as long as the session
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    csrf.init_app(app)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def _check_csrf():
+        if bearer_token() is None:
+            csrf.protect()
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{csp_nonce()}'; "
+            # Flask-Admin's and Swagger UI's widgets set style attributes; styles cannot run code
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"))
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
