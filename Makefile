@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test bench clean run
+.PHONY: install test bench clean run translations
 
 # Re-install only when the project's metadata changes.
 $(STAMP): pyproject.toml setup.py
@@ -21,6 +21,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/formula_bench.py
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/run_bench.py
+
+# After changing user-visible text: extract it, merge it into the Chinese catalogue, translate the
+# new entries in messages.po, then run this again to compile.
+CATALOG := platform/perfrules/web/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(CATALOG)/messages.pot .
+	test -f $(CATALOG)/zh_CN/LC_MESSAGES/messages.po || $(BIN)/pybabel init -i $(CATALOG)/messages.pot -d $(CATALOG) -l zh_CN
+	$(BIN)/pybabel update -i $(CATALOG)/messages.pot -d $(CATALOG) -l zh_CN --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOG) -l zh_CN --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info platform/*.egg-info plugins/*.egg-info .pytest_cache .hypothesis

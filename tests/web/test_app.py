@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from perfrules.data.models import Record
 from perfrules.web import create_app
 
-from ..helpers import SEED_CONFIG, SEED_ORG, run_cli
+from ..helpers import SEED_CONFIG, SEED_ORG, csrf_token, run_cli, sign_in
 
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
@@ -38,30 +38,31 @@ def token(login: str) -> dict:
     return {"Authorization": f"Bearer {result.stdout.strip().splitlines()[-1]}"}
 
 
-def auth(login: str, password: str = PASSWORD) -> dict:
-    token = base64.b64encode(f"{login}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-def test_anonymous_and_wrong_passwords_get_a_challenge(app):
+def test_anonymous_visitors_get_the_sign_in_page_and_nothing_else(app):
     client = app.test_client()
-    for headers in ({}, auth("admin", "wrong"), auth("nobody")):
-        response = client.get("/", headers=headers)
-        assert response.status_code == 401
-        assert response.headers["WWW-Authenticate"].startswith("Basic realm=\"perfrules\"")
-        assert b"CRM" not in response.data
+    for path in ("/", "/admin/", "/admin/audit/", "/scorecards/mine", "/designer/templates"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in"), path
+    page = client.get("/sign-in")
+    assert page.status_code == 200 and 'name="password"' in page.get_data(as_text=True)
+    assert "CRM" not in page.get_data(as_text=True)
 
 
 def test_overview_page_says_what_is_there(app):
-    response = app.test_client().get("/", headers={**auth("zhang"), "Accept-Language": "en"})
+    client = app.test_client()
+    assert sign_in(client, "hr", PASSWORD).status_code == 302
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
+    response = client.get("/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Employees</th><td>9</td>" in page
-    assert "Deals <code>deals</code></th><td>0</td>" in page
+    assert '<th>Employees</th><td class="num">9</td>' in page
+    assert "Deals <code>deals</code></th>" in page
     assert "No version published yet" in page
-    chinese = app.test_client().get("/", headers={**auth("zhang"), "Accept-Language": "zh-CN"})
-    assert "成交 <code>deals</code>" in chinese.get_data(as_text=True)
-    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    chinese = app.test_client()
+    sign_in(chinese, "zhang", PASSWORD)
+    assert "概览" in chinese.get(
+        "/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'; script-src 'self' 'nonce-")
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
@@ -134,23 +135,27 @@ def _free_port() -> int:
 
 
 def test_perfrules_serve_answers_real_http(app, cli_env, tmp_path):
+    import http.cookiejar
+    import re
+
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "perfrules.cli", "serve", "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        url = f"http://127.0.0.1:{port}/"
+        base = f"http://127.0.0.1:{port}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         for _ in range(100):
             try:
-                urllib.request.urlopen(url, timeout=2)
-            except urllib.error.HTTPError as exc:
-                assert exc.code == 401
+                page = opener.open(f"{base}/sign-in", timeout=2).read().decode()
                 break
             except OSError:
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not start")
-        request = urllib.request.Request(url, headers={**auth("admin"), "Accept-Language": "en"})
-        with urllib.request.urlopen(request, timeout=5) as response:
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"login": "admin", "password": PASSWORD, "csrf_token": token}).encode()
+        with opener.open(urllib.request.Request(f"{base}/sign-in", data=form,
+                                                headers={"Accept-Language": "en"}), timeout=5) as response:
             assert response.status == 200 and "Overview" in response.read().decode()
     finally:
         server.terminate()

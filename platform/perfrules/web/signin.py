@@ -26,7 +26,9 @@ class SignInForm(FlaskForm):
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: `next` must not send people elsewhere after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # browsers read a backslash as a slash, so "/\\evil.example" would leave the site too
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlsplit(target).netloc:
         return target
     return url_for("pages.home")
 

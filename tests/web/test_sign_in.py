@@ -1,0 +1,119 @@
+"""Signing in and out: hashed passwords, slowed guessing, sessions that really end, CSRF on every
+form, a content security policy whose scripts need the response's nonce, two languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from perfrules.org.models import SignInFailures, User
+from perfrules.web import create_app
+
+from ..helpers import SEED_ORG, csrf_token, run_cli, sign_in
+
+pytestmark = pytest.mark.database
+PASSWORD = "s3cret-pass"
+
+
+@pytest.fixture
+def app(cli_env, tmp_path):
+    assert run_cli("org", "import", SEED_ORG).exit_code == 0
+    for login, role, employee in (("admin", "admin", None), ("zhang", "employee", "E0003")):
+        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
+        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
+
+
+def test_signing_in_lands_on_the_page_asked_for_and_never_elsewhere(app):
+    client = app.test_client()
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    landed = client.post("/sign-in?next=/admin/", data={"login": "admin", "password": PASSWORD, "csrf_token": token})
+    assert landed.status_code == 302 and landed.headers["Location"] == "/admin/"
+    for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/%5Cevil.example"):
+        other = app.test_client()
+        token = csrf_token(other.get("/sign-in").get_data(as_text=True))
+        response = other.post(f"/sign-in?next={elsewhere}", data={"login": "admin", "password": PASSWORD,
+                                                                     "csrf_token": token})
+        assert response.headers["Location"] == "/", elsewhere
+
+
+def test_wrong_passwords_are_refused_and_then_slowed_down(app, session):
+    client = app.test_client()
+    for _ in range(5):
+        refused = sign_in(client, "zhang", "wrong-password")
+        assert refused.status_code == 401 and "Wrong login or password" in refused.get_data(as_text=True)
+    # the sixth attempt comes too soon: refused even with the right password, and it says how long to wait
+    slowed = sign_in(client, "zhang", PASSWORD)
+    assert slowed.status_code == 429 and "Try again in 1 seconds" in slowed.get_data(as_text=True)
+    with session.bind.begin() as connection:  # the wait passes
+        connection.execute(sa.update(SignInFailures).values(last_at=dt.datetime.now(dt.timezone.utc)
+                                                            - dt.timedelta(seconds=5)))
+    assert sign_in(client, "zhang", PASSWORD).status_code == 302
+    session.rollback()
+    assert session.get(SignInFailures, "zhang") is None  # a success clears the count
+    assert sign_in(app.test_client(), "nobody", "whatever").status_code == 401
+    session.rollback()
+    assert session.get(SignInFailures, "nobody").count == 1
+
+
+def test_signing_out_ends_every_copy_of_the_session(app):
+    client = app.test_client()
+    sign_in(client, "zhang", PASSWORD)
+    stolen = app.test_client()
+    stolen.set_cookie("session", client.get_cookie("session").value)
+    assert stolen.get("/").status_code == 200  # the copied cookie works while the session lives
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert client.post("/sign-out", data={"csrf_token": token}).headers["Location"] == "/sign-in"
+    assert client.get("/").status_code == 302
+    assert stolen.get("/").status_code == 302  # and not after signing out
+
+
+def test_an_inactive_user_cannot_sign_in_and_their_sessions_end(app, session):
+    client = app.test_client()
+    sign_in(client, "zhang", PASSWORD)
+    with session.bind.begin() as connection:
+        connection.execute(sa.update(User).where(User.login == "zhang").values(active=False))
+    assert client.get("/").status_code == 302
+    assert sign_in(app.test_client(), "zhang", PASSWORD).status_code == 401
+
+
+def test_every_form_needs_its_csrf_token(app):
+    client = app.test_client()
+    assert client.post("/sign-in", data={"login": "zhang", "password": PASSWORD}).status_code == 400
+    sign_in(client, "zhang", PASSWORD)
+    assert client.post("/sign-out").status_code == 400
+    assert client.post("/language", data={"language": "en"}).status_code == 400
+    assert client.get("/").status_code == 200  # still signed in: the forged sign-out did nothing
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/", "/admin/", "/api/"])
+def test_scripts_run_only_with_the_responses_nonce(app, path):
+    client = app.test_client()
+    if path != "/sign-in":
+        sign_in(client, "admin", PASSWORD)
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"script-src 'self' 'nonce-([^']+)'", policy).group(1)
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    page = response.get_data(as_text=True)
+    for tag in re.findall(r"<script\b[^>]*>", page):
+        assert 'src="/' in tag or f'nonce="{nonce}"' in tag, tag
+    assert not re.search(r"\son[a-z]+=\"", page), "no inline event handlers"
+    assert not re.search(r'(src|href)="(https?:)?//', page), "nothing from another site"
+
+
+def test_the_language_is_chosen_per_user_and_kept(app):
+    client = app.test_client()
+    sign_in(client, "zhang", PASSWORD)
+    assert "概览" in client.get("/").get_data(as_text=True)  # Chinese unless told otherwise
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": token})
+    assert "Overview" in client.get("/").get_data(as_text=True)
+    again = app.test_client()  # another browser: the user's choice follows them
+    sign_in(again, "zhang", PASSWORD)
+    assert "Overview" in again.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'lang="en"' in again.get("/").get_data(as_text=True)
