@@ -19,7 +19,7 @@ from ..auth import token_required
 from ..db import get_session
 from . import SECURITY
 
-blp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards",
+blp = Blueprint("api_scorecards", __name__, url_prefix="/api/v1/scorecards",
                 description="Scorecards with their traces")
 
 

@@ -1,0 +1,349 @@
+"""Scorecard pages (绩效考核表): an employee's own scorecards explained item by item, any one
+scorecard the user may see, a manager's team table, and the company summary by department.
+
+Who sees what is decided by `org.access.visibility` and applied in every query: employees see
+their own, managers their department and the departments below it, HR, admins and auditors
+everyone. A scorecard that is not there and one that is not yours to see are the same 404.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..engine.explain import (RuleBook, explain_scorecard, format_number, format_points, label_text)
+from ..engine.export import scorecard_object, scorecard_query
+from ..engine.models import Scorecard
+from ..engine.scorecards import item_definitions
+from ..engine.periods import Period, PeriodError
+from ..org.access import department_subtree, visibility
+from ..org.models import Department, Employee
+from .auth import login_required
+from .db import get_session
+from .i18n import label_language
+
+bp = Blueprint("scorecards", __name__, url_prefix="/scorecards")
+
+SEE_ALL = ("admin", "hr", "auditor")
+#: the most rows the team table shows; the counts and charts cover every scorecard that matches
+TEAM_ROWS = 1000
+#: histogram bins of totals: [0, 10), [10, 20) … [110, 120), 120 and more
+BIN_WIDTH, BIN_COUNT = 10, 12
+GRADE_COLOURS = ["#1a7f37", "#2f6fb0", "#5b9bd5", "#d4a72c", "#c2410c", "#8b1e3f"]
+
+
+def _condition():
+    return visibility(get_session(), g.user).condition(Scorecard.department_id, Scorecard.employee_id)
+
+
+def _period_key(text: str):
+    """Periods in time order: by their last day, then the longer first (2026-Q4 after 2026-12)."""
+    try:
+        period = Period.parse(text)
+    except PeriodError:
+        return (0, 0, 0)
+    return (period.end.toordinal(), period.months, text)
+
+
+def _parse_period(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return str(Period.parse(text))
+    except PeriodError:
+        return None
+
+
+def _same_cycle(periods, period: str) -> list[str]:
+    try:
+        months = Period.parse(period).months
+    except PeriodError:
+        return []
+    return sorted((p for p in periods if _period_key(p)[1] == months), key=_period_key)
+
+
+# --- one scorecard -------------------------------------------------------------------------------
+
+def _card_page(row, picker_url, mine: bool):
+    """Render one scorecard row (Scorecard, code, name, department code, department label)."""
+    session = get_session()
+    card, code, name, department, department_label = row
+    language = label_language()
+    rules = RuleBook(session)  # the version's snapshot, read once for the definitions and the rules
+    current = scorecard_object(card, code, name, department,
+                               item_definitions(rules.snapshot(card.version_number), card.template))
+
+    # the employee's scorecards the user may see: the period picker, the trend, the previous one
+    history = session.execute(
+        sa.select(Scorecard.period, Scorecard.total, Scorecard.grade)
+        .where(Scorecard.employee_id == card.employee_id, _condition())).all()
+    periods = sorted((h.period for h in history), key=_period_key, reverse=True)
+    trend_periods = _same_cycle(periods, card.period)
+    totals = {h.period: h.total for h in history}
+    earlier = [p for p in trend_periods if _period_key(p) < _period_key(card.period)]
+    previous = None
+    if earlier:
+        found = session.execute(scorecard_query(earlier[-1], employee_id=card.employee_id)
+                                .where(_condition())).first()
+        if found is not None:
+            old, *names = found
+            previous = scorecard_object(old, *names)
+    view = explain_scorecard(current, rules(card.version_number, card.template), language, _, previous)
+
+    # ranks are among the scorecards of the same template: in the company and in the department
+    counts = session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(Scorecard.department_id == card.department_id))
+        .where(Scorecard.period == card.period, Scorecard.template == card.template,
+               Scorecard.total.is_not(None))).one()
+    charts = {
+        "attainment": {"labels": [a["label"] for a in view["attainment"]],
+                       "values": [round(a["ratio"] * 100, 1) for a in view["attainment"]],
+                       "basis": [a["basis"] for a in view["attainment"]],
+                       "title": _("Attainment (%)"),
+                       "note_score": _("share of the item's top score (no target)")},
+        "trend": {"labels": trend_periods,
+                  "values": [None if totals[p] is None else round(totals[p], 1) for p in trend_periods],
+                  "title": _("Total")},
+    }
+    return render_template(
+        "scorecards/card.html", card=view, department_label=department_label, periods=periods,
+        picker_url=picker_url, mine=mine, charts=charts, company_count=counts[0], department_count=counts[1],
+        see_team=g.user.has_role("manager", *SEE_ALL))
+
+
+def _card_row(query):
+    return get_session().execute(query.add_columns(Department.label).where(_condition())).first()
+
+
+@bp.route("/mine")
+@login_required()
+def mine():
+    """The signed-in employee's own scorecards, one period at a time."""
+    session = get_session()
+    if g.user.employee_id is None:
+        return render_template("scorecards/card.html", card=None, no_employee=True, periods=[], mine=True)
+    periods = sorted(session.scalars(sa.select(Scorecard.period).where(Scorecard.employee_id == g.user.employee_id)),
+                     key=_period_key, reverse=True)
+    if not periods:
+        return render_template("scorecards/card.html", card=None, no_employee=False, periods=[], mine=True)
+    asked = request.args.get("period")
+    period = _parse_period(asked) if asked else periods[0]
+    if period not in periods:
+        abort(404)
+    row = _card_row(scorecard_query(period, employee_id=g.user.employee_id))
+    if row is None:
+        abort(404)
+    return _card_page(row, lambda p: url_for("scorecards.mine", period=p), mine=True)
+
+
+@bp.route("/<period>/<employee_code>")
+@login_required()
+def show(period, employee_code):
+    """Any one scorecard the user may see; anything else is a 404, so codes cannot be probed."""
+    key = _parse_period(period)
+    if key is None:
+        abort(404)
+    row = _card_row(scorecard_query(key).where(Employee.code == employee_code))
+    if row is None:
+        abort(404)
+    own = row[0].employee_id == g.user.employee_id
+    return _card_page(row, lambda p: url_for("scorecards.show", period=p, employee_code=employee_code), mine=own)
+
+
+# --- the team table ------------------------------------------------------------------------------
+
+SORTS = {
+    "employee": Employee.code, "name": Employee.name, "department": Department.code,
+    "template": Scorecard.template, "total": Scorecard.total, "grade": Scorecard.grade,
+    "rank_department": Scorecard.rank_department, "rank_company": Scorecard.rank_company,
+}
+#: the order a column sorts in when first asked for
+DEFAULT_ORDER = {"total": "desc"}
+
+
+def _visible_periods() -> list[str]:
+    return sorted(get_session().scalars(sa.select(Scorecard.period).distinct().where(_condition())),
+                  key=_period_key, reverse=True)
+
+
+def _template_labels(period: str, condition) -> dict[str, str]:
+    """Template slug → label in the user's language, from the versions the period was scored by."""
+    session = get_session()
+    rules, language = RuleBook(session), label_language()
+    labels: dict[str, str] = {}
+    for slug, version in session.execute(
+            sa.select(Scorecard.template, Scorecard.version_number).distinct()
+            .where(Scorecard.period == period, condition).order_by(Scorecard.version_number.desc())):
+        labels.setdefault(slug, label_text(rules(version, slug).label, language) or slug)
+    return dict(sorted(labels.items()))
+
+
+def _grade_order(period: str, condition, found) -> list[str]:
+    """The grades in the order of their bands (highest first), as the period's templates list them;
+    grades no template lists (an older version's) go last."""
+    session = get_session()
+    rules = RuleBook(session)
+    order: dict[str, float] = {}
+    for slug, version in session.execute(
+            sa.select(Scorecard.template, Scorecard.version_number).distinct()
+            .where(Scorecard.period == period, condition)):
+        for band in rules(version, slug).grades:
+            order[band["grade"]] = max(order.get(band["grade"], float("-inf")), band.get("min", 0))
+    grades = sorted(order, key=lambda grade: -order[grade])
+    return grades + sorted(set(found) - set(grades))
+
+
+def _histogram(condition) -> dict:
+    """Totals in bins of 10 points, counted in SQL."""
+    edges = list(range(BIN_WIDTH, BIN_WIDTH * BIN_COUNT + 1, BIN_WIDTH))
+    # literal numbers, so that the CASE in GROUP BY is the very expression selected (PostgreSQL)
+    bucket = sa.case(*[(Scorecard.total < sa.literal_column(str(edge)), sa.literal_column(str(index)))
+                       for index, edge in enumerate(edges)], else_=sa.literal_column(str(len(edges))))
+    counts = dict(get_session().execute(
+        sa.select(bucket.label("bin"), sa.func.count()).select_from(Scorecard)
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .join(Department, Department.id == Scorecard.department_id)
+        .where(condition, Scorecard.total.is_not(None)).group_by(bucket)).all())
+    labels = [f"<{BIN_WIDTH}"] + [f"{low}–{low + BIN_WIDTH}" for low in edges[:-1]] + [f"≥{edges[-1]}"]
+    return {"labels": labels, "values": [counts.get(index, 0) for index in range(len(labels))]}
+
+
+@bp.route("/team")
+@login_required("manager", *SEE_ALL)
+def team():
+    """The scorecards of the user's department subtree (everyone's for HR, admins and auditors):
+    filtered by department, template, grade and a search, sortable by any column."""
+    session = get_session()
+    visible = _condition()
+    periods = _visible_periods()
+    period = _parse_period(request.args.get("period")) or (periods[0] if periods else None)
+    args = {key: (request.args.get(key) or "").strip() for key in ("department", "template", "grade", "q")}
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "total"
+    order = request.args.get("order") if request.args.get("order") in ("asc", "desc") \
+        else DEFAULT_ORDER.get(sort, "asc")
+
+    base = [Scorecard.period == period, visible]
+    departments = session.execute(
+        sa.select(Department.code, Department.label)
+        .where(Department.id.in_(sa.select(Scorecard.department_id).where(*base)))
+        .order_by(Department.code)).all()
+    templates = _template_labels(period, visible) if period else {}
+    problems = []
+    filters = list(base)
+    if args["department"]:
+        department_id = session.scalar(sa.select(Department.id).where(Department.code == args["department"]))
+        if department_id is None:
+            problems.append(_("There is no department %(code)s.", code=args["department"]))
+            filters.append(sa.false())
+        else:
+            filters.append(Scorecard.department_id.in_(sorted(department_subtree(session, department_id))))
+    if args["template"]:
+        filters.append(Scorecard.template == args["template"])
+    if args["grade"]:
+        filters.append(Scorecard.total.is_(None) if args["grade"] == "-" else Scorecard.grade == args["grade"])
+    if args["q"]:
+        filters.append(sa.or_(Employee.code.icontains(args["q"], autoescape=True),
+                              Employee.name.icontains(args["q"], autoescape=True)))
+    condition = sa.and_(*filters)
+
+    column = SORTS[sort]
+    ordering = [column.is_(None), column.desc() if order == "desc" else column.asc(), Employee.code]
+    rows = session.execute(
+        sa.select(Scorecard.period, Scorecard.template, Scorecard.total, Scorecard.grade, Scorecard.error,
+                  Scorecard.rank_department, Scorecard.rank_company, Employee.code, Employee.name,
+                  Department.code.label("department"), Department.label.label("department_label"))
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .join(Department, Department.id == Scorecard.department_id)
+        .where(condition).order_by(*ordering).limit(TEAM_ROWS)).all()
+    summary = session.execute(
+        sa.select(sa.func.count(), sa.func.avg(Scorecard.total), sa.func.min(Scorecard.total),
+                  sa.func.max(Scorecard.total))
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .join(Department, Department.id == Scorecard.department_id).where(condition)).one()
+    by_grade = dict(session.execute(
+        sa.select(Scorecard.grade, sa.func.count())
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .join(Department, Department.id == Scorecard.department_id)
+        .where(condition).group_by(Scorecard.grade)).all())
+    grade_names = _grade_order(period, visible, [grade for grade in by_grade if grade]) if period else []
+    all_grades = dict(session.execute(sa.select(Scorecard.grade, sa.func.count()).where(*base)
+                                      .group_by(Scorecard.grade)).all())
+    charts = {
+        "histogram": {**_histogram(condition), "title": _("Scorecards"), "axis": _("Total")},
+        "grades": {"labels": grade_names, "values": [by_grade.get(grade, 0) for grade in grade_names],
+                   "colours": [GRADE_COLOURS[i % len(GRADE_COLOURS)] for i in range(len(grade_names))],
+                   "title": _("Scorecards")},
+    }
+
+    def sort_url(key: str) -> str:
+        next_order = ("asc" if order == "desc" else "desc") if key == sort else DEFAULT_ORDER.get(key, "asc")
+        return url_for("scorecards.team", **{k: v for k, v in args.items() if v}, period=period, sort=key,
+                       order=next_order)
+
+    return render_template(
+        "scorecards/team.html", periods=periods, period=period, args=args, sort=sort, order=order,
+        rows=rows, count=summary[0], average=summary[1], lowest=summary[2], highest=summary[3],
+        by_grade=by_grade, grade_names=grade_names, grade_choices=sorted(g for g in all_grades if g),
+        departments=departments, templates=templates, problems=problems, charts=charts, sort_url=sort_url,
+        row_limit=TEAM_ROWS, see_all=g.user.has_role(*SEE_ALL), format_points=format_points,
+        format_number=format_number)
+
+
+# --- the company summary -------------------------------------------------------------------------
+
+@bp.route("/company")
+@login_required(*SEE_ALL)
+def company():
+    """Every department's count, average, lowest and highest total and grades, aggregated in SQL;
+    the grades per department and the company average over the periods as charts."""
+    session = get_session()
+    periods = _visible_periods()
+    period = _parse_period(request.args.get("period")) or (periods[0] if periods else None)
+    template = (request.args.get("template") or "").strip()
+    filters = [Scorecard.period == period]
+    if template:
+        filters.append(Scorecard.template == template)
+    language = label_language()
+
+    aggregates = (sa.func.count().label("count"), sa.func.count(Scorecard.total).label("scored"),
+                  sa.func.avg(Scorecard.total).label("average"), sa.func.min(Scorecard.total).label("lowest"),
+                  sa.func.max(Scorecard.total).label("highest"))
+    per_department = (sa.select(Scorecard.department_id, *aggregates).where(*filters)
+                      .group_by(Scorecard.department_id).subquery())
+    departments = session.execute(
+        sa.select(Department.id, Department.code, Department.label, *[per_department.c[a.name] for a in aggregates])
+        .join(per_department, per_department.c.department_id == Department.id)
+        .order_by(Department.code)).all()
+    grades = {}
+    for department_id, grade, count in session.execute(
+            sa.select(Scorecard.department_id, Scorecard.grade, sa.func.count())
+            .where(*filters).group_by(Scorecard.department_id, Scorecard.grade)):
+        grades.setdefault(department_id, {})[grade] = count
+    overall = session.execute(sa.select(*aggregates).where(*filters)).one()
+    overall_grades = dict(session.execute(
+        sa.select(Scorecard.grade, sa.func.count()).where(*filters).group_by(Scorecard.grade)).all())
+    grade_names = _grade_order(period, sa.true(), [grade for grade in overall_grades if grade]) if period else []
+
+    cycle_periods = _same_cycle(periods, period) if period else []
+    trend_filters = [Scorecard.period.in_(cycle_periods)] + ([Scorecard.template == template] if template else [])
+    trend = dict((p, (average, count)) for p, average, count in session.execute(
+        sa.select(Scorecard.period, sa.func.avg(Scorecard.total), sa.func.count(Scorecard.total))
+        .where(*trend_filters).group_by(Scorecard.period)))
+    charts = {
+        "departments": {
+            "labels": [label_text(row.label, language) or row.code for row in departments],
+            "datasets": [{"label": grade, "colour": GRADE_COLOURS[i % len(GRADE_COLOURS)],
+                          "values": [grades.get(row.id, {}).get(grade, 0) for row in departments]}
+                         for i, grade in enumerate(grade_names)],
+            "title": _("Scorecards")},
+        "trend": {"labels": cycle_periods,
+                  "values": [None if trend.get(p, (None,))[0] is None else round(trend[p][0], 1)
+                             for p in cycle_periods],
+                  "title": _("Company average")},
+    }
+    return render_template(
+        "scorecards/company.html", periods=periods, period=period, template=template,
+        templates=_template_labels(period, sa.true()) if period else {}, departments=departments,
+        grades=grades, grade_names=grade_names, overall=overall, overall_grades=overall_grades, charts=charts,
+        format_points=format_points)
