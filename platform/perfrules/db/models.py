@@ -2,6 +2,7 @@
 
 from ..audit.log import AuditEntry
 from ..config.models import ConfigEntry, ConfigVersion
+from ..config.submissions import TemplateSubmission
 from ..data.models import Record
 from ..engine.models import EvaluationRun, ManualValue, Scorecard
 from ..org.models import ApiToken, Department, Employee, Role, SignInFailures, User
@@ -10,4 +11,5 @@ from .base import Base
 metadata = Base.metadata
 
 __all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Department", "Employee", "EvaluationRun",
-           "ManualValue", "Record", "Role", "Scorecard", "SignInFailures", "User", "metadata"]
+           "ManualValue", "Record", "Role", "Scorecard", "SignInFailures", "TemplateSubmission", "User",
+           "metadata"]

@@ -34,13 +34,14 @@ def interactive():
 def init_api(app: Flask) -> Api:
     from .config import blp as config
     from .datasets import blp as datasets
+    from .formulas import blp as formulas
     from .runs import blp as runs
     from .scorecards import blp as scorecards
 
     api = PerfrulesApi(app)
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
                                                   "description": "a token from `perfrules token create`"})
-    for blueprint in (datasets, config, runs, scorecards):
+    for blueprint in (datasets, config, runs, scorecards, formulas):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs)
     app.extensions["perfrules.api"] = api
