@@ -24,10 +24,12 @@ class LoadSummary:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"{len(self.added)} added, {len(self.changed)} changed, "
-                f"{len(self.unchanged)} unchanged")
+                + (f"{len(self.removed)} removed, " if self.removed else "")
+                + f"{len(self.unchanged)} unchanged")
 
 
 def working_config(session: Session) -> Config:
@@ -142,3 +144,62 @@ def clone_template(session: Session, source: str, slug: str, functions: Function
         clone["label"] = label
     apply_documents(session, [SourceDocument("templates", 0, clone)], functions, actor)
     return clone
+
+
+def remove_document(session: Session, kind: str, slug: str, functions: FunctionRegistry, actor: str) -> dict:
+    """Delete one document from the working configuration, if the configuration without it is still
+    valid (a KPI a template uses, a dataset a metric reads … cannot go); audited. The removed
+    document is returned. ConfigError, and nothing changed, otherwise."""
+    if kind not in KINDS:
+        raise ConfigError([Problem(kind, f"unknown section; expected one of {', '.join(KINDS)}")])
+    entry = session.scalars(sa.select(ConfigEntry).where(ConfigEntry.kind == kind, ConfigEntry.slug == slug)).first()
+    if entry is None:
+        raise ConfigError([Problem(f"{kind}.{slug}", "there is no such document in the draft")])
+    remaining = working_config(session)
+    removed = remaining[kind].pop(slug)
+    problems = check_config(remaining, functions)
+    if problems:
+        raise ConfigError(problems)
+    session.delete(entry)
+    record_change(session, actor=actor, action="config.remove", kind=kind, key=slug, before=removed, after=None)
+    session.flush()
+    return removed
+
+
+def replace_working_config(session: Session, config: Config, functions: FunctionRegistry, actor: str) -> LoadSummary:
+    """Make the working configuration exactly `config` ({kind: {slug: document}}, a published
+    snapshot for instance): documents it lacks are removed, the others saved. Validated as a whole
+    first, every change audited; all of it, or nothing (ConfigError)."""
+    documents = [SourceDocument(kind, index, copy.deepcopy(document))
+                 for kind in KINDS for index, document in enumerate(config.get(kind, {}).values())]
+    unknown = sorted(set(config) - set(KINDS))
+    if unknown:
+        raise ConfigError([Problem(kind, f"unknown section; expected one of {', '.join(KINDS)}") for kind in unknown])
+    target = validate_documents(documents, {}, functions)
+    current = working_config(session)
+    summary = LoadSummary()
+    now = dt.datetime.now(dt.timezone.utc)
+    for entry in session.scalars(sa.select(ConfigEntry)):
+        new, old = target.get(entry.kind, {}).get(entry.slug), current.get(entry.kind, {}).get(entry.slug)
+        name = f"{entry.kind}.{entry.slug}"
+        if new is None:
+            session.delete(entry)
+            record_change(session, actor=actor, action="config.remove", kind=entry.kind, key=entry.slug,
+                          before=old, after=None)
+            summary.removed.append(name)
+        elif new != old:
+            entry.document, entry.updated_at, entry.updated_by = new, now, actor
+            record_change(session, actor=actor, action="config.save", kind=entry.kind, key=entry.slug,
+                          before=old, after=new)
+            summary.changed.append(name)
+        else:
+            summary.unchanged.append(name)
+    for kind, documents_of_kind in target.items():
+        for slug, document in documents_of_kind.items():
+            if slug not in current.get(kind, {}):
+                session.add(ConfigEntry(kind=kind, slug=slug, document=document, updated_at=now, updated_by=actor))
+                record_change(session, actor=actor, action="config.save", kind=kind, key=slug,
+                              before=None, after=document)
+                summary.added.append(f"{kind}.{slug}")
+    session.flush()
+    return summary
