@@ -36,7 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["perfrules.read_sessions"] = make_sessionmaker(engine)
     app.extensions["perfrules.write_sessions"] = make_sessionmaker(engine, write=True)
 
-    from . import auth, db, i18n, pages, runner, security, signin
+    from . import auth, db, designer, i18n, pages, runner, scorecards, security, signin
     from .admin import init_admin
     from .api import init_api
     from .navigation import nav_items
@@ -48,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     runner.init_app(app)
     app.register_blueprint(signin.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(scorecards.bp)
+    app.register_blueprint(designer.bp)
     init_api(app)
     init_admin(app)
     app.jinja_env.globals.update(nav_items=nav_items, has_page=lambda endpoint: endpoint in current_app.view_functions)
