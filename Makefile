@@ -27,9 +27,9 @@ bench: $(STAMP)
 CATALOG := platform/perfrules/web/translations
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(CATALOG)/messages.pot .
-	test -f $(CATALOG)/zh_CN/LC_MESSAGES/messages.po || $(BIN)/pybabel init -i $(CATALOG)/messages.pot -d $(CATALOG) -l zh_CN
-	$(BIN)/pybabel update -i $(CATALOG)/messages.pot -d $(CATALOG) -l zh_CN --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/pybabel compile -d $(CATALOG) -l zh_CN --statistics
+	test -f $(CATALOG)/zh/LC_MESSAGES/messages.po || $(BIN)/pybabel init -i $(CATALOG)/messages.pot -d $(CATALOG) -l zh
+	$(BIN)/pybabel update -i $(CATALOG)/messages.pot -d $(CATALOG) -l zh --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOG) -l zh --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info platform/*.egg-info plugins/*.egg-info .pytest_cache .hypothesis

@@ -42,6 +42,7 @@ def csrf(page: str) -> str:
 
 def signed_in(app, login: str):
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the texts below are the English ones
     token = csrf(client.get("/sign-in").get_data(as_text=True))
     response = client.post("/sign-in", data={"login": login, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, f"{login} could not sign in"

@@ -44,10 +44,10 @@ def test_wrong_passwords_are_refused_and_then_slowed_down(app, session):
     client = app.test_client()
     for _ in range(5):
         refused = sign_in(client, "zhang", "wrong-password")
-        assert refused.status_code == 401 and "Wrong login or password" in refused.get_data(as_text=True)
+        assert refused.status_code == 401 and "账号或密码错误" in refused.get_data(as_text=True)  # Chinese by default
     # the sixth attempt comes too soon: refused even with the right password, and it says how long to wait
     slowed = sign_in(client, "zhang", PASSWORD)
-    assert slowed.status_code == 429 and "Try again in 1 seconds" in slowed.get_data(as_text=True)
+    assert slowed.status_code == 429 and "请在 1 秒后重试" in slowed.get_data(as_text=True)
     with session.bind.begin() as connection:  # the wait passes
         connection.execute(sa.update(SignInFailures).values(last_at=dt.datetime.now(dt.timezone.utc)
                                                             - dt.timedelta(seconds=5)))

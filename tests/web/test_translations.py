@@ -11,13 +11,25 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "platform" / "perfrules" / "web" / "translations" / "zh_CN" / "LC_MESSAGES"
+CATALOG = ROOT / "platform" / "perfrules" / "web" / "translations" / "zh" / "LC_MESSAGES"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+
+
+def _entries(messages) -> dict:
+    """{msgid: translation}; a plural entry by its singular, translated when every form is."""
+    entries = {}
+    for message in messages:
+        if not message.id:
+            continue
+        key = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+        text = message.string
+        entries[key] = (all(text) and tuple(text)) if isinstance(text, (tuple, list)) else text
+    return entries
 
 
 def written() -> dict:
     with open(CATALOG / "messages.po", "rb") as file:
-        return {message.id: message.string for message in read_po(file) if message.id}
+        return _entries(read_po(file))
 
 
 def used() -> set:
@@ -40,5 +52,5 @@ def test_every_text_the_console_shows_has_a_chinese_translation():
 
 def test_the_compiled_catalogue_is_the_written_one():
     with open(CATALOG / "messages.mo", "rb") as file:
-        compiled = {message.id: message.string for message in read_mo(io.BufferedReader(file)) if message.id}
+        compiled = _entries(read_mo(io.BufferedReader(file)))
     assert compiled == written(), "run `make translations` to compile the catalogue"

@@ -1,6 +1,7 @@
 """Two languages, Chinese (zh_CN) and English, for the whole console (Flask-Babel).
 
-A signed-in user's choice wins; before signing in, the choice kept in the session; then the
+The catalogue is filed under `zh`, which Babel finds for zh_CN (it spells it zh_Hans_CN). A
+signed-in user's choice wins; before signing in, the choice kept in the session; then the
 browser's preference; Chinese when nothing says otherwise. Labels that come from configuration
 (`{zh: …, en: …}`) are shown in the same language by the `label` filter.
 """
@@ -27,9 +28,14 @@ def select_language() -> str:
     return "en" if best == "en" else DEFAULT_LANGUAGE
 
 
+def current_language() -> str:
+    """The language in force, as LANGUAGES names it (Babel spells zh_CN as zh_Hans_CN)."""
+    return "en" if get_locale().language == "en" else "zh_CN"
+
+
 def label_language() -> str:
     """The key of configuration labels in the current language: zh or en."""
-    return "en" if str(get_locale()) == "en" else "zh"
+    return "en" if current_language() == "en" else "zh"
 
 
 def label(value) -> str:
@@ -45,4 +51,4 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     app.jinja_env.filters["label"] = label
     app.jinja_env.globals["languages"] = LANGUAGES
-    app.jinja_env.globals["current_language"] = lambda: str(get_locale())
+    app.jinja_env.globals["current_language"] = current_language

@@ -25,14 +25,12 @@ from ...config.schemas import KINDS
 from ...config.sources import SourceDocument
 from ...config.store import apply_documents, clone_template, remove_document, working_config
 from ...config.versions import latest_version
-from ...engine.models import EvaluationRun
-from ...engine.runs import RunError, check_scope, open_run
 from ...org.models import Department, Role
 from ...problems import ConfigError, Problem
 from ...scheduler.due import firing_period
 from ..db import get_session
 from ..i18n import label
-from ..runner import submit_run
+from ..runner import RunRefused, start_run_in_background
 from . import CONSOLE_ROLES, GuardedView
 from .common import actor, functions, problem_rows, run_actor, writes
 from .documents import document_yaml, parse_document, schema_help, skeleton, summary
@@ -290,23 +288,14 @@ class ScheduleView(ConfigKindView):
             flash(_("Schedule %(slug)s is not in the latest published version: publish it first.", slug=slug), "error")
             return redirect(self.get_url(".index"))
         period = firing_period(schedule, dt.datetime.now(dt.timezone.utc))
-        templates = list(schedule["templates"])
         try:
-            check_scope(session, latest.snapshot, templates, None)
-        except RunError as exc:
-            flash(str(exc), "error")
+            run = start_run_in_background(session, period, version=str(latest.number),
+                                          templates=list(schedule["templates"]), actor=run_actor(),
+                                          scope_extra={"schedule": slug})
+        except RunRefused as exc:
+            flash(exc.message, "error")
             return redirect(self.get_url(".index"))
-        busy = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.period == str(period),
-                                                                EvaluationRun.status == "running"))
-        if busy is not None:
-            flash(_("Run %(run)s of %(period)s is still running; wait for it to end.", run=busy, period=period), "error")
-            return redirect(self.get_url(".index"))
-        number, digest, config = latest.number, latest.content_hash, latest.snapshot
-        session.commit()  # nothing written: the run is recorded in a transaction of its own
-        run = open_run(current_app.extensions["perfrules.write_sessions"], period, version_number=number,
-                       version_hash=digest, actor=run_actor(), templates=templates,
-                       scope_extra={"schedule": slug})
-        submit_run(run, config)
+        number = latest.number
         flash(_("Run %(run)s of %(period)s started for schedule %(slug)s with version %(version)s.",
                 run=run.id, period=period, slug=slug, version=number), "success")
         return redirect(url_for("console_runs.detail", run_id=run.id))

@@ -5,19 +5,17 @@ the background by web/runner.py, as the REST API does)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from ...config.versions import list_versions, resolve
+from ...config.versions import list_versions
 from ...engine.models import EvaluationRun
 from ...engine.periods import PeriodError, period_from_text
-from ...engine.runs import RunError, check_scope, open_run
 from ...org.models import Department
-from ...problems import ConfigError
 from ..db import get_session
 from ..i18n import label
-from ..runner import submit_run
+from ..runner import RunRefused, start_run_in_background
 from . import CONSOLE_ROLES, GuardedView
 from .common import run_actor
 
@@ -76,38 +74,21 @@ class RunsView(GuardedView):
                 "version": request.form.get("version", "latest").strip() or "latest"}
         errors: dict[str, str] = {}
         if request.method == "POST":
-            period = chosen = None
             try:
                 period = period_from_text(form["period"])
             except PeriodError as exc:
                 errors["period"] = str(exc)
-            try:
-                chosen = resolve(session, form["version"])
-                if chosen.number is None:
-                    errors["version"] = "only a published version can be run"
-            except ConfigError as exc:
-                errors["version"] = " ".join(p.message for p in exc.problems)
-            if chosen is not None and "version" not in errors:
+            else:
                 try:
-                    check_scope(session, chosen.config, [form["template"]] if form["template"] else None,
-                                form["department"] or None)
-                except RunError as exc:
-                    errors["department" if "department" in str(exc) else "template"] = str(exc)
-            if not errors:
-                busy = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.period == str(period),
-                                                                        EvaluationRun.status == "running"))
-                if busy is not None:
-                    errors["period"] = f"run {busy} of {period} is still running; wait for it to end"
-            if not errors:
-                session.commit()  # nothing written: the run is recorded in a transaction of its own
-                run = open_run(current_app.extensions["perfrules.write_sessions"], period,
-                               version_number=chosen.number, version_hash=chosen.content_hash, actor=run_actor(),
-                               templates=[form["template"]] if form["template"] else None,
-                               department=form["department"] or None)
-                submit_run(run, chosen.config)
-                flash(_("Run %(run)s of %(period)s started with version %(version)s.", run=run.id, period=period,
-                        version=chosen.number), "success")
-                return redirect(self.get_url(".detail", run_id=run.id))
+                    run = start_run_in_background(session, period, version=form["version"],
+                                                  templates=[form["template"]] if form["template"] else None,
+                                                  department=form["department"] or None, actor=run_actor())
+                except RunRefused as exc:
+                    errors["template" if exc.field == "templates" else exc.field] = exc.message
+                else:
+                    flash(_("Run %(run)s of %(period)s started with version %(version)s.", run=run.id,
+                            period=period, version=run.version_number), "success")
+                    return redirect(self.get_url(".detail", run_id=run.id))
         latest = versions[-1] if versions else None
         templates = sorted((latest.snapshot.get("templates", {}) if latest else {}).items())
         departments = [(d.code, label(d.label)) for d in session.scalars(sa.select(Department).order_by(Department.code))]

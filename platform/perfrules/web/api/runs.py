@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, g, url_for
+from flask import g, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ...config.versions import resolve
 from ...engine.models import RUN_STATUSES, EvaluationRun
 from ...engine.periods import PeriodError, period_from_text
-from ...engine.runs import RunError, check_scope, open_run
-from ...problems import ConfigError
 from ..auth import token_required
 from ..db import get_session
-from ..runner import submit_run
+from ..runner import RunRefused, start_run_in_background
 from . import SECURITY
 
 blp = Blueprint("runs", __name__, url_prefix="/api/v1/runs", description="Evaluation runs (评估运行)")
@@ -93,28 +90,15 @@ class Runs(MethodView):
     @token_required("admin", "hr")
     def post(self, payload):
         """Evaluate a period with a published version, in the background."""
-        session = get_session()
         period = period_from_text(payload["period"])
         try:
-            chosen = resolve(session, payload["version"])
-        except ConfigError as exc:
-            abort(422, errors=[{"path": "json.version", "message": p.message} for p in exc.problems])
-        if chosen.number is None:
-            abort(422, errors=[{"path": "json.version", "message": "only a published version can be run"}])
-        try:
-            check_scope(session, chosen.config, payload["templates"], payload["department"])
-        except RunError as exc:
-            abort(422, message=str(exc))
-        busy = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.period == str(period),
-                                                                EvaluationRun.status == "running"))
-        if busy is not None:
-            abort(409, message=f"run {busy} of {period} is still running; wait for it to end")
-        session.commit()  # nothing written: ends this request's transaction, as open_run writes in its own
-        sessions = current_app.extensions["perfrules.write_sessions"]
-        run = open_run(sessions, period, version_number=chosen.number, version_hash=chosen.content_hash,
-                       actor=f"api:{g.user.login}", templates=payload["templates"] or None,
-                       department=payload["department"])
-        submit_run(run, chosen.config)
+            run = start_run_in_background(get_session(), period, version=payload["version"],
+                                          templates=payload["templates"], department=payload["department"],
+                                          actor=f"api:{g.user.login}")
+        except RunRefused as exc:
+            if exc.busy:
+                abort(409, message=exc.message)
+            abort(422, message=exc.message, errors=[{"path": f"json.{exc.field}", "message": exc.message}])
         return run, 202, {"Location": url_for("runs.Run", run_id=run.id)}
 
 
