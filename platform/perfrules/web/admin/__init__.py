@@ -99,7 +99,8 @@ class ConsoleHome(Guarded, AdminIndexView):
 
 
 def init_admin(app: Flask) -> Admin:
-    admin = Admin(app, name="perfrules", theme=Bootstrap4Theme(swatch="default"),
+    theme = Bootstrap4Theme(swatch="default", base_template="admin/perfrules_base.html")
+    admin = Admin(app, name="perfrules", theme=theme,
                   index_view=ConsoleHome(name="Console", url="/admin"), csp_nonce_generator=csp_nonce)
     from .views import add_views
 
