@@ -14,7 +14,7 @@ from perfrules.engine.models import EvaluationRun
 from perfrules.org.models import ApiToken, User
 from perfrules.web import create_app
 
-from ..helpers import run_cli
+from ..helpers import run_cli, sign_in
 
 pytestmark = pytest.mark.database
 
@@ -225,10 +225,13 @@ def test_a_target_set_saved_through_the_api_is_validated_with_paths(api):
 # --- the documentation -------------------------------------------------------------------------
 
 def test_the_openapi_document_and_its_interactive_page_are_served_from_the_package(api):
-    spec = api.get("/api/openapi.json").json
+    assert api.get("/api/openapi.json").status_code == 401  # to signed-in users and token holders only
+    assert api.get("/api/").status_code == 302
+    spec = api.get("/api/openapi.json", headers=api.tokens["rep1"]).json
     assert {"/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/scorecards", "/api/v1/scorecards/{period}/{employee}",
             "/api/v1/config", "/api/v1/config/targets/{slug}", "/api/v1/datasets/{slug}/records"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    sign_in(api, "admin", "s3cret-pass")
     page = api.get("/api/")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html

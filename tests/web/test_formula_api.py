@@ -286,4 +286,4 @@ def test_browser_writes_need_the_csrf_token_and_programs_a_token(app, admin):
     issued = run_cli("token", "create", "hr", "--name", "tests")
     headers = {"Authorization": f"Bearer {issued.stdout.strip().splitlines()[-1]}"}
     assert anonymous.post("/api/v1/formulas/check", json=body, headers=headers).json["ok"] is True
-    assert "/api/v1/formulas/preview" in anonymous.get("/api/openapi.json").json["paths"]
+    assert "/api/v1/formulas/preview" in anonymous.get("/api/openapi.json", headers=headers).json["paths"]

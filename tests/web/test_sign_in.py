@@ -71,6 +71,21 @@ def test_signing_out_ends_every_copy_of_the_session(app):
     assert stolen.get("/").status_code == 302  # and not after signing out
 
 
+def test_a_burst_of_guesses_is_counted_one_by_one(app, session):
+    """Concurrent attempts on one login queue on its failure row: none goes uncounted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(number: int) -> int:
+        return sign_in(app.test_client(), "zhang", f"wrong-{number}").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(guess, range(16)))
+    session.rollback()
+    checked = statuses.count(401)
+    assert set(statuses) <= {401, 429} and checked >= 5
+    assert session.get(SignInFailures, "zhang").count == checked  # every checked guess was counted
+
+
 def test_an_inactive_user_cannot_sign_in_and_their_sessions_end(app, session):
     client = app.test_client()
     sign_in(client, "zhang", PASSWORD)
@@ -86,6 +101,8 @@ def test_every_form_needs_its_csrf_token(app):
     sign_in(client, "zhang", PASSWORD)
     assert client.post("/sign-out").status_code == 400
     assert client.post("/language", data={"language": "en"}).status_code == 400
+    # an API token's header does not excuse a page from CSRF, whatever it holds
+    assert client.post("/sign-out", headers={"Authorization": "Bearer x"}).status_code == 400
     assert client.get("/").status_code == 200  # still signed in: the forged sign-out did nothing
 
 

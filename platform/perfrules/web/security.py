@@ -1,8 +1,8 @@
 """Protections every response gets: CSRF checks on every form and browser write (Flask-WTF's
 CSRFProtect, app-wide), a content security policy whose scripts need a per-response nonce, and
 the usual hardening headers. Requests authenticated by an API token carry no cookie to forge, so
-they are not asked for a CSRF token; neither is an API call with no credentials at all, which
-gets its 401."""
+API calls with a token are not asked for a CSRF token; neither is an API call with no
+credentials at all, which gets its 401. Pages always are, whatever headers come with them."""
 
 from __future__ import annotations
 
@@ -33,8 +33,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _check_csrf():
-        # An API call without a token or a session is refused as 401 by the endpoint itself
-        if bearer_token() is None and (current_user.is_authenticated or not request.path.startswith("/api/")):
+        # Pages always check. API endpoints authenticate a request that carries a bearer token by
+        # the token alone, never by its cookies, so such a request has nothing to forge; an API
+        # call with neither is refused as 401 by the endpoint itself.
+        if not request.path.startswith("/api/"):
+            csrf.protect()
+        elif bearer_token() is None and current_user.is_authenticated:
             csrf.protect()
 
     @app.after_request

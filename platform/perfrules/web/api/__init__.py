@@ -4,10 +4,11 @@ interactive page at /api/. Every error is JSON: {"code", "status", "message", "e
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
-from flask_smorest import Api
+from flask import Blueprint, Flask, render_template, request
+from flask_smorest import Api, abort
 
 from ...problems import flatten_messages, format_path
+from ..auth import login_required, requesting_user
 
 SECURITY = [{"token": []}]
 
@@ -26,9 +27,16 @@ docs = Blueprint("api_docs", __name__, url_prefix="/api")
 
 
 @docs.route("/")
+@login_required()
 def interactive():
     """Swagger UI, served from the package's own static files."""
     return render_template("api_docs.html")
+
+
+def _document_for_users_only():
+    """The OpenAPI document maps every endpoint: only for signed-in users and token holders."""
+    if request.endpoint == "api-docs.openapi_json" and requesting_user() is None:
+        abort(401, message="sign in, or send a valid API token, to read the API's description")
 
 
 def init_api(app: Flask) -> Api:
@@ -44,5 +52,6 @@ def init_api(app: Flask) -> Api:
     for blueprint in (datasets, config, runs, scorecards, formulas):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs)
+    app.before_request(_document_for_users_only)
     app.extensions["perfrules.api"] = api
     return api
