@@ -6,10 +6,11 @@ from ..config.submissions import TemplateSubmission
 from ..data.models import Record
 from ..engine.models import EvaluationRun, ManualValue, Scorecard
 from ..org.models import ApiToken, Department, Employee, Role, SignInFailures, User
+from ..workflow.models import Delegation, Review, ReviewAction
 from .base import Base
 
 metadata = Base.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Department", "Employee", "EvaluationRun",
-           "ManualValue", "Record", "Role", "Scorecard", "SignInFailures", "TemplateSubmission", "User",
-           "metadata"]
+__all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Delegation", "Department", "Employee",
+           "EvaluationRun", "ManualValue", "Record", "Review", "ReviewAction", "Role", "Scorecard", "SignInFailures",
+           "TemplateSubmission", "User", "metadata"]

@@ -27,6 +27,7 @@ from ..db import begin_reading
 from ..db.bulk import driver_insert, driver_timestamp
 from ..formula import FunctionRegistry
 from ..org.models import Department, Employee
+from ..workflow.engine import start_reviews
 from .kpis import KpiPlan, PlanError, Timings, evaluate_period
 from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
@@ -239,6 +240,8 @@ def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, fun
             finished.timings = evaluation.timings
             finished.errors = evaluation.errors + [{"employee": None, "item": None, "message": w}
                                                    for w in evaluation.warnings]
+            # new scorecards enter their template's approval flow; reviews under way go on
+            finished.counts["reviews_opened"] = start_reviews(session, str(period), run.actor, functions)
         return finished, evaluation
     except BaseException as exc:
         with sessions() as session, session.begin():

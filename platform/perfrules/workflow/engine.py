@@ -1,0 +1,243 @@
+"""Moving a scorecard through its template's approval flow.
+
+    computed ──start──▶ in_review (the first step whose condition holds)
+    in_review ──approve──▶ the next step whose condition holds … ──▶ approved ──lock──▶ locked
+    in_review ──reject (comment)──▶ the step before          ──return (comment)──▶ the first step
+    approved | locked ──reopen (reason; HR or admin)──▶ in_review at the first step
+
+A step's `mode` is `any` (one of its actors approves) or `all` (every one of them does). Step
+conditions are formulas over the scorecard and the employee (`total < 60 or grade == 'S'`),
+evaluated when the review reaches the step; a step whose condition does not hold, or that names
+nobody for this employee (a manager step for someone without a manager), is passed over. Locking marks the scorecard locked, so reruns keep it; reopening clears
+that. Every action is a `ReviewAction` row and an audit row; a refused action changes nothing
+and says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..audit import record_change
+from ..config.models import ConfigVersion
+from ..config.validation import SCORECARD_NAMES, employee_names
+from ..engine.models import Scorecard
+from ..formula import BOOLEAN, FunctionRegistry, compile_formula
+from ..org.models import Employee, User
+from .actors import Directory, delegators
+from .models import Review, ReviewAction
+
+ACTIONS = ("approve", "reject", "return", "lock", "reopen")
+#: who may lock and reopen
+PRIVILEGED = ("admin", "hr")
+
+
+class WorkflowError(Exception):
+    """The action is not allowed: nothing changed."""
+
+
+@dataclass(frozen=True)
+class Allowed:
+    action: str
+    #: the user acted for, when acting as a delegate
+    on_behalf_of: int | None = None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _snapshot(session: Session, version_number: int) -> dict:
+    return session.scalar(sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number)) or {}
+
+
+def _flow(session: Session, review: Review) -> list[dict]:
+    return _snapshot(session, review.version_number).get("approval_flows", {}).get(review.flow, {}).get("steps", [])
+
+
+def _scorecard(session: Session, review: Review) -> Scorecard | None:
+    return session.scalar(sa.select(Scorecard).where(Scorecard.period == review.period,
+                                                     Scorecard.employee_id == review.employee_id))
+
+
+class _Conditions:
+    """Step conditions of one configuration version, each compiled once."""
+
+    def __init__(self, snapshot: dict, functions: FunctionRegistry | None):
+        self.catalogue = {**SCORECARD_NAMES, **employee_names(snapshot)}
+        self.functions = functions
+        self.compiled: dict[str, object] = {}
+
+    def get(self, text: str):
+        if text not in self.compiled:
+            self.compiled[text] = compile_formula(text, self.catalogue, functions=self.functions, expect=BOOLEAN)
+        return self.compiled[text]
+
+
+@dataclass
+class _Context:
+    """What deciding a review's next step needs: its scorecard, employee and configuration."""
+
+    directory: Directory
+    conditions: _Conditions
+    card: Scorecard | None
+    employee: Employee
+
+    def holds(self, step: dict) -> bool:
+        if not step.get("condition"):
+            return True
+        formula = self.conditions.get(step["condition"])
+        card, employee = self.card, self.employee
+        row = {"total": card.total if card else None, "grade": card.grade if card else None,
+               "company_rank": card.rank_company if card else None,
+               "department_rank": card.rank_department if card else None,
+               **{f"employee.{key}": value for key, value in (employee.attributes or {}).items()},
+               "employee.tenure_months": _tenure_months(employee.hire_date)}
+        return formula.evaluate(row).value is True
+
+    def next_step(self, steps: list[dict], start: int) -> str | None:
+        for step in steps[start:]:
+            if self.holds(step) and not self.directory.names_nobody(step["actor"], self.employee.id):
+                return step["name"]
+        return None
+
+
+def _tenure_months(hired: dt.date | None) -> float | None:
+    if hired is None:
+        return None
+    today = dt.date.today()
+    return float((today.year - hired.year) * 12 + today.month - hired.month)
+
+
+def _context(session: Session, review: Review, functions: FunctionRegistry | None) -> _Context:
+    return _Context(Directory.load(session), _Conditions(_snapshot(session, review.version_number), functions),
+                    _scorecard(session, review), session.get(Employee, review.employee_id))
+
+
+def _enter(review: Review, step: str | None, now: dt.datetime) -> None:
+    review.step = step
+    review.state = "in_review" if step else "approved"
+    review.path = [*review.path, step] if step else review.path
+    review.entries = (review.entries or 0) + (1 if step else 0)
+    review.step_started_at = now if step else None
+    review.updated_at = now
+
+
+def start_reviews(session: Session, period: str, actor: str, functions: FunctionRegistry | None = None) -> int:
+    """Open a review for every scorecard of `period` whose template has an approval flow and
+    that has none yet, all in one insert; how many were opened."""
+    existing = set(session.scalars(sa.select(Review.employee_id).where(Review.period == period)))
+    cards = [card for card in session.scalars(sa.select(Scorecard).where(Scorecard.period == period))
+             if card.employee_id not in existing and card.version_number is not None]
+    if not cards:
+        return 0
+    directory = Directory.load(session)
+    employees = {e.id: e for e in session.scalars(sa.select(Employee).where(
+        Employee.id.in_(sorted({card.employee_id for card in cards}))))}
+    versions: dict[int, tuple[dict, _Conditions]] = {}
+    rows, now = [], _now()
+    for card in cards:
+        if card.version_number not in versions:
+            snapshot = _snapshot(session, card.version_number)
+            versions[card.version_number] = (snapshot, _Conditions(snapshot, functions))
+        snapshot, conditions = versions[card.version_number]
+        flow = snapshot.get("templates", {}).get(card.template, {}).get("approval_flow")
+        if not flow:
+            continue
+        steps = snapshot.get("approval_flows", {}).get(flow, {}).get("steps", [])
+        step = _Context(directory, conditions, card, employees[card.employee_id]).next_step(steps, 0)
+        rows.append({"period": period, "employee_id": card.employee_id, "template": card.template, "flow": flow,
+                     "version_number": card.version_number, "state": "in_review" if step else "approved",
+                     "step": step, "path": [step] if step else [], "entries": 1 if step else 0,
+                     "step_started_at": now if step else None, "updated_at": now})
+    if rows:
+        session.execute(sa.insert(Review), rows)
+        record_change(session, actor=actor, action="review.start", kind="reviews", key=period,
+                      after={"opened": len(rows)})
+    return len(rows)
+
+
+def _approvals(session: Session, review: Review) -> set[int]:
+    """The users whose approval of the current pass through the current step is on record."""
+    rows = session.execute(sa.select(ReviewAction.user_id, ReviewAction.on_behalf_of).where(
+        ReviewAction.review_id == review.id, ReviewAction.action == "approve", ReviewAction.step == review.step,
+        ReviewAction.step_entry == review.entries))
+    return {on_behalf_of or user_id for user_id, on_behalf_of in rows}
+
+
+def allowed_actions(session: Session, review: Review, user: User, today: dt.date | None = None) -> list[Allowed]:
+    """What `user` may do to this review now."""
+    today = today or dt.date.today()
+    employee = session.get(Employee, review.employee_id)
+    own = user.employee_id == review.employee_id
+    result: list[Allowed] = []
+    if review.state == "in_review":
+        step = next((s for s in _flow(session, review) if s["name"] == review.step), None)
+        if step is not None:
+            eligible = Directory.load(session).principals(step["actor"], employee.id) - _approvals(session, review)
+            if user.id in eligible:
+                on_behalf = None
+            else:  # a delegate, never on their own scorecard
+                stood_in = eligible & delegators(session, user.id, today) if not own else set()
+                on_behalf = min(stood_in) if stood_in else None
+            if user.id in eligible or on_behalf is not None:
+                result.append(Allowed("approve", on_behalf))
+                if len(review.path) > 1:
+                    result.append(Allowed("reject", on_behalf))
+                if step["actor"] != "employee":
+                    result.append(Allowed("return", on_behalf))
+    if user.has_role(*PRIVILEGED) and not own:
+        if review.state == "approved":
+            result.append(Allowed("lock"))
+        if review.state in ("approved", "locked"):
+            result.append(Allowed("reopen"))
+    return result
+
+
+def act(session: Session, review: Review, user: User, action: str, comment: str | None = None,
+        functions: FunctionRegistry | None = None, today: dt.date | None = None) -> Review:
+    """Do `action` as `user`; WorkflowError when it is not theirs to do now."""
+    if action not in ACTIONS:
+        raise WorkflowError(f"unknown action '{action}'; use one of {', '.join(ACTIONS)}")
+    granted = next((a for a in allowed_actions(session, review, user, today) if a.action == action), None)
+    if granted is None:
+        raise WorkflowError(f"{user.login} may not {action} this scorecard now (it is {review.state}"
+                            + (f" at step {review.step}" if review.step else "") + ")")
+    comment = (comment or "").strip() or None
+    if action in ("reject", "return", "reopen") and comment is None:
+        raise WorkflowError(f"say why: {action} needs a comment")
+    before = {"state": review.state, "step": review.step}
+    now = _now()
+    session.add(ReviewAction(review_id=review.id, step=review.step, step_entry=review.entries, action=action,
+                             user_id=user.id, on_behalf_of=granted.on_behalf_of, comment=comment, at=now))
+    session.flush()
+    steps = _flow(session, review)
+    context = _context(session, review, functions)
+    card = context.card
+    if action == "approve":
+        step = next(s for s in steps if s["name"] == review.step)
+        remaining = context.directory.principals(step["actor"], context.employee.id) - _approvals(session, review)
+        if step.get("mode", "any") == "any" or not remaining:
+            index = [s["name"] for s in steps].index(review.step)
+            _enter(review, context.next_step(steps, index + 1), now)
+    elif action == "reject":
+        review.path = review.path[:-1]
+        previous = review.path.pop()
+        _enter(review, previous, now)
+    elif action in ("return", "reopen"):
+        review.path = []
+        _enter(review, context.next_step(steps, 0), now)
+        if action == "reopen" and card is not None:
+            card.locked = False
+    elif action == "lock":
+        review.state, review.updated_at = "locked", now
+        if card is not None:
+            card.locked = True
+    record_change(session, actor=user.login, action=f"review.{action}", kind="reviews",
+                  key=f"{review.period}:{review.employee_id}", before=before,
+                  after={"state": review.state, "step": review.step, "comment": comment,
+                         "on_behalf_of": granted.on_behalf_of})
+    return review

@@ -1,0 +1,274 @@
+"""The scorecard lifecycle: each step acted on by exactly the people the flow names, in turn;
+rejections, returns, locks and reopening; delegation; countersigning; nobody approves their own.
+
+The scenario company (tests/engine/scenario.py) with an approval flow on both templates. R1
+(EAST, manager L1) scores 105.4 → S, so HR calibration applies to R1; R2 scores 60 → C, so it
+does not. L1 has no manager and heads EAST.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+from perfrules.audit import AuditEntry
+from perfrules.engine.models import Scorecard
+from perfrules.org.models import Employee, User
+from perfrules.workflow.engine import WorkflowError, act, allowed_actions, start_reviews
+from perfrules.workflow.models import Delegation, Review, ReviewAction
+
+from ..helpers import run_cli, write
+
+pytestmark = pytest.mark.database
+
+FLOW = """
+approval_flows:
+  - slug: standard
+    label: {zh: 标准审批, en: Standard}
+    steps:
+      - {name: self_review, label: {zh: 自评, en: Self-review}, actor: employee}
+      - {name: manager_review, label: {zh: 上级, en: Manager}, actor: manager}
+      - {name: hr_calibration, label: {zh: 校准, en: Calibration}, actor: "role:hr", condition: "total < 60 or grade == 'S'"}
+      - {name: head_approval, label: {zh: 负责人, en: Head}, actor: department_head}
+"""
+USERS = {"rep1": (("employee",), "R1"), "rep2": (("employee",), "R2"), "lead": (("manager", "employee"), "L1"),
+         "west": (("manager", "employee"), "R3"), "hr": (("hr",), None), "hr2": (("hr",), None),
+         "admin": (("admin",), None), "rep1_hr": None}
+
+
+@pytest.fixture
+def lifecycle(company, cli_env, session, tmp_path):
+    for login, spec in USERS.items():
+        if spec is None:
+            continue
+        roles, employee = spec
+        args = ["user", "create", login, "--password", "s3cret-pass", *itertools.chain(*(("--role", r) for r in roles))]
+        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    config = yaml.safe_load(run_cli("config", "export").stdout)
+    for template in config["templates"]:
+        template["approval_flow"] = "standard"
+    path = write(tmp_path, "flow.yaml", FLOW + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True))
+    assert run_cli("config", "load", path).exit_code == 0
+    assert run_cli("config", "publish", "-m", "flows").exit_code == 0
+    assert run_cli("run", "2026-10").exit_code == 0
+    session.rollback()
+    return session
+
+
+def user(session, login: str) -> User:
+    return session.scalar(sa.select(User).where(User.login == login))
+
+
+def review_of(session, code: str) -> Review:
+    employee_id = session.scalar(sa.select(Employee.id).where(Employee.code == code))
+    return session.scalar(sa.select(Review).where(Review.period == "2026-10", Review.employee_id == employee_id))
+
+
+def test_a_scorecard_walks_its_flow_to_locked_with_each_step_in_turn(lifecycle):
+    session = lifecycle
+    # the run opened a review for each of the five scorecards, in one statement, audited once
+    assert session.scalar(sa.select(sa.func.count()).select_from(Review)) == 5
+    assert start_reviews(session, "2026-10", "tester") == 0  # once per scorecard
+    started = session.scalars(sa.select(AuditEntry.after).where(AuditEntry.action == "review.start")).all()
+    assert started[-1] == {"opened": 5}
+    r1 = review_of(session, "R1")
+    assert (r1.state, r1.step) == ("in_review", "self_review")
+    order = [("rep1", "self_review"), ("lead", "manager_review"), ("hr", "hr_calibration"), ("lead", "head_approval")]
+    for login, step in order:
+        assert r1.step == step
+        others = [name for name in ("rep1", "rep2", "lead", "west", "hr", "hr2", "admin") if name != login
+                  and not (step == "hr_calibration" and name == "hr2")]
+        for other in others:  # out of turn: refused, nothing changes
+            with pytest.raises(WorkflowError):
+                act(session, r1, user(session, other), "approve")
+            assert r1.step == step
+        act(session, r1, user(session, login), "approve")
+    assert (r1.state, r1.step) == ("approved", None)
+    act(session, r1, user(session, "hr"), "lock")
+    session.commit()
+    assert r1.state == "locked"
+    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == "2026-10", Scorecard.employee_id == r1.employee_id))
+    assert card.locked
+    assert run_cli("run", "2026-10").exit_code == 0  # a rerun keeps the locked scorecard
+    session.expire_all()
+    assert session.get(Scorecard, card.id) is not None
+    actions = session.scalars(sa.select(ReviewAction.action).where(ReviewAction.review_id == r1.id)
+                              .order_by(ReviewAction.id)).all()
+    assert actions == ["approve"] * 4 + ["lock"]
+    audited = session.scalars(sa.select(AuditEntry.action).where(AuditEntry.kind == "reviews",
+                                                                 AuditEntry.key.endswith(f":{r1.employee_id}"))).all()
+    assert audited == [*["review.approve"] * 4, "review.lock"]
+
+
+def test_conditions_and_steps_without_anyone_are_passed_over(lifecycle):
+    session = lifecycle
+    r2 = review_of(session, "R2")  # 60 → C: no calibration
+    for login in ("rep2", "lead", "lead"):
+        act(session, r2, user(session, login), "approve")
+    assert r2.state == "approved" and r2.path == ["self_review", "manager_review", "head_approval"]
+    l1 = review_of(session, "L1")  # no manager, and nobody above to head the department for them
+    act(session, l1, user(session, "lead"), "approve")
+    assert l1.state == "approved" and l1.path == ["self_review"]
+
+
+def test_nobody_approves_their_own_scorecard_through_any_role_or_delegation(lifecycle):
+    session = lifecycle
+    assert run_cli("user", "create", "rep1_hr", "--role", "hr", "--role", "employee", "--password", "s3cret-pass").exit_code == 0
+    session.rollback()
+    rep1_hr = user(session, "rep1_hr")
+    rep1_hr.employee_id = None
+    session.flush()
+    r1 = review_of(session, "R1")
+    # the lead hands their reviews to R1 for the month: R1 still may not approve R1's own scorecard
+    session.add(Delegation(user_id=user(session, "lead").id, delegate_id=user(session, "rep1").id,
+                           starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 30), created_by="tester"))
+    act(session, r1, user(session, "rep1"), "approve", today=dt.date(2026, 11, 5))
+    with pytest.raises(WorkflowError):
+        act(session, r1, user(session, "rep1"), "approve", today=dt.date(2026, 11, 5))
+    act(session, r1, user(session, "lead"), "approve")
+    assert r1.step == "hr_calibration"
+    # an HR user who is R1 may not calibrate R1
+    hr_r1 = user(session, "rep1")
+    hr_r1.roles = ["employee", "hr"]
+    session.flush()
+    assert [a.action for a in allowed_actions(session, r1, hr_r1)] == []
+    with pytest.raises(WorkflowError):
+        act(session, r1, hr_r1, "approve")
+    act(session, r1, user(session, "hr2"), "approve")
+    act(session, r1, user(session, "lead"), "approve")
+    assert r1.state == "approved"
+    with pytest.raises(WorkflowError):  # nor lock or reopen it
+        act(session, r1, hr_r1, "lock")
+
+
+def test_a_delegate_acts_for_the_delegating_user_between_the_dates_only(lifecycle):
+    session = lifecycle
+    r2 = review_of(session, "R2")
+    act(session, r2, user(session, "rep2"), "approve")
+    session.add(Delegation(user_id=user(session, "lead").id, delegate_id=user(session, "west").id,
+                           starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 7), created_by="tester"))
+    with pytest.raises(WorkflowError):
+        act(session, r2, user(session, "west"), "approve", today=dt.date(2026, 11, 8))
+    act(session, r2, user(session, "west"), "approve", today=dt.date(2026, 11, 7))
+    record = session.scalar(sa.select(ReviewAction).where(ReviewAction.review_id == r2.id)
+                            .order_by(ReviewAction.id.desc()).limit(1))
+    assert (record.user_id, record.on_behalf_of) == (user(session, "west").id, user(session, "lead").id)
+    assert r2.step == "head_approval"
+
+
+def test_reject_return_and_reopen_need_a_reason_and_go_where_they_should(lifecycle):
+    session = lifecycle
+    r1 = review_of(session, "R1")
+    act(session, r1, user(session, "rep1"), "approve")
+    act(session, r1, user(session, "lead"), "approve")
+    assert r1.step == "hr_calibration"
+    with pytest.raises(WorkflowError, match="needs a comment"):
+        act(session, r1, user(session, "hr"), "reject")
+    act(session, r1, user(session, "hr"), "reject", comment="check the deal dates")
+    assert r1.step == "manager_review"
+    act(session, r1, user(session, "lead"), "return", comment="add your achievements")
+    assert r1.step == "self_review" and r1.path == ["self_review"]
+    with pytest.raises(WorkflowError):  # nothing before the first step
+        act(session, r1, user(session, "rep1"), "reject", comment="x")
+    for login in ("rep1", "lead", "hr", "lead"):
+        act(session, r1, user(session, login), "approve")
+    act(session, r1, user(session, "admin"), "lock")
+    with pytest.raises(WorkflowError):
+        act(session, r1, user(session, "lead"), "reopen", comment="no")  # not privileged
+    with pytest.raises(WorkflowError, match="needs a comment"):
+        act(session, r1, user(session, "hr"), "reopen")
+    act(session, r1, user(session, "hr"), "reopen", comment="disputed deal D2")
+    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == "2026-10", Scorecard.employee_id == r1.employee_id))
+    assert (r1.state, r1.step, card.locked) == ("in_review", "self_review", False)
+
+
+def test_countersigning_needs_every_actor(lifecycle, tmp_path):
+    session = lifecycle
+    text = FLOW.replace('actor: "role:hr", condition', 'actor: "role:hr", mode: all, condition')
+    assert run_cli("config", "load", write(tmp_path, "all.yaml", text)).exit_code == 0
+    assert run_cli("config", "publish", "-m", "countersign").exit_code == 0
+    assert run_cli("run", "2026-10").exit_code == 0
+    session.rollback()
+    session.execute(sa.delete(Review))  # reviews opened under the flow that had no countersigning
+    start_reviews(session, "2026-10", "tester")
+    r1 = review_of(session, "R1")
+    act(session, r1, user(session, "rep1"), "approve")
+    act(session, r1, user(session, "lead"), "approve")
+    act(session, r1, user(session, "hr"), "approve")
+    assert r1.step == "hr_calibration"  # one of two
+    with pytest.raises(WorkflowError):
+        act(session, r1, user(session, "hr"), "approve")  # not twice
+    act(session, r1, user(session, "hr2"), "approve")
+    assert r1.step == "head_approval"
+
+
+LOGINS = ("rep1", "rep2", "lead", "west", "hr", "hr2", "admin")
+#: who the flow names at each of R1's steps (R1 is S, so calibration applies)
+R1_STEPS = [("self_review", {"rep1"}), ("manager_review", {"lead"}), ("hr_calibration", {"hr", "hr2"}),
+            ("head_approval", {"lead"})]
+
+
+def test_every_action_by_every_user_in_every_state_succeeds_exactly_when_the_flow_says(lifecycle):
+    """A Hypothesis state machine: random actions by random users on R1's scorecard, each
+    checked against a model of the flow written here, independently of the engine."""
+    session = lifecycle
+
+    class Lifecycle(RuleBasedStateMachine):
+        @initialize()
+        def fresh(self):
+            session.rollback()
+            session.execute(sa.delete(ReviewAction))
+            session.execute(sa.delete(Review))
+            session.execute(sa.update(Scorecard).values(locked=False))
+            session.flush()
+            start_reviews(session, "2026-10", "tester")
+            self.review = review_of(session, "R1")
+            self.state, self.index = "in_review", 0
+
+        def expected(self, login: str, action: str) -> bool:
+            privileged = login in ("hr", "hr2", "admin")
+            if action == "lock":
+                return self.state == "approved" and privileged
+            if action == "reopen":
+                return self.state in ("approved", "locked") and privileged
+            if self.state != "in_review" or login not in R1_STEPS[self.index][1]:
+                return False
+            if action == "reject":
+                return self.index > 0
+            if action == "return":
+                return self.index > 0  # not at the employee's own step
+            return True
+
+        @rule(login=st.sampled_from(LOGINS), action=st.sampled_from(("approve", "reject", "return", "lock", "reopen")))
+        def try_action(self, login, action):
+            should = self.expected(login, action)
+            try:
+                act(session, self.review, user(session, login), action, comment="because")
+            except WorkflowError:
+                assert not should, (login, action, self.state, self.index)
+                return
+            assert should, (login, action, self.state, self.index)
+            if action == "approve":
+                self.index += 1
+                if self.index == len(R1_STEPS):
+                    self.state = "approved"
+            elif action == "reject":
+                self.index -= 1
+            elif action in ("return", "reopen"):
+                self.state, self.index = "in_review", 0
+            elif action == "lock":
+                self.state = "locked"
+            assert self.review.state == self.state
+            if self.state == "in_review":
+                assert self.review.step == R1_STEPS[self.index][0]
+
+    Lifecycle.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None,
+                                           suppress_health_check=[HealthCheck.function_scoped_fixture])
+    Lifecycle.TestCase().runTest()
