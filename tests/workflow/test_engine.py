@@ -272,3 +272,32 @@ def test_every_action_by_every_user_in_every_state_succeeds_exactly_when_the_flo
     Lifecycle.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None,
                                            suppress_health_check=[HealthCheck.function_scoped_fixture])
     Lifecycle.TestCase().runTest()
+
+
+def test_the_lifecycle_through_the_rest_api_with_the_same_checks(lifecycle):
+    from perfrules.web import create_app
+
+    session = lifecycle
+    app = create_app({"database_url": str(session.bind.url.render_as_string(hide_password=False)), "TESTING": True})
+    client = app.test_client()
+    tokens = {}
+    for login in ("rep1", "rep2", "lead", "west", "hr"):
+        issued = run_cli("token", "create", login, "--name", "tests")
+        tokens[login] = {"Authorization": f"Bearer {issued.stdout.strip().splitlines()[-1]}"}
+    one = client.get("/api/v1/reviews/2026-10/R1", headers=tokens["rep1"]).json
+    assert (one["state"], one["step"], one["allowed"]) == ("in_review", "self_review", ["approve"])
+    assert client.get("/api/v1/reviews/2026-10/R1", headers=tokens["rep2"]).status_code == 404  # not theirs
+    assert client.get("/api/v1/reviews/2026-10/R1", headers=tokens["west"]).status_code == 404
+    early = client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["lead"])
+    assert early.status_code == 409 and "may not approve" in early.json["message"]
+    assert client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["rep1"]).json["step"] == "manager_review"
+    refused = client.post("/api/v1/reviews/2026-10/R1/return", json={}, headers=tokens["lead"])
+    assert refused.status_code == 409 and "needs a comment" in refused.json["message"]
+    back = client.post("/api/v1/reviews/2026-10/R1/return", json={"comment": "more detail"}, headers=tokens["lead"])
+    assert back.json["step"] == "self_review"
+    history = client.get("/api/v1/reviews/2026-10/R1", headers=tokens["hr"]).json
+    assert [(a["action"], a["by"], a["comment"]) for a in history["actions"]] == [
+        ("approve", "rep1", None), ("return", "lead", "more detail")]
+    listed = client.get("/api/v1/reviews?period=2026-10", headers=tokens["lead"]).json
+    assert {r["employee"] for r in listed} == {"L1", "R1", "R2"}  # the lead's department
+    assert client.post("/api/v1/reviews/2026-10/R1/delete", json={}, headers=tokens["hr"]).status_code == 404

@@ -43,13 +43,14 @@ def init_api(app: Flask) -> Api:
     from .config import blp as config
     from .datasets import blp as datasets
     from .formulas import blp as formulas
+    from .reviews import blp as reviews
     from .runs import blp as runs
     from .scorecards import blp as scorecards
 
     api = PerfrulesApi(app)
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
                                                   "description": "a token from `perfrules token create`"})
-    for blueprint in (datasets, config, runs, scorecards, formulas):
+    for blueprint in (datasets, config, runs, scorecards, reviews, formulas):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs)
     app.before_request(_document_for_users_only)

@@ -1,0 +1,143 @@
+"""Reviews (审批): where each scorecard is in its approval flow, and acting on it. The same
+checks as everywhere: who may act at which step is the workflow engine's answer alone."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import aliased
+
+from ...engine.periods import PeriodError, period_from_text
+from ...org.access import visibility
+from ...org.models import Employee, User
+from ...plugins import load_plugins
+from ...workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
+from ...workflow.models import REVIEW_STATES, Review, ReviewAction
+from ..auth import token_required
+from ..db import get_session
+from . import SECURITY
+
+blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="The scorecard lifecycle (审批)")
+
+
+class ActionOut(Schema):
+    step = fields.Str(allow_none=True)
+    action = fields.Str()
+    by = fields.Str()
+    on_behalf_of = fields.Str(allow_none=True)
+    comment = fields.Str(allow_none=True)
+    at = fields.DateTime()
+
+
+class ReviewOut(Schema):
+    period = fields.Str()
+    employee = fields.Str()
+    template = fields.Str()
+    flow = fields.Str()
+    version = fields.Int()
+    state = fields.Str(metadata={"description": ", ".join(REVIEW_STATES)})
+    step = fields.Str(allow_none=True)
+    path = fields.List(fields.Str())
+    actions = fields.List(fields.Nested(ActionOut), metadata={"description": "in one review only"})
+    allowed = fields.List(fields.Str(), metadata={"description": "what you may do now (in one review only)"})
+
+
+class ReviewArgs(Schema):
+    period = fields.Str()
+    state = fields.Str(validate=validate.OneOf(REVIEW_STATES))
+    step = fields.Str()
+
+
+class ActionIn(Schema):
+    comment = fields.Str(load_default=None, metadata={"description": "required to reject, return and reopen"})
+
+
+def _period(text: str) -> str:
+    try:
+        return str(period_from_text(text))
+    except PeriodError as exc:
+        abort(404, message=str(exc))
+
+
+def _row(review: Review, code: str) -> dict:
+    return {"period": review.period, "employee": code, "template": review.template, "flow": review.flow,
+            "version": review.version_number, "state": review.state, "step": review.step, "path": review.path}
+
+
+def _one(period: str, code: str) -> tuple[Review, str]:
+    """The review, if the asker may see its scorecard or act on it; 404 otherwise."""
+    session = get_session()
+    found = session.execute(sa.select(Review, Employee.department_id).join(Employee, Employee.id == Review.employee_id)
+                            .where(Review.period == _period(period), Employee.code == code)).first()
+    if found is not None:
+        review, department_id = found
+        if visibility(session, g.user).allows(department_id, review.employee_id) or \
+                allowed_actions(session, review, g.user):
+            return review, code
+    abort(404, message=f"no review of {code} for {period} that you may see")
+
+
+@blp.route("")
+class Reviews(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ReviewArgs, location="query")
+    @blp.response(200, ReviewOut(many=True))
+    @blp.paginate()
+    @token_required()
+    def get(self, args, pagination_parameters):
+        """The reviews of the scorecards you may see."""
+        session = get_session()
+        query = (sa.select(Review, Employee.code).join(Employee, Employee.id == Review.employee_id)
+                 .where(visibility(session, g.user).condition(Employee.department_id, Review.employee_id)))
+        if "period" in args:
+            query = query.where(Review.period == _period(args["period"]))
+        for key in ("state", "step"):
+            if key in args:
+                query = query.where(getattr(Review, key) == args[key])
+        pagination_parameters.item_count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        rows = session.execute(query.order_by(Review.period.desc(), Employee.code)
+                               .offset(pagination_parameters.first_item).limit(pagination_parameters.page_size))
+        return [_row(review, code) for review, code in rows]
+
+
+@blp.route("/<period>/<employee>")
+class OneReview(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, ReviewOut)
+    @token_required()
+    def get(self, period, employee):
+        """One review with its history and what you may do now."""
+        review, code = _one(period, employee)
+        session = get_session()
+        acting = aliased(User)
+        history = session.execute(
+            sa.select(ReviewAction, User.login, acting.login).join(User, User.id == ReviewAction.user_id)
+            .outerjoin(acting, acting.id == ReviewAction.on_behalf_of)
+            .where(ReviewAction.review_id == review.id).order_by(ReviewAction.id)).all()
+        return {**_row(review, code),
+                "actions": [{"step": a.step, "action": a.action, "by": by, "on_behalf_of": behalf, "comment": a.comment,
+                             "at": a.at} for a, by, behalf in history],
+                "allowed": sorted({a.action for a in allowed_actions(session, review, g.user)})}
+
+
+@blp.route("/<period>/<employee>/<any(" + ", ".join(ACTIONS) + "):action>")
+class ReviewAct(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ActionIn)
+    @blp.response(200, ReviewOut)
+    @blp.alt_response(409, description="Not yours to do now: the message says why; nothing changed")
+    @token_required()
+    def post(self, payload, period, employee, action):
+        """Approve, reject (back a step), return (to the first step), lock or reopen."""
+        review, code = _one(period, employee)
+        session = get_session()
+        try:
+            act(session, review, g.user, action, payload["comment"], functions=load_plugins().functions)
+        except WorkflowError as exc:
+            session.rollback()
+            abort(409, message=str(exc))
+        session.commit()
+        return _row(review, code)
