@@ -392,3 +392,46 @@ def test_publishing_an_unchanged_draft_is_refused(app, session):
         hr.get(response.headers["Location"]).get_data(as_text=True))
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(ConfigVersion)) == 1
+
+
+def test_publishing_one_template_never_publishes_anyone_elses_unsubmitted_edit(app, session):
+    """A manager's edit that nobody approved stays in the draft when HR publishes another template."""
+    east = signed_in(app, "lead_east")
+    assert clone(east, "lead", "lead_east", departments=["EAST"]).status_code == 302
+    lenient = copy.deepcopy(draft(session)["lead_east"])
+    lenient["grades"] = [{"grade": "S", "min": 0, "label": {"zh": "卓越", "en": "Outstanding"}}]
+    assert save(east, "lead_east", lenient).status_code == 302  # never submitted
+
+    hr = signed_in(app, "hr")
+    rep = copy.deepcopy(draft(session)["rep"])
+    rep["label"]["en"] = "Rep (2027)"
+    assert save(hr, "rep", rep).status_code == 302
+    review = html.unescape(hr.get("/designer/templates/rep/review").get_data(as_text=True))
+    assert "Only this template is published" in review and "templates.lead_east" in review
+    assert hr.post("/designer/templates/rep/publish", data={"csrf_token": csrf(review)}).status_code == 302
+    session.rollback()
+    version = session.scalar(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1))
+    assert version.snapshot["templates"]["rep"]["label"]["en"] == "Rep (2027)"
+    assert "lead_east" not in version.snapshot["templates"]  # still only in the draft
+    assert "lead_east" in draft(session)
+
+
+def test_a_template_changed_after_it_was_submitted_must_be_submitted_again(app, session):
+    east = signed_in(app, "lead_east")
+    clone(east, "rep", "rep_east", departments=["EAST"])
+    assert east.post("/designer/templates/rep_east/submit", data={"csrf_token": east.csrf}).status_code == 302
+    changed = copy.deepcopy(draft(session)["rep_east"])
+    changed["grades"][0]["label"]["en"] = "Star"
+    assert save(east, "rep_east", changed).status_code == 302
+    session.rollback()
+    assert session.scalar(sa.select(TemplateSubmission.state).where(TemplateSubmission.slug == "rep_east")) == "draft"
+    # and if the state were still "submitted", publishing would refuse a template that is not the one submitted
+    with session.bind.begin() as connection:
+        connection.execute(sa.update(TemplateSubmission).where(TemplateSubmission.slug == "rep_east")
+                           .values(state="submitted"))
+    hr = signed_in(app, "hr")
+    review = hr.get("/designer/templates/rep_east/review").get_data(as_text=True)
+    refused = hr.post("/designer/templates/rep_east/publish", data={"csrf_token": csrf(review)}, follow_redirects=True)
+    assert "changed after it was submitted" in refused.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(ConfigVersion)) == 1

@@ -5,8 +5,13 @@ returns it with a comment.
 One row per template holds where it stands:
 
     draft ──submit──▶ submitted ──publish──▶ published ──(edited again)──▶ draft
-                          │
+                          │  └──(edited again)──▶ draft: what was approved is what is published
                           └──return (comment)──▶ returned ──submit──▶ submitted
+
+Publishing a template publishes that template alone: the latest version with the template as the
+draft has it, and nothing else of the draft — so nobody's unsubmitted edit goes live with it. A
+submission records the template's content hash; if the template changed after it was submitted,
+it must be submitted again.
 
 Every step writes an audit row; the configuration itself changes only through the store
 (`apply_documents`) and `versions.publish`, as everywhere else.
@@ -24,7 +29,8 @@ from ..db.base import Base
 from ..formula import FunctionRegistry
 from ..problems import ConfigError, Problem
 from .models import ConfigVersion
-from .versions import publish
+from .validation import Config
+from .versions import content_hash, latest_version, publish
 
 STATES = ("draft", "submitted", "published", "returned")
 
@@ -44,6 +50,8 @@ class TemplateSubmission(Base):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     #: the version it was published in
     version_number: Mapped[int | None]
+    #: the content hash of the template as submitted
+    document_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     def as_dict(self) -> dict:
         stamp = lambda value: value.isoformat() if value else None  # noqa: E731
@@ -73,12 +81,23 @@ def _row(session: Session, slug: str) -> tuple[TemplateSubmission, dict | None]:
     return row, row.as_dict()
 
 
-def submit(session: Session, slug: str, actor: str, comment: str | None = None) -> TemplateSubmission:
-    """Ask for the draft of template `slug` to be published."""
+def release(session: Session, slug: str, template: dict) -> Config:
+    """What publishing template `slug` makes the configuration: the latest version with this
+    template as `template`, and nothing else changed."""
+    latest = latest_version(session)
+    snapshot = {kind: dict(documents) for kind, documents in (latest.snapshot if latest else {}).items()}
+    snapshot.setdefault("templates", {})[slug] = template
+    return snapshot
+
+
+def submit(session: Session, slug: str, actor: str, template: dict,
+           comment: str | None = None) -> TemplateSubmission:
+    """Ask for the draft of template `slug` (`template`) to be published as it is now."""
     row, before = _row(session, slug)
     if row.state == "submitted":
         raise ConfigError([Problem("", f"template '{slug}' is already submitted (by {row.submitted_by})")])
     row.state, row.submitted_by, row.submitted_at = "submitted", actor, _now()
+    row.document_hash = content_hash(template)
     row.decided_by = row.decided_at = row.version_number = None
     row.comment = (comment or "").strip() or None
     session.flush()
@@ -112,33 +131,32 @@ def publish_message(slug: str, label: dict | None, row: TemplateSubmission | Non
     return f"{text}: {note}" if note else text
 
 
-def publish_template(session: Session, slug: str, label: dict | None, functions: FunctionRegistry, actor: str,
+def publish_template(session: Session, slug: str, template: dict, functions: FunctionRegistry, actor: str,
                      note: str = "") -> ConfigVersion:
-    """Publish the draft (all of it: versions are whole configurations) for template `slug`.
-    Every template that was waiting for approval is published with it and marked so."""
+    """Publish template `slug` as the draft has it (`template`), and only it (see `release`)."""
     row = submission_of(session, slug)
-    version = publish(session, publish_message(slug, label, row, note), functions, actor)
+    if row is not None and row.state == "submitted" and row.document_hash != content_hash(template):
+        raise ConfigError([Problem("", f"template '{slug}' changed after it was submitted: "
+                                       "it must be submitted again before it is published")])
+    version = publish(session, publish_message(slug, template.get("label"), row, note), functions, actor,
+                      snapshot=release(session, slug, template))
     session.flush()
     if row is None:
         row = TemplateSubmission(slug=slug, state="draft")
         session.add(row)
-    waiting = list(session.scalars(sa.select(TemplateSubmission).where(TemplateSubmission.state == "submitted",
-                                                                        TemplateSubmission.slug != slug)))
-    for published in [row, *waiting]:
-        before = published.as_dict() if published.id is not None else None
-        published.state, published.decided_by, published.decided_at = "published", actor, _now()
-        published.version_number = version.number
-        session.flush()
-        record_change(session, actor=actor, action="template.publish", kind="templates", key=published.slug,
-                      before=before, after=published.as_dict())
+    before = row.as_dict() if row.id is not None else None
+    row.state, row.decided_by, row.decided_at, row.version_number = "published", actor, _now(), version.number
+    session.flush()
+    record_change(session, actor=actor, action="template.publish", kind="templates", key=slug,
+                  before=before, after=row.as_dict())
     return version
 
 
 def mark_edited(session: Session, slug: str, actor: str) -> None:
-    """A published template edited again is a draft once more (a submitted or returned one
-    stays as it is: the submission goes on with the newest draft)."""
+    """A published or submitted template edited again is a draft once more: what is approved is
+    always what was submitted (a returned one stays returned, with its comment)."""
     row = submission_of(session, slug)
-    if row is not None and row.state == "published":
+    if row is not None and row.state in ("published", "submitted"):
         before = row.as_dict()
         row.state = "draft"
         session.flush()

@@ -29,11 +29,12 @@ def _non_empty(config: Config) -> Config:
     return {kind: documents for kind, documents in config.items() if documents}
 
 
-def publish(session: Session, message: str, functions: FunctionRegistry, actor: str) -> ConfigVersion:
-    """Freeze the working configuration as the next version."""
+def publish(session: Session, message: str, functions: FunctionRegistry, actor: str,
+            snapshot: Config | None = None) -> ConfigVersion:
+    """Freeze the working configuration (or `snapshot`, a whole configuration) as the next version."""
     if not message.strip():
         raise ConfigError([Problem("", "a version needs a message saying what changed")])
-    snapshot = _non_empty(working_config(session))
+    snapshot = _non_empty(working_config(session) if snapshot is None else snapshot)
     problems = check_config(snapshot, functions)
     if problems:
         raise ConfigError(problems)

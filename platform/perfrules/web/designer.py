@@ -26,13 +26,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from ..audit import AuditEntry, record_change
-from ..config.schemas import CYCLES, DIRECTIONS, MISSING_POLICIES
+from ..config.schemas import CYCLES, DIRECTIONS, FIELD_TYPES, MISSING_POLICIES
 from ..config.sources import SourceDocument
 from ..config.store import apply_documents, clone_template as clone_into_draft, validate_documents, working_config
-from ..config.submissions import (mark_edited, publish_message, publish_template, return_submission, submission_of,
-                                  submissions, submit)
+from ..config.submissions import (mark_edited, publish_message, publish_template, release, return_submission,
+                                  submission_of, submissions, submit)
+from ..config.validation import dataset_catalogue
 from ..config.versions import diff_configs, latest_version
 from ..engine.models import EvaluationRun
+from ..formula import BOOLEAN, FormulaError, compile_formula
 from ..org.access import department_subtree, visibility
 from ..org.models import Department, Employee, Role
 from ..plugins import load_plugins
@@ -134,7 +136,7 @@ def _template_or_abort(config: dict, reach: Reach, slug: str, *, edit: bool) -> 
 
 # --- problems next to their fields --------------------------------------------------------------
 
-_DOCUMENT_PREFIX = re.compile(r"^(templates|kpis)\[\d+\]\.?")
+_DOCUMENT_PREFIX = re.compile(r"^(templates|kpis|datasets)\[\d+\]\.?")
 
 
 def problems_by_path(exc: ConfigError) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
@@ -452,7 +454,7 @@ def submit_template(slug: str):
         flash(_("This template is the same as in the published version: there is nothing to submit."), "warning")
         return redirect(url_for("designer.edit_template", slug=slug))
     try:
-        submit(session, slug, g.user.login, _text(request.form, "comment"))
+        submit(session, slug, g.user.login, template, _text(request.form, "comment"))
     except ConfigError as exc:
         session.rollback()
         flash("; ".join(problem.message for problem in exc.problems), "warning")
@@ -469,9 +471,10 @@ def review_template(slug: str):
     template = _template_or_abort(config, reach, slug, edit=False)
     number, snapshot = _latest_snapshot(session)
     draft = {kind: documents for kind, documents in config.items() if documents}
-    lines = diff_configs(snapshot, draft)
+    lines = diff_configs(snapshot, release(session, slug, template))
     row = submission_of(session, slug)
-    others = [line[2:] for line in lines if line[:1] in "+-~" and line[2:] != f"templates.{slug}"]
+    others = [line[2:] for line in diff_configs(snapshot, draft)
+              if line[:1] in "+-~" and line[2:] != f"templates.{slug}"]
     source, source_lines = None, []
     if slug not in snapshot.get("templates", {}):  # new: what differs from the template it was cloned from
         cloned = session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "template.clone",
@@ -495,7 +498,7 @@ def publish(slug: str):
     session, config, reach = _context()
     template = _template_or_abort(config, reach, slug, edit=False)
     try:
-        version = publish_template(session, slug, template.get("label"), load_plugins().functions, g.user.login,
+        version = publish_template(session, slug, template, load_plugins().functions, g.user.login,
                                    _text(request.form, "note"))
     except ConfigError as exc:
         session.rollback()
@@ -576,3 +579,152 @@ def edit_kpi(slug: str):
     session.commit()
     flash(_("Saved into the draft.") if summary.changed else _("Nothing changed."), "success")
     return redirect(url_for("designer.edit_kpi", slug=slug))
+
+
+# --- datasets -----------------------------------------------------------------------------------
+
+def _checked(form, key: str) -> bool:
+    return (form.get(key) or "").strip().lower() in ("on", "1", "true", "yes", "y")
+
+
+def dataset_from_form(form, slug: str) -> dict:
+    """The dataset document the dataset editor's fields describe. Options are kept for choice
+    fields only (a field whose type was changed away from choice keeps none)."""
+    document = {"slug": slug, "label": {"zh": _text(form, "label_zh"), "en": _text(form, "label_en")}}
+    _put(document, "description", _text(form, "description"))
+    document["owner_field"] = _text(form, "owner_field")
+    document["date_field"] = _text(form, "date_field")
+    fields = []
+    for i in _indices(form, r"^f-(\d+)-name$"):
+        at = f"f-{i}-"
+        field = {"name": _text(form, at + "name"),
+                 "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
+                 "type": _text(form, at + "type") or "text",
+                 "required": _checked(form, at + "required"), "unique": _checked(form, at + "unique")}
+        if field["type"] == "choice":
+            options = []
+            for k in _indices(form, rf"^f-{i}-op-(\d+)-value$"):
+                op = f"{at}op-{k}-"
+                option = {"value": _text(form, op + "value"),
+                          "label": {"zh": _text(form, op + "label_zh"), "en": _text(form, op + "label_en")}}
+                if option["value"] or option["label"]["zh"] or option["label"]["en"]:  # a blank row is no option
+                    options.append(option)
+            field["options"] = options
+        fields.append(field)
+    document["fields"] = fields
+    return document
+
+
+def field_uses(config: dict, slug: str, dataset: dict | None) -> dict[str, list[str]]:
+    """{field name: [metrics that read it]} for the metrics of a dataset (as a field to aggregate
+    or a name in their filter)."""
+    uses: dict[str, list[str]] = {}
+    if not dataset:
+        return uses
+    catalogue = dataset_catalogue(dataset)
+    functions = None
+    for metric_slug, metric in sorted(config.get("metrics", {}).items()):
+        if metric.get("dataset") != slug:
+            continue
+        names = {metric["field"]} if metric.get("field") else set()
+        if metric.get("filter"):
+            if functions is None:
+                functions = load_plugins().functions
+            try:
+                names |= set(compile_formula(metric["filter"], catalogue, functions=functions, expect=BOOLEAN).names)
+            except FormulaError:
+                pass
+        for name in sorted(names):
+            uses.setdefault(name, []).append(metric_slug)
+    return uses
+
+
+def removed_in_use(config: dict, slug: str, document: dict) -> list[Problem]:
+    """Fields the editor removed (or renamed) that metrics still use, naming those metrics."""
+    stored = config.get("datasets", {}).get(slug)
+    kept = {field.get("name") for field in document.get("fields", [])}
+    return [Problem("fields", _("The field %(field)s cannot be removed: metric %(metrics)s uses it. "
+                                "Change or remove the metric first.", field=name, metrics=", ".join(metrics)))
+            for name, metrics in field_uses(config, slug, stored).items() if name not in kept]
+
+
+def dataset_type_names() -> dict:
+    return {"text": _("text"), "integer": _("whole number"), "decimal": _("decimal number"), "date": _("date"),
+            "datetime": _("date and time"), "boolean": _("yes / no"), "choice": _("choice"),
+            "employee": _("employee")}
+
+
+@bp.route("/datasets")
+@login_required(*CONFIG_ROLES)
+def datasets():
+    session = get_session()
+    config = working_config(session)
+    number, snapshot = _latest_snapshot(session)
+    published = snapshot.get("datasets", {})
+    rows = [{"slug": slug, "label": dataset.get("label"), "owner_field": dataset.get("owner_field"),
+             "date_field": dataset.get("date_field"), "fields": len(dataset.get("fields", [])),
+             "changed": "new" if slug not in published else published[slug] != dataset}
+            for slug, dataset in sorted(config.get("datasets", {}).items())]
+    return render_template("designer/datasets.html", rows=rows, version=number)
+
+
+def _render_dataset(session, config, slug, dataset, by_path=None, listed=None, status=200, *, new=False):
+    number, snapshot = _latest_snapshot(session)
+    stored = config.get("datasets", {}).get(slug) if not new else None
+    changed = stored is not None and snapshot.get("datasets", {}).get(slug) != stored
+    return render_template("designer/edit_dataset.html", slug=slug, dataset=dataset, new=new,
+                           errors=_errors_getter(by_path or {}), problems=listed or [], version=number,
+                           changed=changed, published=stored is not None and slug in snapshot.get("datasets", {}),
+                           field_types=FIELD_TYPES, type_names=dataset_type_names(),
+                           used_by=field_uses(config, slug, stored)), status
+
+
+def _save_dataset(session, config, slug: str, *, new: bool):
+    document = dataset_from_form(request.form, slug)
+    own = [] if new else removed_in_use(config, slug, document)
+    if new and slug in config.get("datasets", {}):
+        own.append(Problem("slug", _("A dataset with this code exists already.")))
+    functions = load_plugins().functions
+    try:
+        if own:
+            try:
+                validate_documents([SourceDocument("datasets", 0, document)], config, functions)
+            except ConfigError as exc:
+                raise ConfigError(own + list(exc.problems)) from None
+            raise ConfigError(own)
+        summary = apply_documents(session, [SourceDocument("datasets", 0, document)], functions, g.user.login)
+    except ConfigError as exc:
+        session.rollback()
+        by_path, listed = problems_by_path(exc)
+        return _render_dataset(session, config, slug, document, by_path, listed, 422, new=new)
+    session.commit()
+    flash(_("Saved into the draft.") if summary.changed or summary.added else _("Nothing changed."), "success")
+    return redirect(url_for("designer.edit_dataset", slug=slug))
+
+
+@bp.route("/datasets/new", methods=["GET", "POST"])
+@login_required(*CONFIG_ROLES)
+def new_dataset():
+    session = get_session()
+    config = working_config(session)
+    if request.method == "GET":
+        blank = {"label": {}, "owner_field": "owner", "date_field": "date",
+                 "fields": [{"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee",
+                             "required": True},
+                            {"name": "date", "label": {"zh": "日期", "en": "Date"}, "type": "date",
+                             "required": True}]}
+        return _render_dataset(session, config, "", blank, new=True)
+    return _save_dataset(session, config, _text(request.form, "slug"), new=True)
+
+
+@bp.route("/datasets/<slug>", methods=["GET", "POST"])
+@login_required(*CONFIG_ROLES)
+def edit_dataset(slug: str):
+    session = get_session()
+    config = working_config(session)
+    stored = config.get("datasets", {}).get(slug)
+    if stored is None:
+        abort(404)
+    if request.method == "GET":
+        return _render_dataset(session, config, slug, stored)
+    return _save_dataset(session, config, slug, new=False)

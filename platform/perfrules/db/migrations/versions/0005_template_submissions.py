@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('version_number', sa.Integer(), nullable=True),
+    sa.Column('document_hash', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_template_submissions')),
     sa.UniqueConstraint('slug', name=op.f('uq_template_submissions_slug'))
     )
