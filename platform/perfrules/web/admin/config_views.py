@@ -49,10 +49,17 @@ KIND_NAMES = {
 }
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DESIGNER_ENDPOINT = "designer.edit_template"
+#: the designer page that edits a document of a kind, where there is one
+DESIGNER_ENDPOINTS = {"templates": DESIGNER_ENDPOINT, "datasets": "designer.edit_dataset"}
 
 
-def has_designer() -> bool:
-    return DESIGNER_ENDPOINT in current_app.view_functions
+def has_designer(kind: str = "templates") -> bool:
+    return DESIGNER_ENDPOINTS.get(kind) in current_app.view_functions
+
+
+def designer_endpoint(kind: str) -> str | None:
+    """The endpoint of the designer page for documents of this kind, or None."""
+    return DESIGNER_ENDPOINTS[kind] if has_designer(kind) else None
 
 
 class ConfigKindView(GuardedView):
@@ -101,7 +108,7 @@ class ConfigKindView(GuardedView):
     def _list(self, problems=None, status: int = 200):
         rows, removed, latest = self._rows()
         return self.render("admin/config_list.html", kind=self.kind, rows=rows, removed=removed, latest=latest,
-                           can_write=self.may_write(), designer=self.kind == "templates" and has_designer(),
+                           can_write=self.may_write(), designer=designer_endpoint(self.kind),
                            problems=problems or [], **self.extra_list_context(rows)), status
 
     @expose("/")
@@ -111,7 +118,7 @@ class ConfigKindView(GuardedView):
     def _editor(self, *, slug: str | None, text: str, problems=None, status: int = 200, entry=None):
         return self.render("admin/config_edit.html", kind=self.kind, slug=slug, text=text, entry=entry,
                            problems=problems or [], help=schema_help(self.kind), can_write=self.may_write(),
-                           designer=self.kind == "templates" and slug is not None and has_designer()), status
+                           designer=designer_endpoint(self.kind) if slug is not None else None), status
 
     # --- writing ------------------------------------------------------------------------------
 
