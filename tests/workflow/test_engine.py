@@ -301,3 +301,40 @@ def test_the_lifecycle_through_the_rest_api_with_the_same_checks(lifecycle):
     listed = client.get("/api/v1/reviews?period=2026-10", headers=tokens["lead"]).json
     assert {r["employee"] for r in listed} == {"L1", "R1", "R2"}  # the lead's department
     assert client.post("/api/v1/reviews/2026-10/R1/delete", json={}, headers=tokens["hr"]).status_code == 404
+
+
+def test_the_lifecycle_in_the_console_pages(lifecycle):
+    from perfrules.web import create_app
+
+    from ..helpers import csrf_token, sign_in
+
+    session = lifecycle
+    app = create_app({"database_url": str(session.bind.url.render_as_string(hide_password=False)), "TESTING": True})
+
+    def client_of(login):
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        assert sign_in(client, login, "s3cret-pass").status_code == 302
+        return client
+
+    rep1, lead = client_of("rep1"), client_of("lead")
+    home = rep1.get("/").get_data(as_text=True)
+    assert 'id="waiting-for-you"' in home and "/scorecards/2026-10/R1" in home
+    page = rep1.get("/scorecards/2026-10/R1").get_data(as_text=True)
+    assert 'id="review"' in page and 'data-action="approve"' in page and 'data-action="lock"' not in page
+    approved = rep1.post("/scorecards/2026-10/R1/review/approve", data={"csrf_token": csrf_token(page)},
+                         follow_redirects=True)
+    assert "Done: approve." in approved.get_data(as_text=True)
+    assert rep1.post("/scorecards/2026-10/R1/review/approve").status_code == 400  # CSRF
+    assert "/scorecards/2026-10/R1" in lead.get("/").get_data(as_text=True)
+    page = lead.get("/scorecards/2026-10/R1").get_data(as_text=True)
+    refused = lead.post("/scorecards/2026-10/R1/review/return", data={"csrf_token": csrf_token(page)},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "needs a comment" in refused
+    lead.post("/scorecards/2026-10/R1/review/return", data={"csrf_token": csrf_token(page), "comment": "more"})
+    session.rollback()
+    assert review_of(session, "R1").step == "self_review"
+    # a scorecard the user may not see cannot be acted on through its URL either
+    west = client_of("west")
+    page = west.get("/").get_data(as_text=True)
+    assert west.post("/scorecards/2026-10/R1/review/approve", data={"csrf_token": csrf_token(page)}).status_code == 404

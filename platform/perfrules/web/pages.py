@@ -1,4 +1,4 @@
-"""The home page: what is there, and where to go next."""
+"""The home page: what waits for the user, what is there, and where to go next."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from ..config.schemas import KINDS
 from ..data.models import Record
 from ..engine.models import EvaluationRun, Scorecard
 from ..org.models import Department, Employee, Role, User
+from ..workflow.engine import pending_for
+from ..workflow.models import Review
 from .auth import login_required
 from .db import get_session
 
@@ -31,6 +33,9 @@ def home():
         sa.select(ConfigEntry.kind, sa.func.count()).group_by(ConfigEntry.kind)).all())
     latest = session.scalars(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1)).first()
     last_run = session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(1)).first()
+    waiting = [(review, code) for review, code in session.execute(
+        sa.select(Review, Employee.code).join(Employee, Employee.id == Review.employee_id)
+        .where(Review.id.in_([r.id for r in pending_for(session, g.user)])))]
     own = None
     if g.user.employee_id is not None:
         own = session.execute(sa.select(Scorecard.period, Scorecard.total, Scorecard.grade)
@@ -38,4 +43,4 @@ def home():
                               .order_by(Scorecard.period.desc()).limit(1)).first()
     return render_template("home.html", organisation=organisation, records=records, datasets=datasets,
                            configuration=configuration, kinds=list(KINDS), latest=latest, last_run=last_run,
-                           own=own, sees_all=g.user.has_role("admin", "hr", "auditor"))
+                           own=own, sees_all=g.user.has_role("admin", "hr", "auditor"), waiting=waiting)

@@ -9,8 +9,9 @@ everyone. A scorecard that is not there and one that is not yours to see are the
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, g, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from ..engine.explain import (RuleBook, explain_scorecard, format_number, format_points, label_text)
 from ..engine.export import scorecard_object, scorecard_query
@@ -18,7 +19,10 @@ from ..engine.models import Scorecard
 from ..engine.scorecards import item_definitions
 from ..engine.periods import Period, PeriodError
 from ..org.access import department_subtree, visibility
-from ..org.models import Department, Employee
+from ..org.models import Department, Employee, User
+from ..plugins import load_plugins
+from ..workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
+from ..workflow.models import Review, ReviewAction
 from .auth import login_required
 from .db import get_session
 from .i18n import label_language
@@ -109,7 +113,57 @@ def _card_page(row, picker_url, mine: bool):
     return render_template(
         "scorecards/card.html", card=view, department_label=department_label, periods=periods,
         picker_url=picker_url, mine=mine, charts=charts, company_count=counts[0], department_count=counts[1],
-        see_team=g.user.has_role("manager", *SEE_ALL))
+        see_team=g.user.has_role("manager", *SEE_ALL), review=_review_panel(session, card, rules),
+        action_names=ACTION_NAMES)
+
+
+def _review_panel(session, card: Scorecard, rules: RuleBook) -> dict | None:
+    """Where the scorecard is in its approval flow, what happened, and what the user may do."""
+    review = session.scalar(sa.select(Review).where(Review.period == card.period,
+                                                    Review.employee_id == card.employee_id))
+    if review is None:
+        return None
+    steps = {step["name"]: step for step in rules.snapshot(review.version_number)
+             .get("approval_flows", {}).get(review.flow, {}).get("steps", [])}
+    acting = aliased(User)
+    history = session.execute(
+        sa.select(ReviewAction, User.login, acting.login).join(User, User.id == ReviewAction.user_id)
+        .outerjoin(acting, acting.id == ReviewAction.on_behalf_of)
+        .where(ReviewAction.review_id == review.id).order_by(ReviewAction.id)).all()
+    return {"state": review.state, "step": steps.get(review.step, {}).get("label") if review.step else None,
+            "steps": [(name, step.get("label"), name in review.path) for name, step in steps.items()],
+            "history": [{"step": steps.get(a.step, {}).get("label"), "action": a.action, "by": by, "for": behalf,
+                         "comment": a.comment, "at": a.at} for a, by, behalf in history],
+            "allowed": sorted({a.action for a in allowed_actions(session, review, g.user)}, key=ACTIONS.index)}
+
+
+@bp.route("/<period>/<employee_code>/review/<any(approve, reject, return, lock, reopen):action>", methods=["POST"])
+@login_required()
+def act_on_review(period, employee_code, action):
+    """Approve, reject, return, lock or reopen, as the workflow engine allows the user."""
+    key = _parse_period(period)
+    row = _card_row(scorecard_query(key).where(Employee.code == employee_code)) if key else None
+    review = None
+    if row is not None:
+        review = get_session().scalar(sa.select(Review).where(Review.period == key,
+                                                              Review.employee_id == row[0].employee_id))
+    if review is None:
+        abort(404)
+    session = get_session()
+    try:
+        act(session, review, g.user, action, request.form.get("comment"), functions=load_plugins().functions)
+    except WorkflowError as exc:
+        session.rollback()
+        flash(str(exc), "danger")
+    else:
+        session.commit()
+        flash(_("Done: %(action)s.", action=ACTION_NAMES.get(action, action)), "success")
+    return redirect(url_for("scorecards.show", period=key, employee_code=employee_code))
+
+
+#: the actions in the reader's language
+ACTION_NAMES = {"approve": _l("approve"), "reject": _l("reject"), "return": _l("return to the employee"),
+                "lock": _l("lock"), "reopen": _l("reopen")}
 
 
 def _card_row(query):

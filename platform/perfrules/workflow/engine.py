@@ -241,3 +241,38 @@ def act(session: Session, review: Review, user: User, action: str, comment: str 
                   after={"state": review.state, "step": review.step, "comment": comment,
                          "on_behalf_of": granted.on_behalf_of})
     return review
+
+
+def pending_for(session: Session, user: User, today: dt.date | None = None, limit: int = 200) -> list[Review]:
+    """The reviews waiting for `user` to act at their current step (as themselves or as a
+    delegate), oldest first — in a handful of queries, whatever the number of reviews."""
+    today = today or dt.date.today()
+    reviews = session.scalars(sa.select(Review).where(Review.state == "in_review")
+                              .order_by(Review.step_started_at, Review.id)).all()
+    if not reviews:
+        return []
+    directory = Directory.load(session)
+    for_whom = {user.id} | delegators(session, user.id, today)
+    approved: dict[int, set[int]] = {}
+    for review_id, step_entry, user_id, on_behalf_of in session.execute(
+            sa.select(ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id,
+                      ReviewAction.on_behalf_of).where(ReviewAction.action == "approve",
+                                                       ReviewAction.review_id.in_([r.id for r in reviews]))):
+        approved.setdefault((review_id, step_entry), set()).add(on_behalf_of or user_id)
+    steps: dict[tuple[int, str], dict[str, dict]] = {}
+    waiting = []
+    for review in reviews:
+        key = (review.version_number, review.flow)
+        if key not in steps:
+            steps[key] = {s["name"]: s for s in _snapshot(session, review.version_number)
+                          .get("approval_flows", {}).get(review.flow, {}).get("steps", [])}
+        step = steps[key].get(review.step)
+        if step is None:
+            continue
+        eligible = directory.principals(step["actor"], review.employee_id) - approved.get((review.id, review.entries), set())
+        mine = eligible & ({user.id} if review.employee_id == user.employee_id else for_whom)
+        if mine:
+            waiting.append(review)
+            if len(waiting) >= limit:
+                break
+    return waiting
