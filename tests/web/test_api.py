@@ -237,3 +237,24 @@ def test_the_openapi_document_and_its_interactive_page_are_served_from_the_packa
     assert page.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
     assert "http" not in html.split("<body>")[1]  # nothing loaded from elsewhere
     assert api.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_a_template_is_cloned_for_another_department_through_the_api(api, session):
+    url = "/api/v1/config/templates/rep/clone"
+    body = {"slug": "rep_west", "departments": ["WEST"], "label": {"zh": "华西销售", "en": "Reps, West"}}
+    made = api.post(url, json=body, headers=api.tokens["hr"])
+    assert made.status_code == 201 and made.json["applies_to"] == {"departments": ["WEST"], "roles": ["rep"]}
+    draft = api.get("/api/v1/config?version=draft&format=json", headers=api.tokens["hr"]).json
+    clone = next(t for t in draft["templates"] if t["slug"] == "rep_west")
+    original = next(t for t in draft["templates"] if t["slug"] == "rep")
+    assert clone["sections"] == original["sections"] and clone["grades"] == original["grades"]
+    session.rollback()
+    from perfrules.audit import AuditEntry
+    entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "template.clone"))
+    assert entry.after == {"source": "rep", "departments": ["WEST"], "roles": None} and entry.actor == "hr"
+    again = api.post(url, json=body, headers=api.tokens["hr"])
+    assert again.status_code == 422 and "already exists" in again.json["errors"][0]["message"]
+    unknown = api.post(url, json={**body, "slug": "rep_north", "departments": ["NORTH"]}, headers=api.tokens["hr"])
+    assert unknown.json["errors"] == [{"path": "applies_to.departments", "message": "unknown department 'NORTH'"}]
+    assert api.post(url, json={**body, "slug": "Bad Slug"}, headers=api.tokens["hr"]).json["errors"][0]["path"] == "json.slug"
+    assert api.post(url, json=body, headers=api.tokens["lead_east"]).status_code == 403

@@ -143,6 +143,8 @@ def clone_template(session: Session, source: str, slug: str, functions: Function
     if label is not None:
         clone["label"] = label
     apply_documents(session, [SourceDocument("templates", 0, clone)], functions, actor)
+    record_change(session, actor=actor, action="template.clone", kind="templates", key=slug,
+                  after={"source": source, "departments": departments, "roles": roles})
     return clone
 
 

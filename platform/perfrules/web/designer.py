@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..audit import AuditEntry, record_change
+from ..audit import AuditEntry
 from ..config.schemas import CYCLES, DIRECTIONS, FIELD_TYPES, MISSING_POLICIES
 from ..config.sources import SourceDocument
 from ..config.store import apply_documents, clone_template as clone_into_draft, validate_documents, working_config
@@ -436,8 +436,6 @@ def clone_template(slug: str):
         for path, message in problems_by_path(exc)[1]:
             flash(f"{path}: {message}", "danger")
         return redirect(url_for("designer.templates"))
-    record_change(session, actor=g.user.login, action="template.clone", kind="templates", key=new_slug,
-                  after={"source": slug, "departments": departments, "roles": roles})
     session.commit()
     flash(_("Template %(slug)s was cloned into the draft; adjust it, then submit or publish it.", slug=new_slug),
           "success")

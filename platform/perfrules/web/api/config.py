@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from ...config.store import apply_documents, export_yaml, in_schema_order
+from ...config.store import apply_documents, clone_template, export_yaml, in_schema_order
 from ...config.sources import SourceDocument
 from ...config.versions import list_versions, resolve
 from ...plugins import load_plugins
@@ -33,6 +33,14 @@ class VersionOut(Schema):
     message = fields.Str()
     created_at = fields.DateTime()
     created_by = fields.Str()
+
+
+class CloneIn(Schema):
+    slug = fields.Str(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"),
+                      metadata={"description": "the new template's code"})
+    departments = fields.List(fields.Str(), load_default=None, metadata={"description": "the new scope (and below)"})
+    roles = fields.List(fields.Str(), load_default=None)
+    label = fields.Dict(load_default=None, metadata={"description": '{"zh": "…", "en": "…"}'})
 
 
 class TargetSetIn(Schema):
@@ -74,6 +82,28 @@ class Export(MethodView):
                     for kind in chosen.config if chosen.config[kind]}
         return Response(export_yaml(chosen.config), mimetype="application/yaml",
                         headers={"X-Perfrules-Configuration": chosen.name})
+
+
+@blp.route("/templates/<slug>/clone")
+class CloneTemplate(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(CloneIn)
+    @blp.response(201, description="the clone, in the draft")
+    @blp.alt_response(422, description="Problems with their paths; nothing was saved")
+    @token_required("admin", "hr")
+    def post(self, payload, slug):
+        """Clone a draft template for other departments or roles: a new code and scope, everything
+        else copied (publish to use it)."""
+        session = get_session()
+        try:
+            clone = clone_template(session, slug, payload["slug"], load_plugins().functions, g.user.login,
+                                   departments=payload["departments"], roles=payload["roles"],
+                                   label=payload["label"])
+        except ConfigError as exc:
+            session.rollback()
+            config_problems(exc)
+        session.commit()
+        return clone, 201
 
 
 @blp.route("/targets/<slug>")
