@@ -130,13 +130,16 @@ def start_reviews(session: Session, period: str, actor: str, functions: Function
     """Open a review for every scorecard of `period` whose template has an approval flow and
     that has none yet, all in one insert; how many were opened."""
     existing = set(session.scalars(sa.select(Review.employee_id).where(Review.period == period)))
-    cards = [card for card in session.scalars(sa.select(Scorecard).where(Scorecard.period == period))
-             if card.employee_id not in existing and card.version_number is not None]
+    # plain rows of the few columns conditions read: a company's traces are not loaded for this
+    cards = [card for card in session.execute(
+        sa.select(Scorecard.employee_id, Scorecard.template, Scorecard.version_number, Scorecard.total,
+                  Scorecard.grade, Scorecard.rank_company, Scorecard.rank_department)
+        .where(Scorecard.period == period))
+        if card.employee_id not in existing and card.version_number is not None]
     if not cards:
         return 0
     directory = Directory.load(session)
-    employees = {e.id: e for e in session.scalars(sa.select(Employee).where(
-        Employee.id.in_(sorted({card.employee_id for card in cards}))))}
+    employees = {e.id: e for e in session.execute(sa.select(Employee.id, Employee.attributes, Employee.hire_date))}
     versions: dict[int, tuple[dict, _Conditions]] = {}
     rows, now = [], _now()
     for card in cards:
@@ -206,6 +209,12 @@ def act(session: Session, review: Review, user: User, action: str, comment: str 
     if granted is None:
         raise WorkflowError(f"{user.login} may not {action} this scorecard now (it is {review.state}"
                             + (f" at step {review.step}" if review.step else "") + ")")
+    if action == "approve":
+        from .forms import unsubmitted_form  # forms builds on this module
+
+        missing = unsubmitted_form(session, review)
+        if missing is not None:
+            raise WorkflowError(missing)
     comment = (comment or "").strip() or None
     if action in ("reject", "return", "reopen") and comment is None:
         raise WorkflowError(f"say why: {action} needs a comment")
