@@ -59,7 +59,8 @@ def test_import_is_typed_and_idempotent(crm, session, tmp_path):
     changed = run_cli("data", "import", "deals", path)
     assert changed.stdout == "deals: read 3, inserted 0, updated 1, unchanged 2, rejected 0\n"
     assert records(session)["D3"].values["amount"] == 9000.0
-    imports = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "data.import")).all()
+    imports = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "data.import")
+                              .order_by(AuditEntry.id)).all()
     assert [(a.after["inserted"], a.after["updated"], a.after["unchanged"]) for a in imports] == [
         (3, 0, 0), (0, 0, 3), (0, 1, 2)]
 

@@ -43,14 +43,18 @@ USERS = {"rep1": (("employee",), "R1"), "rep2": (("employee",), "R2"), "lead": (
          "admin": (("admin",), None), "rep1_hr": None}
 
 
-@pytest.fixture
-def lifecycle(company, cli_env, session, tmp_path):
+def create_users() -> None:
     for login, spec in USERS.items():
         if spec is None:
             continue
         roles, employee = spec
         args = ["user", "create", login, "--password", "s3cret-pass", *itertools.chain(*(("--role", r) for r in roles))]
         assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+
+
+@pytest.fixture
+def lifecycle(company, cli_env, session, tmp_path):
+    create_users()
     config = yaml.safe_load(run_cli("config", "export").stdout)
     for template in config["templates"]:
         template["approval_flow"] = "standard"

@@ -318,6 +318,9 @@ class Template(Strict):
     sections = fields.List(fields.Nested(Section), required=True, validate=validate.Length(min=1))
     grades = fields.List(fields.Nested(Grade), required=True, validate=validate.Length(min=1))
     approval_flow = fields.Str(load_default=None)
+    #: calibration (强制分布): the target share of each grade, in percent, adding up to 100
+    calibration = fields.Dict(keys=fields.Str(), values=fields.Float(validate=validate.Range(min=0, max=100)),
+                              load_default=None)
 
     @validates_schema
     def _weights_and_grades(self, data, **_):
@@ -334,6 +337,16 @@ class Template(Strict):
         minima = [grade["min"] for grade in data["grades"]]
         if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
             raise ValidationError("grades must be ordered from the highest min to the lowest", "grades")
+        calibration = data.get("calibration")
+        if calibration is not None:
+            names = [grade["grade"] for grade in data["grades"]]
+            unknown = [grade for grade in calibration if grade not in names]
+            if unknown:
+                raise ValidationError({"calibration": {grade: [f"'{grade}' is not one of the template's grades "
+                                                               f"({', '.join(names)})"] for grade in unknown}})
+            if abs(sum(calibration.values()) - 100) > 1e-6:
+                raise ValidationError(f"the target shares must add up to 100, not {sum(calibration.values()):g}",
+                                      "calibration")
 
 
 # --- approval flows and schedules -------------------------------------------------------------

@@ -6,11 +6,12 @@ from ..config.submissions import TemplateSubmission
 from ..data.models import Record
 from ..engine.models import EvaluationRun, ManualValue, Scorecard
 from ..org.models import ApiToken, Department, Employee, Role, SignInFailures, User
-from ..workflow.models import Delegation, Review, ReviewAction
+from ..workflow.models import Delegation, FormResponse, Review, ReviewAction
+from ..workflow.calibration_models import GradeAdjustment
 from .base import Base
 
 metadata = Base.metadata
 
 __all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Delegation", "Department", "Employee",
-           "EvaluationRun", "ManualValue", "Record", "Review", "ReviewAction", "Role", "Scorecard", "SignInFailures",
+           "EvaluationRun", "FormResponse", "GradeAdjustment", "ManualValue", "Record", "Review", "ReviewAction", "Role", "Scorecard", "SignInFailures",
            "TemplateSubmission", "User", "metadata"]

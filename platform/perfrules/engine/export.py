@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..org.models import Department, Employee
 from ..spreadsheet import neutralise
 from ..config.models import ConfigVersion
+from ..workflow.calibration_models import GradeAdjustment
 from .models import Scorecard
 from .scorecards import item_definitions
 
@@ -41,14 +42,29 @@ def scorecard_query(period: str | None = None, *, template: str | None = None, d
 
 
 def scorecard_object(card: Scorecard, code: str, name: str, department: str,
-                     definitions: dict[str, dict] | None = None) -> dict:
+                     definitions: dict[str, dict] | None = None, adjustment: GradeAdjustment | None = None) -> dict:
     """A scorecard as a plain object; with `definitions` (see `item_definitions`), each item
-    carries its label, formula, scoring rule and policy as well as the trace."""
+    carries its label, formula, scoring rule and policy as well as the trace. With a grade
+    `adjustment` (calibration), `calibrated_grade` and `calibration` (reason, by, at) beside the
+    computed `grade`."""
     items = [{**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})} for item in card.items]
-    return {"employee": code, "name": name, "department": department, "template": card.template,
-            "period": card.period, "total": card.total, "grade": card.grade,
-            "rank_department": card.rank_department, "rank_company": card.rank_company, "error": card.error,
-            "locked": card.locked, "version": card.version_number, "run": card.run_id, "items": items}
+    result = {"employee": code, "name": name, "department": department, "template": card.template,
+              "period": card.period, "total": card.total, "grade": card.grade,
+              "rank_department": card.rank_department, "rank_company": card.rank_company, "error": card.error,
+              "locked": card.locked, "version": card.version_number, "run": card.run_id, "items": items}
+    if adjustment is not None:
+        result["calibrated_grade"] = adjustment.adjusted_grade
+        result["calibration"] = {"reason": adjustment.reason, "by": adjustment.adjusted_by,
+                                 "at": adjustment.adjusted_at.isoformat() if adjustment.adjusted_at else None}
+    return result
+
+
+def grade_adjustments(session: Session, period: str | None = None) -> dict[tuple[str, int], GradeAdjustment]:
+    """Calibrated grades by (period, employee id)."""
+    query = sa.select(GradeAdjustment)
+    if period is not None:
+        query = query.where(GradeAdjustment.period == period)
+    return {(a.period, a.employee_id): a for a in session.scalars(query)}
 
 
 class Definitions:
@@ -71,7 +87,9 @@ class Definitions:
 
 def load_scorecards(session: Session, period: str, **filters) -> list[dict]:
     definitions = Definitions(session)
-    return [scorecard_object(card, code, name, department, definitions(card.version_number, card.template))
+    adjusted = grade_adjustments(session, period)
+    return [scorecard_object(card, code, name, department, definitions(card.version_number, card.template),
+                             adjusted.get((card.period, card.employee_id)))
             for card, code, name, department in session.execute(scorecard_query(period, **filters))]
 
 

@@ -297,3 +297,26 @@ def _rerank(session: Session, period: str) -> None:
             sa.update(Scorecard.__table__).where(Scorecard.__table__.c.id == sa.bindparam("card_id"))
             .values(rank_department=sa.bindparam("rank_department"), rank_company=sa.bindparam("rank_company")),
             changes)
+
+
+def rescore_employee(session: Session, period: str, employee_id: int, config: Config,
+                     functions: FunctionRegistry) -> Scorecard | None:
+    """Evaluate one employee again (with their template and department in scope, so team
+    metrics see the same people) and rewrite their scorecard of `period` in place, then rank the
+    period again. A locked scorecard, or none, is left alone: None. Nothing is committed."""
+    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == period, Scorecard.employee_id == employee_id))
+    if card is None or card.locked:
+        return None
+    department = session.scalar(sa.select(Department.code).join(Employee, Employee.department_id == Department.id)
+                                .where(Employee.id == employee_id))
+    evaluation = evaluate(session, config, functions, Period.parse(period), templates=[card.template],
+                          department=department)
+    result = next((c for c in evaluation.cards if c.employee_id == employee_id), None)
+    if result is None:
+        return None
+    card.department_id, card.total, card.grade = result.department_id, result.total, result.grade
+    card.error, card.items = result.error, result.items
+    session.flush()
+    _rerank(session, period)
+    session.refresh(card)
+    return card

@@ -12,6 +12,7 @@ MENU = [
     ("scorecards.mine", _l("My scorecards"), (), True),
     ("scorecards.team", _l("My team"), ("manager",), True),
     ("scorecards.company", _l("Company"), ("admin", "hr", "auditor"), False),
+    ("scorecards.calibration", _l("Calibration"), ("admin", "hr", "auditor"), False),
     ("designer.templates", _l("Templates"), ("admin", "hr", "manager"), False),
     ("admin.index", _l("Console"), ("admin", "hr", "auditor"), False),
     ("api_docs.interactive", _l("API"), ("admin", "hr", "auditor"), False),

@@ -21,11 +21,13 @@ from ..engine.periods import Period, PeriodError
 from ..org.access import department_subtree, visibility
 from ..org.models import Department, Employee, User
 from ..plugins import load_plugins
+from ..workflow.calibration import CalibrationError, adjust_grade as calibrate, adjustment_object, adjustments, distribution
 from ..workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
+from ..workflow.forms import FormError, forms_for, save_response
 from ..workflow.models import Review, ReviewAction
 from .auth import login_required
 from .db import get_session
-from .i18n import label_language
+from .i18n import label, label_language
 
 bp = Blueprint("scorecards", __name__, url_prefix="/scorecards")
 
@@ -114,7 +116,8 @@ def _card_page(row, picker_url, mine: bool):
         "scorecards/card.html", card=view, department_label=department_label, periods=periods,
         picker_url=picker_url, mine=mine, charts=charts, company_count=counts[0], department_count=counts[1],
         see_team=g.user.has_role("manager", *SEE_ALL), review=_review_panel(session, card, rules),
-        action_names=ACTION_NAMES)
+        action_names=ACTION_NAMES, forms=_forms_panel(session, card), calibration=adjustment_object(adjustments(session, card.period,
+                                                                             [card.employee_id]).get(card.employee_id)))
 
 
 def _review_panel(session, card: Scorecard, rules: RuleBook) -> dict | None:
@@ -203,6 +206,72 @@ def show(period, employee_code):
         abort(404)
     own = row[0].employee_id == g.user.employee_id
     return _card_page(row, lambda p: url_for("scorecards.show", period=p, employee_code=employee_code), mine=own)
+
+
+def _number_text(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else ""
+
+
+def _forms_panel(session, card: Scorecard) -> list[dict]:
+    """The scorecard's appraisal forms: the one the reader may fill now (with their draft), and
+    the submitted answers for everyone who may see the scorecard."""
+    review = session.scalar(sa.select(Review).where(Review.period == card.period,
+                                                    Review.employee_id == card.employee_id))
+    if review is None:
+        return []
+    panels = []
+    for need in forms_for(session, review):
+        response, may_fill = need.response, need.may_fill(g.user)
+        if not may_fill and not need.submitted:
+            response = None  # someone else's draft is theirs alone
+        fields = []
+        for spec in need.definition.get("fields", []):
+            spec = dict(spec)
+            if spec["type"] == "rating":
+                spec["steps"] = list(range(int(-(-spec["min"] // 1)), int(spec["max"] // 1) + 1))
+                spec["max_text"] = _number_text(spec["max"])
+            fields.append(spec)
+        by = session.scalar(sa.select(User.login).where(User.id == response.filled_by)) if response else None
+        panels.append({"slug": need.slug, "label": need.label, "fields": fields, "may_fill": may_fill,
+                       "state": response.state if response else None,
+                       "values": dict(response.values or {}) if response else {},
+                       "by": by, "submitted_at": response.submitted_at if response else None})
+    return panels
+
+
+@bp.route("/<period>/<employee_code>/forms/<form_slug>", methods=["POST"])
+@login_required()
+def fill_form(period, employee_code, form_slug):
+    """Save an appraisal form of the scorecard as a draft, or submit it."""
+    key = _parse_period(period)
+    row = _card_row(scorecard_query(key).where(Employee.code == employee_code)) if key else None
+    session = get_session()
+    review = None
+    if row is not None:
+        review = session.scalar(sa.select(Review).where(Review.period == key,
+                                                        Review.employee_id == row[0].employee_id))
+    need = next((n for n in forms_for(session, review) if n.slug == form_slug), None) if review else None
+    if need is None:
+        abort(404)
+    submit = request.form.get("action") == "submit"
+    values = {spec["name"]: request.form[spec["name"]] for spec in need.definition.get("fields", [])
+              if spec["name"] in request.form}
+    try:
+        save_response(session, review, g.user, form_slug, values, submit, functions=load_plugins().functions)
+    except FormError as exc:
+        session.rollback()
+        labels = {spec["name"]: label(spec.get("label")) or spec["name"] for spec in need.definition["fields"]}
+        for name, problem in exc.errors.items():
+            flash(_("%(field)s: %(problem)s", field=labels.get(name, name), problem=problem), "danger")
+    except WorkflowError as exc:
+        session.rollback()
+        flash(str(exc), "danger")
+    else:
+        session.commit()
+        form_label = label(need.label) or form_slug
+        flash(_("%(form)s submitted.", form=form_label) if submit
+              else _("%(form)s saved as a draft.", form=form_label), "success")
+    return redirect(url_for("scorecards.show", period=key, employee_code=employee_code))
 
 
 # --- the team table ------------------------------------------------------------------------------
@@ -401,3 +470,71 @@ def company():
         templates=_template_labels(period, sa.true()) if period else {}, departments=departments,
         grades=grades, grade_names=grade_names, overall=overall, overall_grades=overall_grades, charts=charts,
         format_points=format_points)
+
+
+# --- calibration (校准) -----------------------------------------------------------------------------
+
+#: who may adjust grades; auditors see the calibration page read-only
+CALIBRATORS = ("admin", "hr")
+
+
+@bp.route("/calibration")
+@login_required(*SEE_ALL)
+def calibration():
+    """A group's grades (period, template, a department and the ones below it) against the
+    template's target distribution, and its scorecards, highest total first, each with a form to
+    adjust the grade with a reason (HR and administrators)."""
+    session = get_session()
+    periods = _visible_periods()
+    period = _parse_period(request.args.get("period")) or (periods[0] if periods else None)
+    department = (request.args.get("department") or "").strip()
+    templates = _template_labels(period, sa.true()) if period else {}
+    template = (request.args.get("template") or "").strip() or next(iter(templates), "")
+    departments = session.execute(sa.select(Department.code, Department.label).order_by(Department.code)).all()
+    problems, view = [], None
+    if period and template:
+        try:
+            view = distribution(session, period, department or None, template)
+        except CalibrationError as exc:
+            problems.append(_("There is no department %(code)s.", code=department) if exc.kind == "missing"
+                            else str(exc))
+    chart = None
+    if view is not None and view["size"]:
+        chart = {"labels": [row["grade"] for row in view["grades"]],
+                 "target": [row["target_count"] or 0 for row in view["grades"]],
+                 "computed": [row["computed_count"] for row in view["grades"]],
+                 "adjusted": [row["adjusted_count"] for row in view["grades"]],
+                 "titles": {"target": _("Target"), "computed": _("Computed"), "adjusted": _("After calibration")},
+                 "axis": _("Scorecards")}
+    return render_template(
+        "scorecards/calibration.html", periods=periods, period=period, department=department,
+        departments=departments, templates=templates, template=template, view=view, chart=chart,
+        problems=problems, can_adjust=g.user.has_role(*CALIBRATORS), format_points=format_points)
+
+
+@bp.route("/calibration/<period>/<employee_code>", methods=["POST"])
+@login_required(*CALIBRATORS)
+def adjust_grade(period, employee_code):
+    """Set an employee's grade for the period, with a reason; back to the calibration page."""
+    key = _parse_period(period)
+    if key is None:
+        abort(404)
+    session = get_session()
+    try:
+        adjusted = calibrate(session, key, employee_code, request.form.get("grade", ""),
+                             request.form.get("reason"), g.user.login)
+    except CalibrationError as exc:
+        session.rollback()
+        if exc.kind == "missing":
+            abort(404)
+        flash(str(exc), "danger")
+    else:
+        session.commit()
+        if adjusted is None:
+            flash(_("%(employee)s is back at the computed grade.", employee=employee_code), "success")
+        else:
+            flash(_("%(employee)s: grade %(grade)s.", employee=employee_code, grade=adjusted.adjusted_grade),
+                  "success")
+    return redirect(url_for("scorecards.calibration", period=key,
+                            department=(request.form.get("department") or "").strip() or None,
+                            template=(request.form.get("template") or "").strip() or None))

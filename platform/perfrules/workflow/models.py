@@ -67,3 +67,26 @@ class Delegation(Base):
     starts_on: Mapped[dt.date] = mapped_column(sa.Date)
     ends_on: Mapped[dt.date] = mapped_column(sa.Date)
     created_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+#: draft: saved, may change; submitted: counted (a manual item's points), may still be resubmitted
+#: while its step is current
+FORM_STATES = ("draft", "submitted")
+
+
+class FormResponse(Base):
+    """One appraisal form filled in for one employee's scorecard of one period."""
+
+    __tablename__ = "form_responses"
+    __table_args__ = (sa.UniqueConstraint("period", "employee_id", "form"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(8))
+    #: whose scorecard the form is about
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    form: Mapped[str] = mapped_column(sa.String(64))
+    filled_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    values: Mapped[dict] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -40,6 +40,7 @@ def _document_for_users_only():
 
 
 def init_api(app: Flask) -> Api:
+    from .calibration import blp as calibration
     from .config import blp as config
     from .datasets import blp as datasets
     from .formulas import blp as formulas
@@ -50,7 +51,7 @@ def init_api(app: Flask) -> Api:
     api = PerfrulesApi(app)
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
                                                   "description": "a token from `perfrules token create`"})
-    for blueprint in (datasets, config, runs, scorecards, reviews, formulas):
+    for blueprint in (datasets, config, runs, scorecards, reviews, formulas, calibration):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs)
     app.before_request(_document_for_users_only)

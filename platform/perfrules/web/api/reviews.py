@@ -141,3 +141,102 @@ class ReviewAct(MethodView):
             abort(409, message=str(exc))
         session.commit()
         return _row(review, code)
+
+
+# --- appraisal forms ---------------------------------------------------------------------------
+
+class FormFieldOut(Schema):
+    name = fields.Str()
+    label = fields.Dict()
+    type = fields.Str()
+    required = fields.Bool()
+    min = fields.Float(allow_none=True)
+    max = fields.Float(allow_none=True)
+    weight = fields.Float(allow_none=True)
+    scale_labels = fields.Dict(allow_none=True)
+    options = fields.List(fields.Dict(), allow_none=True)
+
+
+class FormResponseOut(Schema):
+    period = fields.Str()
+    employee = fields.Str()
+    form = fields.Str()
+    label = fields.Dict()
+    filled_by = fields.Str(metadata={"description": "employee or manager: who fills this form"})
+    items = fields.List(fields.Str(), metadata={"description": "the manual items its ratings score"})
+    fields_ = fields.List(fields.Nested(FormFieldOut), data_key="fields", attribute="fields")
+    state = fields.Str(allow_none=True, metadata={"description": "draft, submitted, or null when not started"})
+    values = fields.Dict(allow_none=True, metadata={"description": "a draft only to the one filling it"})
+    filled_by_user = fields.Str(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+    may_fill = fields.Bool(metadata={"description": "whether you may save or submit it now"})
+    total = fields.Float(allow_none=True, metadata={"description": "the scorecard's total now"})
+
+
+class FormResponseIn(Schema):
+    values = fields.Dict(required=True, metadata={"description": "field name → answer"})
+    submit = fields.Bool(load_default=False, metadata={"description": "submit (checked in full, counted) or save a draft"})
+
+
+def _form_need(review: Review, slug: str):
+    from ...workflow.forms import forms_for
+
+    need = next((n for n in forms_for(get_session(), review) if n.slug == slug), None)
+    if need is None:
+        abort(404, message=f"this scorecard has no form '{slug}'")
+    return need
+
+
+def _form_out(review: Review, code: str, need) -> dict:
+    from ...engine.models import Scorecard
+
+    session = get_session()
+    may_fill = need.may_fill(g.user)
+    response = need.response if (need.submitted or may_fill) else None
+    by = session.scalar(sa.select(User.login).where(User.id == response.filled_by)) if response else None
+    total = session.scalar(sa.select(Scorecard.total).where(Scorecard.period == review.period,
+                                                            Scorecard.employee_id == review.employee_id))
+    return {"period": review.period, "employee": code, "form": need.slug, "label": need.label,
+            "filled_by": need.filled_by, "items": need.items,
+            "fields": [{"required": True, **spec} for spec in need.definition.get("fields", [])],
+            "state": response.state if response else None, "values": response.values if response else None,
+            "filled_by_user": by, "submitted_at": response.submitted_at if response else None,
+            "updated_at": response.updated_at if response else None, "may_fill": may_fill, "total": total}
+
+
+@blp.route("/<period>/<employee>/forms/<form>")
+class ReviewForm(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, FormResponseOut)
+    @token_required()
+    def get(self, period, employee, form):
+        """An appraisal form of the scorecard: its fields and the answers you may see."""
+        review, code = _one(period, employee)
+        return _form_out(review, code, _form_need(review, form))
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(FormResponseIn)
+    @blp.response(200, FormResponseOut)
+    @blp.alt_response(409, description="Not yours to fill now: the message says why; nothing changed")
+    @blp.alt_response(422, description="Answers that do not fit: `errors` has the path of each field")
+    @token_required()
+    def put(self, payload, period, employee, form):
+        """Save your answers as a draft, or submit them: submitting scores the manual items and
+        the scorecard again."""
+        from ...workflow.forms import FormError, save_response
+
+        review, code = _one(period, employee)
+        _form_need(review, form)  # 404 for a form the template does not use
+        session = get_session()
+        try:
+            save_response(session, review, g.user, form, payload["values"], payload["submit"],
+                          functions=load_plugins().functions)
+        except FormError as exc:
+            session.rollback()
+            abort(422, message=str(exc), errors={"json": {"values": exc.errors}})
+        except WorkflowError as exc:
+            session.rollback()
+            abort(409, message=str(exc))
+        session.commit()
+        return _form_out(review, code, _form_need(review, form))
