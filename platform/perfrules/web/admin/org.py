@@ -42,11 +42,12 @@ class ServiceModelView(RefuseWrites, GuardedModelView):
     action_disallowed_list = ["delete"]  # the bulk action's menu needs inline scripts, which the CSP refuses
     column_display_actions = True
 
+    # each view (departments, roles, employees, users) names its service for these two
     def save(self, session, model, form):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must say which service saves its records")
 
     def remove(self, session, model):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must say which service removes its records")
 
     def form_object(self, model):
         """What an edit form is filled from."""
