@@ -230,6 +230,13 @@ def test_the_calibration_page_adjusts_with_a_reason_and_shows_it(app, calibrated
     assert html.unescape(note) == "grade A (calibrated from S: <b>one-off</b> deal)"
     assert "<b>one-off</b>" not in card
     assert 'id="card-calibration"' not in hr.get("/scorecards/2026-10/R1").get_data(as_text=True)
+    # and so does the team table, the reason in the badge's title
+    team = hr.get("/scorecards/team?period=2026-10", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    r4 = re.search(r'<tr data-employee="R4">(.*?)</tr>', team, re.S).group(1)
+    assert re.search(r'grade-S">S</span> → <span class="[^"]*calibrated-grade" title="calibrated: '
+                     r'&lt;b&gt;one-off&lt;/b&gt; deal">A<', r4)
+    r1 = re.search(r'<tr data-employee="R1">(.*?)</tr>', team, re.S).group(1)
+    assert "calibrated-grade" not in r1
 
 
 def test_auditors_read_and_everyone_else_is_refused(app, calibrated):
@@ -275,6 +282,14 @@ def test_the_rest_api(app, calibrated):
     r4 = next(c for c in client.get("/api/v1/calibration?period=2026-10&template=rep", headers=hr)
               .get_json()["scorecards"] if c["employee"] == "R4")
     assert r4["computed_grade"] == "S" and r4["grade"] == "A" and r4["adjustment"]["reason"] == "one-off"
+    # the scorecards API carries the calibrated grade beside the computed one, in lists and singly
+    listed = {c["employee"]: c for c in client.get("/api/v1/scorecards?period=2026-10", headers=hr).get_json()}
+    assert listed["R4"]["grade"] == "S" and listed["R4"]["calibrated_grade"] == "A"
+    assert listed["R4"]["calibration"]["reason"] == "one-off" and listed["R4"]["calibration"]["by"] == "hr"
+    assert listed["R1"]["calibrated_grade"] is None and listed["R1"]["calibration"] is None
+    one = client.get("/api/v1/scorecards/2026-10/R4", headers=hr).get_json()
+    assert one["calibrated_grade"] == "A" and one["items"]
+    assert [c["employee"] for c in client.get("/api/v1/scorecards?period=2026-10", headers=rep).get_json()] == ["R1"]
 
     bad = client.put("/api/v1/calibration/2026-10/R4", json={"grade": "Z", "reason": "x"}, headers=hr)
     assert bad.status_code == 422 and "not a grade" in bad.get_json()["message"]

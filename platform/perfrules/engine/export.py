@@ -59,11 +59,14 @@ def scorecard_object(card: Scorecard, code: str, name: str, department: str,
     return result
 
 
-def grade_adjustments(session: Session, period: str | None = None) -> dict[tuple[str, int], GradeAdjustment]:
-    """Calibrated grades by (period, employee id)."""
+def grade_adjustments(session: Session, period: str | None = None,
+                      employee_ids=None) -> dict[tuple[str, int], GradeAdjustment]:
+    """Calibrated grades by (period, employee id), of a period and of some employees only when given."""
     query = sa.select(GradeAdjustment)
     if period is not None:
         query = query.where(GradeAdjustment.period == period)
+    if employee_ids is not None:
+        query = query.where(GradeAdjustment.employee_id.in_(sorted(set(employee_ids))))
     return {(a.period, a.employee_id): a for a in session.scalars(query)}
 
 

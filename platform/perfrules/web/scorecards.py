@@ -21,6 +21,7 @@ from ..engine.periods import Period, PeriodError
 from ..org.access import department_subtree, visibility
 from ..org.models import Department, Employee, User
 from ..plugins import load_plugins
+from ..workflow.calibration_models import GradeAdjustment
 from ..workflow.calibration import CalibrationError, adjust_grade as calibrate, adjustment_object, adjustments, distribution
 from ..workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
 from ..workflow.forms import FormError, forms_for, save_response
@@ -375,10 +376,18 @@ def team():
     rows = session.execute(
         sa.select(Scorecard.period, Scorecard.template, Scorecard.total, Scorecard.grade, Scorecard.error,
                   Scorecard.rank_department, Scorecard.rank_company, Employee.code, Employee.name,
-                  Department.code.label("department"), Department.label.label("department_label"))
+                  Department.code.label("department"), Department.label.label("department_label"),
+                  GradeAdjustment.adjusted_grade, GradeAdjustment.reason.label("adjustment_reason"),
+                  Review.state.label("review_state"), Review.step.label("review_step"),
+                  Review.flow.label("review_flow"), Review.version_number.label("review_version"))
         .join(Employee, Employee.id == Scorecard.employee_id)
         .join(Department, Department.id == Scorecard.department_id)
+        .outerjoin(GradeAdjustment, sa.and_(GradeAdjustment.period == Scorecard.period,
+                                            GradeAdjustment.employee_id == Scorecard.employee_id))
+        .outerjoin(Review, sa.and_(Review.period == Scorecard.period, Review.employee_id == Scorecard.employee_id))
         .where(condition).order_by(*ordering).limit(TEAM_ROWS)).all()
+    step_labels = _step_labels(RuleBook(session), {(row.review_version, row.review_flow) for row in rows
+                                                   if row.review_step})
     summary = session.execute(
         sa.select(sa.func.count(), sa.func.avg(Scorecard.total), sa.func.min(Scorecard.total),
                   sa.func.max(Scorecard.total))
@@ -410,7 +419,16 @@ def team():
         by_grade=by_grade, grade_names=grade_names, grade_choices=sorted(g for g in all_grades if g),
         departments=departments, templates=templates, problems=problems, charts=charts, sort_url=sort_url,
         row_limit=TEAM_ROWS, see_all=g.user.has_role(*SEE_ALL), format_points=format_points,
-        format_number=format_number)
+        format_number=format_number, step_labels=step_labels)
+
+
+def _step_labels(rules: RuleBook, flows: set[tuple[int, str]]) -> dict[tuple[int, str, str], dict]:
+    """The label of each step of the given (version, flow) pairs, by (version, flow, step)."""
+    labels = {}
+    for version, flow in flows:
+        for step in rules.snapshot(version).get("approval_flows", {}).get(flow, {}).get("steps", []):
+            labels[(version, flow, step["name"])] = step.get("label") or {}
+    return labels
 
 
 # --- the company summary -------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validates
 
-from ...engine.export import Definitions, scorecard_object, scorecard_query
+from ...engine.export import Definitions, grade_adjustments, scorecard_object, scorecard_query
 from ...engine.models import Scorecard
 from ...engine.periods import PeriodError, period_from_text
 from ...org.access import department_subtree, visibility
 from ...org.models import Department, Employee
+from ...workflow.models import Review
 from ..auth import token_required
 from ..db import get_session
 from . import SECURITY
@@ -61,6 +62,11 @@ class ScorecardOut(Schema):
     locked = fields.Bool()
     version = fields.Int(allow_none=True)
     run = fields.Int()
+    calibrated_grade = fields.Str(allow_none=True, metadata={"description": "the grade HR calibrated it to, if any"})
+    calibration = fields.Dict(allow_none=True, metadata={"description": "the calibration's reason, by and at"})
+    review = fields.Dict(allow_none=True, metadata={
+        "description": "where it is in its approval flow: state (in_review, approved, locked) and step; "
+                       "null when its template has no flow"})
     items = fields.List(fields.Dict(), allow_none=True,
                         metadata={"description": f"each item: {ITEM_KEYS}; in lists, null unless items=true"})
 
@@ -68,6 +74,27 @@ class ScorecardOut(Schema):
 def _visible(query):
     session = get_session()
     return query.where(visibility(session, g.user).condition(Scorecard.department_id, Scorecard.employee_id))
+
+
+def _objects(session, rows, definitions: Definitions | None) -> list[dict]:
+    """The rows as scorecard objects with their calibrated grades and review states, read in two
+    queries for the whole page."""
+    employee_ids = {card.employee_id for card, *_ in rows}
+    adjusted = grade_adjustments(session, employee_ids=employee_ids)
+    reviews = {(review.period, review.employee_id): review for review in session.scalars(
+        sa.select(Review).where(Review.employee_id.in_(sorted(employee_ids))))}
+    objects = []
+    for card, code, name, department in rows:
+        key = (card.period, card.employee_id)
+        result = scorecard_object(card, code, name, department,
+                                  definitions(card.version_number, card.template) if definitions else None,
+                                  adjusted.get(key))
+        result.setdefault("calibrated_grade", None)
+        result.setdefault("calibration", None)
+        review = reviews.get(key)
+        result["review"] = None if review is None else {"state": review.state, "step": review.step}
+        objects.append(result)
+    return objects
 
 
 @blp.route("")
@@ -96,10 +123,7 @@ class Scorecards(MethodView):
             sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
         rows = session.execute(query.offset(pagination_parameters.first_item)
                                .limit(pagination_parameters.page_size)).all()
-        definitions = Definitions(session) if args["items"] else None
-        cards = [scorecard_object(card, code, name, department,
-                                  definitions(card.version_number, card.template) if definitions else None)
-                 for card, code, name, department in rows]
+        cards = _objects(session, rows, Definitions(session) if args["items"] else None)
         if not args["items"]:
             for card in cards:
                 card["items"] = None
@@ -121,5 +145,4 @@ class OneScorecard(MethodView):
         row = session.execute(_visible(scorecard_query(key)).where(Employee.code == employee)).first()
         if row is None:  # not there, or not yours: the answer is the same, so codes cannot be probed
             abort(404, message=f"no scorecard of {employee} for {key} that you may see")
-        card, code, name, department = row
-        return scorecard_object(card, code, name, department, Definitions(session)(card.version_number, card.template))
+        return _objects(session, [row], Definitions(session))[0]
