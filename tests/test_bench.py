@@ -39,6 +39,8 @@ def test_run_bench_reports_its_figures():
     lines = completed.stdout.strip().splitlines()
     figures = json.loads(lines[-1])
     assert figures["employees"] == 60 and figures["records"] > 0 and figures["kpis"] >= 12
-    assert {"total_s", "aggregate_s", "evaluate_s", "write_s", "sql_s", "ratio_to_sql", "growth"} <= set(figures)
+    assert {"total_s", "aggregate_s", "evaluate_s", "write_s", "reviews_s", "sql_s", "ratio_to_sql",
+            "growth"} <= set(figures)
+    assert figures["reviews_s"] > 0  # every repetition opens the reviews again
     assert figures["scorecards"] > 0 and figures["total_s"] > 0 and figures["ratio_to_sql"] > 0
     assert any("bare SQL" in line for line in lines)

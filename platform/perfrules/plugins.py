@@ -4,6 +4,12 @@ A plugin is a callable `register(registry)` published under that entry-point gro
 third-party package or by one of the built-in packages in `plugins/` — they are loaded the same
 way. The setting PERFRULES_PLUGINS chooses which load: `all` (the default), `none` (a bare core,
 for tests), or a comma-separated list of entry-point names.
+
+Extension points:
+- `add_function(Function)`: a formula function (perfrules.formula);
+- `add_channel(name, factory)`: a notification channel (perfrules.notify.channels): `factory`
+  takes the environment and returns the channel, or raises `NotConfigured` saying which setting
+  is missing — the channel is then inactive, and `perfrules notify status` says why.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 from importlib.metadata import entry_points
 
 from .formula import Function, FunctionRegistry, builtin_functions
+from .notify.channels import ChannelFactory
 
 ENTRY_POINT_GROUP = "perfrules.plugins"
 
@@ -25,11 +32,18 @@ class PluginRegistry:
 
     def __init__(self):
         self.functions: FunctionRegistry = builtin_functions()
+        self.channels: dict[str, ChannelFactory] = {}
         self.loaded: list[str] = []
 
     def add_function(self, function: Function) -> None:
         """A formula function, with its row and column implementations (and optionally SQL)."""
         self.functions.register(function)
+
+    def add_channel(self, name: str, factory: ChannelFactory) -> None:
+        """A notification channel: `factory(environ)` returns it, or raises NotConfigured."""
+        if name in self.channels:
+            raise ValueError(f"notification channel {name} is registered twice")
+        self.channels[name] = factory
 
 
 def load_plugins(setting: str | None = None) -> PluginRegistry:

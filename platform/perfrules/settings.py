@@ -3,6 +3,8 @@
 PERFRULES_DATABASE_URL    SQLAlchemy URL; default: SQLite in the instance folder
 PERFRULES_SECRET_KEY      session signing key; default: a random key kept in the instance folder
 PERFRULES_INSTANCE_PATH   folder for the SQLite database, the secret key and uploads; default ./instance
+PERFRULES_BASE_URL        the web app's address as people reach it (https://perf.example.com), for
+                          links in e-mails and webhooks; default: none, links are paths
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class Settings:
     database_url: str
     secret_key: str
     instance_path: Path
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -28,7 +31,8 @@ class Settings:
                         or f"sqlite:///{instance / 'perfrules.db'}")
         secret_key = (overrides.get("secret_key") or os.environ.get("PERFRULES_SECRET_KEY")
                       or _instance_secret(instance))
-        return cls(database_url=database_url, secret_key=secret_key, instance_path=instance)
+        base_url = (overrides.get("base_url") or os.environ.get("PERFRULES_BASE_URL") or "").strip() or None
+        return cls(database_url=database_url, secret_key=secret_key, instance_path=instance, base_url=base_url)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -312,3 +312,48 @@ def test_the_rest_api(app, calibrated):
     assert browser_client.put("/api/v1/calibration/2026-10/R3", json={"grade": "C", "reason": "x"}).status_code in (400, 403)
     calibrated.rollback()
     assert calibrated.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 1
+
+
+def test_nobody_calibrates_their_own_grade_through_the_function_the_page_or_the_api(app, calibrated):
+    """An HR user linked to R4 calibrates everyone's grade but their own: refused (kind `own`,
+    409 through the API, a message on the page) before anything else, nothing changed or audited."""
+    from perfrules.org.models import User
+
+    assert run_cli("user", "create", "hr_r4", "--role", "hr", "--password", PASSWORD, "--employee", "R4").exit_code == 0
+    session = calibrated
+    session.rollback()
+    hr_r4 = session.scalar(sa.select(User).where(User.login == "hr_r4"))
+    for actor, grade in [("hr_r4", "A"), (hr_r4, "A"), (hr_r4, "S"), (hr_r4, "Z")]:
+        with pytest.raises(CalibrationError, match="hr_r4 may not calibrate their own grade") as own:
+            adjust_grade(session, "2026-10", "R4", grade, "why", actor)
+        assert own.value.kind == "own"
+
+    client = browser(app, "hr_r4")
+    url = "/scorecards/calibration?period=2026-10&template=rep"
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    refused = client.post("/scorecards/calibration/2026-10/R4", headers={"Accept-Language": "en"}, follow_redirects=True,
+                          data={"grade": "A", "reason": "a fine month", "template": "rep", "csrf_token": csrf_token(page)})
+    shown = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "alert-danger" in shown and "may not calibrate their own grade" in shown
+
+    api = app.test_client()
+    headers = token("hr_r4")
+    put = api.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "a fine month"}, headers=headers)
+    assert put.status_code == 409 and "may not calibrate their own grade" in put.get_json()["message"]
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                          .where(AuditEntry.kind == "grade_adjustments")) == 0
+
+    # everyone else's they calibrate, on the page and through the API; other HR users calibrate theirs
+    done = client.post("/scorecards/calibration/2026-10/R3", headers={"Accept-Language": "en"}, follow_redirects=True,
+                       data={"grade": "C", "reason": "a late deal", "template": "rep", "csrf_token": csrf_token(page)})
+    assert done.status_code == 200 and "R3: grade C." in done.get_data(as_text=True)
+    assert api.put("/api/v1/calibration/2026-10/R1", json={"grade": "A", "reason": "one-off"},
+                   headers=headers).status_code == 200
+    assert api.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "one-off"},
+                   headers=token("hr")).status_code == 200
+    session.rollback()
+    assert dict(session.execute(sa.select(Employee.code, GradeAdjustment.adjusted_by)
+                                .join(Employee, Employee.id == GradeAdjustment.employee_id)).all()) == \
+        {"R3": "hr_r4", "R1": "hr_r4", "R4": "hr"}

@@ -310,3 +310,27 @@ def test_an_employee_form_is_filled_by_the_employee_at_the_self_review(forms_lif
     assert card_of(session, "R1").total == pytest.approx(104.5)
     act(session, review, user(session, "rep1"), "approve")
     assert review.step == "manager_review"
+
+
+def test_a_corrected_value_from_an_accepted_dispute_stands_when_the_form_is_submitted_again(forms_lifecycle):
+    from perfrules.workflow.disputes import raise_dispute, resolve_dispute
+
+    session = forms_lifecycle
+    review = to_manager_step(session)
+    lead = user(session, "lead")
+    save_response(session, review, lead, "rep_rating", GOOD, submit=True)
+    for login in ("lead", "hr", "lead"):
+        act(session, review, user(session, login), "approve")
+    assert review.state == "approved"
+    dispute = raise_dispute(session, review, user(session, "rep1"), "rating", "my attitude was outstanding")
+    resolve_dispute(session, dispute, user(session, "hr"), "accept", "agreed", {"value": 100})
+    assert review.step == "self_review"
+    review = to_manager_step(session)
+    save_response(session, review, lead, "rep_rating", {**GOOD, "attitude": "1"}, submit=True)  # lower than before
+    session.commit()
+    rating = session.scalar(sa.select(ManualValue).where(ManualValue.employee_id == review.employee_id,
+                                                         ManualValue.item == "rating"))
+    assert rating.value == 100 and rating.source == f"dispute {dispute.id} (hr)"
+    audit = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "form.submit")
+                            .order_by(AuditEntry.id.desc())).first()
+    assert audit.after["kept"] == {"rating": f"corrected by dispute {dispute.id}"} and "points" not in audit.after

@@ -8,7 +8,9 @@ from .. import __version__
 from .config import config_group
 from .data import data_group
 from .db import db_group
+from .delegation import delegation_group
 from .formula import formula
+from .notify import notify_group
 from .org import org_group, token_group, user_group
 from .run import ratings_group, run_command, runs_command, scorecards_command
 from .scheduler import scheduler_command
@@ -34,5 +36,7 @@ main.add_command(runs_command)
 main.add_command(scorecards_command)
 main.add_command(ratings_group)
 main.add_command(scheduler_command)
+main.add_command(notify_group)
 main.add_command(serve_command)
 main.add_command(targets_group)
+main.add_command(delegation_group)

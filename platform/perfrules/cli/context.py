@@ -40,11 +40,15 @@ def actor() -> str:
     return os.environ.get("PERFRULES_ACTOR") or f"cli:{getpass.getuser()}"
 
 
-def functions():
+def plugins():
     try:
-        return load_plugins().functions
+        return load_plugins()
     except PluginError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def functions():
+    return plugins().functions
 
 
 def fail(lines, code: int = EXIT_INVALID):

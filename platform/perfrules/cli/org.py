@@ -47,7 +47,9 @@ def user_group() -> None:
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(USER_ROLES))
 @click.option("--employee", help="Code of the employee this user is.")
 @click.option("--password", help="Leave out to generate one, printed once.")
-def create_command(login: str, roles: tuple[str, ...], employee: str | None, password: str | None) -> None:
+@click.option("--email", help="Where notifications are e-mailed, when e-mail is configured.")
+def create_command(login: str, roles: tuple[str, ...], employee: str | None, password: str | None,
+                   email: str | None) -> None:
     """Create a user."""
     generated = password is None
     password = password or secrets.token_urlsafe(12)
@@ -58,7 +60,7 @@ def create_command(login: str, roles: tuple[str, ...], employee: str | None, pas
                 employee_id = session.scalar(sa.select(Employee.id).where(Employee.code == employee))
                 if employee_id is None:
                     fail([f"unknown employee '{employee}'"])
-            create_user(session, login, password, list(roles), employee_id, actor())
+            create_user(session, login, password, list(roles), employee_id, actor(), email=email)
     except ValueError as exc:
         fail([str(exc)])
     click.echo(f"user {login} created" + (f"; password: {password}" if generated else ""))

@@ -107,14 +107,16 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
                + (f", {counts['other_cycle']} on templates of another cycle" if counts.get("other_cycle") else "")
                + "; "
                f"{timings['total']:.2f} s (aggregate {timings['aggregate']:.2f}, evaluate {timings['evaluate']:.2f}"
-               + (f", write {timings['write']:.2f}" if "write" in timings else "") + ")")
+               + (f", write {timings['write']:.2f}" if "write" in timings else "")
+               + (f", reviews {timings['reviews']:.2f}" if "reviews" in timings else "") + ")")
     if run is None:
         _show_changes(changes, chosen.name)
         click.echo(f"dry run of {chosen_period} with {chosen.name}: {summary}; nothing was written")
     else:
-        locked = counts.get("skipped_locked", 0)
+        locked, withdrawn = counts.get("skipped_locked", 0), counts.get("approvals_withdrawn", 0)
         click.echo(f"run {run.id} of {chosen_period} with {chosen.name} {run.status}: {summary}"
-                   + (f"; {locked} locked scorecard(s) kept" if locked else ""))
+                   + (f"; {locked} locked scorecard(s) kept" if locked else "")
+                   + (f"; {withdrawn} approval(s) withdrawn: their numbers changed" if withdrawn else ""))
 
 
 def _show_changes(changes, name: str) -> None:

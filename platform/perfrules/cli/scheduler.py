@@ -10,8 +10,9 @@ import signal
 import click
 
 from ..db import make_engine, make_sessionmaker
+from ..notify.channels import open_channels
 from ..scheduler.service import tick
-from .context import functions, settings
+from .context import plugins, settings
 
 
 @click.command("scheduler")
@@ -22,12 +23,16 @@ def scheduler_command(interval: int, once: bool) -> None:
     """Run scheduled evaluations as their cron expressions come due, catching up missed ones."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per look
-    registry = functions()
-    engine = make_engine(settings().database_url)
+    registry = plugins()
+    channels, inactive = open_channels(registry.channels)
+    for name, reason in inactive.items():
+        logging.getLogger("perfrules.notify").info("channel %s is not active: %s", name, reason)
+    configured = settings()
+    engine = make_engine(configured.database_url)
     sessions = make_sessionmaker(engine, write=True)
 
     def look() -> None:
-        report = tick(sessions, registry)
+        report = tick(sessions, registry.functions, channels=channels, base_url=configured.base_url)
         if once:
             for claim, run_id, status in report.ran:
                 click.echo(f"{claim}: run {run_id} {status}")
@@ -35,7 +40,12 @@ def scheduler_command(interval: int, once: bool) -> None:
                 click.echo(f"{claim}: claimed by another scheduler")
             for claim, message in report.failed:
                 click.echo(f"{claim}: failed: {message}", err=True)
-            if not (report.ran or report.skipped or report.failed):
+            if report.reminders:
+                click.echo(f"reminders: {report.reminders} sent")
+            for name, outcome in report.deliveries.channels.items():
+                if outcome.handled():
+                    click.echo(f"{name}: {outcome}")
+            if not (report.ran or report.skipped or report.failed or report.reminders or report.deliveries.handled()):
                 click.echo("nothing is due")
 
     try:

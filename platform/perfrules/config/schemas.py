@@ -130,8 +130,16 @@ class Form(Strict):
     slug = fields.Str(required=True, validate=SLUG)
     label = label()
     filled_by = fields.Str(required=True, validate=validate.OneOf(("employee", "manager", "peer")))
+    #: peer forms only: whether the employee sees the answers without who gave them (the default)
+    anonymous = fields.Bool(load_default=None)
     fields_ = fields.List(fields.Nested(FormField), required=True, data_key="fields",
                           attribute="fields", validate=validate.Length(min=1))
+
+    @validates_schema
+    def _anonymous_peers(self, data, **_):
+        if data.get("anonymous") is not None and data["filled_by"] != "peer":
+            raise ValidationError("only peer forms are anonymous or not: the employee always knows who "
+                                  "filled a self-assessment or a manager rating", "anonymous")
 
 
 # --- metrics, KPIs, scoring -------------------------------------------------------------------
@@ -363,10 +371,17 @@ class Step(Strict):
     deadline_days = fields.Int(load_default=None, validate=validate.Range(min=1, max=365))
 
 
+class DisputePolicy(Strict):
+    #: manager: the employee's manager resolves disputes (HR when there is none); hr: always HR
+    route_to = fields.Str(load_default="manager", validate=validate.OneOf(("manager", "hr")))
+
+
 class ApprovalFlow(Strict):
     slug = fields.Str(required=True, validate=SLUG)
     label = label()
     steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=1))
+    #: who resolves the disputes (申诉) of the flow's approved scorecards
+    disputes = fields.Nested(DisputePolicy, load_default=None)
 
 
 def _check_cron(text: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from marshmallow import ValidationError
 
 from ..formula import BOOLEAN, NUMBER, TEXT, Catalogue, FormulaError, FunctionRegistry, compile_formula
+from ..org.models import USER_ROLES
 from ..problems import Problem, flatten_messages, format_path
 from .schemas import KINDS
 from .sources import SourceDocument
@@ -112,7 +113,16 @@ def check_config(config: Config, functions: FunctionRegistry,
 
     scorecard = Catalogue({**SCORECARD_NAMES, **employee_names(config)})
     for slug, flow in flows.items():
+        named = set()
         for index, step in enumerate(flow["steps"]):
+            if step["name"] in named:  # the engine finds steps by name: the second would never be reached
+                problems.append(at("approval_flows", slug, ("steps", index, "name"),
+                                   f"step '{step['name']}' is in the flow twice; give each step its own name"))
+            named.add(step["name"])
+            kind, _, role = step["actor"].partition(":")
+            if kind == "role" and role not in USER_ROLES:  # nobody could ever hold it: the step would wait forever
+                problems.append(at("approval_flows", slug, ("steps", index, "actor"),
+                                   f"unknown role '{role}'; use one of {', '.join(USER_ROLES)}"))
             if step.get("condition"):
                 check_formula("approval_flows", slug, ("steps", index, "condition"), step["condition"],
                               scorecard, BOOLEAN)

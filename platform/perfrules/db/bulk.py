@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 BATCH = 20_000
 
@@ -44,3 +45,13 @@ def driver_date(connection: sa.Connection, day: dt.date):
 def driver_timestamp(connection: sa.Connection, moment: dt.datetime):
     """A timestamp as the dialect's own DateTime type would store it."""
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if connection.dialect.name == "sqlite" else moment
+
+
+def insert_unless_present(session: Session, model) -> sa.Insert:
+    """INSERT … ON CONFLICT DO NOTHING into `model`'s table, in the session's dialect: a claim on a
+    unique key that a concurrent claimant may have taken first."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing()

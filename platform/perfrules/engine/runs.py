@@ -28,6 +28,7 @@ from ..db.bulk import driver_insert, driver_timestamp
 from ..formula import FunctionRegistry
 from ..org.models import Department, Employee
 from ..workflow.engine import start_reviews
+from ..workflow.reruns import approved_numbers, withdraw_changed_approvals
 from .kpis import KpiPlan, PlanError, Timings, evaluate_period
 from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
@@ -228,6 +229,7 @@ def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, fun
             session.rollback()
         with sessions() as session, session.begin():
             began = time.perf_counter()
+            approved = approved_numbers(session, str(period))
             skipped = _write_scorecards(session, run.id, period, evaluation, version_number,
                                         full=not templates and department is None)
             evaluation.timings["write"] = round(time.perf_counter() - began, 4)
@@ -240,8 +242,14 @@ def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, fun
             finished.timings = evaluation.timings
             finished.errors = evaluation.errors + [{"employee": None, "item": None, "message": w}
                                                    for w in evaluation.warnings]
-            # new scorecards enter their template's approval flow; reviews under way go on
+            # new scorecards enter their template's approval flow; reviews under way go on, and an
+            # approval stands only for the numbers that were approved
+            began = time.perf_counter()
             finished.counts["reviews_opened"] = start_reviews(session, str(period), run.actor, functions)
+            finished.counts["approvals_withdrawn"] = withdraw_changed_approvals(
+                session, str(period), approved, run.actor, run.id, functions)
+            evaluation.timings["reviews"] = round(time.perf_counter() - began, 4)
+            evaluation.timings["total"] = round(evaluation.timings["total"] + evaluation.timings["reviews"], 4)
         return finished, evaluation
     except BaseException as exc:
         with sessions() as session, session.begin():

@@ -66,6 +66,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     #: the language the user chose for the console (zh_CN or en); none: the browser's
     language: Mapped[str | None] = mapped_column(sa.String(8))
+    #: where notifications are e-mailed, when an e-mail channel is configured
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     #: part of every session cookie's identity: raised on sign-out (and password change), it ends
     #: every session of the user, including copies of the cookie
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,5 +1,6 @@
 """The scheduler's tick: find what is due under the published configuration, claim each
-(schedule, period) once, and run it.
+(schedule, period) once, and run it; then send the approval deadlines' reminders that are due
+(each claimed once too) and deliver pending notifications through the active channels.
 
 The claim is the run row itself: `evaluation_runs.claim` is unique, so when two scheduler
 processes find the same period due, one inserts the run and the other's insert fails; only the
@@ -20,6 +21,9 @@ from ..config.versions import latest_version
 from ..engine.models import EvaluationRun
 from ..engine.runs import AlreadyClaimed, RunError, start_run
 from ..formula import FunctionRegistry
+from ..notify.channels import Channel
+from ..notify.outbox import Clock, DeliveryReport, clock_from, deliver_pending
+from ..workflow.reminders import send_reminders
 from .due import Due, due
 
 log = logging.getLogger("perfrules.scheduler")
@@ -31,6 +35,8 @@ class TickReport:
     ran: list[tuple[str, int, str]] = field(default_factory=list)  # (claim, run id, status)
     skipped: list[str] = field(default_factory=list)  # claimed by another process
     failed: list[tuple[str, str]] = field(default_factory=list)
+    reminders: int = 0
+    deliveries: DeliveryReport = field(default_factory=DeliveryReport)
 
 
 def _last_fired(session, schedules) -> dict[str, dt.datetime]:
@@ -43,15 +49,41 @@ def _last_fired(session, schedules) -> dict[str, dt.datetime]:
     return fired
 
 
-def tick(sessions: sessionmaker, functions: FunctionRegistry, now: dt.datetime | None = None) -> TickReport:
-    """One pass: every due (schedule, period) claimed and run, oldest first."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+def _real_time() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def tick(sessions: sessionmaker, functions: FunctionRegistry, now: dt.datetime | None = None,
+         channels: dict[str, Channel] | None = None, base_url: str | None = None,
+         clock: Clock | None = None) -> TickReport:
+    """One pass: every due (schedule, period) claimed and run, oldest first; then reminders and
+    notifications (after the runs, so the reviews they opened are announced at once).
+
+    `now` is when the runs are due from; what comes after them reads `clock` afresh — the real
+    time, or, when only `now` is given (tests), a clock moving on from `now` — since runs and
+    slow deliveries take time, and a lease or back-off from a stale time would already be over."""
+    clock = clock or (clock_from(now) if now is not None else _real_time)
+    now = now or clock()
     report = TickReport()
+    _run_due(sessions, functions, now, report)
+    try:
+        with sessions() as session, session.begin():
+            report.reminders = send_reminders(session, clock())
+    except Exception:  # like a broken run, broken reminders must not stop the scheduler
+        log.exception("sending reminders failed")
+    try:
+        report.deliveries = deliver_pending(sessions, channels or {}, clock=clock, base_url=base_url)
+    except Exception:
+        log.exception("delivering notifications failed")
+    return report
+
+
+def _run_due(sessions: sessionmaker, functions: FunctionRegistry, now: dt.datetime, report: TickReport) -> None:
     with sessions() as session:
         version = latest_version(session)
         if version is None:
             log.info("nothing is published yet: no schedules to run")
-            return report
+            return
         schedules = version.snapshot.get("schedules", {})
         todo: list[Due] = due(schedules, now, _last_fired(session, schedules))
         number, digest, config = version.number, version.content_hash, version.snapshot
@@ -75,4 +107,3 @@ def tick(sessions: sessionmaker, functions: FunctionRegistry, now: dt.datetime |
             continue
         report.ran.append((item.claim, run.id, run.status))
         log.info("%s: run %s %s (%s scorecards)", item.claim, run.id, run.status, run.counts.get("scorecards"))
-    return report

@@ -36,7 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["perfrules.read_sessions"] = make_sessionmaker(engine)
     app.extensions["perfrules.write_sessions"] = make_sessionmaker(engine, write=True)
 
-    from . import auth, db, designer, i18n, pages, runner, scorecards, security, signin
+    from . import auth, db, designer, disputes, feedback, flows, i18n, inbox, pages, runner, scorecards, security, signin
+    from . import delegations
     from .admin import init_admin
     from .api import init_api
     from .navigation import nav_items
@@ -49,10 +50,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(signin.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(scorecards.bp)
+    app.register_blueprint(disputes.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(designer.bp)
+    app.register_blueprint(flows.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(delegations.bp)
     init_api(app)
     init_admin(app)
     app.jinja_env.globals.update(nav_items=nav_items, has_page=lambda endpoint: endpoint in current_app.view_functions)
+    app.jinja_env.globals.update(unread_notifications=inbox.unread_notifications)
 
     @app.errorhandler(403)
     def _forbidden(error):

@@ -11,11 +11,15 @@ from flask_login import current_user
 MENU = [
     ("scorecards.mine", _l("My scorecards"), (), True),
     ("scorecards.team", _l("My team"), ("manager",), True),
+    ("feedback.requests", _l("Feedback requests"), (), True),
     ("scorecards.company", _l("Company"), ("admin", "hr", "auditor"), False),
     ("scorecards.calibration", _l("Calibration"), ("admin", "hr", "auditor"), False),
+    ("disputes.index", _l("Disputes"), ("admin", "hr", "auditor", "manager"), False),
     ("designer.templates", _l("Templates"), ("admin", "hr", "manager"), False),
     ("admin.index", _l("Console"), ("admin", "hr", "auditor"), False),
     ("api_docs.interactive", _l("API"), ("admin", "hr", "auditor"), False),
+    ("delegations.index", _l("Delegations"), (), False),
+    ("inbox.index", _l("Inbox"), (), False),
 ]
 
 

@@ -8,10 +8,11 @@ everyone. A scorecard that is not there and one that is not yours to see are the
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy.orm import aliased
 
 from ..engine.explain import (RuleBook, explain_scorecard, format_number, format_points, label_text)
 from ..engine.export import scorecard_object, scorecard_query
@@ -25,9 +26,15 @@ from ..workflow.calibration_models import GradeAdjustment
 from ..workflow.calibration import CalibrationError, adjust_grade as calibrate, adjustment_object, adjustments, distribution
 from ..workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
 from ..workflow.forms import FormError, forms_for, save_response
-from ..workflow.models import Review, ReviewAction
+from ..workflow.deadlines import step_deadline
+from ..workflow.models import Review
+from ..workflow.history import review_history
+from ..workflow.reading import may_read_scorecard
+from ..workflow.reruns import RECOMPUTED
 from .auth import login_required
 from .db import get_session
+from .disputes import dispute_panel
+from .feedback import peer_panel
 from .i18n import label, label_language
 
 bp = Blueprint("scorecards", __name__, url_prefix="/scorecards")
@@ -117,7 +124,8 @@ def _card_page(row, picker_url, mine: bool):
         "scorecards/card.html", card=view, department_label=department_label, periods=periods,
         picker_url=picker_url, mine=mine, charts=charts, company_count=counts[0], department_count=counts[1],
         see_team=g.user.has_role("manager", *SEE_ALL), review=_review_panel(session, card, rules),
-        action_names=ACTION_NAMES, forms=_forms_panel(session, card), calibration=adjustment_object(adjustments(session, card.period,
+        action_names=ACTION_NAMES, forms=_forms_panel(session, card), disputes=dispute_panel(session, card),
+        calibration=adjustment_object(adjustments(session, card.period,
                                                                              [card.employee_id]).get(card.employee_id)))
 
 
@@ -129,12 +137,11 @@ def _review_panel(session, card: Scorecard, rules: RuleBook) -> dict | None:
         return None
     steps = {step["name"]: step for step in rules.snapshot(review.version_number)
              .get("approval_flows", {}).get(review.flow, {}).get("steps", [])}
-    acting = aliased(User)
-    history = session.execute(
-        sa.select(ReviewAction, User.login, acting.login).join(User, User.id == ReviewAction.user_id)
-        .outerjoin(acting, acting.id == ReviewAction.on_behalf_of)
-        .where(ReviewAction.review_id == review.id).order_by(ReviewAction.id)).all()
+    history = review_history(session, review.id)
+    deadline = step_deadline(steps.get(review.step), review.step_started_at) if review.state == "in_review" else None
     return {"state": review.state, "step": steps.get(review.step, {}).get("label") if review.step else None,
+            "due_at": deadline.due_at if deadline else None,
+            "overdue": deadline is not None and deadline.overdue(dt.datetime.now(dt.timezone.utc)),
             "steps": [(name, step.get("label"), name in review.path) for name, step in steps.items()],
             "history": [{"step": steps.get(a.step, {}).get("label"), "action": a.action, "by": by, "for": behalf,
                          "comment": a.comment, "at": a.at} for a, by, behalf in history],
@@ -167,11 +174,19 @@ def act_on_review(period, employee_code, action):
 
 #: the actions in the reader's language
 ACTION_NAMES = {"approve": _l("approve"), "reject": _l("reject"), "return": _l("return to the employee"),
-                "lock": _l("lock"), "reopen": _l("reopen")}
+                "lock": _l("lock"), "reopen": _l("reopen"), RECOMPUTED: _l("sent back: the numbers changed")}
 
 
 def _card_row(query):
-    return get_session().execute(query.add_columns(Department.label).where(_condition())).first()
+    """The scorecard row the query finds, if the user may read it: within what they see, or
+    because its review or one of its disputes opens it to them (`workflow.reading`, the rule the
+    API follows too)."""
+    session = get_session()
+    row = session.execute(query.add_columns(Department.label)).first()
+    if row is None or not may_read_scorecard(session, g.user, row[0].period, row[0].employee_id,
+                                             row[0].department_id):
+        return None
+    return row
 
 
 @bp.route("/mine")
@@ -213,9 +228,22 @@ def _number_text(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) else ""
 
 
+def form_fields(definition: dict) -> list[dict]:
+    """A form's fields as `_forms.html` shows them: ratings with the whole steps of their scale."""
+    fields = []
+    for spec in definition.get("fields", []):
+        spec = dict(spec)
+        if spec["type"] == "rating":
+            spec["steps"] = list(range(int(-(-spec["min"] // 1)), int(spec["max"] // 1) + 1))
+            spec["max_text"] = _number_text(spec["max"])
+        fields.append(spec)
+    return fields
+
+
 def _forms_panel(session, card: Scorecard) -> list[dict]:
     """The scorecard's appraisal forms: the one the reader may fill now (with their draft), and
-    the submitted answers for everyone who may see the scorecard."""
+    the submitted answers for everyone who may see the scorecard; a peer form with its feedback
+    as far as the reader may see it."""
     review = session.scalar(sa.select(Review).where(Review.period == card.period,
                                                     Review.employee_id == card.employee_id))
     if review is None:
@@ -225,18 +253,12 @@ def _forms_panel(session, card: Scorecard) -> list[dict]:
         response, may_fill = need.response, need.may_fill(g.user)
         if not may_fill and not need.submitted:
             response = None  # someone else's draft is theirs alone
-        fields = []
-        for spec in need.definition.get("fields", []):
-            spec = dict(spec)
-            if spec["type"] == "rating":
-                spec["steps"] = list(range(int(-(-spec["min"] // 1)), int(spec["max"] // 1) + 1))
-                spec["max_text"] = _number_text(spec["max"])
-            fields.append(spec)
         by = session.scalar(sa.select(User.login).where(User.id == response.filled_by)) if response else None
-        panels.append({"slug": need.slug, "label": need.label, "fields": fields, "may_fill": may_fill,
-                       "state": response.state if response else None,
+        panels.append({"slug": need.slug, "label": need.label, "fields": form_fields(need.definition),
+                       "may_fill": may_fill, "state": response.state if response else None,
                        "values": dict(response.values or {}) if response else {},
-                       "by": by, "submitted_at": response.submitted_at if response else None})
+                       "by": by, "submitted_at": response.submitted_at if response else None,
+                       "peer": peer_panel(session, review, need) if need.filled_by == "peer" else None})
     return panels
 
 

@@ -6,8 +6,9 @@ below it (or the whole company). The targets come from the template's `calibrati
 per grade, adding up to 100) in the latest published version that has the template; the target
 counts are rounded by the largest remainder, so they add up to the group's size. An adjustment
 belongs to the employee and period (one each: adjusting again replaces it), is refused for a
-locked scorecard, and is audited with the grade and reason before and after. Who may adjust (HR
-and administrators) is the web layer's check.
+locked scorecard and for the adjuster's own (nobody acts on their own scorecard, whatever their
+roles), and is audited with the grade and reason before and after. Which roles may adjust (HR and
+administrators) is the web layer's check.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from ..audit import record_change
 from ..config.models import ConfigVersion
 from ..engine.models import Scorecard
 from ..org.access import department_subtree
-from ..org.models import Department, Employee
+from ..org.models import Department, Employee, User
 from .calibration_models import GradeAdjustment
 
 
 class CalibrationError(Exception):
     """The adjustment is refused: nothing changed. `kind` is `missing` (no such scorecard),
-    `invalid` (a bad grade or no reason) or `locked`."""
+    `invalid` (a bad grade or no reason), `locked`, or `own` (the adjuster's own scorecard)."""
 
     def __init__(self, message: str, kind: str = "invalid"):
         super().__init__(message)
@@ -130,15 +131,28 @@ def distribution(session: Session, period: str, department_code: str | None, tem
     }
 
 
+def _actor(session: Session, actor: User | str) -> tuple[str, int | None]:
+    """The adjuster's login and the employee they are linked to (a login without a user account,
+    a script's, is linked to nobody)."""
+    if isinstance(actor, User):
+        return actor.login, actor.employee_id
+    return actor, session.scalar(sa.select(User.employee_id).where(User.login == actor))
+
+
 def adjust_grade(session: Session, period: str, employee_code: str, grade: str, reason: str | None,
-                 actor: str) -> GradeAdjustment | None:
-    """Set the employee's grade for the period to `grade`, with a reason; adjusting again replaces
-    the earlier adjustment, and adjusting to the computed grade removes it (None). Audited."""
+                 actor: User | str) -> GradeAdjustment | None:
+    """Set the employee's grade for the period to `grade`, with a reason, as `actor` (the user, or
+    their login); adjusting again replaces the earlier adjustment, and adjusting to the computed
+    grade removes it (None). Audited. Nobody adjusts their own grade."""
     found = session.execute(sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id)
                             .where(Scorecard.period == period, Employee.code == employee_code)).scalars().first()
     if found is None:
         raise CalibrationError(f"{employee_code} has no scorecard for {period}", "missing")
     card = found
+    actor, actor_employee_id = _actor(session, actor)
+    if actor_employee_id is not None and actor_employee_id == card.employee_id:
+        raise CalibrationError(f"{actor} may not calibrate their own grade: nobody acts on their own scorecard",
+                               "own")
     reason = (reason or "").strip()
     if not reason:
         raise CalibrationError("say why: a calibrated grade needs a reason")

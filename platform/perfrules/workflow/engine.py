@@ -29,6 +29,7 @@ from ..formula import BOOLEAN, FunctionRegistry, compile_formula
 from ..org.models import Employee, User
 from .actors import Directory, delegators
 from .models import Review, ReviewAction
+from .notices import announce_action, announce_opened
 
 ACTIONS = ("approve", "reject", "return", "lock", "reopen")
 #: who may lock and reopen
@@ -158,6 +159,7 @@ def start_reviews(session: Session, period: str, actor: str, functions: Function
                      "step_started_at": now if step else None, "updated_at": now})
     if rows:
         session.execute(sa.insert(Review), rows)
+        announce_opened(session, directory, rows, {number: snapshot for number, (snapshot, _) in versions.items()}, now)
         record_change(session, actor=actor, action="review.start", kind="reviews", key=period,
                       after={"opened": len(rows)})
     return len(rows)
@@ -183,8 +185,9 @@ def allowed_actions(session: Session, review: Review, user: User, today: dt.date
             eligible = Directory.load(session).principals(step["actor"], employee.id) - _approvals(session, review)
             if user.id in eligible:
                 on_behalf = None
-            else:  # a delegate, never on their own scorecard
-                stood_in = eligible & delegators(session, user.id, today) if not own else set()
+            else:  # a delegate, never on their own scorecard, nor for someone's self-review
+                stood_in = eligible & delegators(session, user.id, today) \
+                    if not own and step["actor"] != "employee" else set()
                 on_behalf = min(stood_in) if stood_in else None
             if user.id in eligible or on_behalf is not None:
                 result.append(Allowed("approve", on_behalf))
@@ -245,10 +248,34 @@ def act(session: Session, review: Review, user: User, action: str, comment: str 
         review.state, review.updated_at = "locked", now
         if card is not None:
             card.locked = True
+    announce_action(session, review, action, by=user, comment=comment, from_step=before["step"], steps=steps,
+                    directory=context.directory, employee=context.employee, now=now)
     record_change(session, actor=user.login, action=f"review.{action}", kind="reviews",
                   key=f"{review.period}:{review.employee_id}", before=before,
                   after={"state": review.state, "step": review.step, "comment": comment,
                          "on_behalf_of": granted.on_behalf_of})
+    return review
+
+
+def reopen_review(session: Session, review: Review, user: User, comment: str, on_behalf_of: int | None = None,
+                  functions: FunctionRegistry | None = None) -> Review:
+    """Reopen an approved or locked review at its first step and unlock its scorecard, recorded
+    and audited as a reopen, for a caller that has made its own checks (an accepted dispute,
+    whose resolver may be the employee's manager rather than HR)."""
+    before = {"state": review.state, "step": review.step}
+    now = _now()
+    session.add(ReviewAction(review_id=review.id, step=review.step, step_entry=review.entries, action="reopen",
+                             user_id=user.id, on_behalf_of=on_behalf_of, comment=comment, at=now))
+    context, steps = _context(session, review, functions), _flow(session, review)
+    review.path = []
+    _enter(review, context.next_step(steps, 0), now)
+    if context.card is not None:
+        context.card.locked = False
+    announce_action(session, review, "reopen", by=user, comment=comment, from_step=before["step"], steps=steps,
+                    directory=context.directory, employee=context.employee, now=now)
+    record_change(session, actor=user.login, action="review.reopen", kind="reviews",
+                  key=f"{review.period}:{review.employee_id}", before=before,
+                  after={"state": review.state, "step": review.step, "comment": comment, "on_behalf_of": on_behalf_of})
     return review
 
 
@@ -279,7 +306,8 @@ def pending_for(session: Session, user: User, today: dt.date | None = None, limi
         if step is None:
             continue
         eligible = directory.principals(step["actor"], review.employee_id) - approved.get((review.id, review.entries), set())
-        mine = eligible & ({user.id} if review.employee_id == user.employee_id else for_whom)
+        mine = eligible & ({user.id} if review.employee_id == user.employee_id or step["actor"] == "employee"
+                           else for_whom)
         if mine:
             waiting.append(review)
             if len(waiting) >= limit:

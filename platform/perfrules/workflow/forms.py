@@ -4,7 +4,9 @@ A template's manual item names the form that collects it (`manual: rating, form:
 The form's `filled_by` says who fills it for an employee's scorecard — `employee`: the employee
 (at the self-review step, the flow's `employee` step), `manager`: their manager (at the flow's
 `manager` step) — and only while the review is at that step. Nobody fills a manager form for
-their own scorecard. (`peer` forms have nobody to fill them yet.)
+their own scorecard. `peer` forms are filled by the colleagues asked for them, each their own
+answers, at any step and never blocking one (`feedback.py`): they appear here with nobody to
+fill them at a step.
 
 A response is saved as a draft or submitted. Submitting checks every field (and that the
 required ones are there), then turns the form's ratings into the manual item's points: the
@@ -185,6 +187,9 @@ def save_response(session: Session, review: Review, user: User, form_slug: str, 
     need = next((n for n in forms_for(session, review) if n.slug == form_slug), None)
     if need is None:
         raise WorkflowError(f"this scorecard has no form '{form_slug}'")
+    if need.filled_by == "peer":
+        raise WorkflowError(f"the {label_text(need.label, form_slug)} is filled by the colleagues asked for it, "
+                            "each through their own feedback request")
     if user.employee_id == review.employee_id and need.filled_by != "employee":
         raise WorkflowError(f"{user.login} may not fill the {label_text(need.label, form_slug)} of their own scorecard")
     if not need.may_fill(user):
@@ -205,20 +210,17 @@ def save_response(session: Session, review: Review, user: User, form_slug: str, 
     if submit:
         response.state, response.submitted_at = "submitted", now
         score = points(need.definition, cleaned)
-        if score is not None:
-            after["points"] = {}
-            existing = {m.item: m for m in session.scalars(sa.select(ManualValue).where(
-                ManualValue.period == review.period, ManualValue.employee_id == review.employee_id,
-                ManualValue.item.in_(need.items)))}
-            before = {**(before or {}), "points": {item: m.value for item, m in existing.items()}}
-            for item in need.items:
-                source = f"form {form_slug} ({user.login})"
-                if item in existing:
-                    existing[item].value, existing[item].source, existing[item].updated_at = score, source, now
-                else:
-                    session.add(ManualValue(period=review.period, employee_id=review.employee_id, item=item,
-                                            value=score, source=source, updated_at=now))
-                after["points"][item] = score
+        from .disputes import settled_items  # disputes builds on this module
+
+        # an accepted dispute's corrected value stands: the form's ratings no longer change it
+        settled = settled_items(session, review.period, review.employee_id, need.items)
+        scored = [item for item in need.items if item not in settled]
+        if settled:
+            after["kept"] = {item: f"corrected by dispute {dispute_id}" for item, dispute_id in settled.items()}
+        if score is not None and scored:
+            earlier = write_points(session, review, scored, score, f"form {form_slug} ({user.login})", now)
+            before = {**(before or {}), "points": earlier}
+            after["points"] = {item: score for item in scored}
     else:
         response.state = "draft"
     session.flush()
@@ -227,6 +229,23 @@ def save_response(session: Session, review: Review, user: User, form_slug: str, 
     if submit and "points" in after:
         rescore(session, review, functions)
     return response
+
+
+def write_points(session: Session, review: Review, items: list[str], score: float, source: str,
+                 now: dt.datetime) -> dict[str, float]:
+    """Write `score` as the value of each manual item of the review's employee and period; the
+    values the items had before (for the audit log)."""
+    existing = {m.item: m for m in session.scalars(sa.select(ManualValue).where(
+        ManualValue.period == review.period, ManualValue.employee_id == review.employee_id,
+        ManualValue.item.in_(items)))}
+    earlier = {item: m.value for item, m in existing.items()}
+    for item in items:
+        if item in existing:
+            existing[item].value, existing[item].source, existing[item].updated_at = score, source, now
+        else:
+            session.add(ManualValue(period=review.period, employee_id=review.employee_id, item=item,
+                                    value=score, source=source, updated_at=now))
+    return earlier
 
 
 def rescore(session: Session, review: Review, functions: FunctionRegistry | None = None) -> Scorecard | None:

@@ -49,7 +49,8 @@ class ReviewAction(Base):
     step: Mapped[str | None] = mapped_column(sa.String(64))
     step_entry: Mapped[int]
     action: Mapped[str] = mapped_column(sa.String(16))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: None for what the system did (a rerun withdrawing an approval: `workflow.reruns`)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     #: the user a delegate acted for
     on_behalf_of: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     comment: Mapped[str | None] = mapped_column(sa.Text)

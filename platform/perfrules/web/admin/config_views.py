@@ -50,7 +50,8 @@ KIND_NAMES = {
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DESIGNER_ENDPOINT = "designer.edit_template"
 #: the designer page that edits a document of a kind, where there is one
-DESIGNER_ENDPOINTS = {"templates": DESIGNER_ENDPOINT, "datasets": "designer.edit_dataset"}
+DESIGNER_ENDPOINTS = {"templates": DESIGNER_ENDPOINT, "datasets": "designer.edit_dataset",
+                      "approval_flows": "flows.edit_flow"}
 
 
 def has_designer(kind: str = "templates") -> bool:

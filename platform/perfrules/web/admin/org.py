@@ -357,6 +357,8 @@ class UserForm(BaseForm):
     employee = SelectField(_l("Employee"), choices={}, validate_choice=False,
                            description=_l("The employee this user is: whose scorecards are their own."))
     active = BooleanField(_l("Active"), default=True)
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)],
+                        description=_l("Where notifications are e-mailed, when e-mail is configured."))
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=256)],
                              description=_l("At least 8 characters."))
 
@@ -370,10 +372,10 @@ class UserEditForm(UserForm):
 
 class UserView(ServiceModelView):
     write_roles = ("admin",)
-    column_list = ("login", "roles", "employee", "active", "language", "created_at")
-    column_details_list = ("login", "roles", "employee", "active", "language", "created_at")
+    column_list = ("login", "roles", "employee", "active", "email", "language", "created_at")
+    column_details_list = ("login", "roles", "employee", "active", "email", "language", "created_at")
     column_labels = {"login": _l("Login"), "roles": _l("Roles"), "employee": _l("Employee"), "active": _l("Active"),
-                     "language": _l("Language"), "created_at": _l("Created")}
+                     "email": _l("E-mail"), "language": _l("Language"), "created_at": _l("Created")}
     column_searchable_list = ("login",)
     column_sortable_list = ("login", "active", "created_at")
     column_default_sort = "login"
@@ -392,7 +394,7 @@ class UserView(ServiceModelView):
 
     def form_object(self, model):
         return _Values(login=model.login, roles=list(model.roles or []), employee=model.employee.code if model.employee else "",
-                       active=model.active)
+                       active=model.active, email=model.email or "")
 
     def fill_choices(self, form):
         form.employee.choices = {"": "—", **{code: f"{code} · {name}" for code, name in
@@ -403,7 +405,7 @@ class UserView(ServiceModelView):
         acting = session.get(User, current_user.id)
         return orgchanges.save_user(session, model, login=form.login.data if model is None else None,
                                     roles=form.roles.data, employee=form.employee.data, active=form.active.data,
-                                    password=form.password.data, acting=acting, actor=actor())
+                                    password=form.password.data, acting=acting, actor=actor(), email=form.email.data)
 
     def remove(self, session, model):
         orgchanges.delete_user(session, model, session.get(User, current_user.id), actor())

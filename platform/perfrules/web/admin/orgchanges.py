@@ -26,7 +26,7 @@ from ...data.models import Record
 from ...engine.models import ManualValue, Scorecard
 from ...org.importer import _loops as loops  # the importer's loop finder, so both doors agree
 from ...org.models import USER_ROLES, ApiToken, Department, Employee, Role, User
-from ...org.users import create_user, hash_password
+from ...org.users import check_email, create_user, hash_password
 from ...problems import ConfigError, Problem
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -328,11 +328,12 @@ def user_state(session: Session, user: User) -> dict:
     """A user as the audit log shows one; never the password or its hash."""
     employee = (session.scalar(sa.select(Employee.code).where(Employee.id == user.employee_id))
                 if user.employee_id else None)
-    return {"login": user.login, "roles": sorted(user.roles or []), "employee": employee, "active": bool(user.active)}
+    return {"login": user.login, "roles": sorted(user.roles or []), "employee": employee, "active": bool(user.active),
+            **({"email": user.email} if user.email else {})}
 
 
 def save_user(session: Session, user: User | None, *, login: str, roles: list[str], employee: str | None,
-              active: bool, password: str | None, acting: User, actor: str) -> User:
+              active: bool, password: str | None, acting: User, actor: str, email: str | None = None) -> User:
     """Create (user None) or change a user. `acting` is who does it: nobody removes their own
     admin role, deactivates themselves, or locks themselves out that way."""
     login = user.login if user is not None else (login or "").strip()
@@ -366,6 +367,10 @@ def save_user(session: Session, user: User | None, *, login: str, roles: list[st
                                                                 User.id != (user.id if user else -1)))
             if holder is not None:
                 problems.append(("employee", f"user '{holder}' already signs in as '{employee}'"))
+    try:
+        email = check_email(email)
+    except ValueError as exc:
+        problems.append(("email", str(exc)))
     password_hash = None
     if password:
         try:
@@ -376,12 +381,12 @@ def save_user(session: Session, user: User | None, *, login: str, roles: list[st
         problems.append(("password", "a new user needs a password"))
     _refuse(*problems)
     if user is None:
-        user = create_user(session, login, "", roles, employee_id, actor, password_hash=password_hash)
+        user = create_user(session, login, "", roles, employee_id, actor, password_hash=password_hash, email=email)
         user.active = bool(active)
         session.flush()
         return user
     before = user_state(session, user)
-    user.roles, user.employee_id, user.active = roles, employee_id, bool(active)
+    user.roles, user.employee_id, user.active, user.email = roles, employee_id, bool(active), email
     if password_hash is not None:
         user.password_hash = password_hash
         user.session_epoch += 1  # a new password ends every session signed in with the old one

@@ -4,6 +4,7 @@ interactive page at /api/. Every error is JSON: {"code", "status", "message", "e
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, Flask, render_template, request
 from flask_smorest import Api, abort
 
@@ -11,6 +12,13 @@ from ...problems import flatten_messages, format_path
 from ..auth import login_required, requesting_user
 
 SECURITY = [{"token": []}]
+
+
+def one_page(session, query, pagination):
+    """The page of `query` that `@blp.paginate()`'s parameters ask for, after counting every row
+    it matches for the pagination header."""
+    pagination.item_count = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    return session.execute(query.offset(pagination.first_item).limit(pagination.page_size))
 
 
 class PerfrulesApi(Api):
@@ -43,7 +51,11 @@ def init_api(app: Flask) -> Api:
     from .calibration import blp as calibration
     from .config import blp as config
     from .datasets import blp as datasets
+    from .delegations import blp as delegations
+    from .disputes import blp as disputes
+    from .feedback import blp as feedback
     from .formulas import blp as formulas
+    from .notifications import blp as notifications
     from .reviews import blp as reviews
     from .runs import blp as runs
     from .scorecards import blp as scorecards
@@ -51,8 +63,10 @@ def init_api(app: Flask) -> Api:
     api = PerfrulesApi(app)
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
                                                   "description": "a token from `perfrules token create`"})
-    for blueprint in (datasets, config, runs, scorecards, reviews, formulas, calibration):
+    for blueprint in (datasets, config, runs, scorecards, reviews, formulas, calibration, disputes, feedback,
+                      notifications):
         api.register_blueprint(blueprint)
+    api.register_blueprint(delegations)
     app.register_blueprint(docs)
     app.before_request(_document_for_users_only)
     app.extensions["perfrules.api"] = api

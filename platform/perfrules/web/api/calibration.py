@@ -1,5 +1,6 @@
 """Calibration (校准): a group's grades against its template's target distribution, and grades
-adjusted with a reason. HR, administrators and auditors read; HR and administrators adjust."""
+adjusted with a reason. HR, administrators and auditors read; HR and administrators adjust,
+never their own grade."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ class Adjust(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(AdjustIn)
     @blp.response(200, AdjustOut)
-    @blp.alt_response(409, description="The scorecard is locked: nothing changed")
+    @blp.alt_response(409, description="The scorecard is locked, or it is your own (nobody calibrates their own "
+                                       "grade): the message says which; nothing changed")
     @token_required("admin", "hr")
     def put(self, payload, period, employee):
         """Set the employee's grade for the period, with a reason (adjusting again replaces it; the
@@ -110,9 +112,9 @@ class Adjust(MethodView):
         session = get_session()
         key = _period(period)
         try:
-            adjusted = adjust_grade(session, key, employee, payload["grade"], payload["reason"], g.user.login)
+            adjusted = adjust_grade(session, key, employee, payload["grade"], payload["reason"], g.user)
         except CalibrationError as exc:
             session.rollback()
-            abort({"missing": 404, "locked": 409}.get(exc.kind, 422), message=str(exc))
+            abort({"missing": 404, "locked": 409, "own": 409}.get(exc.kind, 422), message=str(exc))
         session.commit()
         return {"period": key, "employee": employee, "adjustment": adjustment_object(adjusted)}

@@ -3,22 +3,26 @@ checks as everywhere: who may act at which step is the workflow engine's answer 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
-from sqlalchemy.orm import aliased
 
 from ...engine.periods import PeriodError, period_from_text
 from ...org.access import visibility
 from ...org.models import Employee, User
 from ...plugins import load_plugins
+from ...workflow.deadlines import Deadline, review_deadlines
 from ...workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
-from ...workflow.models import REVIEW_STATES, Review, ReviewAction
+from ...workflow.history import review_history
+from ...workflow.models import REVIEW_STATES, Review
+from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY
+from . import SECURITY, one_page
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="The scorecard lifecycle (审批)")
 
@@ -41,6 +45,8 @@ class ReviewOut(Schema):
     state = fields.Str(metadata={"description": ", ".join(REVIEW_STATES)})
     step = fields.Str(allow_none=True)
     path = fields.List(fields.Str())
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "when the current step is due, if it has a deadline"})
+    overdue = fields.Bool(metadata={"description": "the current step's deadline has passed"})
     actions = fields.List(fields.Nested(ActionOut), metadata={"description": "in one review only"})
     allowed = fields.List(fields.Str(), metadata={"description": "what you may do now (in one review only)"})
 
@@ -62,20 +68,27 @@ def _period(text: str) -> str:
         abort(404, message=str(exc))
 
 
-def _row(review: Review, code: str) -> dict:
+def _row(review: Review, code: str, deadlines: dict[int, Deadline] | None = None) -> dict:
+    """`deadlines`: those of a page of reviews, read at once; without it, this review's is read."""
+    if deadlines is None:
+        deadlines = review_deadlines(get_session(), [review])
+    deadline = deadlines.get(review.id)
     return {"period": review.period, "employee": code, "template": review.template, "flow": review.flow,
-            "version": review.version_number, "state": review.state, "step": review.step, "path": review.path}
+            "version": review.version_number, "state": review.state, "step": review.step, "path": review.path,
+            "due_at": deadline.due_at if deadline else None,
+            "overdue": deadline is not None and deadline.overdue(dt.datetime.now(dt.timezone.utc))}
 
 
 def _one(period: str, code: str) -> tuple[Review, str]:
-    """The review, if the asker may see its scorecard or act on it; 404 otherwise."""
+    """The review, if the asker may read its scorecard (`workflow.reading`: what they see, or a
+    review or dispute that waits for them or that they acted on, as on the scorecard page); 404
+    otherwise, the same as for one that is not there."""
     session = get_session()
     found = session.execute(sa.select(Review, Employee.department_id).join(Employee, Employee.id == Review.employee_id)
                             .where(Review.period == _period(period), Employee.code == code)).first()
     if found is not None:
         review, department_id = found
-        if visibility(session, g.user).allows(department_id, review.employee_id) or \
-                allowed_actions(session, review, g.user):
+        if may_read_scorecard(session, g.user, review.period, review.employee_id, department_id):
             return review, code
     abort(404, message=f"no review of {code} for {period} that you may see")
 
@@ -88,7 +101,9 @@ class Reviews(MethodView):
     @blp.paginate()
     @token_required()
     def get(self, args, pagination_parameters):
-        """The reviews of the scorecards you may see."""
+        """The reviews of the scorecards you may see in the organisation (your own, your department
+        and the ones below it as a manager, everyone's as HR, an administrator or an auditor). A
+        review outside that which waits for you, or that you acted on, is read singly."""
         session = get_session()
         query = (sa.select(Review, Employee.code).join(Employee, Employee.id == Review.employee_id)
                  .where(visibility(session, g.user).condition(Employee.department_id, Review.employee_id)))
@@ -97,10 +112,9 @@ class Reviews(MethodView):
         for key in ("state", "step"):
             if key in args:
                 query = query.where(getattr(Review, key) == args[key])
-        pagination_parameters.item_count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        rows = session.execute(query.order_by(Review.period.desc(), Employee.code)
-                               .offset(pagination_parameters.first_item).limit(pagination_parameters.page_size))
-        return [_row(review, code) for review, code in rows]
+        rows = one_page(session, query.order_by(Review.period.desc(), Employee.code), pagination_parameters).all()
+        deadlines = review_deadlines(session, [review for review, _ in rows])
+        return [_row(review, code, deadlines) for review, code in rows]
 
 
 @blp.route("/<period>/<employee>")
@@ -109,14 +123,11 @@ class OneReview(MethodView):
     @blp.response(200, ReviewOut)
     @token_required()
     def get(self, period, employee):
-        """One review with its history and what you may do now."""
+        """One review with its history and what you may do now: of a scorecard you may see, or one
+        whose review or dispute waits for you or that you acted on."""
         review, code = _one(period, employee)
         session = get_session()
-        acting = aliased(User)
-        history = session.execute(
-            sa.select(ReviewAction, User.login, acting.login).join(User, User.id == ReviewAction.user_id)
-            .outerjoin(acting, acting.id == ReviewAction.on_behalf_of)
-            .where(ReviewAction.review_id == review.id).order_by(ReviewAction.id)).all()
+        history = review_history(session, review.id)
         return {**_row(review, code),
                 "actions": [{"step": a.step, "action": a.action, "by": by, "on_behalf_of": behalf, "comment": a.comment,
                              "at": a.at} for a, by, behalf in history],
@@ -162,7 +173,7 @@ class FormResponseOut(Schema):
     employee = fields.Str()
     form = fields.Str()
     label = fields.Dict()
-    filled_by = fields.Str(metadata={"description": "employee or manager: who fills this form"})
+    filled_by = fields.Str(metadata={"description": "employee, manager or peer (see /api/v1/reviews/…/feedback): who fills this form"})
     items = fields.List(fields.Str(), metadata={"description": "the manual items its ratings score"})
     fields_ = fields.List(fields.Nested(FormFieldOut), data_key="fields", attribute="fields")
     state = fields.Str(allow_none=True, metadata={"description": "draft, submitted, or null when not started"})

@@ -13,7 +13,7 @@ from ...engine.periods import PeriodError, period_from_text
 from ..auth import token_required
 from ..db import get_session
 from ..runner import RunRefused, start_run_in_background
-from . import SECURITY
+from . import SECURITY, one_page
 
 blp = Blueprint("runs", __name__, url_prefix="/api/v1/runs", description="Evaluation runs (评估运行)")
 
@@ -77,10 +77,7 @@ class Runs(MethodView):
             if key in args:
                 query = query.where(getattr(EvaluationRun, key) == args[key])
         session = get_session()
-        pagination_parameters.item_count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        return session.scalars(query.order_by(EvaluationRun.id.desc())
-                               .offset(pagination_parameters.first_item)
-                               .limit(pagination_parameters.page_size)).all()
+        return one_page(session, query.order_by(EvaluationRun.id.desc()), pagination_parameters).scalars().all()
 
     @blp.doc(security=SECURITY)
     @blp.arguments(RunIn)

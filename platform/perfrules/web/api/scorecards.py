@@ -1,6 +1,7 @@
-"""Scorecards (绩效考核表): lists with filters and pages, and one with its full trace. Everyone sees
-only what they may: employees their own, managers their department and below, HR, admins and
-auditors everyone (org.access)."""
+"""Scorecards (绩效考核表): lists with filters and pages, and one with its full trace. Lists hold
+what the organisation lets you see (org.access): employees their own, managers their department
+and below, HR, admins and auditors everyone. One scorecard opens too when its review or one of its
+disputes waits for you or you acted on it (workflow.reading, as on the scorecard page)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from ...engine.periods import PeriodError, period_from_text
 from ...org.access import department_subtree, visibility
 from ...org.models import Department, Employee
 from ...workflow.models import Review
+from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY
+from . import SECURITY, one_page
 
 blp = Blueprint("api_scorecards", __name__, url_prefix="/api/v1/scorecards",
                 description="Scorecards with their traces")
@@ -105,7 +107,10 @@ class Scorecards(MethodView):
     @blp.paginate()
     @token_required()
     def get(self, args, pagination_parameters):
-        """The scorecards you may see, by period, template and rank."""
+        """The scorecards you may see in the organisation, by period, template and rank: your own,
+        your department and the ones below it as a manager, everyone's as HR, an administrator or
+        an auditor. A scorecard outside that which its review or a dispute opens to you (a step
+        that names you, a stand-in's) is not listed: read it singly."""
         session = get_session()
         department_ids = None
         if "department" in args:
@@ -119,10 +124,7 @@ class Scorecards(MethodView):
             query = query.where(Employee.code == args["employee"])
         if "grade" in args:
             query = query.where(Scorecard.grade == args["grade"])
-        pagination_parameters.item_count = session.scalar(
-            sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-        rows = session.execute(query.offset(pagination_parameters.first_item)
-                               .limit(pagination_parameters.page_size)).all()
+        rows = one_page(session, query, pagination_parameters).all()
         cards = _objects(session, rows, Definitions(session) if args["items"] else None)
         if not args["items"]:
             for card in cards:
@@ -136,13 +138,15 @@ class OneScorecard(MethodView):
     @blp.response(200, ScorecardOut)
     @token_required()
     def get(self, period, employee):
-        """One employee's scorecard for a period, each item with its trace and definition."""
+        """One employee's scorecard for a period, each item with its trace and definition: one you
+        may see, or one whose review or dispute waits for you or that you acted on."""
         session = get_session()
         try:
             key = _period(period)
         except ValidationError as exc:
             abort(404, message=" ".join(exc.messages))
-        row = session.execute(_visible(scorecard_query(key)).where(Employee.code == employee)).first()
-        if row is None:  # not there, or not yours: the answer is the same, so codes cannot be probed
+        row = session.execute(scorecard_query(key).where(Employee.code == employee)).first()
+        if row is None or not may_read_scorecard(session, g.user, key, row[0].employee_id, row[0].department_id):
+            # not there, or not yours: the answer is the same, so codes cannot be probed
             abort(404, message=f"no scorecard of {employee} for {key} that you may see")
         return _objects(session, [row], Definitions(session))[0]

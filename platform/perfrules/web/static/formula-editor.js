@@ -216,6 +216,8 @@
     return new Editor(root);
   });
   if (editors.length) { showCatalogue(editors[0]); }
+  /* for formula fields a page adds later, such as a new step of an approval flow */
+  window.perfrulesFormulaEditor = function (root) { return new Editor(root); };
 
   /* --- the preview --------------------------------------------------------------------------- */
 
