@@ -4,14 +4,33 @@ interactive page at /api/. Every error is JSON: {"code", "status", "message", "e
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from flask import Blueprint, Flask, render_template, request
 from flask_smorest import Api, abort
 
 from ...problems import flatten_messages, format_path
+from ...workflow.engine import WorkflowError
+from ...workflow.forms import FormError
 from ..auth import login_required, requesting_user
 
 SECURITY = [{"token": []}]
+
+
+@contextmanager
+def committed(session):
+    """Commit what the block changes in the workflow; a refusal rolls it all back and answers 409
+    with the reason, or 422 naming each field for answers that do not fit a form."""
+    try:
+        yield
+    except FormError as exc:
+        session.rollback()
+        abort(422, message=str(exc), errors={"json": {"values": exc.errors}})
+    except WorkflowError as exc:
+        session.rollback()
+        abort(409, message=str(exc))
+    session.commit()
 
 
 def one_page(session, query, pagination):

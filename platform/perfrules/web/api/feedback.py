@@ -10,13 +10,11 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from ...plugins import load_plugins
-from ...workflow.engine import WorkflowError
 from ...workflow.feedback import Asked, answer, ask, asked_of, decline, drop, feedback_view, one_asked, peer_forms
 from ...workflow.feedback_models import FEEDBACK_STATES, FeedbackRequest
-from ...workflow.forms import FormError
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY
+from . import SECURITY, committed
 from .reviews import FormFieldOut, _one as visible_review
 
 blp = Blueprint("api_feedback", __name__, url_prefix="/api/v1", description="Peer feedback (同事评价 / 360)")
@@ -154,15 +152,8 @@ class MyRequest(MethodView):
         the mean of every submitted answer."""
         asked = _asked(request_id)
         session = get_session()
-        try:
+        with committed(session):
             answer(session, asked, g.user, payload["values"], payload["submit"], functions=load_plugins().functions)
-        except FormError as exc:
-            session.rollback()
-            abort(422, message=str(exc), errors={"json": {"values": exc.errors}})
-        except WorkflowError as exc:
-            session.rollback()
-            abort(409, message=str(exc))
-        session.commit()
         return _asked_object(_asked(request_id))
 
 
@@ -177,12 +168,8 @@ class DeclineRequest(MethodView):
         """Decline a request, with a reason."""
         asked = _asked(request_id)
         session = get_session()
-        try:
+        with committed(session):
             decline(session, asked, g.user, payload["reason"])
-        except WorkflowError as exc:
-            session.rollback()
-            abort(409, message=str(exc))
-        session.commit()
         return _asked_object(_asked(request_id))
 
 
@@ -211,12 +198,8 @@ class ReviewFeedback(MethodView):
         (the employee); asking a proposed colleague confirms the proposal."""
         review, code = visible_review(period, employee)
         session = get_session()
-        try:
+        with committed(session):
             ask(session, review, g.user, payload["form"], payload["peers"], payload["due_on"])
-        except WorkflowError as exc:
-            session.rollback()
-            abort(409, message=str(exc))
-        session.commit()
         return _view(review, code, next(n for n in peer_forms(session, review) if n.slug == payload["form"]))
 
 
@@ -233,9 +216,5 @@ class Proposal(MethodView):
         proposal = session.get(FeedbackRequest, request_id)
         if proposal is None or (proposal.period, proposal.employee_id) != (review.period, review.employee_id):
             abort(404, message=f"no proposal {request_id} on this scorecard")
-        try:
+        with committed(session):
             drop(session, review, proposal, g.user)
-        except WorkflowError as exc:
-            session.rollback()
-            abort(409, message=str(exc))
-        session.commit()

@@ -16,13 +16,13 @@ from ...org.access import visibility
 from ...org.models import Employee, User
 from ...plugins import load_plugins
 from ...workflow.deadlines import Deadline, review_deadlines
-from ...workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
+from ...workflow.engine import ACTIONS, act, allowed_actions
 from ...workflow.history import review_history
 from ...workflow.models import REVIEW_STATES, Review
 from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY, one_page
+from . import SECURITY, committed, one_page
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="The scorecard lifecycle (审批)")
 
@@ -145,12 +145,8 @@ class ReviewAct(MethodView):
         """Approve, reject (back a step), return (to the first step), lock or reopen."""
         review, code = _one(period, employee)
         session = get_session()
-        try:
+        with committed(session):
             act(session, review, g.user, action, payload["comment"], functions=load_plugins().functions)
-        except WorkflowError as exc:
-            session.rollback()
-            abort(409, message=str(exc))
-        session.commit()
         return _row(review, code)
 
 
@@ -235,19 +231,12 @@ class ReviewForm(MethodView):
     def put(self, payload, period, employee, form):
         """Save your answers as a draft, or submit them: submitting scores the manual items and
         the scorecard again."""
-        from ...workflow.forms import FormError, save_response
+        from ...workflow.forms import save_response
 
         review, code = _one(period, employee)
         _form_need(review, form)  # 404 for a form the template does not use
         session = get_session()
-        try:
+        with committed(session):
             save_response(session, review, g.user, form, payload["values"], payload["submit"],
                           functions=load_plugins().functions)
-        except FormError as exc:
-            session.rollback()
-            abort(422, message=str(exc), errors={"json": {"values": exc.errors}})
-        except WorkflowError as exc:
-            session.rollback()
-            abort(409, message=str(exc))
-        session.commit()
         return _form_out(review, code, _form_need(review, form))
