@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..config.models import ConfigVersion
 from ..config.validation import SCORECARD_NAMES, employee_names
+from ..db.bulk import driver_insert, driver_timestamp
 from ..engine.models import Scorecard
 from ..formula import BOOLEAN, FunctionRegistry, compile_formula
 from ..org.models import Employee, User
@@ -32,6 +34,9 @@ from .models import Review, ReviewAction
 from .notices import announce_action, announce_opened
 
 ACTIONS = ("approve", "reject", "return", "lock", "reopen")
+#: the columns a run's reviews are opened with, in one driver-level insert (`db.bulk`)
+REVIEW_COLUMNS = ("period", "employee_id", "template", "flow", "version_number", "state", "step", "path", "entries",
+                  "step_started_at", "updated_at")
 #: who may lock and reopen
 PRIVILEGED = ("admin", "hr")
 
@@ -158,7 +163,11 @@ def start_reviews(session: Session, period: str, actor: str, functions: Function
                      "step": step, "path": [step] if step else [], "entries": 1 if step else 0,
                      "step_started_at": now if step else None, "updated_at": now})
     if rows:
-        session.execute(sa.insert(Review), rows)
+        connection = session.connection()
+        stamp = driver_timestamp(connection, now)
+        driver_insert(connection, Review.__tablename__, REVIEW_COLUMNS, (
+            (*(row[c] for c in REVIEW_COLUMNS[:5]), row["state"], row["step"], orjson.dumps(row["path"]).decode(),
+             row["entries"], stamp if row["step"] else None, stamp) for row in rows))
         announce_opened(session, directory, rows, {number: snapshot for number, (snapshot, _) in versions.items()}, now)
         record_change(session, actor=actor, action="review.start", kind="reviews", key=period,
                       after={"opened": len(rows)})
