@@ -538,3 +538,17 @@ def test_disputes_in_the_console_pages_with_csrf(approved):
     withdraw = rep1.post(f"/scorecards/disputes/{second.id}/withdraw", data={"csrf_token": csrf_token(shown)},
                          follow_redirects=True).get_data(as_text=True)
     assert "already accepted" in withdraw
+
+
+def test_a_ratings_import_does_not_overwrite_a_corrected_value(approved, tmp_path):
+    session = approved
+    dispute = raise_dispute(session, review_of(session, "R1"), user(session, "rep1"), "rating", "should be 100")
+    resolve_dispute(session, dispute, user(session, "lead"), "accept", "agreed", {"value": 100})
+    session.commit()
+    result = run_cli("ratings", "import", write(tmp_path, "again.csv",
+                                                "employee,period,item,value\nR2,2026-10,rating,70\nR1,2026-10,rating,80\n"))
+    assert result.exit_code != 0
+    assert f"row 3, value: dispute {dispute.id} corrected rating of this employee and period, and its correction stands" \
+        in result.output
+    session.rollback()
+    assert rating_of(session, "R1").value == 100 and rating_of(session, "R2") is None  # all or nothing

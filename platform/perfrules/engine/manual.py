@@ -76,6 +76,12 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
             continue
         seen[key] = number
         values[key] = value
+    from ..workflow.disputes import corrected_values  # the workflow builds on the engine
+
+    for key, dispute_id in corrected_values(session, {period for period, _, _ in values}).items():
+        if key in values:  # a correction an accepted dispute made stands
+            problems.append(Problem(f"row {seen[key]}, value", f"dispute {dispute_id} corrected {key[2]} of this "
+                                    "employee and period, and its correction stands", path.name))
     if problems:
         raise ManualImportError(problems)
     now = dt.datetime.now(dt.timezone.utc)

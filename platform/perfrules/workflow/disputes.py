@@ -231,10 +231,18 @@ def settled_items(session: Session, period: str, employee_id: int, items: list[s
     answers that would score the item again are refused."""
     if not items:
         return {}
-    rows = session.execute(sa.select(Dispute.item, Dispute.id, Dispute.correction).where(
-        Dispute.period == period, Dispute.employee_id == employee_id, Dispute.item.in_(list(items)),
-        Dispute.state == "accepted").order_by(Dispute.id))
-    return {item: dispute_id for item, dispute_id, correction in rows if "value" in (correction or {})}
+    return {item: dispute_id for (_, _, item), dispute_id in corrected_values(
+        session, [period], Dispute.employee_id == employee_id, Dispute.item.in_(list(items))).items()}
+
+
+def corrected_values(session: Session, periods, *conditions) -> dict[tuple[str, int, str], int]:
+    """The (period, employee id, item) values accepted disputes of these periods corrected, each
+    with the latest such dispute's id, in one query."""
+    rows = session.execute(sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.id, Dispute.correction)
+                           .where(Dispute.period.in_(sorted(set(periods))), Dispute.state == "accepted", *conditions)
+                           .order_by(Dispute.id))
+    return {(period, employee_id, item): dispute_id for period, employee_id, item, dispute_id, correction in rows
+            if "value" in (correction or {})}
 
 
 def resolve_dispute(session: Session, dispute: Dispute, user: User, decision: str, resolution: str | None,
