@@ -9,11 +9,19 @@ perfrules/seed_configs; `perfrules.resources` finds them in either place.
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages("platform"), *find_packages("plugins"),
-              "perfrules.templates", "perfrules.seed_configs"],
-    package_dir={"": "platform", "perfrules_kpi_functions": "plugins/perfrules_kpi_functions",
-                 "perfrules_smtp": "plugins/perfrules_smtp", "perfrules_webhook": "plugins/perfrules_webhook",
-                 "perfrules.templates": "templates", "perfrules.seed_configs": "seed_configs"},
-    package_data={"perfrules.templates": ["**/*"], "perfrules.seed_configs": ["**/*"],
-                  "perfrules.web": ["static/**/*"], "perfrules.db": ["migrations/*.mako"]},
+    packages=[*find_packages("platform"), *find_packages("plugins"), "perfrules.templates", "perfrules.seed_configs"],
+    package_dir={
+        "": "platform",
+        "perfrules_kpi_functions": "plugins/perfrules_kpi_functions",
+        "perfrules_smtp": "plugins/perfrules_smtp",
+        "perfrules_webhook": "plugins/perfrules_webhook",
+        "perfrules.templates": "templates",
+        "perfrules.seed_configs": "seed_configs",
+    },
+    package_data={
+        "perfrules.templates": ["**/*"],
+        "perfrules.seed_configs": ["**/*"],
+        "perfrules.web": ["static/**/*"],
+        "perfrules.db": ["migrations/*.mako"],
+    },
 )

@@ -19,10 +19,20 @@ import numpy as np
 from perfrules.formula import BOOLEAN, NUMBER, TEXT, compile_formula
 
 CATALOGUE = {
-    "sales_amount": NUMBER, "target.sales_amount": NUMBER, "prev.sales_amount": NUMBER,
-    "opportunities": NUMBER, "won": NUMBER, "calls": NUMBER, "visits": NUMBER,
-    "collected": NUMBER, "receivable": NUMBER, "satisfaction": NUMBER, "nps": NUMBER,
-    "employee.tenure_months": NUMBER, "is_new": BOOLEAN, "status": TEXT,
+    "sales_amount": NUMBER,
+    "target.sales_amount": NUMBER,
+    "prev.sales_amount": NUMBER,
+    "opportunities": NUMBER,
+    "won": NUMBER,
+    "calls": NUMBER,
+    "visits": NUMBER,
+    "collected": NUMBER,
+    "receivable": NUMBER,
+    "satisfaction": NUMBER,
+    "nps": NUMBER,
+    "employee.tenure_months": NUMBER,
+    "is_new": BOOLEAN,
+    "status": TEXT,
 }
 
 ATTAINMENT = "sales_amount / target.sales_amount"
@@ -31,15 +41,18 @@ FORMULAS = {
     "capped attainment score": f"clamp({ATTAINMENT} * 100, 0, 120)",
     "转化率 conversion": "IF(opportunities > 0, won / opportunities, 0)",
     "回款率 collection rate": "round(collected / receivable * 100, 1)",
-    "banded score": (f"IF({ATTAINMENT} >= 1.2, 120, IF({ATTAINMENT} >= 1, 100, "
-                     f"IF({ATTAINMENT} >= 0.8, 80, IF({ATTAINMENT} >= 0.6, 60, 0))))"),
+    "banded score": (
+        f"IF({ATTAINMENT} >= 1.2, 120, IF({ATTAINMENT} >= 1, 100, "
+        f"IF({ATTAINMENT} >= 0.8, 80, IF({ATTAINMENT} >= 0.6, 60, 0))))"
+    ),
     "growth vs previous": "(sales_amount - prev.sales_amount) / prev.sales_amount",
-    "weighted total": (f"0.5 * min({ATTAINMENT}, 1.2) * 100 + 0.2 * min(collected / receivable, 1) * 100"
-                       " + 0.2 * coalesce(satisfaction, 3) * 20 + 0.1 * min(calls / 100, 1) * 100"),
+    "weighted total": (
+        f"0.5 * min({ATTAINMENT}, 1.2) * 100 + 0.2 * min(collected / receivable, 1) * 100"
+        " + 0.2 * coalesce(satisfaction, 3) * 20 + 0.1 * min(calls / 100, 1) * 100"
+    ),
     "activity score": "min(calls / 100, 1) * 50 + min(visits / 20, 1) * 50",
     "NPS band": "IF(nps >= 50, 100, IF(nps >= 0, 60 + nps * 0.8, 0))",
-    "bonus eligibility": (f"status == 'active' and employee.tenure_months >= 6 and {ATTAINMENT} >= 0.8 "
-                          "and not is_new"),
+    "bonus eligibility": (f"status == 'active' and employee.tenure_months >= 6 and {ATTAINMENT} >= 0.8 and not is_new"),
     "tiered commission": "IF(collected > 1000000, collected * 0.05, collected * 0.03)",
     "satisfaction score": "round(coalesce(satisfaction, 3) / 5 * 100)",
 }
@@ -89,8 +102,12 @@ def _plain(value):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--reference-rows", type=int, default=10_000,
-                        help="rows evaluated on the slow reference path (per-row time is reported)")
+    parser.add_argument(
+        "--reference-rows",
+        type=int,
+        default=10_000,
+        help="rows evaluated on the slow reference path (per-row time is reported)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="fast-path runs; the best is kept")
     args = parser.parse_args()
     reference_rows = min(args.reference_rows, args.rows)
@@ -135,10 +152,14 @@ def main() -> None:
         "mismatches": mismatches,
     }
     print("-" * len(header))
-    print(f"{'mean per formula':34} {figures['reference_us_per_row']:17.3f} "
-          f"{figures['fast_us_per_row']:12.4f} {figures['speedup']:9.0f}")
-    print(f"paths agree on {reference_rows:,} sampled rows × {count} formulas: "
-          f"{'yes' if not mismatches else f'NO, {mismatches} mismatches'}")
+    print(
+        f"{'mean per formula':34} {figures['reference_us_per_row']:17.3f} "
+        f"{figures['fast_us_per_row']:12.4f} {figures['speedup']:9.0f}"
+    )
+    print(
+        f"paths agree on {reference_rows:,} sampled rows × {count} formulas: "
+        f"{'yes' if not mismatches else f'NO, {mismatches} mismatches'}"
+    )
     print(json.dumps(figures))
 
 

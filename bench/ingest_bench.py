@@ -27,8 +27,8 @@ from perfrules.data.ingest import import_records
 from perfrules.data.readers import read_csv
 from perfrules.db import make_engine, make_sessionmaker
 from perfrules.db.migrate import upgrade
-from perfrules.plugins import load_plugins
 from perfrules.org.models import Department, Employee
+from perfrules.plugins import load_plugins
 from perfrules.resources import resource_path
 
 EMPLOYEES = 2000
@@ -44,9 +44,19 @@ def prepare_database(path: Path) -> sa.Engine:
         department = Department(code="SALES", label={"zh": "销售部", "en": "Sales"})
         session.add(department)
         session.flush()
-        session.execute(sa.insert(Employee), [
-            {"code": f"E{i:05d}", "name": f"员工{i}", "department_id": department.id, "active": True,
-             "attributes": {}} for i in range(1, EMPLOYEES + 1)])
+        session.execute(
+            sa.insert(Employee),
+            [
+                {
+                    "code": f"E{i:05d}",
+                    "name": f"员工{i}",
+                    "department_id": department.id,
+                    "active": True,
+                    "attributes": {},
+                }
+                for i in range(1, EMPLOYEES + 1)
+            ],
+        )
         session.commit()
     return engine
 
@@ -56,14 +66,22 @@ def write_csv(path: Path, rows: int) -> None:
     start = dt.datetime(2026, 1, 1, 8)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["external_id", "owner", "occurred_at", "type", "customer", "duration_minutes",
-                         "logged_same_day"])
+        writer.writerow(
+            ["external_id", "owner", "occurred_at", "type", "customer", "duration_minutes", "logged_same_day"]
+        )
         for i in range(rows):
             when = start + dt.timedelta(minutes=chooser.randrange(0, 300 * 24 * 60))
-            writer.writerow([f"A{i:07d}", f"E{chooser.randrange(1, EMPLOYEES + 1):05d}",
-                             when.isoformat(timespec="seconds"), chooser.choice(TYPES),
-                             f"客户{chooser.randrange(1, 20000)}", chooser.randrange(5, 120),
-                             chooser.choice(["true", "false"])])
+            writer.writerow(
+                [
+                    f"A{i:07d}",
+                    f"E{chooser.randrange(1, EMPLOYEES + 1):05d}",
+                    when.isoformat(timespec="seconds"),
+                    chooser.choice(TYPES),
+                    f"客户{chooser.randrange(1, 20000)}",
+                    chooser.randrange(5, 120),
+                    chooser.choice(["true", "false"]),
+                ]
+            )
 
 
 def timed_import(engine: sa.Engine, csv_path: Path) -> tuple[float, int]:
@@ -79,12 +97,14 @@ def timed_import(engine: sa.Engine, csv_path: Path) -> tuple[float, int]:
 
 def timed_raw_insert(engine: sa.Engine, rows: list[tuple]) -> float:
     """The floor: the same rows, already converted, through the driver's executemany."""
-    statement = ('INSERT INTO records (dataset, external_id, owner_id, occurred_on, "values", updated_at) '
-                 "VALUES (?, ?, ?, ?, ?, ?)")
+    statement = (
+        'INSERT INTO records (dataset, external_id, owner_id, occurred_on, "values", updated_at) '
+        "VALUES (?, ?, ?, ?, ?, ?)"
+    )
     started = time.perf_counter()
     with engine.begin() as connection:
         for start in range(0, len(rows), 20_000):
-            connection.exec_driver_sql(statement, rows[start:start + 20_000])
+            connection.exec_driver_sql(statement, rows[start : start + 20_000])
     return time.perf_counter() - started
 
 
@@ -102,9 +122,12 @@ def main() -> None:
         imported = prepare_database(folder / "import.db")
         seconds, inserted = timed_import(imported, csv_path)
         with imported.connect() as connection:
-            raw_rows = [(d, e, o, str(day), v if isinstance(v, str) else encode_values(v), u)
-                        for d, e, o, day, v, u in connection.exec_driver_sql(
-                            'SELECT dataset, external_id, owner_id, occurred_on, "values", updated_at FROM records')]
+            raw_rows = [
+                (d, e, o, str(day), v if isinstance(v, str) else encode_values(v), u)
+                for d, e, o, day, v, u in connection.exec_driver_sql(
+                    'SELECT dataset, external_id, owner_id, occurred_on, "values", updated_at FROM records'
+                )
+            ]
         again, _ = timed_import(imported, csv_path)
         imported.dispose()
 
@@ -112,13 +135,21 @@ def main() -> None:
         raw_seconds = timed_raw_insert(raw, raw_rows)
         raw.dispose()
 
-    figures = {"rows": inserted, "csv_mb": round(size_mb, 1), "seconds": round(seconds, 2),
-               "rows_per_s": round(inserted / seconds), "reimport_seconds": round(again, 2),
-               "raw_seconds": round(raw_seconds, 2), "raw_rows_per_s": round(inserted / raw_seconds),
-               "ratio_to_raw": round(seconds / raw_seconds, 2)}
+    figures = {
+        "rows": inserted,
+        "csv_mb": round(size_mb, 1),
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(inserted / seconds),
+        "reimport_seconds": round(again, 2),
+        "raw_seconds": round(raw_seconds, 2),
+        "raw_rows_per_s": round(inserted / raw_seconds),
+        "ratio_to_raw": round(seconds / raw_seconds, 2),
+    }
     print(f"{'step':44} {'seconds':>8} {'rows/s':>10}")
     print("-" * 64)
-    print(f"{'import (read, validate, write) ' + f'{size_mb:.0f} MB CSV':44} {seconds:8.2f} {figures['rows_per_s']:10,}")
+    print(
+        f"{'import (read, validate, write) ' + f'{size_mb:.0f} MB CSV':44} {seconds:8.2f} {figures['rows_per_s']:10,}"
+    )
     print(f"{'re-import, every row unchanged':44} {again:8.2f} {round(inserted / again):10,}")
     print(f"{'bare executemany of the same rows':44} {raw_seconds:8.2f} {figures['raw_rows_per_s']:10,}")
     print(f"ratio import / bare insert: {figures['ratio_to_raw']}")

@@ -26,7 +26,8 @@ from .engine import scenario
 from .helpers import run_cli, write
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "PERFRULES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    "PERFRULES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _under_ci() -> bool:
@@ -48,8 +49,7 @@ def database_url(request, tmp_path_factory):
     try:
         connection = admin.connect()
     except sa.exc.OperationalError as exc:
-        message = (f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} "
-                   f"(set PERFRULES_TEST_POSTGRES_URL): {exc.orig}")
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} (set PERFRULES_TEST_POSTGRES_URL): {exc.orig}"
         if _under_ci():
             pytest.fail(message)
         pytest.skip(message)

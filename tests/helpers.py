@@ -28,8 +28,9 @@ def csrf_token(page: str) -> str:
     """The CSRF token a page's forms carry."""
     import re
 
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page) or \
-        re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
+    )
     assert found, "the page has no CSRF token"
     return found.group(1)
 

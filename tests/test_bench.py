@@ -12,8 +12,12 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 def test_formula_bench_reports_its_figures():
     completed = subprocess.run(
-        [sys.executable, str(BENCH / "formula_bench.py"), "--rows", "3000", "--reference-rows", "300",
-         "--repeat", "1"], capture_output=True, text=True, timeout=300, check=True)
+        [sys.executable, str(BENCH / "formula_bench.py"), "--rows", "3000", "--reference-rows", "300", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     lines = completed.stdout.strip().splitlines()
     figures = json.loads(lines[-1])
     assert {"reference_us_per_row", "fast_us_per_row", "speedup", "rows", "formulas"} <= set(figures)
@@ -25,8 +29,13 @@ def test_formula_bench_reports_its_figures():
 
 
 def test_ingest_bench_reports_its_figures():
-    completed = subprocess.run([sys.executable, str(BENCH / "ingest_bench.py"), "--rows", "3000"],
-                               capture_output=True, text=True, timeout=300, check=True)
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "ingest_bench.py"), "--rows", "3000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     assert figures["rows"] == 3000
     assert {"rows_per_s", "ratio_to_raw", "raw_rows_per_s", "seconds"} <= set(figures)
@@ -34,13 +43,19 @@ def test_ingest_bench_reports_its_figures():
 
 
 def test_run_bench_reports_its_figures():
-    completed = subprocess.run([sys.executable, str(BENCH / "run_bench.py"), "--employees", "60", "--small", "20",
-                                "--months", "2"], capture_output=True, text=True, timeout=300, check=True)
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "run_bench.py"), "--employees", "60", "--small", "20", "--months", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     lines = completed.stdout.strip().splitlines()
     figures = json.loads(lines[-1])
     assert figures["employees"] == 60 and figures["records"] > 0 and figures["kpis"] >= 12
-    assert {"total_s", "aggregate_s", "evaluate_s", "write_s", "reviews_s", "sql_s", "ratio_to_sql",
-            "growth"} <= set(figures)
+    assert {"total_s", "aggregate_s", "evaluate_s", "write_s", "reviews_s", "sql_s", "ratio_to_sql", "growth"} <= set(
+        figures
+    )
     assert figures["reviews_s"] > 0  # every repetition opens the reviews again
     assert figures["scorecards"] > 0 and figures["total_s"] > 0 and figures["ratio_to_sql"] > 0
     assert any("bare SQL" in line for line in lines)

@@ -20,20 +20,30 @@ def run():
 
     def invoke(*args, input=None):
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
     return invoke
 
 
 class TestCheck:
     def test_prints_the_names_a_formula_uses(self, run):
-        result = run("formula", "check", "round(sales / target.sales * 100, 1)",
-                     "--name", "sales", "--name", "target.sales")
+        result = run(
+            "formula", "check", "round(sales / target.sales * 100, 1)", "--name", "sales", "--name", "target.sales"
+        )
         assert result.exit_code == 0
-        assert result.stdout.splitlines() == [
-            "ok: gives a number", "names: sales, target.sales", "functions: ROUND"]
+        assert result.stdout.splitlines() == ["ok: gives a number", "names: sales, target.sales", "functions: ROUND"]
 
     def test_typed_names(self, run):
-        result = run("formula", "check", "status == 'won' and is_new", "--name", "status:text",
-                     "--name", "is_new:boolean", "--expect", "boolean")
+        result = run(
+            "formula",
+            "check",
+            "status == 'won' and is_new",
+            "--name",
+            "status:text",
+            "--name",
+            "is_new:boolean",
+            "--expect",
+            "boolean",
+        )
         assert result.exit_code == 0
         assert "names: status, is_new" in result.stdout
 
@@ -47,7 +57,8 @@ class TestCheck:
         assert result.stderr == (
             "error: unknown name 'sales_amout' — did you mean 'sales_amount'? (at line 1, column 1)\n"
             "    sales_amout / 2\n"
-            "    ^^^^^^^^^^^\n")
+            "    ^^^^^^^^^^^\n"
+        )
 
     def test_wrong_kind_of_result(self, run):
         result = run("formula", "check", "calls + 1", "--name", "calls", "--expect", "boolean")
@@ -62,16 +73,19 @@ class TestCheck:
 
 
 class TestEval:
-    @pytest.mark.parametrize("args, printed", [
-        (["1 + 2 * 3"], "7.0"),
-        (["ROUND(a / b, 2)", "--set", "a=2", "--set", "b=3"], "0.67"),
-        (["status in ('won', 'lost') and amount > 0", "--set", "status=won", "--set", "amount=5"], "true"),
-        (["status == 'won'", "--set", "status='lost'"], "false"),
-        (["x", "--set", "x=null"], "null"),
-        (["flag", "--set", "flag:boolean=null"], "null"),
-        (["GROWTH(a, b)", "--set", "a=120", "--set", "b=100"], "0.2"),
-        (["coalesce(a / b, 0)", "--set", "a=1", "--set", "b=0"], "0.0"),
-    ])
+    @pytest.mark.parametrize(
+        "args, printed",
+        [
+            (["1 + 2 * 3"], "7.0"),
+            (["ROUND(a / b, 2)", "--set", "a=2", "--set", "b=3"], "0.67"),
+            (["status in ('won', 'lost') and amount > 0", "--set", "status=won", "--set", "amount=5"], "true"),
+            (["status == 'won'", "--set", "status='lost'"], "false"),
+            (["x", "--set", "x=null"], "null"),
+            (["flag", "--set", "flag:boolean=null"], "null"),
+            (["GROWTH(a, b)", "--set", "a=120", "--set", "b=100"], "0.2"),
+            (["coalesce(a / b, 0)", "--set", "a=1", "--set", "b=0"], "0.0"),
+        ],
+    )
     def test_prints_json(self, run, args, printed):
         result = run("formula", "eval", *args)
         assert result.exit_code == 0, result.stderr
@@ -108,7 +122,8 @@ class TestEval:
 def test_the_console_script_is_installed():
     script = shutil.which("perfrules", path=str(Path(sys.executable).parent))
     assert script, "the perfrules console script should be installed beside the interpreter"
-    completed = subprocess.run([script, "formula", "eval", "IF(a > 1, 10, 0)", "--set", "a=2"],
-                               capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(
+        [script, "formula", "eval", "IF(a > 1, 10, 0)", "--set", "a=2"], capture_output=True, text=True, timeout=60
+    )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == "10.0\n"

@@ -16,9 +16,14 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
 
 def _run_with_unreachable_postgres(ci: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PERFRULES_TEST_POSTGRES_URL": UNREACHABLE, "CI": ci}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                           ONE_DATABASE_TEST], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", ONE_DATABASE_TEST],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("ci, outcome", [("false", "1 passed, 1 skipped"), ("true", "1 passed, 1 error")])

@@ -19,10 +19,15 @@ def test_builtin_plugin_is_registered_like_any_other():
 
 def test_plugin_functions_agree_on_both_paths():
     functions = load_plugins("kpi_functions").functions
-    compiled = compile_formula("GROWTH(now, before) + DIVIDE(now, before, 0)",
-                               {"now": "number", "before": "number"}, functions=functions)
-    rows = [{"now": 120.0, "before": 100.0}, {"now": 5.0, "before": 0.0},
-            {"now": None, "before": 1.0}, {"now": -50.0, "before": -100.0}]
+    compiled = compile_formula(
+        "GROWTH(now, before) + DIVIDE(now, before, 0)", {"now": "number", "before": "number"}, functions=functions
+    )
+    rows = [
+        {"now": 120.0, "before": 100.0},
+        {"now": 5.0, "before": 0.0},
+        {"now": None, "before": 1.0},
+        {"now": -50.0, "before": -100.0},
+    ]
     fast = compiled.evaluate_columns({"now": [r["now"] for r in rows], "before": [r["before"] for r in rows]})
     for index, row in enumerate(rows):
         assert fast.row(index) == compiled.evaluate(row)
@@ -39,7 +44,9 @@ def test_setting_none_gives_a_bare_core(monkeypatch):
 
 
 def test_an_unknown_plugin_name_is_an_error():
-    with pytest.raises(PluginError, match="unknown plugin\\(s\\) in PERFRULES_PLUGINS: nope; installed: .*kpi_functions"):
+    with pytest.raises(
+        PluginError, match="unknown plugin\\(s\\) in PERFRULES_PLUGINS: nope; installed: .*kpi_functions"
+    ):
         load_plugins("kpi_functions, nope")
 
 
@@ -49,14 +56,18 @@ def _broken_register(registry):
 
 def _duplicate_register(registry):
     from perfrules.formula.functions import BUILTINS
+
     registry.add_function(BUILTINS[0])
 
 
-@pytest.mark.parametrize("target, reason", [
-    (f"{__name__}:_broken_register", "database not configured"),
-    (f"{__name__}:_duplicate_register", "function MIN is registered twice"),
-    ("no_such_module_xyz:register", "No module named 'no_such_module_xyz'"),
-])
+@pytest.mark.parametrize(
+    "target, reason",
+    [
+        (f"{__name__}:_broken_register", "database not configured"),
+        (f"{__name__}:_duplicate_register", "function MIN is registered twice"),
+        ("no_such_module_xyz:register", "No module named 'no_such_module_xyz'"),
+    ],
+)
 def test_a_failing_plugin_is_named(monkeypatch, target, reason):
     broken = EntryPoint(name="broken", value=target, group=plugins.ENTRY_POINT_GROUP)
     monkeypatch.setattr(plugins, "entry_points", lambda group: [broken])

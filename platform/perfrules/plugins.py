@@ -61,8 +61,10 @@ def load_plugins(setting: str | None = None) -> PluginRegistry:
         wanted = [name.strip() for name in setting.split(",") if name.strip()]
         unknown = [name for name in wanted if name not in available]
         if unknown:
-            raise PluginError(f"unknown plugin(s) in PERFRULES_PLUGINS: {', '.join(unknown)}; "
-                              f"installed: {', '.join(sorted(available)) or 'none'}")
+            raise PluginError(
+                f"unknown plugin(s) in PERFRULES_PLUGINS: {', '.join(unknown)}; "
+                f"installed: {', '.join(sorted(available)) or 'none'}"
+            )
     for name in wanted:
         entry_point = available[name]
         try:

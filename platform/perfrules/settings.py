@@ -23,14 +23,17 @@ class Settings:
     base_url: str | None = None
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
-        instance = Path(overrides.get("instance_path") or os.environ.get("PERFRULES_INSTANCE_PATH")
-                        or Path.cwd() / "instance").resolve()
+    def from_env(cls, **overrides) -> Settings:
+        instance = Path(
+            overrides.get("instance_path") or os.environ.get("PERFRULES_INSTANCE_PATH") or Path.cwd() / "instance"
+        ).resolve()
         instance.mkdir(parents=True, exist_ok=True)
-        database_url = (overrides.get("database_url") or os.environ.get("PERFRULES_DATABASE_URL")
-                        or f"sqlite:///{instance / 'perfrules.db'}")
-        secret_key = (overrides.get("secret_key") or os.environ.get("PERFRULES_SECRET_KEY")
-                      or _instance_secret(instance))
+        database_url = (
+            overrides.get("database_url")
+            or os.environ.get("PERFRULES_DATABASE_URL")
+            or f"sqlite:///{instance / 'perfrules.db'}"
+        )
+        secret_key = overrides.get("secret_key") or os.environ.get("PERFRULES_SECRET_KEY") or _instance_secret(instance)
         base_url = (overrides.get("base_url") or os.environ.get("PERFRULES_BASE_URL") or "").strip() or None
         return cls(database_url=database_url, secret_key=secret_key, instance_path=instance, base_url=base_url)
 

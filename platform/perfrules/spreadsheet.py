@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -35,13 +35,31 @@ def _divide_sql(a, b, alternate):
 
 
 def register(registry) -> None:
-    registry.add_function(Function(
-        name="growth", params=(NUMBER, NUMBER), reference=_growth, vector=_growth_vector,
-        null_reason="the previous value is zero", signature="GROWTH(current, previous)",
-        summary={"en": "change against a previous value, as a fraction: GROWTH(120, 100) = 0.2",
-                 "zh": "相对上一期的增长率(小数):GROWTH(120, 100) = 0.2"}))
-    registry.add_function(Function(
-        name="divide", params=(NUMBER, NUMBER, NUMBER), reference=_divide, vector=_divide_vector,
-        sql=_divide_sql, signature="DIVIDE(a, b, alternate)",
-        summary={"en": "a / b, or alternate when b is zero: DIVIDE(won, deals, 0)",
-                 "zh": "a / b,b 为 0 时取 alternate:DIVIDE(won, deals, 0)"}))
+    registry.add_function(
+        Function(
+            name="growth",
+            params=(NUMBER, NUMBER),
+            reference=_growth,
+            vector=_growth_vector,
+            null_reason="the previous value is zero",
+            signature="GROWTH(current, previous)",
+            summary={
+                "en": "change against a previous value, as a fraction: GROWTH(120, 100) = 0.2",
+                "zh": "相对上一期的增长率(小数):GROWTH(120, 100) = 0.2",
+            },
+        )
+    )
+    registry.add_function(
+        Function(
+            name="divide",
+            params=(NUMBER, NUMBER, NUMBER),
+            reference=_divide,
+            vector=_divide_vector,
+            sql=_divide_sql,
+            signature="DIVIDE(a, b, alternate)",
+            summary={
+                "en": "a / b, or alternate when b is zero: DIVIDE(won, deals, 0)",
+                "zh": "a / b,b 为 0 时取 alternate:DIVIDE(won, deals, 0)",
+            },
+        )
+    )

@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import Mapping, Sequence
 
 from perfrules.notify.channels import NotConfigured, Outgoing, Undeliverable
 
@@ -31,8 +31,17 @@ FALSE = ("0", "false", "no", "off")
 
 
 class SmtpChannel:
-    def __init__(self, host: str, port: int, sender: str, *, user: str | None = None, password: str | None = None,
-                 starttls: bool = True, timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        starttls: bool = True,
+        timeout: float = 10.0,
+    ):
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password = user, password
         self.starttls, self.timeout = starttls, timeout
@@ -137,11 +146,15 @@ def from_environment(environ: Mapping[str, str]) -> SmtpChannel:
     sender = environ.get("PERFRULES_SMTP_FROM", "").strip()
     if "@" not in parseaddr(sender)[1]:
         raise NotConfigured("PERFRULES_SMTP_FROM must be the sender's e-mail address")
-    return SmtpChannel(host, _number(environ, "PERFRULES_SMTP_PORT", 587, int), sender,
-                       user=environ.get("PERFRULES_SMTP_USER") or None,
-                       password=environ.get("PERFRULES_SMTP_PASSWORD") or None,
-                       starttls=_flag(environ, "PERFRULES_SMTP_STARTTLS", True),
-                       timeout=_number(environ, "PERFRULES_SMTP_TIMEOUT", 10.0))
+    return SmtpChannel(
+        host,
+        _number(environ, "PERFRULES_SMTP_PORT", 587, int),
+        sender,
+        user=environ.get("PERFRULES_SMTP_USER") or None,
+        password=environ.get("PERFRULES_SMTP_PASSWORD") or None,
+        starttls=_flag(environ, "PERFRULES_SMTP_STARTTLS", True),
+        timeout=_number(environ, "PERFRULES_SMTP_TIMEOUT", 10.0),
+    )
 
 
 def register(registry) -> None:

@@ -22,7 +22,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from perfrules.notify.channels import NotConfigured, Outgoing
@@ -38,10 +38,18 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def payload(message: Outgoing) -> dict:
-    return {"delivery": message.delivery_id, "kind": message.kind, "created_at": message.created_at.isoformat(),
-            "recipient": {"login": message.login, "email": message.email, "language": message.language},
-            "period": message.period, "employee": message.employee, "subject": message.subject,
-            "body": message.body, "link": message.link, "params": message.params}
+    return {
+        "delivery": message.delivery_id,
+        "kind": message.kind,
+        "created_at": message.created_at.isoformat(),
+        "recipient": {"login": message.login, "email": message.email, "language": message.language},
+        "period": message.period,
+        "employee": message.employee,
+        "subject": message.subject,
+        "body": message.body,
+        "link": message.link,
+        "params": message.params,
+    }
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -59,10 +67,18 @@ class WebhookChannel:
     def _post(self, message: Outgoing) -> None:
         body = json.dumps(payload(message), ensure_ascii=False, sort_keys=True).encode()
         timestamp = str(int(time.time()))
-        request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": "perfrules-webhook",
-            DELIVERY_HEADER: str(message.delivery_id), TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(self.secret, timestamp, body)})
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "perfrules-webhook",
+                DELIVERY_HEADER: str(message.delivery_id),
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: signature(self.secret, timestamp, body),
+            },
+        )
         with self.opener.open(request, timeout=self.timeout) as response:
             response.read()
 

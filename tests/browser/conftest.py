@@ -33,8 +33,9 @@ def _free_port() -> int:
 
 
 def _cli(environment: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "perfrules.cli", *args], env=environment,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "perfrules.cli", *args], env=environment, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, f"perfrules {' '.join(args)}: {result.stdout}{result.stderr}"
     return result.stdout
 
@@ -43,16 +44,25 @@ def _cli(environment: dict, *args: str) -> str:
 def demo_server(tmp_path_factory):
     """`perfrules serve` over a fresh demo company (SQLite), evaluated for last month."""
     folder = tmp_path_factory.mktemp("browser")
-    environment = {**os.environ, "PERFRULES_DATABASE_URL": f"sqlite:///{folder}/perfrules.db",
-                   "PERFRULES_INSTANCE_PATH": str(folder / "instance"), "PERFRULES_ACTOR": "browser-tests"}
+    environment = {
+        **os.environ,
+        "PERFRULES_DATABASE_URL": f"sqlite:///{folder}/perfrules.db",
+        "PERFRULES_INSTANCE_PATH": str(folder / "instance"),
+        "PERFRULES_ACTOR": "browser-tests",
+    }
     _cli(environment, "db", "upgrade")
     _cli(environment, "config", "load", str(SEED_CONFIG))
     _cli(environment, "config", "publish", "-m", "Seed configuration")
     _cli(environment, "data", "demo", "--employees", "60", "--months", "6", "--seed", "1", "--password", PASSWORD)
     _cli(environment, "run", "last-month")
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "perfrules.cli", "serve", "--port", str(port)],
-                              env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "perfrules.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):

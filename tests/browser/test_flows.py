@@ -21,13 +21,19 @@ def _people(demo_server, cards):
     manager outside SOUTH."""
     engine = sa.create_engine(demo_server["environment"]["PERFRULES_DATABASE_URL"])
     with engine.connect() as connection:
-        rows = connection.execute(sa.text(
-            "SELECT e.code, d.code AS department, r.code AS role, u.login, u.roles FROM employees e "
-            "JOIN departments d ON d.id = e.department_id JOIN roles r ON r.id = e.role_id "
-            "JOIN users u ON u.employee_id = e.id ORDER BY e.code")).all()
+        rows = connection.execute(
+            sa.text(
+                "SELECT e.code, d.code AS department, r.code AS role, u.login, u.roles FROM employees e "
+                "JOIN departments d ON d.id = e.department_id JOIN roles r ON r.id = e.role_id "
+                "JOIN users u ON u.employee_id = e.id ORDER BY e.code"
+            )
+        ).all()
     engine.dispose()
-    scored = {card["employee"] for card in cards
-              if all(_weight_of([card], card["employee"], key) for key in ("sales_attainment", "collection_rate"))}
+    scored = {
+        card["employee"]
+        for card in cards
+        if all(_weight_of([card], card["employee"], key) for key in ("sales_attainment", "collection_rate"))
+    }
     rep = next(row for row in rows if row.department == "SOUTH" and row.role == "sales_rep" and row.code in scored)
     manager = next(row for row in rows if row.department == "EAST" and "manager" in json.loads(row.roles))
     return rep, manager
@@ -44,7 +50,8 @@ def test_a_cloned_template_with_a_new_weight_reaches_the_employees_of_that_depar
     period = cards_before[0]["period"]
     # within the results section, sales attainment weighs 50 against collection's 30
     assert _weight_of(cards_before, rep.code, "sales_attainment") == pytest.approx(
-        _weight_of(cards_before, rep.code, "collection_rate") * 50 / 30)
+        _weight_of(cards_before, rep.code, "collection_rate") * 50 / 30
+    )
 
     admin = open_as("admin")
     admin.goto(f"{admin.base}/designer/templates")

@@ -31,11 +31,16 @@ def _people(demo_server, cards: list[dict]):
     scored = {card["employee"] for card in cards if card["template"] == "sales_rep" and card["total"] is not None}
     with Session(engine) as session:
         directory = Directory.load(session)
-        rows = session.execute(sa.text(
-            "SELECT e.id, e.code, e.manager_id, u.login FROM employees e JOIN departments d ON d.id = e.department_id "
-            "JOIN roles r ON r.id = e.role_id JOIN users u ON u.employee_id = e.id "
-            "WHERE r.code = 'sales_rep' AND d.code <> 'SOUTH' ORDER BY e.code")).all()
-        logins = dict(session.execute(sa.text("SELECT employee_id, login FROM users WHERE employee_id IS NOT NULL")).all())
+        rows = session.execute(
+            sa.text(
+                "SELECT e.id, e.code, e.manager_id, u.login FROM employees e JOIN departments d ON d.id = e.department_id "
+                "JOIN roles r ON r.id = e.role_id JOIN users u ON u.employee_id = e.id "
+                "WHERE r.code = 'sales_rep' AND d.code <> 'SOUTH' ORDER BY e.code"
+            )
+        ).all()
+        logins = dict(
+            session.execute(sa.text("SELECT employee_id, login FROM users WHERE employee_id IS NOT NULL")).all()
+        )
     engine.dispose()
     for row in rows:
         head = directory.department_head(row.id)
@@ -128,7 +133,9 @@ def test_one_scorecard_walks_its_whole_lifecycle_with_each_person_in_turn(open_a
     screenshot(admin, "lifecycle-flow-designer")
     _submit(admin, admin.locator("#save"))
     assert "Saved into the draft." in admin.content()
-    assert "reviews already open keep the flow they started with" in admin.locator("#reviews-keep-their-flow").inner_text()
+    assert (
+        "reviews already open keep the flow they started with" in admin.locator("#reviews-keep-their-flow").inner_text()
+    )
 
     # published in the console, then a period nobody has evaluated yet
     _submit(admin, admin.locator("#publish a"))
@@ -144,7 +151,8 @@ def test_one_scorecard_walks_its_whole_lifecycle_with_each_person_in_turn(open_a
     assert "succeeded" in admin.content()
 
     code, employee_login, manager_login, head_login = _people(
-        demo_server, json.loads(demo_server["cli"]("scorecards", period)))
+        demo_server, json.loads(demo_server["cli"]("scorecards", period))
+    )
     card_url = f"{admin.base}/scorecards/{period}/{code}"
 
     # the employee: the self-assessment at their own step, then their approval

@@ -26,6 +26,7 @@ def perfrules(cli_env):
 
     def run(*args):
         return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
     return run
 
 
@@ -105,27 +106,63 @@ MINIMAL = """
 """
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    ("- {kpi: attainment, weight: 100}", "- {kpi: attainment, weight: -5}",
-     "bad.yaml:26: templates[0].sections[0].items[0].weight: must be greater than 0"),
-    ("weight: 100\n", "weight: 90\n",
-     "bad.yaml:21: templates[0].sections: section weights add up to 90, not 100 (or set weights: normalise)"),
-    ("formula: sales_amount / target.sales_amount", "formula: sales_amout / target.sales_amount",
-     "bad.yaml:16: kpis[0].formula: unknown name 'sales_amout' — did you mean 'sales_amount'?"),
-    ("filter: \"status == 'won'\"", "filter: \"status + 1\"",
-     "bad.yaml:12: metrics[0].filter: text can only be compared, not used in arithmetic"),
-    ("field: amount, filter", "field: status, filter",
-     "bad.yaml:12: metrics[0].field: sum needs a number field; 'status' is text"),
-    ("dataset: deals,", "dataset: sales,", "bad.yaml:12: metrics[0].dataset: unknown dataset 'sales'"),
-    ("label: {zh: 销售, en: Sales}", "label: {zh: 销售}", "bad.yaml:20: templates[0].label.en: Missing data for required field."),
-    ("owner_field: owner", "owner_field: amount", "bad.yaml:4: datasets[0].owner_field: must name a field of type employee"),
-    ("- {kpi: attainment, weight: 100}", "- {kpi: attainmant, weight: 100}",
-     "bad.yaml:26: templates[0].sections[0].items[0].kpi: unknown KPI 'attainmant'"),
-    ("aggregate: sum,", "aggregate: total,", "bad.yaml:12: metrics[0].aggregate: Must be one of: count, sum, avg, min, max, count_distinct."),
-    ("    grades:", "    colour: red\n    grades:", "bad.yaml:27: templates[0].colour: Unknown field."),
-    ("- {grade: B, min: 0,", "- {grade: B, min: 90,",
-     "bad.yaml:27: templates[0].grades: grades must be ordered from the highest min to the lowest"),
-])
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        (
+            "- {kpi: attainment, weight: 100}",
+            "- {kpi: attainment, weight: -5}",
+            "bad.yaml:26: templates[0].sections[0].items[0].weight: must be greater than 0",
+        ),
+        (
+            "weight: 100\n",
+            "weight: 90\n",
+            "bad.yaml:21: templates[0].sections: section weights add up to 90, not 100 (or set weights: normalise)",
+        ),
+        (
+            "formula: sales_amount / target.sales_amount",
+            "formula: sales_amout / target.sales_amount",
+            "bad.yaml:16: kpis[0].formula: unknown name 'sales_amout' — did you mean 'sales_amount'?",
+        ),
+        (
+            "filter: \"status == 'won'\"",
+            'filter: "status + 1"',
+            "bad.yaml:12: metrics[0].filter: text can only be compared, not used in arithmetic",
+        ),
+        (
+            "field: amount, filter",
+            "field: status, filter",
+            "bad.yaml:12: metrics[0].field: sum needs a number field; 'status' is text",
+        ),
+        ("dataset: deals,", "dataset: sales,", "bad.yaml:12: metrics[0].dataset: unknown dataset 'sales'"),
+        (
+            "label: {zh: 销售, en: Sales}",
+            "label: {zh: 销售}",
+            "bad.yaml:20: templates[0].label.en: Missing data for required field.",
+        ),
+        (
+            "owner_field: owner",
+            "owner_field: amount",
+            "bad.yaml:4: datasets[0].owner_field: must name a field of type employee",
+        ),
+        (
+            "- {kpi: attainment, weight: 100}",
+            "- {kpi: attainmant, weight: 100}",
+            "bad.yaml:26: templates[0].sections[0].items[0].kpi: unknown KPI 'attainmant'",
+        ),
+        (
+            "aggregate: sum,",
+            "aggregate: total,",
+            "bad.yaml:12: metrics[0].aggregate: Must be one of: count, sum, avg, min, max, count_distinct.",
+        ),
+        ("    grades:", "    colour: red\n    grades:", "bad.yaml:27: templates[0].colour: Unknown field."),
+        (
+            "- {grade: B, min: 0,",
+            "- {grade: B, min: 90,",
+            "bad.yaml:27: templates[0].grades: grades must be ordered from the highest min to the lowest",
+        ),
+    ],
+)
 def test_errors_name_file_line_and_path(perfrules, session, tmp_path, old, new, expected):
     text = textwrap.dedent(MINIMAL).lstrip()
     assert old in text
@@ -133,38 +170,50 @@ def test_errors_name_file_line_and_path(perfrules, session, tmp_path, old, new, 
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = perfrules("config", "load", path)
     assert result.exit_code == 2
-    assert f"error: {str(path.parent)}/{expected}" in result.stderr, result.stderr
+    assert f"error: {path.parent!s}/{expected}" in result.stderr, result.stderr
     assert "nothing was loaded" in result.stderr
     assert count(session, ConfigEntry) == 0 and count(session, AuditEntry) == 0
 
 
 def test_a_kpi_cycle_is_rejected(perfrules, tmp_path):
     text = textwrap.dedent(MINIMAL).lstrip().replace(
-        "formula: sales_amount / target.sales_amount", "formula: kpi.other * 2") + textwrap.dedent("""
+        "formula: sales_amount / target.sales_amount", "formula: kpi.other * 2"
+    ) + textwrap.dedent("""
         extra: []
     """).replace("extra: []", "")
-    text = text.replace("templates:", """  - slug: other
+    text = text.replace(
+        "templates:",
+        """  - slug: other
     label: {zh: 其他, en: Other}
     formula: kpi.attainment + 1
     scoring: {type: formula, formula: value}
-templates:""", 1)
+templates:""",
+        1,
+    )
     path = write(tmp_path, "cycle.yaml", text)
     result = perfrules("config", "load", path)
     assert result.exit_code == 2
-    assert "kpis[0].formula: KPIs depend on each other in a cycle: kpi.attainment → kpi.other → kpi.attainment" in result.stderr
+    assert (
+        "kpis[0].formula: KPIs depend on each other in a cycle: kpi.attainment → kpi.other → kpi.attainment"
+        in result.stderr
+    )
 
 
 def test_loading_is_all_or_nothing_across_files(perfrules, session, tmp_path):
     folder = tmp_path / "config"
     folder.mkdir()
     write(folder, "a_good.yaml", MINIMAL)
-    write(folder, "b_bad.yaml", """
+    write(
+        folder,
+        "b_bad.yaml",
+        """
         kpis:
           - slug: broken
             label: {zh: 坏, en: Broken}
             formula: "sales_amount %"
             scoring: {type: formula, formula: value}
-    """)
+    """,
+    )
     result = perfrules("config", "load", folder)
     assert result.exit_code == 2
     assert "b_bad.yaml:4: kpis[0].formula: '%' is not allowed in formulas" in result.stderr
@@ -175,8 +224,12 @@ def test_duplicates_unknown_sections_and_bad_yaml_are_reported(perfrules, tmp_pa
     folder = tmp_path / "config"
     folder.mkdir()
     write(folder, "a.yaml", MINIMAL)
-    write(folder, "b.yaml", "kpis:\n  - slug: attainment\n    label: {zh: 重复, en: Again}\n"
-                            "    formula: '1'\n    scoring: {type: formula, formula: value}\nwidgets: []\n")
+    write(
+        folder,
+        "b.yaml",
+        "kpis:\n  - slug: attainment\n    label: {zh: 重复, en: Again}\n"
+        "    formula: '1'\n    scoring: {type: formula, formula: value}\nwidgets: []\n",
+    )
     write(folder, "c.yaml", "kpis: [\n  - oops\n")
     result = perfrules("config", "load", folder)
     assert result.exit_code == 2
@@ -198,12 +251,14 @@ def test_publish_versions_and_diff(perfrules, session, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("value_to: 1,", "value_to: 1.2,"), encoding="utf-8")
     assert "1 changed" in perfrules("config", "load", path).stdout
     draft_diff = perfrules("config", "diff", "1")
-    assert draft_diff.stdout == ("version 1 → draft: 1 document(s) differ\n"
-                                 "~ kpis.attainment\n"
-                                 "    scoring.value_to: 1.0 → 1.2\n")
+    assert draft_diff.stdout == (
+        "version 1 → draft: 1 document(s) differ\n~ kpis.attainment\n    scoring.value_to: 1.0 → 1.2\n"
+    )
     assert perfrules("config", "publish", "-m", "Stretch attainment to 120%").exit_code == 0
     assert perfrules("config", "diff", "1", "2").stdout.splitlines()[1:] == [
-        "~ kpis.attainment", "    scoring.value_to: 1.0 → 1.2"]
+        "~ kpis.attainment",
+        "    scoring.value_to: 1.0 → 1.2",
+    ]
     listing = perfrules("config", "versions").stdout.splitlines()
     assert [line.split()[0] for line in listing] == ["1", "2"]
     assert listing[1].endswith("tester  Stretch attainment to 120%")
@@ -215,9 +270,11 @@ def test_publish_versions_and_diff(perfrules, session, tmp_path):
     assert versions[0].content_hash != versions[1].content_hash
     actions = session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions.count("config.publish") == 2 and actions.count("config.save") == 5
-    change = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "config.save",
-                                                         AuditEntry.key == "attainment")
-                             .order_by(AuditEntry.id.desc())).first()
+    change = session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "config.save", AuditEntry.key == "attainment")
+        .order_by(AuditEntry.id.desc())
+    ).first()
     assert change.before["scoring"]["value_to"] == 1.0 and change.after["scoring"]["value_to"] == 1.2
     assert change.actor == "tester"
 

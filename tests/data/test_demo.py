@@ -19,15 +19,30 @@ pytestmark = pytest.mark.database
 
 def fingerprint(session) -> str:
     session.rollback()
-    rows = session.execute(sa.select(Record.dataset, Record.external_id, Record.occurred_on, Record.values)
-                           .order_by(Record.dataset, Record.external_id)).all()
+    rows = session.execute(
+        sa.select(Record.dataset, Record.external_id, Record.occurred_on, Record.values).order_by(
+            Record.dataset, Record.external_id
+        )
+    ).all()
     text = json.dumps([[d, e, str(o), v] for d, e, o, v in rows], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_demo_company_is_plausible_and_repeatable(cli_env, session, tmp_path, monkeypatch):
-    result = run_cli("data", "demo", "--employees", "60", "--months", "3", "--seed", "5", "--end", "2026-10",
-                     "--password", "demo-password")
+    result = run_cli(
+        "data",
+        "demo",
+        "--employees",
+        "60",
+        "--months",
+        "3",
+        "--seed",
+        "5",
+        "--end",
+        "2026-10",
+        "--password",
+        "demo-password",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("demo company created in ")
     assert "60 employees, 62 users" in result.stdout
@@ -40,13 +55,16 @@ def test_demo_company_is_plausible_and_repeatable(cli_env, session, tmp_path, mo
     counts = dict(session.execute(sa.select(Record.dataset, sa.func.count()).group_by(Record.dataset)).all())
     assert set(counts) == {"activities", "opportunities", "deals", "payments", "surveys", "customers"}
     assert counts["activities"] > counts["opportunities"] > counts["deals"] >= counts["payments"]
-    months = session.scalars(sa.select(sa.func.min(Record.occurred_on))).one(), \
-        session.scalars(sa.select(sa.func.max(Record.occurred_on))).one()
+    months = (
+        session.scalars(sa.select(sa.func.min(Record.occurred_on))).one(),
+        session.scalars(sa.select(sa.func.max(Record.occurred_on))).one(),
+    )
     assert str(months[0]) >= "2026-08-01" and str(months[1]) <= "2026-10-31"
 
     # stars and strugglers: sales per rep spread widely
     sales = session.execute(
-        sa.select(Record.owner_id, sa.func.count()).where(Record.dataset == "deals").group_by(Record.owner_id)).all()
+        sa.select(Record.owner_id, sa.func.count()).where(Record.dataset == "deals").group_by(Record.owner_id)
+    ).all()
     counts_per_rep = sorted(count for _, count in sales)
     assert counts_per_rep[-1] >= 2 * max(1, counts_per_rep[len(counts_per_rep) // 4])
 
@@ -58,9 +76,25 @@ def test_demo_company_is_plausible_and_repeatable(cli_env, session, tmp_path, mo
     first = fingerprint(session)
     monkeypatch.setenv("PERFRULES_DATABASE_URL", f"sqlite:///{tmp_path / 'again.db'}")
     assert run_cli("db", "upgrade").exit_code == 0
-    assert run_cli("data", "demo", "--employees", "60", "--months", "3", "--seed", "5", "--end", "2026-10",
-                   "--password", "demo-password").exit_code == 0
+    assert (
+        run_cli(
+            "data",
+            "demo",
+            "--employees",
+            "60",
+            "--months",
+            "3",
+            "--seed",
+            "5",
+            "--end",
+            "2026-10",
+            "--password",
+            "demo-password",
+        ).exit_code
+        == 0
+    )
     from perfrules.db import make_engine, make_sessionmaker
+
     engine = make_engine(f"sqlite:///{tmp_path / 'again.db'}")
     with make_sessionmaker(engine)() as other:
         assert fingerprint(other) == first, "the same seed and end month give the same records"

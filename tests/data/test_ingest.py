@@ -43,9 +43,16 @@ def test_import_is_typed_and_idempotent(crm, session, tmp_path):
     assert first.stdout == "deals: read 3, inserted 3, updated 0, unchanged 0, rejected 0\n"
     stored = records(session)
     d1 = stored["D1"]
-    assert d1.values == {"owner": "E0003", "closed_on": "2026-10-03", "customer": "上海某某制造",
-                         "amount": 120000.5, "cost": 80000.0, "status": "won", "cycle_days": 35,
-                         "new_customer": True}
+    assert d1.values == {
+        "owner": "E0003",
+        "closed_on": "2026-10-03",
+        "customer": "上海某某制造",
+        "amount": 120000.5,
+        "cost": 80000.0,
+        "status": "won",
+        "cycle_days": 35,
+        "new_customer": True,
+    }
     assert d1.occurred_on == dt.date(2026, 10, 3)
     assert d1.owner_id == session.scalar(sa.select(Employee.id).where(Employee.code == "E0003"))
     assert stored["D2"].values["status"] == "won", "a choice can be given by its label"
@@ -59,10 +66,14 @@ def test_import_is_typed_and_idempotent(crm, session, tmp_path):
     changed = run_cli("data", "import", "deals", path)
     assert changed.stdout == "deals: read 3, inserted 0, updated 1, unchanged 2, rejected 0\n"
     assert records(session)["D3"].values["amount"] == 9000.0
-    imports = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "data.import")
-                              .order_by(AuditEntry.id)).all()
+    imports = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "data.import").order_by(AuditEntry.id)
+    ).all()
     assert [(a.after["inserted"], a.after["updated"], a.after["unchanged"]) for a in imports] == [
-        (3, 0, 0), (0, 0, 3), (0, 1, 2)]
+        (3, 0, 0),
+        (0, 0, 3),
+        (0, 1, 2),
+    ]
 
 
 BAD = """
@@ -95,8 +106,10 @@ def test_bad_rows_are_explained_and_nothing_is_imported(crm, session, tmp_path):
     ]
     assert result.stdout == "deals: read 8, inserted 0, updated 0, unchanged 0, rejected 7\n"
     assert records(session) == {}
-    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
-                          .where(AuditEntry.action == "data.import")) == 0
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == "data.import"))
+        == 0
+    )
 
 
 def test_skip_invalid_imports_the_rest_and_writes_the_rejects(crm, session, tmp_path):
@@ -109,17 +122,22 @@ def test_skip_invalid_imports_the_rest_and_writes_the_rejects(crm, session, tmp_
     with rejects.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["external_id"] for r in rows] == ["D2", "D3", "D4", "D1", "D6", "D7", "D8"]
-    assert rows[4]["amount"] == "'=HYPERLINK(\"http://x\",\"click\")", "formula cells are neutralised"
+    assert rows[4]["amount"] == '\'=HYPERLINK("http://x","click")', "formula cells are neutralised"
     assert rows[0]["problems"] == "owner: unknown employee code"
 
 
-@pytest.mark.parametrize("header, message", [
-    ("external_id,owner,closed_on,customer,amount,status,colour",
-     "unknown column(s): colour (dataset deals has external_id, owner, closed_on, customer, amount, cost, status, cycle_days, new_customer)"),
-    ("external_id,owner,customer,amount,status", "missing column(s): closed_on"),
-    ("owner,closed_on,customer,amount,status", "missing column(s): external_id"),
-    ("external_id,owner,owner,closed_on", "column(s) named twice in the header: owner"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (
+            "external_id,owner,closed_on,customer,amount,status,colour",
+            "unknown column(s): colour (dataset deals has external_id, owner, closed_on, customer, amount, cost, status, cycle_days, new_customer)",
+        ),
+        ("external_id,owner,customer,amount,status", "missing column(s): closed_on"),
+        ("owner,closed_on,customer,amount,status", "missing column(s): external_id"),
+        ("external_id,owner,owner,closed_on", "column(s) named twice in the header: owner"),
+    ],
+)
 def test_wrong_columns_refuse_the_file(crm, tmp_path, header, message):
     path = write(tmp_path, "deals.csv", header + "\n")
     result = run_cli("data", "import", "deals", path)
@@ -128,8 +146,13 @@ def test_wrong_columns_refuse_the_file(crm, tmp_path, header, message):
 
 
 def test_unknown_dataset_and_file_type(crm, tmp_path):
-    assert run_cli("data", "import", "sales", write(tmp_path, "x.csv", "a\n")).stderr == "error: unknown dataset 'sales'\n"
-    assert "cannot read .txt; use .csv or .xlsx" in run_cli("data", "import", "deals", write(tmp_path, "x.txt", "a")).stderr
+    assert (
+        run_cli("data", "import", "sales", write(tmp_path, "x.csv", "a\n")).stderr == "error: unknown dataset 'sales'\n"
+    )
+    assert (
+        "cannot read .txt; use .csv or .xlsx"
+        in run_cli("data", "import", "deals", write(tmp_path, "x.txt", "a")).stderr
+    )
 
 
 def test_xlsx_with_typed_cells_and_a_formula(crm, session, tmp_path):
@@ -143,8 +166,10 @@ def test_xlsx_with_typed_cells_and_a_formula(crm, session, tmp_path):
     workbook.save(path)
     result = run_cli("data", "import", "activities", path)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == ("activities.xlsx: row 4, column 'duration_minutes': '=5*3' "
-                                             "spreadsheet formulas are not accepted; export values only")
+    assert result.stderr.splitlines()[0] == (
+        "activities.xlsx: row 4, column 'duration_minutes': '=5*3' "
+        "spreadsheet formulas are not accepted; export values only"
+    )
     result = run_cli("data", "import", "activities", path, "--skip-invalid")
     stored = records(session, "activities")
     assert stored["A1"].values["occurred_at"] == "2026-10-03T09:30:00"
@@ -163,13 +188,19 @@ def test_a_new_field_is_usable_at_once(crm, session, tmp_path):
     exported = tmp_path / "config.yaml"
     run_cli("config", "export", "-o", exported)
     text = exported.read_text(encoding="utf-8").replace(
-        "  - name: new_customer\n", "  - name: channel\n    label: {zh: 渠道, en: Channel}\n    type: text\n"
-        "    required: false\n    unique: false\n  - name: new_customer\n", 1)
+        "  - name: new_customer\n",
+        "  - name: channel\n    label: {zh: 渠道, en: Channel}\n    type: text\n"
+        "    required: false\n    unique: false\n  - name: new_customer\n",
+        1,
+    )
     exported.write_text(text, encoding="utf-8")
     loaded = run_cli("config", "load", exported)
     assert "1 changed" in loaded.stdout, loaded.stderr
-    path = write(tmp_path, "deals.csv", DEALS.replace("new_customer\n", "new_customer,channel\n", 1)
-                 .replace(",是\n", ",是,线上\n"))
+    path = write(
+        tmp_path,
+        "deals.csv",
+        DEALS.replace("new_customer\n", "new_customer,channel\n", 1).replace(",是\n", ",是,线上\n"),
+    )
     result = run_cli("data", "import", "deals", path)
     assert result.exit_code == 0, result.stderr
     assert records(session)["D1"].values["channel"] == "线上"
@@ -182,23 +213,32 @@ def test_unique_fields_hold_across_the_file_and_the_stored_records(crm, session,
     customers = text.index("- slug: customers")
     name_field = text.index("  - name: name\n", customers)
     unique_flag = text.index("    unique: false", name_field)
-    exported.write_text(text[:unique_flag] + "    unique: true" + text[unique_flag + len("    unique: false"):],
-                        encoding="utf-8")
+    exported.write_text(
+        text[:unique_flag] + "    unique: true" + text[unique_flag + len("    unique: false") :], encoding="utf-8"
+    )
     assert "1 changed" in run_cli("config", "load", exported).stdout
-    first = write(tmp_path, "customers.csv", """
+    first = write(
+        tmp_path,
+        "customers.csv",
+        """
         external_id,owner,created_on,name
         C1,E0003,2026-10-01,上海某某制造
         C2,E0003,2026-10-02,杭州某某零售
-    """)
+    """,
+    )
     assert run_cli("data", "import", "customers", first).exit_code == 0
-    second = write(tmp_path, "more.csv", """
+    second = write(
+        tmp_path,
+        "more.csv",
+        """
         external_id,owner,created_on,name
         C1,E0004,2026-10-01,上海某某制造
         C3,E0004,2026-10-03,上海某某制造
         C4,E0004,2026-10-04,苏州某某
         C5,E0004,2026-10-05,苏州某某
         C6,E0004,2026-10-06,杭州某某零售
-    """)
+    """,
+    )
     result = run_cli("data", "import", "customers", second)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[:3] == [
@@ -209,13 +249,19 @@ def test_unique_fields_hold_across_the_file_and_the_stored_records(crm, session,
 
 
 def test_cells_past_the_last_column_refuse_the_row_instead_of_being_dropped(crm, session, tmp_path):
-    path = write(tmp_path, "deals.csv", """
+    path = write(
+        tmp_path,
+        "deals.csv",
+        """
         external_id,owner,closed_on,customer,amount,cost,status,cycle_days,new_customer
         D1,E0003,2026-10-03,A,120000,80000,won,35,是
         D2,E0003,2026-10-09,B,45000,30000,won,20,no,1,200
-    """)
+    """,
+    )
     result = run_cli("data", "import", "deals", path)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == ("deals.csv: row 3, column '(past the last column)': '1, 200' 2 cell(s) "
-                                             "beyond the header's columns (a number with a comma needs quotes in a CSV file)")
+    assert result.stderr.splitlines()[0] == (
+        "deals.csv: row 3, column '(past the last column)': '1, 200' 2 cell(s) "
+        "beyond the header's columns (a number with a comma needs quotes in a CSV file)"
+    )
     assert records(session) == {}

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from perfrules.data.ingest import RowParser
 
 DATASET = {
-    "slug": "deals", "owner_field": "owner", "date_field": "closed_on",
+    "slug": "deals",
+    "owner_field": "owner",
+    "date_field": "closed_on",
     "fields": [
         {"name": "owner", "type": "employee", "required": True, "label": {"zh": "负责人", "en": "Owner"}},
         {"name": "closed_on", "type": "date", "required": True, "label": {"zh": "日期", "en": "Date"}},
@@ -21,26 +23,41 @@ DATASET = {
         {"name": "amount", "type": "decimal", "label": {"zh": "金额", "en": "Amount"}},
         {"name": "count", "type": "integer", "label": {"zh": "数量", "en": "Count"}},
         {"name": "won", "type": "boolean", "label": {"zh": "赢单", "en": "Won"}},
-        {"name": "stage", "type": "choice", "label": {"zh": "阶段", "en": "Stage"},
-         "options": [{"value": "won", "label": {"zh": "赢单", "en": "Won"}},
-                     {"value": "lost", "label": {"zh": "输单", "en": "Lost"}}]},
+        {
+            "name": "stage",
+            "type": "choice",
+            "label": {"zh": "阶段", "en": "Stage"},
+            "options": [
+                {"value": "won", "label": {"zh": "赢单", "en": "Won"}},
+                {"value": "lost", "label": {"zh": "输单", "en": "Lost"}},
+            ],
+        },
     ],
 }
 CODES = {"E1": 1, "E2": 2}
 COLUMNS = ["external_id", "owner", "closed_on", "at", "note", "amount", "count", "won", "stage"]
 
-cells = st.fixed_dictionaries({
-    "owner": st.sampled_from(["E1", "E2", " E1 "]),
-    "closed_on": st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)).map(str),
-    "at": st.one_of(st.just(""), st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2030, 1, 1))
-                    .map(lambda d: d.isoformat(sep=" "))),
-    "note": st.one_of(st.just(""), st.text(min_size=1, max_size=30).filter(lambda t: not t.strip().startswith("="))),
-    "amount": st.one_of(st.just(""), st.floats(-1e12, 1e12, allow_nan=False).map(repr),
-                        st.sampled_from(["0.1", "1e3", "-5", "120,000.50", " 7 "])),
-    "count": st.one_of(st.just(""), st.integers(-10**9, 10**9).map(str)),
-    "won": st.sampled_from(["", "true", "false", "yes", "是", "0"]),
-    "stage": st.sampled_from(["", "won", "lost", "Won", "赢单"]),
-})
+cells = st.fixed_dictionaries(
+    {
+        "owner": st.sampled_from(["E1", "E2", " E1 "]),
+        "closed_on": st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)).map(str),
+        "at": st.one_of(
+            st.just(""),
+            st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2030, 1, 1)).map(lambda d: d.isoformat(sep=" ")),
+        ),
+        "note": st.one_of(
+            st.just(""), st.text(min_size=1, max_size=30).filter(lambda t: not t.strip().startswith("="))
+        ),
+        "amount": st.one_of(
+            st.just(""),
+            st.floats(-1e12, 1e12, allow_nan=False).map(repr),
+            st.sampled_from(["0.1", "1e3", "-5", "120,000.50", " 7 "]),
+        ),
+        "count": st.one_of(st.just(""), st.integers(-(10**9), 10**9).map(str)),
+        "won": st.sampled_from(["", "true", "false", "yes", "是", "0"]),
+        "stage": st.sampled_from(["", "won", "lost", "Won", "赢单"]),
+    }
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -51,17 +68,23 @@ def test_fast_and_careful_paths_agree(rows):
     fast = parser.parse_chunk(chunk)
     careful = [parser.parse(number, raw) for number, raw in chunk]
     assert [(e, r) for e, r, _ in fast] == [(e, r) for e, r, _ in careful]
-    assert [[str(p) for p in problems] for _, _, problems in fast] == \
-        [[str(p) for p in problems] for _, _, problems in careful]
+    assert [[str(p) for p in problems] for _, _, problems in fast] == [
+        [str(p) for p in problems] for _, _, problems in careful
+    ]
     for _, record, _ in fast:
         if record is not None:
             assert json.loads(record[2]) is not None
 
 
-plain_cells = cells.map(lambda row: {**row, "owner": row["owner"].strip(),
-                                     "amount": "" if "," in row["amount"] else row["amount"],
-                                     "stage": row["stage"] if row["stage"] in ("", "won", "lost") else "won",
-                                     "won": row["won"] if row["won"] in ("", "true", "false", "0") else "true"})
+plain_cells = cells.map(
+    lambda row: {
+        **row,
+        "owner": row["owner"].strip(),
+        "amount": "" if "," in row["amount"] else row["amount"],
+        "stage": row["stage"] if row["stage"] in ("", "won", "lost") else "won",
+        "won": row["won"] if row["won"] in ("", "true", "false", "0") else "true",
+    }
+)
 
 
 @settings(max_examples=200, deadline=None)

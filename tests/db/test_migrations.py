@@ -73,9 +73,17 @@ def test_sqlite_write_transactions_do_not_fail_under_concurrency(sqlite_engine):
         for step in range(20):
             with db_engine.begin() as connection:
                 count = connection.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar()
-                connection.execute(sa.insert(AuditEntry).values(
-                    at=dt.datetime.now(dt.timezone.utc), actor=f"w{worker}", action="t", kind="t",
-                    key=str(count), before=None, after=None))
+                connection.execute(
+                    sa.insert(AuditEntry).values(
+                        at=dt.datetime.now(dt.UTC),
+                        actor=f"w{worker}",
+                        action="t",
+                        kind="t",
+                        key=str(count),
+                        before=None,
+                        after=None,
+                    )
+                )
         return worker
 
     with ThreadPoolExecutor(4) as pool:

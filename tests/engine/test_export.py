@@ -31,7 +31,9 @@ def test_json_has_the_documented_shape(evaluated):
     cards = json.loads(run_cli("scorecards", "2026-10").stdout)
     assert [c["employee"] for c in cards] == ["L1", "R1", "R4", "R2", "R3"]  # by template, then rank
     for card in cards:
-        assert {"employee", "template", "period", "total", "grade", "rank_department", "rank_company", "items"} <= set(card)
+        assert {"employee", "template", "period", "total", "grade", "rank_department", "rank_company", "items"} <= set(
+            card
+        )
         for item in card["items"]:
             assert {"key", "value", "target", "score", "weight", "points", "error"} <= set(item)
     assert json.loads(run_cli("scorecards", "2026-10", "--template", "lead").stdout)[0]["employee"] == "L1"
@@ -43,7 +45,7 @@ def test_csv_and_xlsx_neutralise_formula_cells(evaluated, tmp_path):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1 + 4 * 4  # one item for L1, four for each rep
     names = {row["employee"]: row["name"] for row in rows}
-    assert names["R1"] == "'=HYPERLINK(\"http://x\",\"y\")" and names["R2"] == "'@SUM(A1)"
+    assert names["R1"] == '\'=HYPERLINK("http://x","y")' and names["R2"] == "'@SUM(A1)"
     growth_r3 = next(r for r in rows if r["employee"] == "R3" and r["item"] == "growth")
     assert growth_r3["value"] == "'-1.0"  # a negative number is text starting with '-' in CSV
 
@@ -54,7 +56,7 @@ def test_csv_and_xlsx_neutralise_formula_cells(evaluated, tmp_path):
     summary = list(workbook["scorecards"].values)
     assert summary[0][:3] == ("employee", "name", "department")
     by_code = {row[0]: row for row in summary[1:]}
-    assert by_code["R1"][1] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert by_code["R1"][1] == '\'=HYPERLINK("http://x","y")'
     assert by_code["R1"][5] == pytest.approx(105.4)  # numbers stay numbers
     items = list(workbook["items"].values)
     assert any(row[0] == "R3" and row[11] == "growth" and row[12] == -1 for row in items)

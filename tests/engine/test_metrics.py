@@ -40,8 +40,14 @@ def metrics_config(session):
     config = resolve(session, "latest").config
     metrics = dict(config["metrics"])
     for slug, spec in EXTRA.items():
-        metrics[slug] = {"slug": slug, "label": {"zh": slug, "en": slug}, "dataset": "deals", "window": "period",
-                         "scope": "self", **spec}
+        metrics[slug] = {
+            "slug": slug,
+            "label": {"zh": slug, "en": slug},
+            "dataset": "deals",
+            "window": "period",
+            "scope": "self",
+            **spec,
+        }
     return {**config, "metrics": metrics}
 
 
@@ -78,8 +84,11 @@ def test_aggregates_windows_and_scopes(company, session):
 def test_the_number_of_queries_does_not_grow_with_employees(company, session, db_engine):
     config = metrics_config(session)
     statements = []
-    sa.event.listen(db_engine, "before_cursor_execute",
-                    lambda *args: statements.append(args[2]) if args[2].startswith("SELECT") else None)
+    sa.event.listen(
+        db_engine,
+        "before_cursor_execute",
+        lambda *args: statements.append(args[2]) if args[2].startswith("SELECT") else None,
+    )
     compute(session, config)
     few = len(statements)
 
@@ -90,10 +99,19 @@ def test_the_number_of_queries_does_not_grow_with_employees(company, session, db
             s.add(Employee(code=f"X{n:03d}", name=f"X{n}", department_id=east, active=True, attributes={}))
         s.flush()
         new_ids = s.scalars(sa.select(Employee.id).where(Employee.code.like("X%"))).all()
-        s.execute(sa.insert(Record), [{"dataset": "deals", "external_id": f"X{i}", "owner_id": employee_id,
-                                       "occurred_on": dt.date(2026, 10, 2),
-                                       "values": {"amount": 10.0, "status": "won", "customer": "Z"}}
-                                      for i, employee_id in enumerate(new_ids)])
+        s.execute(
+            sa.insert(Record),
+            [
+                {
+                    "dataset": "deals",
+                    "external_id": f"X{i}",
+                    "owner_id": employee_id,
+                    "occurred_on": dt.date(2026, 10, 2),
+                    "values": {"amount": 10.0, "status": "won", "customer": "Z"},
+                }
+                for i, employee_id in enumerate(new_ids)
+            ],
+        )
     session.rollback()  # a fresh read transaction sees the new employees
     statements.clear()
     values, _ = compute(session, config)

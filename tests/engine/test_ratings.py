@@ -14,7 +14,10 @@ pytestmark = pytest.mark.database
 
 
 def test_bad_rating_rows_are_explained_and_nothing_is_imported(company, session, tmp_path):
-    path = write(tmp_path, "bad.csv", """
+    path = write(
+        tmp_path,
+        "bad.csv",
+        """
         employee,period,item,value
         R1,2026-10,rating,95
         R9,2026-10,rating,80
@@ -23,7 +26,8 @@ def test_bad_rating_rows_are_explained_and_nothing_is_imported(company, session,
         R2,2026-10,attitude,80
         R3,2026-10,rating,150
         R1,2026-10,rating,60
-    """)
+    """,
+    )
     result = run_cli("ratings", "import", path)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
@@ -42,12 +46,16 @@ def test_a_ratings_import_is_audited_with_what_changed(company, session, tmp_pat
     path = write(tmp_path, "ratings.csv", "employee,period,item,value\nR1,2026-10,rating,85\nR3,2026-10,rating,90\n")
     assert run_cli("ratings", "import", path).exit_code == 0
     session.rollback()
-    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "ratings.import")
-                              .order_by(AuditEntry.id)).all()
-    assert entries[-1].after == {"changed": [{"employee": "R1", "period": "2026-10", "item": "rating", "value": 85.0,
-                                              "before": 80.0}]}  # R3 already had 90
+    entries = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "ratings.import").order_by(AuditEntry.id)
+    ).all()
+    assert entries[-1].after == {
+        "changed": [{"employee": "R1", "period": "2026-10", "item": "rating", "value": 85.0, "before": 80.0}]
+    }  # R3 already had 90
     count = len(entries)
     assert run_cli("ratings", "import", path).exit_code == 0  # nothing changes, nothing to audit
     session.rollback()
-    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
-                          .where(AuditEntry.action == "ratings.import")) == count
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == "ratings.import"))
+        == count
+    )

@@ -26,13 +26,19 @@ def test_re_running_a_period_replaces_its_results_with_the_same_numbers(company,
     first = scorecards()
     assert run_cli("run", "2026-10").exit_code == 0
     second = scorecards()
-    assert {c: {k: v for k, v in card.items() if k != "run"} for c, card in first.items()} == \
-        {c: {k: v for k, v in card.items() if k != "run"} for c, card in second.items()}
+    assert {c: {k: v for k, v in card.items() if k != "run"} for c, card in first.items()} == {
+        c: {k: v for k, v in card.items() if k != "run"} for c, card in second.items()
+    }
     assert session.scalar(sa.select(sa.func.count()).select_from(Scorecard)) == 5
     first_run, second_run = run_rows(session)
     assert (first_run.status, second_run.status) == ("succeeded", "succeeded")
     assert second_run.version_number == 1 and len(second_run.version_hash) == 64
-    assert second_run.counts["scorecards"] == 5 and set(second_run.timings) >= {"aggregate", "evaluate", "write", "total"}
+    assert second_run.counts["scorecards"] == 5 and set(second_run.timings) >= {
+        "aggregate",
+        "evaluate",
+        "write",
+        "total",
+    }
 
 
 def test_a_run_that_fails_half_way_keeps_the_previous_results(company, session, monkeypatch):
@@ -58,8 +64,20 @@ def test_a_run_whose_process_died_is_marked_failed_by_the_next_one(company, sess
     writer = make_sessionmaker(db_engine, write=True)
     with writer() as s, s.begin():
         dead = run_rows(s)[0]
-        s.add(EvaluationRun(period="2026-10", status="running", scope={}, actor="x", host=dead.host,
-                            pid=2 ** 22 + 12345, started_at=dead.started_at, counts={}, timings={}, errors=[]))
+        s.add(
+            EvaluationRun(
+                period="2026-10",
+                status="running",
+                scope={},
+                actor="x",
+                host=dead.host,
+                pid=2**22 + 12345,
+                started_at=dead.started_at,
+                counts={},
+                timings={},
+                errors=[],
+            )
+        )
     assert run_cli("run", "2026-10").exit_code == 0
     statuses = [(r.status, r.message) for r in run_rows(session)]
     assert statuses[1] == ("failed", "the process running it stopped before it completed; its results were not kept")
@@ -70,8 +88,17 @@ def test_locked_scorecards_are_kept(company, session, db_engine):
     assert run_cli("run", "2026-10").exit_code == 0
     writer = make_sessionmaker(db_engine, write=True)
     with writer() as s, s.begin():
-        s.execute(sa.update(Scorecard).where(Scorecard.employee_id == sa.select(sa.text("id")).select_from(
-            sa.text("employees")).where(sa.text("code = 'R1'")).scalar_subquery()).values(locked=True, total=1.0))
+        s.execute(
+            sa.update(Scorecard)
+            .where(
+                Scorecard.employee_id
+                == sa.select(sa.text("id"))
+                .select_from(sa.text("employees"))
+                .where(sa.text("code = 'R1'"))
+                .scalar_subquery()
+            )
+            .values(locked=True, total=1.0)
+        )
     result = run_cli("run", "2026-10")
     assert "1 locked scorecard(s) kept" in result.stdout
     cards = scorecards()
@@ -83,8 +110,9 @@ def test_locked_scorecards_are_kept(company, session, db_engine):
 def test_a_past_period_reproduces_with_its_version(company, tmp_path):
     assert run_cli("run", "2026-10").exit_code == 0
     original = scorecards()
-    heavier = scenario.CONFIG.replace("- {kpi: attainment, weight: 60}", "- {kpi: attainment, weight: 80}") \
-        .replace("- {kpi: win_rate, weight: 40}", "- {kpi: win_rate, weight: 20}")
+    heavier = scenario.CONFIG.replace("- {kpi: attainment, weight: 60}", "- {kpi: attainment, weight: 80}").replace(
+        "- {kpi: win_rate, weight: 40}", "- {kpi: win_rate, weight: 20}"
+    )
     assert run_cli("config", "load", write(tmp_path, "v2.yaml", heavier)).exit_code == 0
     assert run_cli("config", "publish", "-m", "attainment weighs more").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
@@ -92,19 +120,24 @@ def test_a_past_period_reproduces_with_its_version(company, tmp_path):
     assert scorecards()["R1"]["total"] != pytest.approx(original["R1"]["total"])
     assert run_cli("run", "2026-10", "--version", "1").exit_code == 0
     again = scorecards()
-    assert {c: (card["total"], card["grade"], card["version"]) for c, card in again.items()} == \
-        {c: (card["total"], card["grade"], 1) for c, card in original.items()}
+    assert {c: (card["total"], card["grade"], card["version"]) for c, card in again.items()} == {
+        c: (card["total"], card["grade"], 1) for c, card in original.items()
+    }
 
 
 def test_what_if_compares_without_writing(company, session, tmp_path):
     assert run_cli("run", "2026-10").exit_code == 0
-    change = write(tmp_path, "try.yaml", """
+    change = write(
+        tmp_path,
+        "try.yaml",
+        """
         kpis:
           - slug: attainment
             label: {zh: 完成率, en: Attainment}
             formula: sales / target.sales
             scoring: {type: linear, value_from: 0, value_to: 1, points_from: 0, points_to: 100, floor: 0, cap: 100}
-    """)
+    """,
+    )
     result = run_cli("run", "2026-10", "--config", change, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "nothing was written" in result.stdout
@@ -168,7 +201,9 @@ def test_a_template_is_evaluated_only_in_its_cycles(company, session, tmp_path):
     assert loaded.exit_code == 0, loaded.output
     assert run_cli("config", "publish", "-m", "quarterly leads").exit_code == 0
     monthly = run_cli("run", "2026-10")
-    assert "4 scorecards, 0 failed, 0 without a template, 0 ambiguous, 1 on templates of another cycle" in monthly.stdout
+    assert (
+        "4 scorecards, 0 failed, 0 without a template, 0 ambiguous, 1 on templates of another cycle" in monthly.stdout
+    )
     assert set(scorecards()) == {"R1", "R2", "R3", "R4"}
     quarterly = run_cli("run", "2026-Q4")
     assert "1 scorecards" in quarterly.stdout and "4 on templates of another cycle" in quarterly.stdout

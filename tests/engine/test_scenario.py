@@ -39,10 +39,20 @@ def test_every_number_of_every_scorecard(company):
         assert card["total"] == pytest.approx(sum(i["points"] or 0 for i in card["items"]), abs=1e-12)
         assert card["period"] == "2026-10" and card["error"] is None
     assert {c: cards[c]["grade"] for c in cards} == {"R1": "S", "R2": "C", "R3": "D", "R4": "S", "L1": "C"}
-    assert {c: cards[c]["template"] for c in cards} == {"R1": "rep", "R2": "rep", "R3": "rep", "R4": "rep",
-                                                        "L1": "lead"}
+    assert {c: cards[c]["template"] for c in cards} == {
+        "R1": "rep",
+        "R2": "rep",
+        "R3": "rep",
+        "R4": "rep",
+        "L1": "lead",
+    }
     assert {c: (cards[c]["rank_company"], cards[c]["rank_department"]) for c in cards} == {
-        "R1": (1, 1), "R4": (2, 1), "R2": (3, 2), "R3": (4, 2), "L1": (1, 1)}
+        "R1": (1, 1),
+        "R4": (2, 1),
+        "R2": (3, 2),
+        "R3": (4, 2),
+        "L1": (1, 1),
+    }
 
     r1 = items(cards["R1"])
     assert (r1["attainment"]["value"], r1["attainment"]["target"], r1["attainment"]["score"]) == (1.2, 20000, 120)
@@ -58,12 +68,17 @@ def test_every_number_of_every_scorecard(company):
 
     r2 = items(cards["R2"])
     assert r2["attainment"]["target"] == 10000 and r2["attainment"]["score"] == pytest.approx(60)
-    assert r2["attainment"]["target_source"] == "role rep default, t2026: 2026 120,000 → 2026-10 10,000 (in proportion to months)"
+    assert (
+        r2["attainment"]["target_source"]
+        == "role rep default, t2026: 2026 120,000 → 2026-10 10,000 (in proportion to months)"
+    )
     assert r2["attainment"]["weight"] == pytest.approx(60) and r2["win_rate"]["weight"] == pytest.approx(40)
     assert r2["win_rate"]["value"] == 0.25 and r2["win_rate"]["score"] == 60
     assert r2["growth"]["excluded"] and r2["growth"]["weight"] == 0 and r2["growth"]["points"] is None
     assert r2["growth"]["notes"] == ["division by zero: sales / prev.sales → excluded by policy, weights re-normalised"]
-    assert r2["rating"]["excluded"] and r2["rating"]["notes"] == ["no rating yet → excluded by policy, weights re-normalised"]
+    assert r2["rating"]["excluded"] and r2["rating"]["notes"] == [
+        "no rating yet → excluded by policy, weights re-normalised"
+    ]
 
     r3 = items(cards["R3"])
     assert r3["attainment"]["value"] == 0 and r3["attainment"]["weight"] == pytest.approx(70)
@@ -81,7 +96,9 @@ def test_every_number_of_every_scorecard(company):
 
 
 def test_a_missing_target_under_policy_fail_fails_the_item_and_the_run_goes_on(company, tmp_path):
-    config = scenario.CONFIG.replace("      - {name: team_sales, period: 2026-10, department: EAST, value: 50000}\n", "")
+    config = scenario.CONFIG.replace(
+        "      - {name: team_sales, period: 2026-10, department: EAST, value: 50000}\n", ""
+    )
     assert run_cli("config", "load", write(tmp_path, "config.yaml", config)).exit_code == 0
     assert run_cli("config", "publish", "-m", "no team target").exit_code == 0
     result = run_cli("run", "2026-10")

@@ -35,10 +35,19 @@ def test_a_firing_evaluates_the_period_that_has_ended_in_the_schedules_time_zone
     now = dt.datetime(2026, 11, 22, tzinfo=UTC)
     assert periods(due({"m": MONTHLY}, now, {})) == [("m", "2026-10")]
     # 02:00 in Shanghai on the 3rd is 18:00 UTC on the 2nd
-    assert due({"m": MONTHLY}, dt.datetime(2026, 12, 2, 17, 59, tzinfo=UTC),
-               {"m": dt.datetime(2026, 11, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))}) == []
-    fired = due({"m": MONTHLY}, dt.datetime(2026, 12, 2, 18, 0, tzinfo=UTC),
-                {"m": dt.datetime(2026, 11, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))})
+    assert (
+        due(
+            {"m": MONTHLY},
+            dt.datetime(2026, 12, 2, 17, 59, tzinfo=UTC),
+            {"m": dt.datetime(2026, 11, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))},
+        )
+        == []
+    )
+    fired = due(
+        {"m": MONTHLY},
+        dt.datetime(2026, 12, 2, 18, 0, tzinfo=UTC),
+        {"m": dt.datetime(2026, 11, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))},
+    )
     assert periods(fired) == [("m", "2026-11")] and fired[0].claim == "schedule:m:2026-11"
     current = {**MONTHLY, "evaluate": "current", "cron": "0 6 * * 1"}  # Mondays, the month so far
     assert periods(due({"c": current}, now, {})) == [("c", "2026-11")]
@@ -47,11 +56,20 @@ def test_a_firing_evaluates_the_period_that_has_ended_in_the_schedules_time_zone
     assert due({"m": {**MONTHLY, "enabled": False}}, now, {}) == []
 
 
-@pytest.mark.parametrize("weekday, fires_on", [
-    ("1", {"Mon"}), ("0", {"Sun"}), ("7", {"Sun"}), ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
-    ("0,6", {"Sat", "Sun"}), ("*/3", {"Sun", "Wed", "Sat"}), ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
-    ("5-7", {"Fri", "Sat", "Sun"}), ("*", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
-])
+@pytest.mark.parametrize(
+    "weekday, fires_on",
+    [
+        ("1", {"Mon"}),
+        ("0", {"Sun"}),
+        ("7", {"Sun"}),
+        ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("0,6", {"Sat", "Sun"}),
+        ("*/3", {"Sun", "Wed", "Sat"}),
+        ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("5-7", {"Fri", "Sat", "Sun"}),
+        ("*", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}),
+    ],
+)
 def test_weekdays_are_numbered_as_cron_numbers_them(weekday, fires_on):
     trigger = cron_trigger(f"0 6 * * {weekday}", UTC)
     fired, moment = set(), dt.datetime(2026, 11, 1, tzinfo=UTC)
@@ -89,10 +107,14 @@ def test_missed_firings_are_caught_up_once_each():
 
 
 def test_bad_cron_and_time_zone_are_refused_when_loading(company, tmp_path):
-    bad = write(tmp_path, "s.yaml", """
+    bad = write(
+        tmp_path,
+        "s.yaml",
+        """
         schedules:
           - {slug: s, label: {zh: 计划, en: Plan}, templates: [rep], cycle: monthly, cron: "0 2 35 * *", timezone: Mars/Base}
-    """)
+    """,
+    )
     result = run_cli("config", "load", bad)
     assert result.exit_code == 2
     assert "schedules[0].cron: not a cron expression" in result.stderr
@@ -100,11 +122,15 @@ def test_bad_cron_and_time_zone_are_refused_when_loading(company, tmp_path):
 
 
 def schedule(tmp_path, cron: str) -> None:
-    path = write(tmp_path, "schedule.yaml", f"""
+    path = write(
+        tmp_path,
+        "schedule.yaml",
+        f"""
         schedules:
           - {{slug: reps, label: {{zh: 销售月度, en: Reps monthly}}, templates: [rep], cycle: monthly,
               cron: "{cron}", timezone: Asia/Shanghai}}
-    """)
+    """,
+    )
     assert run_cli("config", "load", path).exit_code == 0
     assert run_cli("config", "publish", "-m", "schedule").exit_code == 0
 
@@ -118,26 +144,33 @@ def test_a_tick_runs_what_is_due_and_a_second_tick_nothing(company, tmp_path, db
     assert tick(sessions, builtin_functions(), now).ran == []
     # three months later, with the scheduler down in between: each missed month once
     later = tick(sessions, builtin_functions(), dt.datetime(2027, 2, 10, tzinfo=UTC))
-    assert [claim for claim, _, _ in later.ran] == ["schedule:reps:2026-11", "schedule:reps:2026-12",
-                                                    "schedule:reps:2027-01"]
+    assert [claim for claim, _, _ in later.ran] == [
+        "schedule:reps:2026-11",
+        "schedule:reps:2026-12",
+        "schedule:reps:2027-01",
+    ]
     runs = session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.id)).all()
     assert [(r.schedule, r.period, r.actor, r.scope["templates"]) for r in runs] == [
-        ("reps", p, "scheduler", ["rep"]) for p in ("2026-10", "2026-11", "2026-12", "2027-01")]
+        ("reps", p, "scheduler", ["rep"]) for p in ("2026-10", "2026-11", "2026-12", "2027-01")
+    ]
 
 
 def test_two_scheduler_processes_run_each_due_period_once(company, tmp_path, cli_env, session):
     schedule(tmp_path, "* * * * *")  # due every minute: both processes find the month due at once
     environment = {**os.environ, "PERFRULES_DATABASE_URL": cli_env}
     command = [sys.executable, "-m", "perfrules.cli", "scheduler", "--interval", "1"]
-    processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             session.expire_all()
             session.rollback()
-            if session.scalar(sa.select(sa.func.count()).select_from(EvaluationRun)
-                              .where(EvaluationRun.status == "succeeded")):
+            if session.scalar(
+                sa.select(sa.func.count()).select_from(EvaluationRun).where(EvaluationRun.status == "succeeded")
+            ):
                 break
             time.sleep(0.2)
         time.sleep(3)  # several more looks by both processes

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from perfrules.formula import BOOLEAN, NUMBER, TEXT
 
 NUMBER_NAMES = ["x", "y", "z", "target.x"]
-CATALOGUE = {**{name: NUMBER for name in NUMBER_NAMES}, "flag": BOOLEAN, "status": TEXT}
+CATALOGUE = {**dict.fromkeys(NUMBER_NAMES, NUMBER), "flag": BOOLEAN, "status": TEXT}
 
 NUMBER_LITERALS = ["0", "1", "2", "0.5", "100", "1.005", "2.5", "0.125"]
 #: literals that overflow or underflow when combined; PostgreSQL raises on float overflow
@@ -51,14 +51,40 @@ def number_formulas(draw, depth: int = 4, sql: bool = False, may_be_none: bool =
 
 @st.composite
 def condition_formulas(draw, depth: int = 4, sql: bool = False) -> str:
-    leaves = ["flag", "True", "False", "(status == 'won')", "(status != 'lost')",
-              "(status in ('won', 'open'))", "(status not in ('won', None))", "(status == None)"]
+    leaves = [
+        "flag",
+        "True",
+        "False",
+        "(status == 'won')",
+        "(status != 'lost')",
+        "(status in ('won', 'open'))",
+        "(status not in ('won', None))",
+        "(status == None)",
+    ]
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
         return draw(st.sampled_from(leaves))
     number = lambda: draw(number_formulas(depth - 1, sql))  # noqa: E731
     condition = lambda: draw(condition_formulas(depth - 1, sql))  # noqa: E731
-    kind = draw(st.sampled_from(["order", "order", "chain", "equal", "null", "in", "and", "or",
-                                 "not", "AND", "OR", "NOT", "if", "flag_equal"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "order",
+                "order",
+                "chain",
+                "equal",
+                "null",
+                "in",
+                "and",
+                "or",
+                "not",
+                "AND",
+                "OR",
+                "NOT",
+                "if",
+                "flag_equal",
+            ]
+        )
+    )
     if kind == "order":
         return f"({number()} {draw(st.sampled_from(['<', '<=', '>', '>=']))} {number()})"
     if kind == "chain":
@@ -96,11 +122,13 @@ def number_values(extreme: bool = True):
 
 
 def rows(extreme: bool = True):
-    return st.fixed_dictionaries({
-        **{name: number_values(extreme) for name in NUMBER_NAMES},
-        "flag": st.one_of(st.none(), st.booleans()),
-        "status": st.one_of(st.none(), st.sampled_from(TEXT_VALUES)),
-    })
+    return st.fixed_dictionaries(
+        {
+            **{name: number_values(extreme) for name in NUMBER_NAMES},
+            "flag": st.one_of(st.none(), st.booleans()),
+            "status": st.one_of(st.none(), st.sampled_from(TEXT_VALUES)),
+        }
+    )
 
 
 #: what the checker says about fixed numbers that can never give a value (1 / 0, 1e300 * 1e300)

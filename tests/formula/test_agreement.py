@@ -9,10 +9,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfrules.formula import BOOLEAN, compile_formula
+from perfrules.formula import BOOLEAN
 from perfrules.formula.functions import round_half_away, round_half_away_vector
 
-from .strategies import CATALOGUE, compile_or_reject, NUMBER_NAMES, condition_formulas, number_formulas, rows
+from .strategies import NUMBER_NAMES, compile_or_reject, condition_formulas, number_formulas, rows
 
 AGREEMENT = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -52,8 +52,9 @@ def test_condition_formulas_agree(text, data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.decimals(min_value=-10**6, max_value=10**6, places=3, allow_nan=False, allow_infinity=False),
-       st.integers(0, 2))
+@given(
+    st.decimals(min_value=-(10**6), max_value=10**6, places=3, allow_nan=False, allow_infinity=False), st.integers(0, 2)
+)
 def test_round_is_half_away_from_zero_on_decimal_values(amount, digits):
     """What a person sees as 1.005 rounds like the decimal 1.005 does, on both paths."""
     expected = float(amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))

@@ -111,13 +111,17 @@ def test_hostile_formula_is_rejected_quickly_and_clearly(text):
     assert peak < 8 * 2**20, f"used {peak / 2**20:.1f} MiB"
 
 
-@pytest.mark.parametrize("text", [
-    "-" * 100000 + "1",
-    "not " * 100000 + "True",
-    "1+" * 50000 + "1",
-    "(" * 100000 + "1" + ")" * 100000,
-    "IF(is_new, " * 300 + "1" + ", 0)" * 300,
-], ids=["unary", "not", "sum", "brackets", "nested-if"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-" * 100000 + "1",
+        "not " * 100000 + "True",
+        "1+" * 50000 + "1",
+        "(" * 100000 + "1" + ")" * 100000,
+        "IF(is_new, " * 300 + "1" + ", 0)" * 300,
+    ],
+    ids=["unary", "not", "sum", "brackets", "nested-if"],
+)
 def test_depth_defences_hold_without_the_length_cap(text):
     """The length cap stops these first; the checks behind it must hold on their own too."""
     error, _, _ = _check_hostile(text, Limits(max_length=10**7))
@@ -129,19 +133,22 @@ def test_the_node_cap_holds_without_the_length_cap():
     assert "too many parts" in error.message
 
 
-@pytest.mark.parametrize("text, message", [
-    ("().__class__", "names may not start with '_' or contain '__': '__class__'"),
-    ("calls.real", "unknown name 'calls.real'"),
-    ("status.upper()", "methods cannot be called on values"),
-    ("eval('1')", "unknown function 'eval'"),
-    ("4000000**4000000", "'**' (power) is not allowed in formulas; multiply instead"),
-    ("'a' * 1000000000", "text can only be compared, not used in arithmetic"),
-    ("1" * 5000, "the formula is too long (5000 characters; the limit is 2000)"),
-    ("1" * 100, "this number is too long (100 characters; the limit is 40)"),
-    ("x = 0", "'=' assigns a value; to compare two values use '=='"),
-    ("calls\x00", "the invisible character U+0000 is not allowed in formulas"),
-    ("(lambda: 1)()", "lambda functions are not allowed in formulas"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("().__class__", "names may not start with '_' or contain '__': '__class__'"),
+        ("calls.real", "unknown name 'calls.real'"),
+        ("status.upper()", "methods cannot be called on values"),
+        ("eval('1')", "unknown function 'eval'"),
+        ("4000000**4000000", "'**' (power) is not allowed in formulas; multiply instead"),
+        ("'a' * 1000000000", "text can only be compared, not used in arithmetic"),
+        ("1" * 5000, "the formula is too long (5000 characters; the limit is 2000)"),
+        ("1" * 100, "this number is too long (100 characters; the limit is 40)"),
+        ("x = 0", "'=' assigns a value; to compare two values use '=='"),
+        ("calls\x00", "the invisible character U+0000 is not allowed in formulas"),
+        ("(lambda: 1)()", "lambda functions are not allowed in formulas"),
+    ],
+)
 def test_hostile_formulas_get_a_reason_in_plain_words(text, message):
     error, _, _ = _check_hostile(text)
     assert error.message == message

@@ -10,9 +10,17 @@ import pytest
 from perfrules.formula import BOOLEAN, NUMBER, TEXT, RowResult, compile_formula
 
 CATALOGUE = {
-    "sales_amount": NUMBER, "target.sales_amount": NUMBER, "prev.sales_amount": NUMBER,
-    "calls": NUMBER, "deals": NUMBER, "won": NUMBER, "status": TEXT, "is_new": BOOLEAN,
-    "employee.tenure_months": NUMBER, "回款额": NUMBER, "应收额": NUMBER,
+    "sales_amount": NUMBER,
+    "target.sales_amount": NUMBER,
+    "prev.sales_amount": NUMBER,
+    "calls": NUMBER,
+    "deals": NUMBER,
+    "won": NUMBER,
+    "status": TEXT,
+    "is_new": BOOLEAN,
+    "employee.tenure_months": NUMBER,
+    "回款额": NUMBER,
+    "应收额": NUMBER,
 }
 
 
@@ -35,40 +43,43 @@ def value(text: str, **row):
     return evaluate_both(text, **row).value
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1 + 2 * 3", 7.0),
-    ("(1 + 2) * 3", 9.0),
-    ("7 / 2", 3.5),
-    ("-3 + +2", -1.0),
-    ("10 < 20 < 30", True),
-    ("10 < 40 < 30", False),
-    ("1 == 1.0", True),
-    ("True and not False", True),
-    ("1 if 2 > 1 else 0", 1.0),
-    ("IF(1 > 2, 10, 20)", 20.0),
-    ("AND(1 < 2, 2 < 3, 3 < 4)", True),
-    ("OR(1 > 2, 2 > 3)", False),
-    ("NOT(1 > 2)", True),
-    ("min(3, 1, 2)", 1.0),
-    ("MAX(3, 1, 2)", 3.0),
-    ("Max(3, 1)", 3.0),
-    ("abs(-4)", 4.0),
-    ("clamp(150, 0, 120)", 120.0),
-    ("CLAMP(-5, 0, 120)", 0.0),
-    ("floor(2.7) + ceil(2.1)", 5.0),
-    ("round(2.5)", 3.0),
-    ("round(-2.5)", -3.0),
-    ("ROUND(0.125, 2)", 0.13),
-    ("ROUND(1.005, 2)", 1.01),
-    ("ROUND(2.675, 2)", 2.68),
-    ("round(-0.125, 2)", -0.13),
-    ("round(1234.5, -2)", 1200.0),
-    ("round(0.4)", 0.0),
-    ("round(1e300, 2)", 1e300),
-    ("coalesce(None, None, 3)", 3.0),
-    ("TRUE", True),
-    ("null == None", True),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1 + 2 * 3", 7.0),
+        ("(1 + 2) * 3", 9.0),
+        ("7 / 2", 3.5),
+        ("-3 + +2", -1.0),
+        ("10 < 20 < 30", True),
+        ("10 < 40 < 30", False),
+        ("1 == 1.0", True),
+        ("True and not False", True),
+        ("1 if 2 > 1 else 0", 1.0),
+        ("IF(1 > 2, 10, 20)", 20.0),
+        ("AND(1 < 2, 2 < 3, 3 < 4)", True),
+        ("OR(1 > 2, 2 > 3)", False),
+        ("NOT(1 > 2)", True),
+        ("min(3, 1, 2)", 1.0),
+        ("MAX(3, 1, 2)", 3.0),
+        ("Max(3, 1)", 3.0),
+        ("abs(-4)", 4.0),
+        ("clamp(150, 0, 120)", 120.0),
+        ("CLAMP(-5, 0, 120)", 0.0),
+        ("floor(2.7) + ceil(2.1)", 5.0),
+        ("round(2.5)", 3.0),
+        ("round(-2.5)", -3.0),
+        ("ROUND(0.125, 2)", 0.13),
+        ("ROUND(1.005, 2)", 1.01),
+        ("ROUND(2.675, 2)", 2.68),
+        ("round(-0.125, 2)", -0.13),
+        ("round(1234.5, -2)", 1200.0),
+        ("round(0.4)", 0.0),
+        ("round(1e300, 2)", 1e300),
+        ("coalesce(None, None, 3)", 3.0),
+        ("TRUE", True),
+        ("null == None", True),
+    ],
+)
 def test_constant_formulas(text, expected):
     assert value(text) == expected
 
@@ -84,8 +95,9 @@ def test_chinese_names_work():
 
 
 def test_growth_against_previous_period():
-    assert value("(sales_amount - prev.sales_amount) / prev.sales_amount",
-                 sales_amount=150, prev__sales_amount=100) == 0.5
+    assert (
+        value("(sales_amount - prev.sales_amount) / prev.sales_amount", sales_amount=150, prev__sales_amount=100) == 0.5
+    )
 
 
 def test_text_is_compared_and_listed():
@@ -123,11 +135,18 @@ class TestMissingValues:
         assert value("status not in ('won', 'lost')", status=None) is True
         assert value("status in ('won', None)", status=None) is True
 
-    @pytest.mark.parametrize("text, expected", [
-        ("is_new and False", False), ("False and is_new", False), ("is_new and True", None),
-        ("is_new or True", True), ("True or is_new", True), ("is_new or False", None),
-        ("not is_new", None),
-    ])
+    @pytest.mark.parametrize(
+        "text, expected",
+        [
+            ("is_new and False", False),
+            ("False and is_new", False),
+            ("is_new and True", None),
+            ("is_new or True", True),
+            ("True or is_new", True),
+            ("is_new or False", None),
+            ("not is_new", None),
+        ],
+    )
     def test_and_or_not_are_three_valued(self, text, expected):
         assert value(text, is_new=None) is expected
 
@@ -168,11 +187,14 @@ class TestDivisionAndOverflow:
     def test_nan_input_is_missing(self):
         assert value("sales_amount + 1", sales_amount=math.nan) is None
 
-    @pytest.mark.parametrize("given, message", [
-        ("12abc", "input 'calls' should be a number, got '12abc'"),
-        (True, "input 'calls' should be a number, got True"),
-        (10**400, "input 'calls' is not a finite number"),
-    ])
+    @pytest.mark.parametrize(
+        "given, message",
+        [
+            ("12abc", "input 'calls' should be a number, got '12abc'"),
+            (True, "input 'calls' should be a number, got True"),
+            (10**400, "input 'calls' is not a finite number"),
+        ],
+    )
     def test_wrongly_typed_input_is_an_error_for_the_row(self, given, message):
         assert evaluate_both("calls + 1", calls=given).error == message
 
@@ -180,10 +202,9 @@ class TestDivisionAndOverflow:
 class TestColumns:
     def test_many_rows_with_mixed_outcomes(self):
         compiled = compile_formula("round(won / deals * 100, 1)", CATALOGUE)
-        result = compiled.evaluate_columns({
-            "won": np.array([1.0, 2.0, np.nan, 5.0, 1e300]),
-            "deals": np.array([3.0, 0.0, 4.0, 5.0, 1e-300]),
-        })
+        result = compiled.evaluate_columns(
+            {"won": np.array([1.0, 2.0, np.nan, 5.0, 1e300]), "deals": np.array([3.0, 0.0, 4.0, 5.0, 1e-300])}
+        )
         assert result.to_list() == [33.3, None, None, 100.0, None]
         assert result.row(1).notes == ("division by zero: won / deals",)
         assert result.error.tolist() == [False, False, False, False, True]
@@ -191,8 +212,7 @@ class TestColumns:
 
     def test_conditions_give_booleans_and_missing(self):
         compiled = compile_formula("status == 'won' and sales_amount > 0", CATALOGUE)
-        result = compiled.evaluate_columns({
-            "status": ["won", "won", None, "lost"], "sales_amount": [10, None, 5, 5]})
+        result = compiled.evaluate_columns({"status": ["won", "won", None, "lost"], "sales_amount": [10, None, 5, 5]})
         assert result.to_list() == [True, None, False, False]
 
     def test_integer_and_object_inputs_are_accepted(self):
@@ -204,8 +224,9 @@ class TestColumns:
 
     def test_plain_sequences_with_missing_values(self):
         compiled = compile_formula("IF(is_new, calls, 0) + IF(status == 'won', 1, 0)", CATALOGUE)
-        result = compiled.evaluate_columns({"is_new": [True, None, False], "calls": [2, 5.5, None],
-                                            "status": ["won", None, "lost"]})
+        result = compiled.evaluate_columns(
+            {"is_new": [True, None, False], "calls": [2, 5.5, None], "status": ["won", None, "lost"]}
+        )
         assert result.to_list() == [3.0, None, 0.0]
         huge = compiled.evaluate_columns({"is_new": [True], "calls": [10**400], "status": ["won"]})
         assert huge.row(0).error == "input 'calls' is not a finite number"

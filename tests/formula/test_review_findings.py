@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from perfrules.formula import (BOOLEAN, NUMBER, TEXT, Catalogue, FormulaError, Function,
-                               builtin_functions, compile_formula)
+from perfrules.formula import (
+    BOOLEAN,
+    NUMBER,
+    TEXT,
+    Catalogue,
+    FormulaError,
+    Function,
+    builtin_functions,
+    compile_formula,
+)
 
 CATALOGUE = {"x": NUMBER, "status": TEXT}
 COLUMNS = {"x": sa.column("x"), "status": sa.column("status")}
@@ -39,11 +47,14 @@ def test_a_chain_evaluates_its_middle_operand_once():
     assert result.notes == ("division by zero: x / 0",)
 
 
-@pytest.mark.parametrize("text, message", [
-    (nested_chains(12), "this filter is too complex to run in the database"),
-    ("0 < " + "abs(" * 14 + "x" + ")" * 14, "this filter is too complex to run in the database"),
-    ("0 < " + " / ".join(["x"] * 190), "this filter is nested too deeply to run in the database"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (nested_chains(12), "this filter is too complex to run in the database"),
+        ("0 < " + "abs(" * 14 + "x" + ")" * 14, "this filter is too complex to run in the database"),
+        ("0 < " + " / ".join(["x"] * 190), "this filter is nested too deeply to run in the database"),
+    ],
+)
 def test_filters_that_would_blow_up_in_sql_are_refused(text, message):
     compiled = compile_formula(text if "IF" not in text else f"{text} > 0", CATALOGUE)
     started = time.perf_counter()
@@ -59,16 +70,19 @@ def test_moderate_filters_still_compile_to_sql():
         assert len(str(expression.compile())) < 20_000
 
 
-@pytest.mark.parametrize("text, message", [
-    ("status == '\ud800'", "the invisible character U+D800 is not allowed in formulas"),
-    ("status == 'won\u200b'", "the invisible character U+200B is not allowed in formulas"),
-    ("x # note", "comments (#) are not allowed in formulas"),
-    ("x + \\\n 1", "backslashes are not allowed in formulas"),
-    ("status == '\\N{nope}'", "backslashes are not allowed in formulas"),
-    ("ROUND(x, digits=2)", "named arguments are not allowed; pass arguments in order: ROUND(x, 2)"),
-    ("1 / 0", "division by zero"),
-    ("x + 1e300 * 1e300", "the result is too large"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("status == '\ud800'", "the invisible character U+D800 is not allowed in formulas"),
+        ("status == 'won\u200b'", "the invisible character U+200B is not allowed in formulas"),
+        ("x # note", "comments (#) are not allowed in formulas"),
+        ("x + \\\n 1", "backslashes are not allowed in formulas"),
+        ("status == '\\N{nope}'", "backslashes are not allowed in formulas"),
+        ("ROUND(x, digits=2)", "named arguments are not allowed; pass arguments in order: ROUND(x, 2)"),
+        ("1 / 0", "division by zero"),
+        ("x + 1e300 * 1e300", "the result is too large"),
+    ],
+)
 def test_odd_text_is_refused_clearly(text, message):
     with pytest.raises(FormulaError) as caught:
         compile_formula(text, CATALOGUE)
@@ -81,14 +95,17 @@ def test_positions_count_a_lone_carriage_return_as_a_line_break():
     assert (caught.value.start, caught.value.end) == (5, 7)
 
 
-@pytest.mark.parametrize("x, digits, expected", [
-    (6e14, 0, 6e14),
-    (100000000000000.42, 0, 100000000000000.0),
-    (9876543210987.004, 2, 9876543210987.0),
-    (100000.0, 10, 100000.0),
-    (1.005, 2, 1.01),
-    (2.5, 0, 3.0),
-])
+@pytest.mark.parametrize(
+    "x, digits, expected",
+    [
+        (6e14, 0, 6e14),
+        (100000000000000.42, 0, 100000000000000.0),
+        (9876543210987.004, 2, 9876543210987.0),
+        (100000.0, 10, 100000.0),
+        (1.005, 2, 1.01),
+        (2.5, 0, 3.0),
+    ],
+)
 def test_round_keeps_huge_values_exact(x, digits, expected):
     compiled = compile_formula(f"round(x, {digits})", CATALOGUE)
     assert compiled.evaluate({"x": x}).value == expected
@@ -97,10 +114,16 @@ def test_round_keeps_huge_values_exact(x, digits, expected):
 
 def test_a_condition_function_that_gives_no_value_agrees_on_both_paths():
     registry = builtin_functions()
-    registry.register(Function(
-        name="is_big", params=(NUMBER,), returns=BOOLEAN, null_reason="zero has no size",
-        reference=lambda x: None if x == 0 else x > 100,
-        vector=lambda x: np.where(x == 0, np.nan, x > 100)))
+    registry.register(
+        Function(
+            name="is_big",
+            params=(NUMBER,),
+            returns=BOOLEAN,
+            null_reason="zero has no size",
+            reference=lambda x: None if x == 0 else x > 100,
+            vector=lambda x: np.where(x == 0, np.nan, x > 100),
+        )
+    )
     compiled = compile_formula("is_big(x)", CATALOGUE, functions=registry)
     fast = compiled.evaluate_columns({"x": [0.0, 500.0, 5.0]})
     for index, x in enumerate([0.0, 500.0, 5.0]):
@@ -109,11 +132,14 @@ def test_a_condition_function_that_gives_no_value_agrees_on_both_paths():
     assert fast.row(0).notes == ("IS_BIG: zero has no size: is_big(x)",)
 
 
-@pytest.mark.parametrize("value, error", [
-    (Decimal("sNaN"), "input 'x' is not a finite number"),
-    (np.timedelta64(5, "s"), "input 'x' should be a number, got np.timedelta64(5,'s')"),
-    (dt.date(2026, 1, 1), "input 'x' should be a number, got datetime.date(2026, 1, 1)"),
-])
+@pytest.mark.parametrize(
+    "value, error",
+    [
+        (Decimal("sNaN"), "input 'x' is not a finite number"),
+        (np.timedelta64(5, "s"), "input 'x' should be a number, got np.timedelta64(5,'s')"),
+        (dt.date(2026, 1, 1), "input 'x' should be a number, got datetime.date(2026, 1, 1)"),
+    ],
+)
 def test_unusual_inputs_are_row_errors_on_both_paths(value, error):
     compiled = compile_formula("x + 1", CATALOGUE)
     assert compiled.evaluate({"x": value}).error == error
@@ -127,11 +153,14 @@ def test_masked_entries_are_missing():
     assert compiled.evaluate({"x": masked[1]}).value is None
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("if", "a Python keyword cannot be part of a name"),
-    ("kpi.class", "a Python keyword cannot be part of a name"),
-    ("ｓales", "write it as 'sales'"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("if", "a Python keyword cannot be part of a name"),
+        ("kpi.class", "a Python keyword cannot be part of a name"),
+        ("ｓales", "write it as 'sales'"),
+    ],
+)
 def test_catalogue_refuses_names_no_formula_could_use(name, reason):
     with pytest.raises(ValueError, match=reason):
         Catalogue({name: NUMBER})

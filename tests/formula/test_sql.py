@@ -17,24 +17,42 @@ pytestmark = pytest.mark.database
 
 metadata = sa.MetaData()
 records = sa.Table(
-    "formula_sql_records", metadata,
+    "formula_sql_records",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("x", sa.Float), sa.Column("y", sa.Float), sa.Column("z", sa.Float),
-    sa.Column("target_x", sa.Float), sa.Column("flag", sa.Boolean), sa.Column("status", sa.String(20)),
+    sa.Column("x", sa.Float),
+    sa.Column("y", sa.Float),
+    sa.Column("z", sa.Float),
+    sa.Column("target_x", sa.Float),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("status", sa.String(20)),
 )
-COLUMNS = {"x": records.c.x, "y": records.c.y, "z": records.c.z, "target.x": records.c.target_x,
-           "flag": records.c.flag, "status": records.c.status}
+COLUMNS = {
+    "x": records.c.x,
+    "y": records.c.y,
+    "z": records.c.z,
+    "target.x": records.c.target_x,
+    "flag": records.c.flag,
+    "status": records.c.status,
+}
 
 
 def _rows() -> list[dict]:
     """A fixed spread of values: missing, zero, negative, fractional and large, in all mixes."""
     numbers = [None, 0.0, -1.0, 1.0, 2.5, 10.0, 100.0, -37.25, 1000000.0]
     chooser = random.Random(20261122)
-    return [{"id": index + 1, "x": chooser.choice(numbers), "y": chooser.choice(numbers),
-             "z": chooser.choice(numbers), "target_x": chooser.choice(numbers),
-             "flag": chooser.choice([None, True, False]),
-             "status": chooser.choice([None, "won", "lost", "open"])}
-            for index in range(200)]
+    return [
+        {
+            "id": index + 1,
+            "x": chooser.choice(numbers),
+            "y": chooser.choice(numbers),
+            "z": chooser.choice(numbers),
+            "target_x": chooser.choice(numbers),
+            "flag": chooser.choice([None, True, False]),
+            "status": chooser.choice([None, "won", "lost", "open"]),
+        }
+        for index in range(200)
+    ]
 
 
 ROWS = _rows()
@@ -66,27 +84,30 @@ def selected_by_reference(compiled) -> list[int]:
     return selected
 
 
-@pytest.mark.parametrize("text", [
-    "status == 'won' and x > 0",
-    "status != 'won'",
-    "status in ('won', 'lost')",
-    "status not in ('won', 'lost')",
-    "status in ('won', None)",
-    "x / y > 1",
-    "x == y",
-    "x != y",
-    "x == None or flag",
-    "not flag",
-    "flag == False",
-    "-10 < x <= 100",
-    "IF(flag, x > 0, y > 0)",
-    "coalesce(x, 0) >= 0",
-    "max(x, y, 0) > 50",
-    "clamp(x, 0, 10) == 10",
-    "abs(x) > 10 or z != None",
-    "x in (0, 2.5) and not (y in (1, None))",
-    "OR(AND(flag, x > 1), NOT(y > 1))",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "status == 'won' and x > 0",
+        "status != 'won'",
+        "status in ('won', 'lost')",
+        "status not in ('won', 'lost')",
+        "status in ('won', None)",
+        "x / y > 1",
+        "x == y",
+        "x != y",
+        "x == None or flag",
+        "not flag",
+        "flag == False",
+        "-10 < x <= 100",
+        "IF(flag, x > 0, y > 0)",
+        "coalesce(x, 0) >= 0",
+        "max(x, y, 0) > 50",
+        "clamp(x, 0, 10) == 10",
+        "abs(x) > 10 or z != None",
+        "x in (0, 2.5) and not (y in (1, None))",
+        "OR(AND(flag, x > 1), NOT(y > 1))",
+    ],
+)
 def test_filters_select_what_the_reference_accepts(table, text):
     compiled = compile_formula(text, CATALOGUE)
     expected = selected_by_reference(compiled)
@@ -94,8 +115,9 @@ def test_filters_select_what_the_reference_accepts(table, text):
     assert expected, "the example data should make each filter select something"
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(text=condition_formulas(depth=3, sql=True))
 def test_random_filters_agree_with_the_reference(table, text):
     compiled = compile_or_reject(text)

@@ -14,8 +14,9 @@ from perfrules.org.models import Employee, User
 from ..helpers import run_cli, write
 from ..workflow.test_engine import FLOW, create_users
 
-DEADLINED_FLOW = (FLOW.replace("actor: employee}", "actor: employee, deadline_days: 2}")
-                  .replace("actor: manager}", "actor: manager, deadline_days: 1}"))
+DEADLINED_FLOW = FLOW.replace("actor: employee}", "actor: employee, deadline_days: 2}").replace(
+    "actor: manager}", "actor: manager, deadline_days: 1}"
+)
 assert DEADLINED_FLOW.count("deadline_days") == 2
 
 
@@ -25,8 +26,9 @@ def reviews(company, cli_env, session, tmp_path):
     config = yaml.safe_load(run_cli("config", "export").stdout)
     for template in config["templates"]:
         template["approval_flow"] = "standard"
-    path = write(tmp_path, "flow.yaml", DEADLINED_FLOW + yaml.safe_dump({"templates": config["templates"]},
-                                                                        allow_unicode=True))
+    path = write(
+        tmp_path, "flow.yaml", DEADLINED_FLOW + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True)
+    )
     assert run_cli("config", "load", path).exit_code == 0
     assert run_cli("config", "publish", "-m", "flows with deadlines").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
@@ -36,10 +38,16 @@ def reviews(company, cli_env, session, tmp_path):
 
 def notices(session, after: int = 0) -> list[tuple[str, str, str | None]]:
     """(recipient login, kind, whose scorecard) of each notification after id `after`, in order."""
-    return [tuple(row) for row in session.execute(
-        sa.select(User.login, Notification.kind, Employee.code).join(User, User.id == Notification.user_id)
-        .outerjoin(Employee, Employee.id == Notification.employee_id)
-        .where(Notification.id > after).order_by(Notification.id))]
+    return [
+        tuple(row)
+        for row in session.execute(
+            sa.select(User.login, Notification.kind, Employee.code)
+            .join(User, User.id == Notification.user_id)
+            .outerjoin(Employee, Employee.id == Notification.employee_id)
+            .where(Notification.id > after)
+            .order_by(Notification.id)
+        )
+    ]
 
 
 def last_id(session) -> int:

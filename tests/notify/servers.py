@@ -51,8 +51,11 @@ class MailHandler:
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):
-    valid = (isinstance(auth_data, LoginPassword) and auth_data.login == SMTP_LOGIN.encode()
-             and auth_data.password == SMTP_PASSWORD.encode())
+    valid = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == SMTP_LOGIN.encode()
+        and auth_data.password == SMTP_PASSWORD.encode()
+    )
     return AuthResult(success=valid, handled=False)  # not handled: the server answers 535 itself
 
 
@@ -60,8 +63,14 @@ def _authenticate(server, session, envelope, mechanism, auth_data):
 def smtp_server():
     handler = MailHandler()
     # AUTH without TLS, on the loopback only: a test has no certificate to trust
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=_authenticate,
-                            auth_require_tls=False, auth_required=True)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=_authenticate,
+        auth_require_tls=False,
+        auth_required=True,
+    )
     controller.start()
     try:
         yield controller.port, handler
@@ -83,8 +92,10 @@ def _handler(receiver: WebhookReceiver):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             timestamp = self.headers["X-Perfrules-Timestamp"]
-            expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), timestamp.encode() + b"." + body,
-                                            hashlib.sha256).hexdigest()
+            expected = (
+                "sha256="
+                + hmac.new(WEBHOOK_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+            )
             if not hmac.compare_digest(expected, self.headers.get("X-Perfrules-Signature", "")):
                 receiver.refused += 1
                 self.send_response(401)

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.database
 
 
 def test_an_address_is_given_on_the_command_line_and_checked(cli_env, session):
-    created = run_cli("user", "create", "mei", "--role", "hr", "--password", "s3cret-pass", "--email", "mei@example.com")
+    created = run_cli(
+        "user", "create", "mei", "--role", "hr", "--password", "s3cret-pass", "--email", "mei@example.com"
+    )
     assert created.exit_code == 0, created.output
     refused = run_cli("user", "create", "bad", "--role", "hr", "--password", "s3cret-pass", "--email", "mei at example")
     assert refused.exit_code != 0 and "'mei at example' is not an e-mail address" in refused.output
@@ -29,10 +31,30 @@ def test_the_console_sets_an_address_checks_it_and_audits_the_change(cli_env, se
     assert run_cli("user", "create", "mei", "--role", "hr", "--password", "s3cret-pass").exit_code == 0
     admin, mei = (session.scalar(sa.select(User).where(User.login == login)) for login in ("admin", "mei"))
     with pytest.raises(ConfigError, match="is not an e-mail address"):
-        save_user(session, mei, login="mei", roles=["hr"], employee=None, active=True, password=None, acting=admin,
-                  actor="admin", email="mei@")
-    save_user(session, mei, login="mei", roles=["hr"], employee=None, active=True, password=None, acting=admin,
-              actor="admin", email=" mei@example.com ")
+        save_user(
+            session,
+            mei,
+            login="mei",
+            roles=["hr"],
+            employee=None,
+            active=True,
+            password=None,
+            acting=admin,
+            actor="admin",
+            email="mei@",
+        )
+    save_user(
+        session,
+        mei,
+        login="mei",
+        roles=["hr"],
+        employee=None,
+        active=True,
+        password=None,
+        acting=admin,
+        actor="admin",
+        email=" mei@example.com ",
+    )
     assert mei.email == "mei@example.com"
     change = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "user.save")).one()
     assert "email" not in change.before and change.after["email"] == "mei@example.com"

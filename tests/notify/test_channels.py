@@ -31,23 +31,33 @@ def test_a_bare_core_has_no_channels(monkeypatch):
 def test_a_channel_without_its_settings_is_not_active_and_says_why():
     factories = load_plugins().channels
     active, inactive = open_channels(factories, {})
-    assert active == {} and inactive == {"email": "PERFRULES_SMTP_HOST is not set",
-                                         "webhook": "PERFRULES_WEBHOOK_URL is not set"}
+    assert active == {} and inactive == {
+        "email": "PERFRULES_SMTP_HOST is not set",
+        "webhook": "PERFRULES_WEBHOOK_URL is not set",
+    }
     active, inactive = open_channels(factories, {**SMTP, **WEBHOOK})
     assert set(active) == {"email", "webhook"} and inactive == {}
     assert active["email"].port == 587 and active["email"].starttls
     assert open_channels(factories, {**SMTP, "PERFRULES_SMTP_PORT": "465"})[0]["email"].port == 465
 
 
-@pytest.mark.parametrize("settings, reason", [
-    ({**SMTP, "PERFRULES_SMTP_FROM": ""}, "PERFRULES_SMTP_FROM must be the sender's e-mail address"),
-    ({**SMTP, "PERFRULES_SMTP_PORT": "smtp"}, "PERFRULES_SMTP_PORT must be a number, not 'smtp'"),
-    ({**SMTP, "PERFRULES_SMTP_STARTTLS": "maybe"}, "PERFRULES_SMTP_STARTTLS must be true or false, not 'maybe'"),
-    ({**WEBHOOK, "PERFRULES_WEBHOOK_URL": "file:///etc/passwd"}, "PERFRULES_WEBHOOK_URL must be an http or https URL"),
-    ({**WEBHOOK, "PERFRULES_WEBHOOK_SECRET": ""},
-     "PERFRULES_WEBHOOK_SECRET is not set: webhook requests are always signed"),
-    ({**WEBHOOK, "PERFRULES_WEBHOOK_TIMEOUT": "soon"}, "PERFRULES_WEBHOOK_TIMEOUT must be a number, not 'soon'"),
-])
+@pytest.mark.parametrize(
+    "settings, reason",
+    [
+        ({**SMTP, "PERFRULES_SMTP_FROM": ""}, "PERFRULES_SMTP_FROM must be the sender's e-mail address"),
+        ({**SMTP, "PERFRULES_SMTP_PORT": "smtp"}, "PERFRULES_SMTP_PORT must be a number, not 'smtp'"),
+        ({**SMTP, "PERFRULES_SMTP_STARTTLS": "maybe"}, "PERFRULES_SMTP_STARTTLS must be true or false, not 'maybe'"),
+        (
+            {**WEBHOOK, "PERFRULES_WEBHOOK_URL": "file:///etc/passwd"},
+            "PERFRULES_WEBHOOK_URL must be an http or https URL",
+        ),
+        (
+            {**WEBHOOK, "PERFRULES_WEBHOOK_SECRET": ""},
+            "PERFRULES_WEBHOOK_SECRET is not set: webhook requests are always signed",
+        ),
+        ({**WEBHOOK, "PERFRULES_WEBHOOK_TIMEOUT": "soon"}, "PERFRULES_WEBHOOK_TIMEOUT must be a number, not 'soon'"),
+    ],
+)
 def test_wrong_settings_keep_a_channel_off_with_the_reason(settings, reason):
     _, inactive = open_channels(load_plugins().channels, settings)
     assert reason in inactive.values()
@@ -73,8 +83,10 @@ def _twice_register(registry):
 
 
 def test_a_third_party_channel_registers_like_the_builtin_ones(monkeypatch):
-    found = [EntryPoint(name="pager", value=f"{__name__}:_pager_register", group=plugins.ENTRY_POINT_GROUP),
-             *entry_points(group=plugins.ENTRY_POINT_GROUP)]
+    found = [
+        EntryPoint(name="pager", value=f"{__name__}:_pager_register", group=plugins.ENTRY_POINT_GROUP),
+        *entry_points(group=plugins.ENTRY_POINT_GROUP),
+    ]
     monkeypatch.setattr(plugins, "entry_points", lambda group: found)
     registry = load_plugins()
     assert set(registry.channels) == {"email", "pager", "webhook"}
@@ -85,5 +97,7 @@ def test_a_third_party_channel_registers_like_the_builtin_ones(monkeypatch):
 def test_a_channel_registered_twice_is_named(monkeypatch):
     twice = EntryPoint(name="twice", value=f"{__name__}:_twice_register", group=plugins.ENTRY_POINT_GROUP)
     monkeypatch.setattr(plugins, "entry_points", lambda group: [*entry_points(group=group), twice])
-    with pytest.raises(PluginError, match="plugin 'twice' .* failed to load: notification channel email is registered twice"):
+    with pytest.raises(
+        PluginError, match="plugin 'twice' .* failed to load: notification channel email is registered twice"
+    ):
         load_plugins()

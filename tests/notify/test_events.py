@@ -24,19 +24,29 @@ pytestmark = pytest.mark.database
 
 def may_approve(session, review, today=None) -> set[str]:
     """Who may approve the review now, by the workflow engine's own answer."""
-    return {login for login in LOGINS
-            if "approve" in {a.action for a in allowed_actions(session, review, user(session, login), today)}}
+    return {
+        login
+        for login in LOGINS
+        if "approve" in {a.action for a in allowed_actions(session, review, user(session, login), today)}
+    }
 
 
 def test_opening_the_reviews_tells_each_first_step_actor(reviews):
     session = reviews
     # R4 has no user: nobody to tell; everyone else is at their own self-review
-    assert sorted(notices(session)) == [("lead", "review.waiting", "L1"), ("rep1", "review.waiting", "R1"),
-                                        ("rep2", "review.waiting", "R2"), ("west", "review.waiting", "R3")]
+    assert sorted(notices(session)) == [
+        ("lead", "review.waiting", "L1"),
+        ("rep1", "review.waiting", "R1"),
+        ("rep2", "review.waiting", "R2"),
+        ("west", "review.waiting", "R3"),
+    ]
     for code in ("L1", "R1", "R2", "R3"):
-        assert {login for login, _, whose in notices(session) if whose == code} == may_approve(session, review_of(session, code))
-    note = session.scalar(sa.select(Notification).join(User, User.id == Notification.user_id)
-                          .where(User.login == "rep1"))
+        assert {login for login, _, whose in notices(session) if whose == code} == may_approve(
+            session, review_of(session, code)
+        )
+    note = session.scalar(
+        sa.select(Notification).join(User, User.id == Notification.user_id).where(User.login == "rep1")
+    )
     assert (note.period, note.link, note.read_at) == ("2026-10", "/scorecards/2026-10/R1", None)
     assert note.params["step"] == {"zh": "自评", "en": "Self-review"} and note.params["employee_code"] == "R1"
     subject, body = render(note.kind, note.params, "en")
@@ -58,12 +68,16 @@ def test_each_transition_reaches_the_right_people_and_no_one_else(reviews):
     assert step("lead", "approve") == [("hr", "review.waiting", "R1"), ("hr2", "review.waiting", "R1")]
     assert {"hr", "hr2"} == may_approve(session, r1)
     # HR sends it back a step: the manager who must act again, and the employee; not HR
-    assert step("hr", "reject", "check the deal dates") == [("lead", "review.rejected", "R1"),
-                                                            ("rep1", "review.rejected", "R1")]
-    rejected = session.scalar(sa.select(Notification).where(Notification.kind == "review.rejected")
-                              .order_by(Notification.id.desc()).limit(1))
+    assert step("hr", "reject", "check the deal dates") == [
+        ("lead", "review.rejected", "R1"),
+        ("rep1", "review.rejected", "R1"),
+    ]
+    rejected = session.scalar(
+        sa.select(Notification).where(Notification.kind == "review.rejected").order_by(Notification.id.desc()).limit(1)
+    )
     assert render(rejected.kind, rejected.params, "en")[1] == (
-        "hr rejected it at Calibration; it is back at Manager.\nComment: check the deal dates")
+        "hr rejected it at Calibration; it is back at Manager.\nComment: check the deal dates"
+    )
     assert step("lead", "return", "add your achievements") == [("rep1", "review.returned", "R1")]
     assert step("rep1", "approve") == [("lead", "review.waiting", "R1")]
     assert step("lead", "approve") == [("hr", "review.waiting", "R1"), ("hr2", "review.waiting", "R1")]
@@ -74,7 +88,10 @@ def test_each_transition_reaches_the_right_people_and_no_one_else(reviews):
     # reopened at the self-review: the employee is told why (and it waits for them)
     assert step("admin", "reopen", "disputed deal D2") == [("rep1", "review.reopened", "R1")]
     reopened = session.scalar(sa.select(Notification).where(Notification.kind == "review.reopened"))
-    assert render(reopened.kind, reopened.params, "en")[1] == "admin reopened it: disputed deal D2\nIt is at the step Self-review."
+    assert (
+        render(reopened.kind, reopened.params, "en")[1]
+        == "admin reopened it: disputed deal D2\nIt is at the step Self-review."
+    )
 
 
 def test_a_countersignature_that_leaves_the_step_tells_nobody(reviews, tmp_path):
@@ -104,8 +121,15 @@ def test_stand_ins_are_told_too_but_never_about_their_own_scorecard(reviews):
     today = dt.date.today()
     lead = user(session, "lead")
     for delegate in ("west", "rep1"):
-        session.add(Delegation(user_id=lead.id, delegate_id=user(session, delegate).id, starts_on=today,
-                               ends_on=today, created_by="tester"))
+        session.add(
+            Delegation(
+                user_id=lead.id,
+                delegate_id=user(session, delegate).id,
+                starts_on=today,
+                ends_on=today,
+                created_by="tester",
+            )
+        )
     session.flush()
     r1, r2 = review_of(session, "R1"), review_of(session, "R2")
     before = last_id(session)
@@ -114,8 +138,11 @@ def test_stand_ins_are_told_too_but_never_about_their_own_scorecard(reviews):
     assert may_approve(session, r1, today) == {"lead", "west"}
     before = last_id(session)
     act(session, r2, user(session, "rep2"), "approve")
-    assert sorted(notices(session, before)) == [("lead", "review.waiting", "R2"), ("rep1", "review.waiting", "R2"),
-                                                ("west", "review.waiting", "R2")]
+    assert sorted(notices(session, before)) == [
+        ("lead", "review.waiting", "R2"),
+        ("rep1", "review.waiting", "R2"),
+        ("west", "review.waiting", "R2"),
+    ]
     assert may_approve(session, r2, today) == {"lead", "rep1", "west"}
 
 

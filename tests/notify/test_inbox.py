@@ -29,8 +29,12 @@ def browser(app, login: str, language: str = "en"):
 
 
 def notification_of(session, login: str) -> Notification:
-    return session.scalar(sa.select(Notification).where(Notification.user_id == user(session, login).id)
-                          .order_by(Notification.id.desc()).limit(1))
+    return session.scalar(
+        sa.select(Notification)
+        .where(Notification.user_id == user(session, login).id)
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
 
 
 def test_the_inbox_shows_ones_own_notifications_and_marks_them_read(reviews):
@@ -60,8 +64,15 @@ def test_mark_read_and_mark_all_read_and_the_chinese_inbox(reviews):
     session = reviews
     lead = user(session, "lead")
     for period in ("2026-08", "2026-09"):
-        notify(session, [lead.id], "review.approved", period=period, employee_id=lead.employee_id,
-               params={"employee": "主管一", "period": period}, link="/scorecards/mine")
+        notify(
+            session,
+            [lead.id],
+            "review.approved",
+            period=period,
+            employee_id=lead.employee_id,
+            params={"employee": "主管一", "period": period},
+            link="/scorecards/mine",
+        )
     session.commit()
     app = app_of(session)
     client = browser(app, "lead", language="zh")
@@ -75,8 +86,14 @@ def test_mark_read_and_mark_all_read_and_the_chinese_inbox(reviews):
     assert client.post("/inbox/read-all").status_code == 400
     client.post("/inbox/read-all", data={"csrf_token": csrf_token(page)})
     session.rollback()
-    assert session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == lead.id, Notification.read_at.is_(None))) == 0
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == lead.id, Notification.read_at.is_(None))
+        )
+        == 0
+    )
     assert notification_of(session, "rep1").read_at is None  # nobody else's
 
 
@@ -95,7 +112,12 @@ def test_the_notifications_api_is_scoped_to_the_token_holder(reviews):
     assert listed.status_code == 200 and '"total": 1' in listed.headers["X-Pagination"]
     [note] = listed.json
     assert (note["kind"], note["employee"], note["period"], note["link"], note["read_at"]) == (
-        "review.waiting", "R1", "2026-10", "/scorecards/2026-10/R1", None)
+        "review.waiting",
+        "R1",
+        "2026-10",
+        "/scorecards/2026-10/R1",
+        None,
+    )
     assert note["subject"] == "Waiting for you: 销售一's scorecard for 2026-10"
     assert note["params"]["step"] == {"zh": "自评", "en": "Self-review"}
     # the lead's own language is not set: their request's language, Chinese by default

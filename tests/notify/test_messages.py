@@ -8,23 +8,34 @@ import pytest
 from perfrules.notify import Notice, is_app_path
 from perfrules.notify.messages import MESSAGES, language_of, render
 
-PARAMS = {"employee": "销售一", "period": "2026-10", "step": {"zh": "上级评分", "en": "Manager review"},
-          "due_at": "2026-11-03 10:00 UTC"}
+PARAMS = {
+    "employee": "销售一",
+    "period": "2026-10",
+    "step": {"zh": "上级评分", "en": "Manager review"},
+    "due_at": "2026-11-03 10:00 UTC",
+}
 
 
 def test_a_notification_reads_in_each_language_with_labels_in_that_language():
     assert render("review.waiting", PARAMS, "en") == (
         "Waiting for you: 销售一's scorecard for 2026-10",
-        "It is at the step Manager review.\nDue by 2026-11-03 10:00 UTC.")
+        "It is at the step Manager review.\nDue by 2026-11-03 10:00 UTC.",
+    )
     assert render("review.waiting", PARAMS, "zh") == (
-        "待您处理:销售一 2026-10 的绩效考核表", "当前步骤:上级评分。\n截止时间:2026-11-03 10:00 UTC。")
+        "待您处理:销售一 2026-10 的绩效考核表",
+        "当前步骤:上级评分。\n截止时间:2026-11-03 10:00 UTC。",
+    )
 
 
 def test_a_line_whose_parameter_is_missing_is_left_out():
     subject, body = render("review.waiting", {**PARAMS, "due_at": None}, "en")
     assert body == "It is at the step Manager review."
-    assert render("review.rejected", {"employee": "A", "period": "2026-10", "by": "hr", "from_step": "X",
-                                      "step": "Y"}, "en")[1] == "hr rejected it at X; it is back at Y."
+    assert (
+        render(
+            "review.rejected", {"employee": "A", "period": "2026-10", "by": "hr", "from_step": "X", "step": "Y"}, "en"
+        )[1]
+        == "hr rejected it at X; it is back at Y."
+    )
 
 
 def test_every_kind_has_both_languages_and_an_unknown_kind_still_reads():

@@ -25,7 +25,7 @@ from ..workflow.test_engine import user
 from .servers import BOUNCING, SMTP_LOGIN, SMTP_PASSWORD, WEBHOOK_SECRET, smtp_server, webhook_server
 
 pytestmark = [pytest.mark.database, pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BASE_URL = "https://perf.example.com"
 
 
@@ -54,11 +54,20 @@ def deliveries(session) -> dict[tuple[str, str], tuple]:
     from perfrules.org.models import User
 
     session.rollback()
-    return {(channel, login): (state, attempts, error) for channel, login, state, attempts, error in session.execute(
-        sa.select(NotificationDelivery.channel, User.login, NotificationDelivery.state, NotificationDelivery.attempts,
-                  NotificationDelivery.last_error)
-        .join(Notification, Notification.id == NotificationDelivery.notification_id)
-        .join(User, User.id == Notification.user_id))}
+    return {
+        (channel, login): (state, attempts, error)
+        for channel, login, state, attempts, error in session.execute(
+            sa.select(
+                NotificationDelivery.channel,
+                User.login,
+                NotificationDelivery.state,
+                NotificationDelivery.attempts,
+                NotificationDelivery.last_error,
+            )
+            .join(Notification, Notification.id == NotificationDelivery.notification_id)
+            .join(User, User.id == Notification.user_id)
+        )
+    }
 
 
 def test_email_goes_to_a_real_smtp_server_in_each_recipients_language(reviews, db_engine):
@@ -67,10 +76,16 @@ def test_email_goes_to_a_real_smtp_server_in_each_recipients_language(reviews, d
     activate(session, "email")
     sessions = make_sessionmaker(db_engine, write=True)
     with smtp_server() as (port, mail):
-        channel = perfrules_smtp.from_environment({
-            "PERFRULES_SMTP_HOST": "127.0.0.1", "PERFRULES_SMTP_PORT": str(port), "PERFRULES_SMTP_STARTTLS": "false",
-            "PERFRULES_SMTP_USER": SMTP_LOGIN, "PERFRULES_SMTP_PASSWORD": SMTP_PASSWORD,
-            "PERFRULES_SMTP_FROM": "perfrules <perfrules@example.com>"})
+        channel = perfrules_smtp.from_environment(
+            {
+                "PERFRULES_SMTP_HOST": "127.0.0.1",
+                "PERFRULES_SMTP_PORT": str(port),
+                "PERFRULES_SMTP_STARTTLS": "false",
+                "PERFRULES_SMTP_USER": SMTP_LOGIN,
+                "PERFRULES_SMTP_PASSWORD": SMTP_PASSWORD,
+                "PERFRULES_SMTP_FROM": "perfrules <perfrules@example.com>",
+            }
+        )
         report = deliver_pending(sessions, {"email": channel}, base_url=BASE_URL)
         assert deliver_pending(sessions, {"email": channel}, base_url=BASE_URL).channels["email"].handled() == 0
     assert (report.channels["email"].sent, report.channels["email"].skipped) == (2, 2)
@@ -94,8 +109,9 @@ def test_a_wrong_smtp_password_is_retried_not_lost(reviews, db_engine):
     addresses(session, rep1=("rep1@example.com", "en"))
     activate(session, "email")
     with smtp_server() as (port, mail):
-        channel = perfrules_smtp.SmtpChannel("127.0.0.1", port, "perfrules@example.com", user=SMTP_LOGIN,
-                                             password="wrong", starttls=False)
+        channel = perfrules_smtp.SmtpChannel(
+            "127.0.0.1", port, "perfrules@example.com", user=SMTP_LOGIN, password="wrong", starttls=False
+        )
         report = deliver_pending(make_sessionmaker(db_engine, write=True), {"email": channel})
     assert mail.received == [] and report.channels["email"].retrying == 1
     state, attempts, error = deliveries(session)[("email", "rep1")]
@@ -108,8 +124,9 @@ def test_webhooks_are_posted_signed_to_a_real_http_server_once_each(reviews, db_
     activate(session, "webhook")
     sessions = make_sessionmaker(db_engine, write=True)
     with webhook_server() as (url, receiver):
-        channel = perfrules_webhook.from_environment({"PERFRULES_WEBHOOK_URL": url,
-                                                     "PERFRULES_WEBHOOK_SECRET": WEBHOOK_SECRET})
+        channel = perfrules_webhook.from_environment(
+            {"PERFRULES_WEBHOOK_URL": url, "PERFRULES_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        )
         assert deliver_pending(sessions, {"webhook": channel}, base_url=BASE_URL).channels["webhook"].sent == 4
         deliver_pending(sessions, {"webhook": channel}, base_url=BASE_URL)
     assert receiver.refused == 0 and len(receiver.requests) == 4
@@ -133,22 +150,36 @@ def test_a_wrong_secret_or_an_error_answer_is_a_failure(reviews, db_engine):
         forged = perfrules_webhook.WebhookChannel(url, "not-the-secret")
         assert deliver_pending(sessions, {"webhook": forged}).channels["webhook"].retrying == 4
         assert receiver.refused == 4 and receiver.requests == []
-    assert {error for _, _, error in deliveries(session).values()} == {"RuntimeError: the webhook answered 401 Unauthorized"}
-
+    assert {error for _, _, error in deliveries(session).values()} == {
+        "RuntimeError: the webhook answered 401 Unauthorized"
+    }
 
 
 def test_one_webhook_message_that_cannot_be_posted_fails_alone():
     from perfrules.notify.channels import Outgoing
 
     def outgoing(delivery_id, params):
-        return Outgoing(delivery_id, "review.waiting", "rep1", None, "en", "subject", "body", "/scorecards/2026-10/R1",
-                        "2026-10", "R1", params, dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+        return Outgoing(
+            delivery_id,
+            "review.waiting",
+            "rep1",
+            None,
+            "en",
+            "subject",
+            "body",
+            "/scorecards/2026-10/R1",
+            "2026-10",
+            "R1",
+            params,
+            dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        )
 
     with webhook_server() as (url, receiver):
         channel = perfrules_webhook.WebhookChannel(url, WEBHOOK_SECRET)
         results = channel.send([outgoing(1, {}), outgoing(2, {"bad": object()}), outgoing(3, {})])
     assert results[0] is None and results[2] is None and isinstance(results[1], TypeError)
     assert sorted(payload["delivery"] for _, payload in receiver.requests) == [1, 3]
+
 
 class Recorder:
     """A channel that keeps what it is given, and fails for the logins it is told to."""
@@ -186,7 +217,8 @@ def test_a_failing_channel_is_retried_with_back_off_then_failed_while_the_rest_g
         deliver_pending(sessions, channels, clock=at(now))
     states = deliveries(session)
     assert {states[("broken", login)] for login in ("rep1", "rep2", "lead", "west")} == {
-        ("failed", MAX_ATTEMPTS, "ConnectionRefusedError: the relay is down")}
+        ("failed", MAX_ATTEMPTS, "ConnectionRefusedError: the relay is down")
+    }
     assert states[("recorder", "lead")] == ("failed", MAX_ATTEMPTS, "RuntimeError: lead is unreachable")
     assert {states[("recorder", login)][0] for login in ("rep1", "rep2", "west")} == {"sent"}
     assert sorted(m.login for m in recorder.sent) == ["rep1", "rep2", "west"]  # each once
@@ -212,7 +244,8 @@ def test_a_rolled_back_notification_is_never_sent_and_a_new_channel_sends_no_old
     session.commit()
     deliver_pending(sessions, {"recorder": recorder})
     assert [(m.login, m.kind, m.subject) for m in recorder.sent] == [
-        ("rep1", "review.approved", "已通过:x 2026-10 的绩效考核表")]
+        ("rep1", "review.approved", "已通过:x 2026-10 的绩效考核表")
+    ]
 
 
 def test_two_senders_at_once_send_each_notification_once(reviews, db_engine):

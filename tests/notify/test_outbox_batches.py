@@ -25,7 +25,7 @@ from .servers import REFUSED_SUBJECT, SMTP_LOGIN, SMTP_PASSWORD, smtp_server
 from .test_outbox import activate, addresses, deliveries
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class ManualClock:
@@ -42,23 +42,38 @@ class ManualClock:
 
 
 def smtp_channel(port: int) -> perfrules_smtp.SmtpChannel:
-    return perfrules_smtp.SmtpChannel("127.0.0.1", port, "perfrules@example.com", user=SMTP_LOGIN,
-                                      password=SMTP_PASSWORD, starttls=False)
+    return perfrules_smtp.SmtpChannel(
+        "127.0.0.1", port, "perfrules@example.com", user=SMTP_LOGIN, password=SMTP_PASSWORD, starttls=False
+    )
 
 
 def outgoing(delivery_id: int, login: str, subject: str) -> Outgoing:
-    return Outgoing(delivery_id=delivery_id, kind="review.waiting", login=login, email=f"{login}@example.com",
-                    language="en", subject=subject, body="It is at the step Self-review.", link=None,
-                    period="2026-10", employee=None, params={}, created_at=dt.datetime.now(UTC))
+    return Outgoing(
+        delivery_id=delivery_id,
+        kind="review.waiting",
+        login=login,
+        email=f"{login}@example.com",
+        language="en",
+        subject=subject,
+        body="It is at the step Self-review.",
+        link=None,
+        period="2026-10",
+        employee=None,
+        params={},
+        created_at=dt.datetime.now(UTC),
+    )
 
 
 def test_an_email_that_cannot_be_built_or_is_refused_fails_alone_and_the_rest_go_out():
     with smtp_server() as (port, mail):
-        results = smtp_channel(port).send([
-            outgoing(1, "first", "Waiting for you: 甲's scorecard"),
-            outgoing(2, "broken", "Waiting for you: Bad\nName's scorecard"),  # no header can carry it
-            outgoing(3, "refused", f"Waiting for you: {REFUSED_SUBJECT}"),  # 554 after DATA
-            outgoing(4, "last", "Waiting for you: 丙's scorecard")])
+        results = smtp_channel(port).send(
+            [
+                outgoing(1, "first", "Waiting for you: 甲's scorecard"),
+                outgoing(2, "broken", "Waiting for you: Bad\nName's scorecard"),  # no header can carry it
+                outgoing(3, "refused", f"Waiting for you: {REFUSED_SUBJECT}"),  # 554 after DATA
+                outgoing(4, "last", "Waiting for you: 丙's scorecard"),
+            ]
+        )
     assert results[0] is None and results[3] is None
     assert isinstance(results[1], ValueError) and "linefeed" in str(results[1])
     assert isinstance(results[2], smtplib.SMTPDataError) and results[2].smtp_code == 554
@@ -73,24 +88,37 @@ class InjectsNewline:
         self.channel, self.login = channel, login
 
     def send(self, messages):
-        return self.channel.send([dataclasses.replace(m, subject=m.subject.replace("Bad Name", "Bad\r\nName"))
-                                  if m.login == self.login else m for m in messages])
+        return self.channel.send(
+            [
+                dataclasses.replace(m, subject=m.subject.replace("Bad Name", "Bad\r\nName"))
+                if m.login == self.login
+                else m
+                for m in messages
+            ]
+        )
 
 
 def three_notices(session, clock: ManualClock) -> None:
     """rep1, rep2, lead told in this order (so one batch, rep2's in the middle); the name in
     rep2's has a newline."""
     for login, name in (("rep1", "甲"), ("rep2", "Bad\nName"), ("lead", "丙")):
-        notify(session, [user(session, login).id], "review.waiting", period="2026-10",
-               params={"employee": name, "period": "2026-10", "step": "Self-review"}, now=clock())
+        notify(
+            session,
+            [user(session, login).id],
+            "review.waiting",
+            period="2026-10",
+            params={"employee": name, "period": "2026-10", "step": "Self-review"},
+            now=clock(),
+        )
     session.commit()
 
 
 @pytest.mark.database
 def test_one_bad_email_in_a_batch_fails_alone_and_none_is_sent_twice(reviews, db_engine):
     session = reviews
-    addresses(session, rep1=("rep1@example.com", "en"), rep2=("rep2@example.com", "en"),
-              lead=("lead@example.com", "en"))
+    addresses(
+        session, rep1=("rep1@example.com", "en"), rep2=("rep2@example.com", "en"), lead=("lead@example.com", "en")
+    )
     sessions = make_sessionmaker(db_engine, write=True)
     clock = ManualClock(dt.datetime.now(UTC))
     with smtp_server() as (port, mail):
@@ -117,15 +145,19 @@ def test_one_bad_email_in_a_batch_fails_alone_and_none_is_sent_twice(reviews, db
         clock.advance(dt.timedelta(days=1))
         assert deliver_pending(sessions, {"email": smtp_channel(port)}, clock=clock).handled() == 0
     assert collections.Counter(m["To"] for m in mail.received) == {
-        "rep1@example.com": 1, "lead@example.com": 1, "rep2@example.com": 1}
+        "rep1@example.com": 1,
+        "lead@example.com": 1,
+        "rep2@example.com": 1,
+    }
     assert mail.received[-1]["Subject"] == "Waiting for you: Bad Name's scorecard for 2026-10"
 
 
 @pytest.mark.database
 def test_a_newline_in_a_name_never_reaches_a_header(reviews, db_engine):
     session = reviews
-    addresses(session, rep1=("rep1@example.com", "en"), rep2=("rep2@example.com", "zh_CN"),
-              lead=("lead@example.com", "en"))
+    addresses(
+        session, rep1=("rep1@example.com", "en"), rep2=("rep2@example.com", "zh_CN"), lead=("lead@example.com", "en")
+    )
     sessions = make_sessionmaker(db_engine, write=True)
     clock = ManualClock(dt.datetime.now(UTC))
     with smtp_server() as (port, mail):
@@ -145,8 +177,9 @@ class Slow:
     """A channel whose every send takes `took` (on `clock`), shorter than the lease; during its
     second send, `meanwhile` runs (another scheduler looking)."""
 
-    def __init__(self, clock: ManualClock, took: dt.timedelta, sent: list, meanwhile=None,
-                 failing: frozenset = frozenset()):
+    def __init__(
+        self, clock: ManualClock, took: dt.timedelta, sent: list, meanwhile=None, failing: frozenset = frozenset()
+    ):
         self.clock, self.took, self.sent, self.meanwhile, self.failing = clock, took, sent, meanwhile, failing
         self.calls = 0
 
@@ -162,7 +195,8 @@ class Slow:
 @pytest.mark.database
 @pytest.mark.parametrize("through", ["deliver_pending", "tick"])
 def test_a_long_sender_keeps_its_leases_ahead_so_a_second_scheduler_sends_nothing_twice(
-        reviews, db_engine, monkeypatch, through):
+    reviews, db_engine, monkeypatch, through
+):
     session = reviews
     activate(session, "recorder")  # the fixture's four notices are pending
     monkeypatch.setattr(outbox, "BATCH", 2)  # two batches, the second claimed 20 minutes in
@@ -200,8 +234,12 @@ def test_a_back_off_is_counted_from_when_the_failure_is_recorded(reviews, db_eng
     # another scheduler right after: lead's retry is a minute after its failure, not after the start
     assert deliver_pending(sessions, {"recorder": Slow(clock, dt.timedelta(0), sent)}, clock=clock).handled() == 0
     clock.advance(BACK_OFF[0])
-    assert deliver_pending(sessions, {"recorder": Slow(clock, dt.timedelta(0), sent)},
-                           clock=clock).channels["recorder"].sent == 1
+    assert (
+        deliver_pending(sessions, {"recorder": Slow(clock, dt.timedelta(0), sent)}, clock=clock)
+        .channels["recorder"]
+        .sent
+        == 1
+    )
     assert len(sent) == len(set(sent)) == 4
 
 

@@ -23,7 +23,7 @@ from ..helpers import run_cli
 from ..workflow.test_engine import review_of, user
 from .conftest import last_id, notices
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ENTERED = dt.datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
@@ -31,7 +31,13 @@ def test_a_deadline_is_days_after_the_step_was_entered_with_a_reminder_a_day_bef
     deadline = step_deadline({"deadline_days": 5}, ENTERED)
     assert (deadline.due_at, deadline.remind_at) == (ENTERED + dt.timedelta(days=5), ENTERED + dt.timedelta(days=4))
     assert [deadline.reminder(ENTERED + dt.timedelta(hours=h)) for h in (0, 95, 96, 119, 120, 999)] == [
-        None, None, "due_soon", "due_soon", "overdue", "overdue"]
+        None,
+        None,
+        "due_soon",
+        "due_soon",
+        "overdue",
+        "overdue",
+    ]
     assert not deadline.overdue(deadline.due_at - dt.timedelta(seconds=1)) and deadline.overdue(deadline.due_at)
     # a step allowed one day is reminded halfway through, not the moment it opens
     assert step_deadline({"deadline_days": 1}, ENTERED).remind_at == ENTERED + dt.timedelta(hours=12)
@@ -61,15 +67,23 @@ def test_near_and_overdue_reminders_go_once_each_to_who_may_still_act(reviews, d
     report = tick(sessions, functions, ENTERED + dt.timedelta(days=1, hours=1))
     assert report.reminders == 5  # R4's has nobody to tell, but it is claimed all the same
     session.rollback()
-    assert sorted(notices(session, before)) == [("lead", "review.due_soon", "L1"), ("rep1", "review.due_soon", "R1"),
-                                                ("rep2", "review.due_soon", "R2"), ("west", "review.due_soon", "R3")]
+    assert sorted(notices(session, before)) == [
+        ("lead", "review.due_soon", "L1"),
+        ("rep1", "review.due_soon", "R1"),
+        ("rep2", "review.due_soon", "R2"),
+        ("west", "review.due_soon", "R3"),
+    ]
     assert tick(sessions, functions, ENTERED + dt.timedelta(days=1, hours=2)).reminders == 0
     before = last_id(session)
     for hours in (48, 49, 200):
         tick(sessions, functions, ENTERED + dt.timedelta(hours=hours))
     session.rollback()
-    assert sorted(notices(session, before)) == [("lead", "review.overdue", "L1"), ("rep1", "review.overdue", "R1"),
-                                                ("rep2", "review.overdue", "R2"), ("west", "review.overdue", "R3")]
+    assert sorted(notices(session, before)) == [
+        ("lead", "review.overdue", "L1"),
+        ("rep1", "review.overdue", "R1"),
+        ("rep2", "review.overdue", "R2"),
+        ("west", "review.overdue", "R3"),
+    ]
     assert session.scalar(sa.select(sa.func.count()).select_from(ReviewReminder)) == 10
 
 

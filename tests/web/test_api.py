@@ -19,8 +19,12 @@ from ..helpers import run_cli, sign_in
 pytestmark = pytest.mark.database
 
 USERS = {  # login: (role, employee)
-    "admin": ("admin", None), "hr": ("hr", None), "audit": ("auditor", None),
-    "lead_east": ("manager", "L1"), "lead_west": ("manager", "R3"), "rep1": ("employee", "R1"),
+    "admin": ("admin", None),
+    "hr": ("hr", None),
+    "audit": ("auditor", None),
+    "lead_east": ("manager", "L1"),
+    "lead_west": ("manager", "R3"),
+    "rep1": ("employee", "R1"),
 }
 
 
@@ -61,9 +65,14 @@ def evaluated(api):
 
 # --- tokens ------------------------------------------------------------------------------------
 
+
 def test_no_token_a_bad_token_or_a_password_get_a_json_401(api):
-    for headers in ({}, {"Authorization": "Bearer prt_not-a-token"}, {"Authorization": "Bearer x"},
-                    {"Authorization": "Basic YWRtaW46czNjcmV0LXBhc3M="}):  # admin's right password
+    for headers in (
+        {},
+        {"Authorization": "Bearer prt_not-a-token"},
+        {"Authorization": "Bearer x"},
+        {"Authorization": "Basic YWRtaW46czNjcmV0LXBhc3M="},
+    ):  # admin's right password
         response = api.get("/api/v1/scorecards", headers=headers)
         assert response.status_code == 401
         assert response.json["message"].startswith("send a valid API token")
@@ -82,8 +91,11 @@ def test_revoked_and_expired_tokens_and_inactive_users_are_refused(api, session)
 
     expiring = issue("hr", "--expires-days", "1")
     with session.bind.begin() as connection:
-        connection.execute(sa.update(ApiToken).where(ApiToken.prefix == expiring[:10])
-                           .values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+        connection.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.prefix == expiring[:10])
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
     assert api.get("/api/v1/runs", headers={"Authorization": f"Bearer {expiring}"}).status_code == 401
 
     with session.bind.begin() as connection:
@@ -95,9 +107,8 @@ def test_revoked_and_expired_tokens_and_inactive_users_are_refused(api, session)
     assert run_cli("token", "create", "hr", "--name", " ").exit_code == 2
 
 
-
-
 # --- runs --------------------------------------------------------------------------------------
+
 
 def test_a_run_started_through_the_api_evaluates_in_the_background(api):
     started = api.post("/api/v1/runs", json={"period": "2026-10", "templates": ["rep"]}, headers=api.tokens["admin"])
@@ -120,12 +131,12 @@ def test_bad_run_requests_say_which_field_and_why(api):
     response = post({"period": "2026-13"})
     assert response.status_code == 422
     assert response.json["errors"][0]["path"] == "json.period" and "2026-13" in response.json["errors"][0]["message"]
-    assert post({}).json["errors"] == [
-        {"path": "json.period", "message": "Missing data for required field."}]
+    assert post({}).json["errors"] == [{"path": "json.period", "message": "Missing data for required field."}]
     assert post({"period": "2026-10", "templates": ["nope"]}).json["message"] == "unknown template 'nope'"
     assert post({"period": "2026-10", "department": "MARS"}).json["message"] == "unknown department 'MARS'"
     assert post({"period": "2026-10", "version": "7"}).json["errors"] == [
-        {"path": "json.version", "message": "there is no version 7"}]
+        {"path": "json.version", "message": "there is no version 7"}
+    ]
     assert post({"period": "2026-10", "version": "draft"}).status_code == 422
     for who in ("rep1", "lead_east", "audit"):
         assert post({"period": "2026-10"}, who).status_code == 403
@@ -134,18 +145,34 @@ def test_bad_run_requests_say_which_field_and_why(api):
 
 def test_a_period_that_is_being_run_cannot_be_started_again(api, session):
     with session.bind.begin() as connection:
-        connection.execute(sa.insert(EvaluationRun).values(
-            period="2026-10", status="running", actor="tester", host=socket.gethostname(), pid=os.getpid(),
-            started_at=dt.datetime.now(dt.timezone.utc), scope={}, counts={}, timings={}, errors=[]))
+        connection.execute(
+            sa.insert(EvaluationRun).values(
+                period="2026-10",
+                status="running",
+                actor="tester",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                started_at=dt.datetime.now(dt.UTC),
+                scope={},
+                counts={},
+                timings={},
+                errors=[],
+            )
+        )
     response = api.post("/api/v1/runs", json={"period": "2026-10"}, headers=api.tokens["hr"])
     assert response.status_code == 409 and "still running" in response.json["message"]
 
 
 # --- scorecards and who sees them --------------------------------------------------------------
 
-VISIBLE = {"admin": {"L1", "R1", "R2", "R3", "R4"}, "hr": {"L1", "R1", "R2", "R3", "R4"},
-           "audit": {"L1", "R1", "R2", "R3", "R4"}, "lead_east": {"L1", "R1", "R2"}, "lead_west": {"R3", "R4"},
-           "rep1": {"R1"}}
+VISIBLE = {
+    "admin": {"L1", "R1", "R2", "R3", "R4"},
+    "hr": {"L1", "R1", "R2", "R3", "R4"},
+    "audit": {"L1", "R1", "R2", "R3", "R4"},
+    "lead_east": {"L1", "R1", "R2"},
+    "lead_west": {"R3", "R4"},
+    "rep1": {"R1"},
+}
 
 
 def test_everyone_sees_exactly_the_scorecards_they_may(evaluated):
@@ -189,10 +216,14 @@ def test_scorecard_lists_filter_and_page(evaluated):
 
 # --- configuration -----------------------------------------------------------------------------
 
+
 def test_configuration_exports_as_yaml_and_json(api):
     yaml_text = api.get("/api/v1/config", headers=api.tokens["audit"])
     assert yaml_text.status_code == 200 and yaml_text.mimetype == "application/yaml"
-    assert "templates:" in yaml_text.get_data(as_text=True) and yaml_text.headers["X-Perfrules-Configuration"] == "version 1"
+    assert (
+        "templates:" in yaml_text.get_data(as_text=True)
+        and yaml_text.headers["X-Perfrules-Configuration"] == "version 1"
+    )
     as_json = api.get("/api/v1/config?format=json&version=1", headers=api.tokens["hr"]).json
     assert [t["slug"] for t in as_json["templates"]] == ["lead", "rep"]
     assert api.get("/api/v1/config?version=draft", headers=api.tokens["hr"]).status_code == 200
@@ -205,8 +236,10 @@ def test_configuration_exports_as_yaml_and_json(api):
 
 def test_a_target_set_saved_through_the_api_is_validated_with_paths(api):
     url = "/api/v1/config/targets/q4_push"
-    body = {"label": {"zh": "四季度冲刺", "en": "Q4 push"},
-            "entries": [{"name": "sales", "period": "2026-Q4", "department": "EAST", "value": 90000, "split": "equal"}]}
+    body = {
+        "label": {"zh": "四季度冲刺", "en": "Q4 push"},
+        "entries": [{"name": "sales", "period": "2026-Q4", "department": "EAST", "value": 90000, "split": "equal"}],
+    }
     saved = api.put(url, json=body, headers=api.tokens["hr"])
     assert saved.status_code == 200, saved.json
     assert saved.json["added"] == ["targets.q4_push"]
@@ -224,12 +257,20 @@ def test_a_target_set_saved_through_the_api_is_validated_with_paths(api):
 
 # --- the documentation -------------------------------------------------------------------------
 
+
 def test_the_openapi_document_and_its_interactive_page_are_served_from_the_package(api):
     assert api.get("/api/openapi.json").status_code == 401  # to signed-in users and token holders only
     assert api.get("/api/").status_code == 302
     spec = api.get("/api/openapi.json", headers=api.tokens["rep1"]).json
-    assert {"/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/scorecards", "/api/v1/scorecards/{period}/{employee}",
-            "/api/v1/config", "/api/v1/config/targets/{slug}", "/api/v1/datasets/{slug}/records"} <= set(spec["paths"])
+    assert {
+        "/api/v1/runs",
+        "/api/v1/runs/{run_id}",
+        "/api/v1/scorecards",
+        "/api/v1/scorecards/{period}/{employee}",
+        "/api/v1/config",
+        "/api/v1/config/targets/{slug}",
+        "/api/v1/datasets/{slug}/records",
+    } <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     sign_in(api, "admin", "s3cret-pass")
     page = api.get("/api/")
@@ -250,11 +291,15 @@ def test_a_template_is_cloned_for_another_department_through_the_api(api, sessio
     assert clone["sections"] == original["sections"] and clone["grades"] == original["grades"]
     session.rollback()
     from perfrules.audit import AuditEntry
+
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "template.clone"))
     assert entry.after == {"source": "rep", "departments": ["WEST"], "roles": None} and entry.actor == "hr"
     again = api.post(url, json=body, headers=api.tokens["hr"])
     assert again.status_code == 422 and "already exists" in again.json["errors"][0]["message"]
     unknown = api.post(url, json={**body, "slug": "rep_north", "departments": ["NORTH"]}, headers=api.tokens["hr"])
     assert unknown.json["errors"] == [{"path": "applies_to.departments", "message": "unknown department 'NORTH'"}]
-    assert api.post(url, json={**body, "slug": "Bad Slug"}, headers=api.tokens["hr"]).json["errors"][0]["path"] == "json.slug"
+    assert (
+        api.post(url, json={**body, "slug": "Bad Slug"}, headers=api.tokens["hr"]).json["errors"][0]["path"]
+        == "json.slug"
+    )
     assert api.post(url, json=body, headers=api.tokens["lead_east"]).status_code == 403

@@ -60,15 +60,20 @@ def test_overview_page_says_what_is_there(app):
     assert "No version published yet" in page
     chinese = app.test_client()
     sign_in(chinese, "zhang", PASSWORD)
-    assert "概览" in chinese.get(
-        "/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "概览" in chinese.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'; script-src 'self' 'nonce-")
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
 RECORDS = [
-    {"external_id": "P1", "owner": "E0003", "received_on": "2026-10-08", "amount": 5000, "receivable": 6000,
-     "on_time": True},
+    {
+        "external_id": "P1",
+        "owner": "E0003",
+        "received_on": "2026-10-08",
+        "amount": 5000,
+        "receivable": 6000,
+        "on_time": True,
+    },
     {"external_id": "P2", "owner": "E0004", "received_on": "2026-10-09", "amount": "3,000", "receivable": 3000},
 ]
 
@@ -79,7 +84,12 @@ def test_bulk_upsert_through_the_api(app, session):
     first = client.post(url, json={"records": RECORDS}, headers=token("hr"))
     assert first.status_code == 200, first.json
     assert {k: first.json[k] for k in ("read", "inserted", "updated", "unchanged", "rejected")} == {
-        "read": 2, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+        "read": 2,
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+    }
     again = client.post(url, json={"records": RECORDS}, headers=token("admin"))
     assert again.json["unchanged"] == 2
     session.rollback()
@@ -88,10 +98,10 @@ def test_bulk_upsert_through_the_api(app, session):
 
 
 def test_bad_records_are_refused_with_their_problems(app, session):
-    bad = RECORDS + [{"external_id": "P3", "owner": "E0404", "received_on": "someday", "amount": 1,
-                      "receivable": 1}]
-    response = app.test_client().post("/api/v1/datasets/payments/records", json={"records": bad},
-                                      headers=token("admin"))
+    bad = RECORDS + [{"external_id": "P3", "owner": "E0404", "received_on": "someday", "amount": 1, "receivable": 1}]
+    response = app.test_client().post(
+        "/api/v1/datasets/payments/records", json={"records": bad}, headers=token("admin")
+    )
     assert response.status_code == 422
     assert response.json["message"] == "1 record(s) have problems; nothing was written"
     assert response.json["errors"] == [
@@ -100,21 +110,25 @@ def test_bad_records_are_refused_with_their_problems(app, session):
     ]
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(Record)) == 0
-    skipped = app.test_client().post("/api/v1/datasets/payments/records",
-                                     json={"records": bad, "skip_invalid": True}, headers=token("admin"))
+    skipped = app.test_client().post(
+        "/api/v1/datasets/payments/records", json={"records": bad, "skip_invalid": True}, headers=token("admin")
+    )
     assert skipped.status_code == 200 and skipped.json["inserted"] == 2 and skipped.json["rejected"] == 1
 
 
-@pytest.mark.parametrize("login, method, url, body, status", [
-    (None, "get", "/api/v1/datasets", None, 401),
-    ("zhang", "get", "/api/v1/datasets", None, 403),
-    ("hr", "get", "/api/v1/datasets", None, 200),
-    (None, "post", "/api/v1/datasets/payments/records", {"records": []}, 401),
-    ("zhang", "post", "/api/v1/datasets/payments/records", {"records": []}, 403),
-    ("admin", "post", "/api/v1/datasets/nothing/records", {"records": []}, 404),
-    ("admin", "post", "/api/v1/datasets/payments/records", {"rows": []}, 422),
-    ("admin", "post", "/api/v1/datasets/payments/records", {"records": [{"owner": "E0003", "colour": 1}]}, 422),
-])
+@pytest.mark.parametrize(
+    "login, method, url, body, status",
+    [
+        (None, "get", "/api/v1/datasets", None, 401),
+        ("zhang", "get", "/api/v1/datasets", None, 403),
+        ("hr", "get", "/api/v1/datasets", None, 200),
+        (None, "post", "/api/v1/datasets/payments/records", {"records": []}, 401),
+        ("zhang", "post", "/api/v1/datasets/payments/records", {"records": []}, 403),
+        ("admin", "post", "/api/v1/datasets/nothing/records", {"records": []}, 404),
+        ("admin", "post", "/api/v1/datasets/payments/records", {"rows": []}, 422),
+        ("admin", "post", "/api/v1/datasets/payments/records", {"records": [{"owner": "E0003", "colour": 1}]}, 422),
+    ],
+)
 def test_api_checks_who_is_asking(app, login, method, url, body, status):
     client = app.test_client()
     headers = token(login) if login else {}
@@ -139,8 +153,12 @@ def test_perfrules_serve_answers_real_http(app, cli_env, tmp_path):
     import re
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "perfrules.cli", "serve", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "perfrules.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -154,8 +172,9 @@ def test_perfrules_serve_answers_real_http(app, cli_env, tmp_path):
             pytest.fail("the server did not start")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         form = urllib.parse.urlencode({"login": "admin", "password": PASSWORD, "csrf_token": token}).encode()
-        with opener.open(urllib.request.Request(f"{base}/sign-in", data=form,
-                                                headers={"Accept-Language": "en"}), timeout=5) as response:
+        with opener.open(
+            urllib.request.Request(f"{base}/sign-in", data=form, headers={"Accept-Language": "en"}), timeout=5
+        ) as response:
             assert response.status == 200 and "Overview" in response.read().decode()
     finally:
         server.terminate()

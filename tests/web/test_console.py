@@ -33,16 +33,35 @@ pytestmark = pytest.mark.database
 
 PASSWORD = "s3cret-pass"
 #: login: (role, employee)
-USERS = {"admin": ("admin", None), "hr": ("hr", None), "audit": ("auditor", None),
-         "boss": ("manager", "L1"), "rep": ("employee", "R1")}
+USERS = {
+    "admin": ("admin", None),
+    "hr": ("hr", None),
+    "audit": ("auditor", None),
+    "boss": ("manager", "L1"),
+    "rep": ("employee", "R1"),
+}
 #: who may read and who may change, per view: stated here, not read from the code under test
 READERS = {"admin", "hr", "audit"}
 WRITERS = {"admin", "hr"}
 VIEW_WRITERS = {"org_users": {"admin"}, "audit": set()}
 #: console endpoints (after the blueprint) that change something or show the form that would
-WRITE_ENDPOINTS = {"create_view", "edit_view", "delete_view", "action_view", "ajax_update",
-                   "new", "edit", "clone", "delete", "enable", "disable", "run_now", "publish_draft",
-                   "rollback", "start"}
+WRITE_ENDPOINTS = {
+    "create_view",
+    "edit_view",
+    "delete_view",
+    "action_view",
+    "ajax_update",
+    "new",
+    "edit",
+    "clone",
+    "delete",
+    "enable",
+    "disable",
+    "run_now",
+    "publish_draft",
+    "rollback",
+    "start",
+}
 
 
 @pytest.fixture
@@ -105,11 +124,13 @@ def wait_for_run(session, run_id: int, seconds: float = 60) -> EvaluationRun:
 
 # --- the organisation ----------------------------------------------------------------------------
 
+
 def test_departments_are_a_tree_and_loops_are_refused(app, session):
     admin = signed_in(app, "admin")
     imported = len(audit(session, kind="departments"))  # the organisation's import wrote its own
-    created = post(admin, "/admin/departments/new/", {"code": "NORTH", "label_zh": "华北", "label_en": "North",
-                                                      "parent": "SALES"})
+    created = post(
+        admin, "/admin/departments/new/", {"code": "NORTH", "label_zh": "华北", "label_en": "North", "parent": "SALES"}
+    )
     assert created.status_code == 302, page(created)
     listing = page(admin.get("/admin/departments/"))
     codes = re.findall(r'data-depth="(\d)">(?:&nbsp;|└|\s)*([A-Z]+)</span>', listing)
@@ -119,8 +140,11 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
     assert row.after == {"code": "NORTH", "label": {"zh": "华北", "en": "North"}, "parent": "SALES"}
 
     sales = session.scalar(sa.select(Department).where(Department.code == "SALES"))
-    looped = post(admin, f"/admin/departments/edit/?id={sales.id}", {"label_zh": "销售中心", "label_en": "Sales",
-                                                                     "parent": "NORTH"})
+    looped = post(
+        admin,
+        f"/admin/departments/edit/?id={sales.id}",
+        {"label_zh": "销售中心", "label_en": "Sales", "parent": "NORTH"},
+    )
     assert looped.status_code == 200
     text = page(looped)
     assert "departments form a loop: NORTH → SALES → NORTH" in text or "SALES → NORTH → SALES" in text
@@ -129,16 +153,20 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
     assert session.get(Department, sales.id).parent.code == "HQ"
     assert len(audit(session, kind="departments")) == imported + 1
 
-    renamed = post(admin, f"/admin/departments/edit/?id={sales.id}", {"label_zh": "销售中心", "label_en": "Sales division",
-                                                                      "parent": "HQ"})
+    renamed = post(
+        admin,
+        f"/admin/departments/edit/?id={sales.id}",
+        {"label_zh": "销售中心", "label_en": "Sales division", "parent": "HQ"},
+    )
     assert renamed.status_code == 302
     change = audit(session, kind="departments", key="SALES")[-1]
     assert change.before == {"code": "SALES", "label": {"zh": "销售中心", "en": "Sales"}, "parent": "HQ"}
     assert change.after == {"code": "SALES", "label": {"zh": "销售中心", "en": "Sales division"}, "parent": "HQ"}
 
     east = session.scalar(sa.select(Department.id).where(Department.code == "EAST"))
-    refused = post(admin, "/admin/departments/delete/", {"id": east, "url": "/admin/departments/"},
-                   follow_redirects=True)
+    refused = post(
+        admin, "/admin/departments/delete/", {"id": east, "url": "/admin/departments/"}, follow_redirects=True
+    )
     assert "3 employee(s) belong to department &#39;EAST&#39;" in page(refused)
     north = session.scalar(sa.select(Department.id).where(Department.code == "NORTH"))
     assert post(admin, "/admin/departments/delete/", {"id": north, "url": "/admin/departments/"}).status_code == 302
@@ -150,37 +178,82 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
 
 def test_employees_keep_their_manager_chain_free_of_loops(app, session):
     hr = signed_in(app, "hr")
-    assert post(hr, "/admin/roles/new/", {"code": "analyst", "label_zh": "分析师", "label_en": "Analyst"}).status_code == 302
-    created = post(hr, "/admin/employees/new/", {
-        "code": "A1", "name": "分析一", "department": "WEST", "role": "analyst", "manager": "R3",
-        "hire_date": "2025-03-01", "active": "y", "attributes": '{"level": "P4", "quota_weight": 2}'})
+    assert (
+        post(hr, "/admin/roles/new/", {"code": "analyst", "label_zh": "分析师", "label_en": "Analyst"}).status_code
+        == 302
+    )
+    created = post(
+        hr,
+        "/admin/employees/new/",
+        {
+            "code": "A1",
+            "name": "分析一",
+            "department": "WEST",
+            "role": "analyst",
+            "manager": "R3",
+            "hire_date": "2025-03-01",
+            "active": "y",
+            "attributes": '{"level": "P4", "quota_weight": 2}',
+        },
+    )
     assert created.status_code == 302, page(created)
     session.rollback()
     a1 = session.scalar(sa.select(Employee).where(Employee.code == "A1"))
     assert (a1.manager.code, a1.role.code, a1.attributes) == ("R3", "analyst", {"level": "P4", "quota_weight": 2})
     [row] = audit(session, kind="employees", key="A1")
-    assert row.actor == "hr" and row.before is None and row.after["manager"] == "R3" and row.after["hire_date"] == "2025-03-01"
+    assert (
+        row.actor == "hr"
+        and row.before is None
+        and row.after["manager"] == "R3"
+        and row.after["hire_date"] == "2025-03-01"
+    )
 
     l1 = session.scalar(sa.select(Employee).where(Employee.code == "L1"))
     imported = len(audit(session, kind="employees", key="L1"))
-    looped = post(hr, f"/admin/employees/edit/?id={l1.id}", {
-        "name": l1.name, "department": "EAST", "role": "lead", "manager": "R1", "active": "y", "attributes": "{}"})
+    looped = post(
+        hr,
+        f"/admin/employees/edit/?id={l1.id}",
+        {"name": l1.name, "department": "EAST", "role": "lead", "manager": "R1", "active": "y", "attributes": "{}"},
+    )
     assert looped.status_code == 200
-    assert re.search(r'id="manager".*?invalid-feedback.*?managers form a loop: (L1 → R1 → L1|R1 → L1 → R1)', page(looped), re.S)
-    bad_json = post(hr, f"/admin/employees/edit/?id={l1.id}", {
-        "name": l1.name, "department": "EAST", "role": "lead", "manager": "", "active": "y", "attributes": "{level: 1"})
+    assert re.search(
+        r'id="manager".*?invalid-feedback.*?managers form a loop: (L1 → R1 → L1|R1 → L1 → R1)', page(looped), re.S
+    )
+    bad_json = post(
+        hr,
+        f"/admin/employees/edit/?id={l1.id}",
+        {
+            "name": l1.name,
+            "department": "EAST",
+            "role": "lead",
+            "manager": "",
+            "active": "y",
+            "attributes": "{level: 1",
+        },
+    )
     assert "not valid JSON" in page(bad_json)
     session.rollback()
     assert session.get(Employee, l1.id).manager_id is None
     assert len(audit(session, kind="employees", key="L1")) == imported
 
-    moved = post(hr, f"/admin/employees/edit/?id={a1.id}", {
-        "name": "分析一", "department": "EAST", "role": "analyst", "manager": "L1", "active": "y",
-        "attributes": '{"level": "P5"}'})
+    moved = post(
+        hr,
+        f"/admin/employees/edit/?id={a1.id}",
+        {
+            "name": "分析一",
+            "department": "EAST",
+            "role": "analyst",
+            "manager": "L1",
+            "active": "y",
+            "attributes": '{"level": "P5"}',
+        },
+    )
     assert moved.status_code == 302
     change = audit(session, kind="employees", key="A1")[-1]
     assert change.before["department"] == "WEST" and change.after["department"] == "EAST"
-    assert change.before["attributes"] == {"level": "P4", "quota_weight": 2} and change.after["attributes"] == {"level": "P5"}
+    assert change.before["attributes"] == {"level": "P4", "quota_weight": 2} and change.after["attributes"] == {
+        "level": "P5"
+    }
 
     r1 = session.scalar(sa.select(Employee.id).where(Employee.code == "R1"))
     refused = post(hr, "/admin/employees/delete/", {"id": r1, "url": "/admin/employees/"}, follow_redirects=True)
@@ -192,8 +265,11 @@ def test_employees_keep_their_manager_chain_free_of_loops(app, session):
 
 def test_users_roles_passwords_and_nobody_demotes_themselves(app, session):
     admin = signed_in(app, "admin")
-    created = post(admin, "/admin/users/new/", {"login": "newbie", "roles": ["hr", "auditor"], "employee": "R2",
-                                                "active": "y", "password": "brand-new-pass"})
+    created = post(
+        admin,
+        "/admin/users/new/",
+        {"login": "newbie", "roles": ["hr", "auditor"], "employee": "R2", "active": "y", "password": "brand-new-pass"},
+    )
     assert created.status_code == 302, page(created)
     newbie = signed_in(app, "newbie", "brand-new-pass")
     assert newbie.get("/admin/departments/").status_code == 200
@@ -209,14 +285,22 @@ def test_users_roles_passwords_and_nobody_demotes_themselves(app, session):
         assert user.password_hash not in text and user.password_hash.split("$")[-1] not in text, url
         assert "password_hash" not in text
 
-    changed = post(admin, f"/admin/users/edit/?id={user.id}", {"roles": ["hr"], "employee": "R2", "active": "y",
-                                                                "password": "another-pass-1"})
+    changed = post(
+        admin,
+        f"/admin/users/edit/?id={user.id}",
+        {"roles": ["hr"], "employee": "R2", "active": "y", "password": "another-pass-1"},
+    )
     assert changed.status_code == 302
     assert newbie.get("/admin/departments/").status_code == 302  # the new password ended the old session
     assert sign_in(app.test_client(), "newbie", "another-pass-1").status_code == 302
     change = audit(session, kind="users", key="newbie", action="user.save")[-1]
     assert change.before["roles"] == ["auditor", "hr"] and change.after == {
-        "login": "newbie", "roles": ["hr"], "employee": "R2", "active": True, "password": "changed"}
+        "login": "newbie",
+        "roles": ["hr"],
+        "employee": "R2",
+        "active": True,
+        "password": "changed",
+    }
     short = post(admin, f"/admin/users/edit/?id={user.id}", {"roles": ["hr"], "active": "y", "password": "short"})
     assert re.search(r'id="password".*?invalid-feedback.*?a password needs at least 8 characters', page(short), re.S)
 
@@ -230,13 +314,17 @@ def test_users_roles_passwords_and_nobody_demotes_themselves(app, session):
 
     hr = signed_in(app, "hr")
     assert hr.get("/admin/users/").status_code == 200
-    assert post(hr, "/admin/users/new/", {"login": "sneaky", "roles": ["admin"], "password": "whatever-1"}).status_code == 403
+    assert (
+        post(hr, "/admin/users/new/", {"login": "sneaky", "roles": ["admin"], "password": "whatever-1"}).status_code
+        == 403
+    )
     assert post(hr, f"/admin/users/edit/?id={me}", {"roles": ["admin"], "active": "y"}).status_code == 403
     session.rollback()
     assert session.scalar(sa.select(User.id).where(User.login == "sneaky")) is None
 
 
 # --- configuration documents ---------------------------------------------------------------------
+
 
 def edited(client, kind: str, slug: str, change) -> str:
     """The editor's YAML for a document, changed by `change(document)`."""
@@ -260,7 +348,9 @@ def test_a_document_is_edited_as_yaml_and_problems_come_back_with_their_paths(ap
     refused = post(hr, "/admin/config/kpis/edit/attainment", {"document": edited(hr, "kpis", "attainment", typo)})
     assert refused.status_code == 422
     text = page(refused)
-    assert '<code class="problem-path">kpis.attainment.scoring.value_to</code>' in text and "Not a valid number." in text
+    assert (
+        '<code class="problem-path">kpis.attainment.scoring.value_to</code>' in text and "Not a valid number." in text
+    )
     assert "salse" in text  # the edited text comes back as written
     assert draft(session, "kpis", "attainment")["formula"] == "sales / target.sales"
     assert len(audit(session)) == before
@@ -268,16 +358,21 @@ def test_a_document_is_edited_as_yaml_and_problems_come_back_with_their_paths(ap
     def unknown_name(document):
         document["formula"] = "salse / target.sales"
 
-    refused = post(hr, "/admin/config/kpis/edit/attainment", {"document": edited(hr, "kpis", "attainment", unknown_name)})
+    refused = post(
+        hr, "/admin/config/kpis/edit/attainment", {"document": edited(hr, "kpis", "attainment", unknown_name)}
+    )
     text = page(refused)
     assert refused.status_code == 422 and "kpis.attainment.formula" in text
     assert "unknown name &#39;salse&#39; — did you mean &#39;sales&#39;?" in text
-    assert re.search(r'line \d+', text)
+    assert re.search(r"line \d+", text)
 
     broken_yaml = post(hr, "/admin/config/kpis/edit/attainment", {"document": "slug: attainment\nlabel: [unclosed\n"})
     assert broken_yaml.status_code == 422 and "not valid YAML" in page(broken_yaml)
-    renamed = post(hr, "/admin/config/kpis/edit/attainment",
-                   {"document": edited(hr, "kpis", "attainment", lambda d: d.update(slug="other"))})
+    renamed = post(
+        hr,
+        "/admin/config/kpis/edit/attainment",
+        {"document": edited(hr, "kpis", "attainment", lambda d: d.update(slug="other"))},
+    )
     assert renamed.status_code == 422 and "the slug cannot change here" in page(renamed)
 
     def higher_cap(document):
@@ -301,8 +396,11 @@ def test_documents_are_created_cloned_and_deleted_through_validation(app, sessio
     again = post(admin, "/admin/config/metrics/new", {"document": metric})
     assert again.status_code == 422 and "already exists" in page(again)
 
-    cloned = post(admin, "/admin/config/kpis/clone/attainment", {"new_slug": "attainment_copy", "label_zh": "完成率副本",
-                                                                 "label_en": "Attainment copy"})
+    cloned = post(
+        admin,
+        "/admin/config/kpis/clone/attainment",
+        {"new_slug": "attainment_copy", "label_zh": "完成率副本", "label_en": "Attainment copy"},
+    )
     assert cloned.status_code == 302
     assert draft(session, "kpis", "attainment_copy")["formula"] == "sales / target.sales"
     template = post(admin, "/admin/config/templates/clone/rep", {"new_slug": "rep_east", "departments": ["EAST"]})
@@ -327,28 +425,51 @@ def test_a_field_added_to_a_dataset_in_the_console_is_usable_at_once(app, sessio
     admin = signed_in(app, "admin")
 
     def add_channel(document):
-        document["fields"].append({"name": "channel", "label": {"zh": "渠道", "en": "Channel"}, "type": "choice",
-                                   "options": [{"value": "web", "label": {"zh": "网站", "en": "Web"}},
-                                               {"value": "phone", "label": {"zh": "电话", "en": "Phone"}}]})
+        document["fields"].append(
+            {
+                "name": "channel",
+                "label": {"zh": "渠道", "en": "Channel"},
+                "type": "choice",
+                "options": [
+                    {"value": "web", "label": {"zh": "网站", "en": "Web"}},
+                    {"value": "phone", "label": {"zh": "电话", "en": "Phone"}},
+                ],
+            }
+        )
 
-    assert post(admin, "/admin/config/datasets/edit/deals", {"document": edited(admin, "datasets", "deals", add_channel)}).status_code == 302
+    assert (
+        post(
+            admin, "/admin/config/datasets/edit/deals", {"document": edited(admin, "datasets", "deals", add_channel)}
+        ).status_code
+        == 302
+    )
     metric = "slug: web_sales\nlabel: {zh: 网站销售额, en: Web sales}\ndataset: deals\naggregate: sum\nfield: amount\nfilter: \"channel == 'web'\"\n"
     assert post(admin, "/admin/config/metrics/new", {"document": metric}).status_code == 302  # in a filter at once
 
-    csv = write(tmp_path, "web_deals.csv", """
+    csv = write(
+        tmp_path,
+        "web_deals.csv",
+        """
         external_id,owner,closed_on,customer,amount,status,channel
         W1,R2,2026-10-12,F,4000,won,web
         W2,R2,2026-10-13,F,500,won,电话
-    """)
+    """,
+    )
     imported = run_cli("data", "import", "deals", csv)
     assert imported.exit_code == 0, imported.output
     session.rollback()
-    values = dict(session.execute(sa.select(Record.external_id, Record.values).where(Record.external_id.in_(["W1", "W2"]))).all())
+    values = dict(
+        session.execute(sa.select(Record.external_id, Record.values).where(Record.external_id.in_(["W1", "W2"]))).all()
+    )
     assert values["W1"]["channel"] == "web" and values["W2"]["channel"] == "phone"
-    bad = write(tmp_path, "bad.csv", """
+    bad = write(
+        tmp_path,
+        "bad.csv",
+        """
         external_id,owner,closed_on,customer,amount,status,channel
         W3,R2,2026-10-12,F,4000,won,fax
-    """)
+    """,
+    )
     assert run_cli("data", "import", "deals", bad).exit_code != 0
 
 
@@ -396,6 +517,7 @@ def test_schedules_are_enabled_disabled_and_run_now(app, session):
 
 # --- versions ------------------------------------------------------------------------------------
 
+
 def test_publish_diff_and_roll_back_round_trip(app, session):
     admin = signed_in(app, "admin")
     session.rollback()
@@ -406,7 +528,12 @@ def test_publish_diff_and_roll_back_round_trip(app, session):
     def higher_cap(document):
         document["scoring"]["value_to"] = 1.5
 
-    assert post(admin, "/admin/config/kpis/edit/attainment", {"document": edited(admin, "kpis", "attainment", higher_cap)}).status_code == 302
+    assert (
+        post(
+            admin, "/admin/config/kpis/edit/attainment", {"document": edited(admin, "kpis", "attainment", higher_cap)}
+        ).status_code
+        == 302
+    )
     preview = page(admin.get("/admin/versions/publish"))
     assert "kpis.attainment" in preview and "scoring.value_to: 1.2 → 1.5" in preview
     no_message = post(admin, "/admin/versions/publish", {"message": "  "})
@@ -417,7 +544,11 @@ def test_publish_diff_and_roll_back_round_trip(app, session):
 
     diff = page(admin.get("/admin/versions/diff?old=1&new=2"))
     assert "version 1 → version 2" in diff and "1 document(s) differ" in diff
-    assert re.search(r'<td class="code old changed">\s*value_to: 1.2</td>.*?<td class="code new changed">\s*value_to: 1.5</td>', diff, re.S)
+    assert re.search(
+        r'<td class="code old changed">\s*value_to: 1.2</td>.*?<td class="code new changed">\s*value_to: 1.5</td>',
+        diff,
+        re.S,
+    )
     assert "formula: sales / target.sales" in diff  # unchanged lines shown on both sides
     assert "No differences." in page(admin.get("/admin/versions/diff?old=2&new=draft"))
 
@@ -439,6 +570,7 @@ def test_publish_diff_and_roll_back_round_trip(app, session):
 
 # --- runs ----------------------------------------------------------------------------------------
 
+
 def test_a_run_started_in_the_console_completes_and_shows_everything(app, session):
     hr = signed_in(app, "hr")
     form = page(hr.get("/admin/runs/start"))
@@ -448,7 +580,9 @@ def test_a_run_started_in_the_console_completes_and_shows_everything(app, sessio
     unknown = post(hr, "/admin/runs/start", {"period": "2026-10", "version": "7"})
     assert unknown.status_code == 422 and "there is no version 7" in page(unknown)
 
-    started = post(hr, "/admin/runs/start", {"period": "2026-10", "version": "1", "template": "rep", "department": "EAST"})
+    started = post(
+        hr, "/admin/runs/start", {"period": "2026-10", "version": "1", "template": "rep", "department": "EAST"}
+    )
     assert started.status_code == 302
     run_id = int(started.headers["Location"].rsplit("/", 1)[-1])
     run = wait_for_run(session, run_id)
@@ -458,7 +592,9 @@ def test_a_run_started_in_the_console_completes_and_shows_everything(app, sessio
     everyone = post(hr, "/admin/runs/start", {"period": "2026-10", "version": "latest"})
     everything = wait_for_run(session, int(everyone.headers["Location"].rsplit("/", 1)[-1]))
     detail = page(hr.get(f"/admin/runs/{everything.id}"))
-    assert 'data-status="succeeded"' in detail and re.search(r'<tr data-count="scorecards"><th[^>]*>Scorecards</th><td class="text-right">5</td>', detail)
+    assert 'data-status="succeeded"' in detail and re.search(
+        r'<tr data-count="scorecards"><th[^>]*>Scorecards</th><td class="text-right">5</td>', detail
+    )
     for error in everything.errors:
         assert str(escape(error["message"])) in detail
     listing = page(hr.get("/admin/runs/"))
@@ -470,9 +606,18 @@ def test_a_run_started_in_the_console_completes_and_shows_everything(app, sessio
 def test_progress_of_a_running_run_is_shown(app, session):
     admin = signed_in(app, "admin")
     session.rollback()
-    run = EvaluationRun(period="2026-10", status="running", scope={"templates": [], "department": None},
-                        actor="console:admin", host="elsewhere", pid=1, started_at=dt.datetime.now(dt.timezone.utc),
-                        counts={"progress": {"step": "score", "done": 3, "total": 5}}, timings={}, errors=[])
+    run = EvaluationRun(
+        period="2026-10",
+        status="running",
+        scope={"templates": [], "department": None},
+        actor="console:admin",
+        host="elsewhere",
+        pid=1,
+        started_at=dt.datetime.now(dt.UTC),
+        counts={"progress": {"step": "score", "done": 3, "total": 5}},
+        timings={},
+        errors=[],
+    )
     session.add(run)
     session.commit()
     detail = page(admin.get(f"/admin/runs/{run.id}"))
@@ -481,11 +626,18 @@ def test_progress_of_a_running_run_is_shown(app, session):
 
 # --- the audit log -------------------------------------------------------------------------------
 
+
 def test_audit_details_show_before_and_after_as_escaped_json(app, session):
     admin = signed_in(app, "admin")
     sales = session.scalar(sa.select(Department.id).where(Department.code == "SALES"))
-    assert post(admin, f"/admin/departments/edit/?id={sales}", {
-        "label_zh": "<script>alert(1)</script>", "label_en": "Sales", "parent": "HQ"}).status_code == 302
+    assert (
+        post(
+            admin,
+            f"/admin/departments/edit/?id={sales}",
+            {"label_zh": "<script>alert(1)</script>", "label_en": "Sales", "parent": "HQ"},
+        ).status_code
+        == 302
+    )
     row = audit(session, kind="departments", key="SALES")[-1]
     text = page(admin.get(f"/admin/audit/details/?id={row.id}"))
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -495,12 +647,16 @@ def test_audit_details_show_before_and_after_as_escaped_json(app, session):
 
 # --- who may do what ------------------------------------------------------------------------------
 
+
 def console_rules(app):
     """Every URL rule of the console's blueprints (Flask-Admin registers one per view), with the
     view's endpoint; its static files excepted."""
     views = {view.endpoint for admin in app.extensions["admin"] for view in admin._views}
-    return [rule for rule in app.url_map.iter_rules()
-            if rule.endpoint.split(".")[0] in views and rule.endpoint != "admin.static"]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in views and rule.endpoint != "admin.static"
+    ]
 
 
 def sample_urls(app, session):
@@ -514,8 +670,7 @@ def sample_urls(app, session):
         "org_users": session.scalar(sa.select(User.id).limit(1)),
         "audit": session.scalar(sa.select(AuditEntry.id).limit(1)),
     }
-    slugs = {kind: slug for kind, slug in session.execute(sa.select(ConfigEntry.kind, sa.func.min(ConfigEntry.slug))
-                                                          .group_by(ConfigEntry.kind))}
+    slugs = dict(session.execute(sa.select(ConfigEntry.kind, sa.func.min(ConfigEntry.slug)).group_by(ConfigEntry.kind)))
     run_id = session.scalar(sa.select(sa.func.max(EvaluationRun.id))) or 1
     samples = []
     for rule in console_rules(app):
@@ -562,8 +717,14 @@ def test_every_console_url_answers_each_role_as_it_should(app, session):
     assert run_cli("run", "2026-10").exit_code == 0
     samples = sample_urls(app, session)
     names = {(view, name) for view, name, _, _ in samples}
-    assert {("org_departments", "delete_view"), ("config_schedules", "run_now"), ("config_versions", "rollback"),
-            ("console_runs", "start"), ("audit", "details_view"), ("admin", "index")} <= names
+    assert {
+        ("org_departments", "delete_view"),
+        ("config_schedules", "run_now"),
+        ("config_versions", "rollback"),
+        ("console_runs", "start"),
+        ("audit", "details_view"),
+        ("admin", "index"),
+    } <= names
     assert len(samples) > 100
     clients = {login: signed_in(app, login) for login in USERS}
     clients[None] = app.test_client()
@@ -613,11 +774,30 @@ def test_user_data_never_reaches_a_page_unescaped(app, session):
     admin = signed_in(app, "admin")
     sales = session.scalar(sa.select(Department.id).where(Department.code == "SALES"))
     r1 = session.scalar(sa.select(Employee).where(Employee.code == "R1"))
-    assert post(admin, f"/admin/departments/edit/?id={sales}", {"label_zh": hostile, "label_en": hostile, "parent": "HQ"}).status_code == 302
-    assert post(admin, f"/admin/employees/edit/?id={r1.id}", {
-        "name": hostile, "department": "EAST", "role": "rep", "manager": "L1", "active": "y",
-        "attributes": json.dumps({"note": hostile})}).status_code == 302
-    kpi = edited(admin, "kpis", "attainment", lambda d: d.update(description=hostile, label={"zh": hostile, "en": hostile}))
+    assert (
+        post(
+            admin, f"/admin/departments/edit/?id={sales}", {"label_zh": hostile, "label_en": hostile, "parent": "HQ"}
+        ).status_code
+        == 302
+    )
+    assert (
+        post(
+            admin,
+            f"/admin/employees/edit/?id={r1.id}",
+            {
+                "name": hostile,
+                "department": "EAST",
+                "role": "rep",
+                "manager": "L1",
+                "active": "y",
+                "attributes": json.dumps({"note": hostile}),
+            },
+        ).status_code
+        == 302
+    )
+    kpi = edited(
+        admin, "kpis", "attainment", lambda d: d.update(description=hostile, label={"zh": hostile, "en": hostile})
+    )
     assert post(admin, "/admin/config/kpis/edit/attainment", {"document": kpi}).status_code == 302
     assert post(admin, "/admin/versions/publish", {"message": hostile}).status_code == 302
 

@@ -22,9 +22,17 @@ from ..helpers import csrf_token, run_cli, sign_in, write
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
 USERS = {"admin": ("admin", None), "hr": ("hr", None), "lead_east": ("manager", "L1"), "rep1": ("employee", "R1")}
-CHANNEL = {"name": "channel", "label": {"zh": "渠道", "en": "Channel"}, "type": "choice", "required": False,
-           "unique": False, "options": [{"value": "online", "label": {"zh": "线上", "en": "Online"}},
-                                        {"value": "offline", "label": {"zh": "线下", "en": "Offline"}}]}
+CHANNEL = {
+    "name": "channel",
+    "label": {"zh": "渠道", "en": "Channel"},
+    "type": "choice",
+    "required": False,
+    "unique": False,
+    "options": [
+        {"value": "online", "label": {"zh": "线上", "en": "Online"}},
+        {"value": "offline", "label": {"zh": "线下", "en": "Offline"}},
+    ],
+}
 
 
 @pytest.fixture
@@ -44,25 +52,40 @@ def signed_in(app, login: str):
 
 def draft(session, kind: str = "datasets") -> dict:
     session.rollback()
-    return {slug: document for slug, document in session.execute(
-        sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind))}
+    return dict(session.execute(sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind)))
 
 
 def form_data(dataset: dict, token: str) -> dict:
     """The editor's fields for a dataset document, as the page posts them."""
-    data = {"csrf_token": token, "label_zh": dataset["label"]["zh"], "label_en": dataset["label"]["en"],
-            "description": dataset.get("description", ""), "owner_field": dataset["owner_field"],
-            "date_field": dataset["date_field"]}
+    data = {
+        "csrf_token": token,
+        "label_zh": dataset["label"]["zh"],
+        "label_en": dataset["label"]["en"],
+        "description": dataset.get("description", ""),
+        "owner_field": dataset["owner_field"],
+        "date_field": dataset["date_field"],
+    }
     for f, field in enumerate(dataset["fields"]):
         at = f"f-{f}-"
-        data.update({at + "name": field["name"], at + "label_zh": field["label"]["zh"],
-                     at + "label_en": field["label"]["en"], at + "type": field["type"]})
+        data.update(
+            {
+                at + "name": field["name"],
+                at + "label_zh": field["label"]["zh"],
+                at + "label_en": field["label"]["en"],
+                at + "type": field["type"],
+            }
+        )
         for key in ("required", "unique"):
             if field.get(key):
                 data[at + key] = "on"
         for k, option in enumerate(field.get("options") or []):
-            data.update({f"{at}op-{k}-value": option["value"], f"{at}op-{k}-label_zh": option["label"]["zh"],
-                         f"{at}op-{k}-label_en": option["label"]["en"]})
+            data.update(
+                {
+                    f"{at}op-{k}-value": option["value"],
+                    f"{at}op-{k}-label_zh": option["label"]["zh"],
+                    f"{at}op-{k}-label_en": option["label"]["en"],
+                }
+            )
     return data
 
 
@@ -75,8 +98,10 @@ def save(client, dataset: dict, slug: str = "deals"):
 def problems(response) -> list[str]:
     """The problems the page lists, as 'path: message'."""
     text = response.get_data(as_text=True)
-    return [html.unescape(f"{path}: {message}") for path, message in
-            re.findall(r'<li><code>([^<]*)</code>: <span class="problem-message">([^<]*)</span>', text)]
+    return [
+        html.unescape(f"{path}: {message}")
+        for path, message in re.findall(r'<li><code>([^<]*)</code>: <span class="problem-message">([^<]*)</span>', text)
+    ]
 
 
 def with_field(dataset: dict, field: dict) -> dict:
@@ -84,6 +109,7 @@ def with_field(dataset: dict, field: dict) -> dict:
 
 
 # --- the pages ----------------------------------------------------------------------------------
+
 
 def test_the_list_and_the_editor_show_the_drafts_datasets(app):
     hr = signed_in(app, "hr")
@@ -125,28 +151,40 @@ def test_a_new_choice_field_is_usable_in_filters_and_imports_at_once(app, sessio
     assert stored["fields"][:5] == before["fields"]
     assert stored["fields"][5] == CHANNEL
     session.rollback()
-    entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "config.save", AuditEntry.kind == "datasets",
-                                                        AuditEntry.key == "deals").order_by(AuditEntry.id.desc())).first()
+    entry = session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "config.save", AuditEntry.kind == "datasets", AuditEntry.key == "deals")
+        .order_by(AuditEntry.id.desc())
+    ).first()
     assert entry.actor == "hr" and entry.after == stored
     listing = hr.get("/designer/datasets").get_data(as_text=True)
     assert re.search(r'<tr data-slug="deals">.*?badge-info">Changed<', listing, re.S)
 
-    metric = write(tmp_path, "online.yaml", """
+    metric = write(
+        tmp_path,
+        "online.yaml",
+        """
         metrics:
           - {slug: online_deals, label: {zh: 线上成交, en: Online deals}, dataset: deals, aggregate: count, filter: "channel == 'online'"}
-        """)
+        """,
+    )
     loaded = run_cli("config", "load", metric)
     assert loaded.exit_code == 0, loaded.output
-    csv = write(tmp_path, "channels.csv", """
+    csv = write(
+        tmp_path,
+        "channels.csv",
+        """
         external_id,owner,closed_on,customer,amount,status,channel
         C1,R1,2026-10-08,A,100,won,online
         C2,R1,2026-10-09,B,200,lost,线下
-        """)
+        """,
+    )
     imported = run_cli("data", "import", "deals", csv)
     assert imported.exit_code == 0, imported.output
     session.rollback()
-    values = dict(session.execute(sa.select(Record.external_id, Record.values)
-                                  .where(Record.external_id.in_(["C1", "C2"]))).all())
+    values = dict(
+        session.execute(sa.select(Record.external_id, Record.values).where(Record.external_id.in_(["C1", "C2"]))).all()
+    )
     assert values["C1"]["channel"] == "online" and values["C2"]["channel"] == "offline"
 
     # and the editor shows the field again, with its options
@@ -176,7 +214,7 @@ def test_bad_input_shows_problems_at_their_paths_and_saves_nothing(app, session,
     assert "nothing was saved" in text
     # the message is shown next to its field, too: the first one after it
     message = str(markupsafe.escape(expected.split(": ", 1)[1]))
-    after_field = text[text.index(at):]
+    after_field = text[text.index(at) :]
     assert re.search(r'field-error">([^<]*)<', after_field).group(1) == message
     assert draft(session) == before
 
@@ -189,8 +227,9 @@ def test_removing_a_field_a_metric_uses_is_refused_naming_the_metric(app, sessio
     response = save(hr, without_amount)
     assert response.status_code == 422
     found = problems(response)
-    assert any(p.startswith("fields: The field amount cannot be removed: metric sales, team_sales uses it")
-               for p in found), found
+    assert any(
+        p.startswith("fields: The field amount cannot be removed: metric sales, team_sales uses it") for p in found
+    ), found
     assert "metrics.sales.field: dataset 'deals' has no field 'amount'" in found
     assert "metrics.team_sales.field: dataset 'deals' has no field 'amount'" in found
     assert draft(session) == before
@@ -199,8 +238,10 @@ def test_removing_a_field_a_metric_uses_is_refused_naming_the_metric(app, sessio
     renamed = {**deals, "fields": [{**f, "name": "state"} if f["name"] == "status" else f for f in deals["fields"]]}
     response = save(hr, renamed)
     assert response.status_code == 422
-    assert any(p.startswith("fields: The field status cannot be removed: metric deals_lost, deals_won, sales, team_sales")
-               for p in problems(response)), problems(response)
+    assert any(
+        p.startswith("fields: The field status cannot be removed: metric deals_lost, deals_won, sales, team_sales")
+        for p in problems(response)
+    ), problems(response)
     assert draft(session) == before
 
     # a field no metric uses may go
@@ -214,10 +255,16 @@ def test_a_new_dataset_is_created_in_the_draft(app, session):
     page = admin.get("/designer/datasets/new")
     assert page.status_code == 200
     token = csrf_token(page.get_data(as_text=True))
-    visits = {"label": {"zh": "拜访", "en": "Visits"}, "owner_field": "owner", "date_field": "visited_on",
-              "fields": [{"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee", "required": True},
-                         {"name": "visited_on", "label": {"zh": "日期", "en": "Date"}, "type": "datetime"},
-                         {"name": "minutes", "label": {"zh": "时长", "en": "Minutes"}, "type": "integer"}]}
+    visits = {
+        "label": {"zh": "拜访", "en": "Visits"},
+        "owner_field": "owner",
+        "date_field": "visited_on",
+        "fields": [
+            {"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee", "required": True},
+            {"name": "visited_on", "label": {"zh": "日期", "en": "Date"}, "type": "datetime"},
+            {"name": "minutes", "label": {"zh": "时长", "en": "Minutes"}, "type": "integer"},
+        ],
+    }
     taken = admin.post("/designer/datasets/new", data={**form_data(visits, token), "slug": "deals"})
     assert taken.status_code == 422 and "slug: A dataset with this code exists already." in problems(taken)
     bad_slug = admin.post("/designer/datasets/new", data={**form_data(visits, token), "slug": "Visits!"})

@@ -23,8 +23,11 @@ from ..helpers import run_cli
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
 USERS = {  # login: (role, employee)
-    "admin": ("admin", None), "hr": ("hr", None),
-    "lead_east": ("manager", "L1"), "lead_west": ("manager", "R3"), "rep1": ("employee", "R1"),
+    "admin": ("admin", None),
+    "hr": ("hr", None),
+    "lead_east": ("manager", "L1"),
+    "lead_west": ("manager", "R3"),
+    "rep1": ("employee", "R1"),
 }
 
 
@@ -52,8 +55,7 @@ def signed_in(app, login: str):
 
 def draft(session, kind: str = "templates") -> dict:
     session.rollback()
-    return {slug: document for slug, document in session.execute(
-        sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind))}
+    return dict(session.execute(sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind)))
 
 
 def audit(session, action: str) -> list[AuditEntry]:
@@ -64,23 +66,48 @@ def audit(session, action: str) -> list[AuditEntry]:
 def form_data(template: dict, token: str) -> dict:
     """The editor's fields for a template document, as the page posts them."""
     applies = template.get("applies_to", {})
-    data = {"csrf_token": token, "label_zh": template["label"]["zh"], "label_en": template["label"]["en"],
-            "weights": template.get("weights", "strict"), "approval_flow": template.get("approval_flow", ""),
-            "departments": applies.get("departments", []), "roles": applies.get("roles", []),
-            "cycles": template.get("cycles") or []}
+    data = {
+        "csrf_token": token,
+        "label_zh": template["label"]["zh"],
+        "label_en": template["label"]["en"],
+        "weights": template.get("weights", "strict"),
+        "approval_flow": template.get("approval_flow", ""),
+        "departments": applies.get("departments", []),
+        "roles": applies.get("roles", []),
+        "cycles": template.get("cycles") or [],
+    }
     for s, section in enumerate(template["sections"]):
-        data.update({f"s-{s}-name": section["name"], f"s-{s}-label_zh": section["label"]["zh"],
-                     f"s-{s}-label_en": section["label"]["en"], f"s-{s}-weight": str(section["weight"])})
+        data.update(
+            {
+                f"s-{s}-name": section["name"],
+                f"s-{s}-label_zh": section["label"]["zh"],
+                f"s-{s}-label_en": section["label"]["en"],
+                f"s-{s}-weight": str(section["weight"]),
+            }
+        )
         for i, item in enumerate(section["items"]):
             at = f"s-{s}-it-{i}-"
-            data.update({at + "kind": "manual" if "manual" in item else "kpi", at + "kpi": item.get("kpi", ""),
-                         at + "manual": item.get("manual", ""), at + "weight": str(item["weight"]),
-                         at + "label_zh": (item.get("label") or {}).get("zh", ""),
-                         at + "label_en": (item.get("label") or {}).get("en", ""),
-                         at + "form": item.get("form", ""), at + "missing": item.get("missing", "")})
+            data.update(
+                {
+                    at + "kind": "manual" if "manual" in item else "kpi",
+                    at + "kpi": item.get("kpi", ""),
+                    at + "manual": item.get("manual", ""),
+                    at + "weight": str(item["weight"]),
+                    at + "label_zh": (item.get("label") or {}).get("zh", ""),
+                    at + "label_en": (item.get("label") or {}).get("en", ""),
+                    at + "form": item.get("form", ""),
+                    at + "missing": item.get("missing", ""),
+                }
+            )
     for k, grade in enumerate(template["grades"]):
-        data.update({f"g-{k}-grade": grade["grade"], f"g-{k}-min": str(grade["min"]),
-                     f"g-{k}-label_zh": grade["label"]["zh"], f"g-{k}-label_en": grade["label"]["en"]})
+        data.update(
+            {
+                f"g-{k}-grade": grade["grade"],
+                f"g-{k}-min": str(grade["min"]),
+                f"g-{k}-label_zh": grade["label"]["zh"],
+                f"g-{k}-label_en": grade["label"]["en"],
+            }
+        )
     return data
 
 
@@ -91,11 +118,20 @@ def save(client, slug: str, template: dict):
 
 
 def clone(client, source: str, slug: str, departments=(), roles=(), **labels):
-    return client.post(f"/designer/templates/{source}/clone", data={
-        "csrf_token": client.csrf, "new_slug": slug, "departments": list(departments), "roles": list(roles), **labels})
+    return client.post(
+        f"/designer/templates/{source}/clone",
+        data={
+            "csrf_token": client.csrf,
+            "new_slug": slug,
+            "departments": list(departments),
+            "roles": list(roles),
+            **labels,
+        },
+    )
 
 
 # --- the list and the editor -------------------------------------------------------------------
+
 
 def test_the_list_shows_the_drafts_templates(app):
     admin = signed_in(app, "admin")
@@ -126,34 +162,55 @@ def test_bad_weights_are_refused_with_their_paths_and_nothing_is_saved(app, sess
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert "1 problem; nothing was saved." in page
-    assert "<code>sections[0].items</code>: <span class=\"problem-message\">the items' (section results) weights add up to 90, not 100 (or set weights: normalise)</span>" in page
+    assert (
+        '<code>sections[0].items</code>: <span class="problem-message">the items\' (section results) weights add up to 90, not 100 (or set weights: normalise)</span>'
+        in page
+    )
     # next to the fields, and what was typed is kept
-    assert re.search(r'Σ <span class="sum-value">90</span></span>\s*<div class="invalid-feedback d-block field-error">the items\' \(section results\) weights add up to 90', page)
+    assert re.search(
+        r'Σ <span class="sum-value">90</span></span>\s*<div class="invalid-feedback d-block field-error">the items\' \(section results\) weights add up to 90',
+        page,
+    )
     assert 'name="s-0-it-0-weight" data-field="weight" value="50"' in page
 
     rep = copy.deepcopy(before["rep"])
     rep["sections"][0]["weight"] = 60  # 60 + 30
     page = html.unescape(save(admin, "rep", rep).get_data(as_text=True))
-    assert "<code>sections</code>: <span class=\"problem-message\">section weights add up to 90, not 100 (or set weights: normalise)</span>" in page
+    assert (
+        '<code>sections</code>: <span class="problem-message">section weights add up to 90, not 100 (or set weights: normalise)</span>'
+        in page
+    )
     rep["weights"] = "normalise"  # then any positive weights do
     rep["grades"][0]["min"] = 50  # S below A
     page = html.unescape(save(admin, "rep", rep).get_data(as_text=True))
     assert "1 problem; nothing was saved." in page
-    assert "<code>grades</code>: <span class=\"problem-message\">grades must be ordered from the highest min to the lowest</span>" in page
+    assert (
+        '<code>grades</code>: <span class="problem-message">grades must be ordered from the highest min to the lowest</span>'
+        in page
+    )
 
     rep["sections"][1]["weight"] = "abc"  # a field that is wrong is reported first
     page = html.unescape(save(admin, "rep", rep).get_data(as_text=True))
-    assert "<code>sections[1].weight</code>: <span class=\"problem-message\">Not a valid number.</span>" in page
-    assert re.search(r'name="s-1-weight" data-field="weight" value="abc">\s*<div class="invalid-feedback d-block field-error">Not a valid number.</div>', page)
+    assert '<code>sections[1].weight</code>: <span class="problem-message">Not a valid number.</span>' in page
+    assert re.search(
+        r'name="s-1-weight" data-field="weight" value="abc">\s*<div class="invalid-feedback d-block field-error">Not a valid number.</div>',
+        page,
+    )
     assert draft(session) == before and len(audit(session, "config.save")) == audited
 
     unnamed = copy.deepcopy(before["rep"])
     unnamed["sections"][1]["items"].append({"manual": "", "label": {"zh": "主动性", "en": "Initiative"}, "weight": 10})
     unnamed["sections"][0]["items"].append({"weight": 10})  # a KPI item with no KPI chosen
     page = html.unescape(save(admin, "rep", unnamed).get_data(as_text=True))
-    assert "<code>sections[1].items[2].manual</code>: <span class=\"problem-message\">give the rated item a code: lowercase letters, digits and _</span>" in page
-    assert "<code>sections[0].items[2].kpi</code>: <span class=\"problem-message\">choose a KPI</span>" in page
-    assert re.search(r'<tr class="item-row" data-row="item" data-kind="manual">\s*<td class="item-kind">\s*<select class="form-control form-control-sm" name="s-1-it-2-kind"', page)
+    assert (
+        '<code>sections[1].items[2].manual</code>: <span class="problem-message">give the rated item a code: lowercase letters, digits and _</span>'
+        in page
+    )
+    assert '<code>sections[0].items[2].kpi</code>: <span class="problem-message">choose a KPI</span>' in page
+    assert re.search(
+        r'<tr class="item-row" data-row="item" data-kind="manual">\s*<td class="item-kind">\s*<select class="form-control form-control-sm" name="s-1-it-2-kind"',
+        page,
+    )
 
     unknown = copy.deepcopy(before["rep"])
     unknown["sections"][0]["items"][1]["kpi"] = "win_rat"
@@ -167,18 +224,38 @@ def test_a_good_save_changes_the_draft_and_is_audited(app, session):
     rep = copy.deepcopy(draft(session)["rep"])
     results = rep["sections"][0]
     results["items"] = [results["items"][1] | {"weight": 30}, results["items"][0] | {"weight": 70}]  # reordered
-    rep["sections"].append({"name": "extra", "label": {"zh": "附加", "en": "Extra"}, "weight": 10,
-                            "items": [{"manual": "initiative", "label": {"zh": "主动性", "en": "Initiative"},
-                                       "weight": 100, "missing": "zero"}]})
+    rep["sections"].append(
+        {
+            "name": "extra",
+            "label": {"zh": "附加", "en": "Extra"},
+            "weight": 10,
+            "items": [
+                {
+                    "manual": "initiative",
+                    "label": {"zh": "主动性", "en": "Initiative"},
+                    "weight": 100,
+                    "missing": "zero",
+                }
+            ],
+        }
+    )
     rep["sections"][0]["weight"] = 60
     rep["label"]["en"] = "<script>alert(1)</script>"
     response = save(admin, "rep", rep)
     assert response.status_code == 302 and response.headers["Location"] == "/designer/templates/rep"
     saved = draft(session)["rep"]
-    assert [(i["kpi"], i["weight"]) for i in saved["sections"][0]["items"]] == [("win_rate", 30.0), ("attainment", 70.0)]
-    assert saved["sections"][2] == {"name": "extra", "label": {"zh": "附加", "en": "Extra"}, "weight": 10.0,
-                                    "items": [{"manual": "initiative", "label": {"zh": "主动性", "en": "Initiative"},
-                                               "missing": "zero", "weight": 100.0}]}
+    assert [(i["kpi"], i["weight"]) for i in saved["sections"][0]["items"]] == [
+        ("win_rate", 30.0),
+        ("attainment", 70.0),
+    ]
+    assert saved["sections"][2] == {
+        "name": "extra",
+        "label": {"zh": "附加", "en": "Extra"},
+        "weight": 10.0,
+        "items": [
+            {"manual": "initiative", "label": {"zh": "主动性", "en": "Initiative"}, "missing": "zero", "weight": 100.0}
+        ],
+    }
     entry = audit(session, "config.save")[-1]
     assert (entry.actor, entry.kind, entry.key) == ("admin", "templates", "rep")
     assert entry.before["sections"][0]["weight"] == 70 and entry.after["sections"][0]["weight"] == 60
@@ -208,20 +285,45 @@ def test_the_kpi_editor_checks_formulas_again_and_saves(app, session):
     text = page.get_data(as_text=True)
     assert 'class="formula-editor" data-context="kpi" data-kpi="attainment"' in text
     assert '<option value="R1">' in text and 'id="preview-period" required value="last-month"' in text
-    form = {"csrf_token": csrf(text), "label_zh": "完成率", "label_en": "Attainment", "formula": "sale / target.sales",
-            "direction": "higher", "missing": "zero", "scoring_type": "linear", "value_from": "0", "value_to": "1.2",
-            "points_from": "0", "points_to": "120", "floor": "0", "cap": "120"}
+    form = {
+        "csrf_token": csrf(text),
+        "label_zh": "完成率",
+        "label_en": "Attainment",
+        "formula": "sale / target.sales",
+        "direction": "higher",
+        "missing": "zero",
+        "scoring_type": "linear",
+        "value_from": "0",
+        "value_to": "1.2",
+        "points_from": "0",
+        "points_to": "120",
+        "floor": "0",
+        "cap": "120",
+    }
     response = admin.post("/designer/kpis/attainment", data=form)
     assert response.status_code == 422
     problem = html.unescape(response.get_data(as_text=True))
     assert "unknown name 'sale' — did you mean 'sales'?\n    sale / target.sales\n    ^^^^" in problem
     assert draft(session, "kpis")["attainment"]["formula"] == "sales / target.sales"
-    response = admin.post("/designer/kpis/attainment", data=form | {
-        "formula": "sales / target.sales", "scoring_type": "bands", "b-0-min": "1", "b-0-points": "100",
-        "b-1-min": "0.5", "b-1-points": "60", "otherwise": "0"})
+    response = admin.post(
+        "/designer/kpis/attainment",
+        data=form
+        | {
+            "formula": "sales / target.sales",
+            "scoring_type": "bands",
+            "b-0-min": "1",
+            "b-0-points": "100",
+            "b-1-min": "0.5",
+            "b-1-points": "60",
+            "otherwise": "0",
+        },
+    )
     assert response.status_code == 302
     assert draft(session, "kpis")["attainment"]["scoring"] == {
-        "type": "bands", "bands": [{"min": 1.0, "points": 100.0}, {"min": 0.5, "points": 60.0}], "otherwise": 0.0}
+        "type": "bands",
+        "bands": [{"min": 1.0, "points": 100.0}, {"min": 0.5, "points": 60.0}],
+        "otherwise": 0.0,
+    }
     assert audit(session, "config.save")[-1].key == "attainment"
     for login in ("lead_east", "rep1"):
         assert signed_in(app, login).get("/designer/kpis/attainment").status_code == 403
@@ -229,6 +331,7 @@ def test_the_kpi_editor_checks_formulas_again_and_saves(app, session):
 
 
 # --- cloning and who may touch what -------------------------------------------------------------
+
 
 def test_a_manager_clones_for_their_own_subtree_only(app, session):
     east = signed_in(app, "lead_east")
@@ -254,7 +357,10 @@ def test_a_manager_clones_for_their_own_subtree_only(app, session):
     assert "Rep East!" not in draft(session)
 
     hr = signed_in(app, "hr")
-    assert clone(hr, "lead", "lead_all", roles=["lead", "rep"], label_zh="全员主管", label_en="All leads").status_code == 302
+    assert (
+        clone(hr, "lead", "lead_all", roles=["lead", "rep"], label_zh="全员主管", label_en="All leads").status_code
+        == 302
+    )
     assert draft(session)["lead_all"]["applies_to"] == {"departments": [], "roles": ["lead", "rep"]}
     assert draft(session)["lead_all"]["label"] == {"zh": "全员主管", "en": "All leads"}
 
@@ -275,7 +381,10 @@ def test_a_manager_cannot_touch_other_departments_templates(app, session):
     for url in ("/designer/templates/rep_west/review", "/designer/templates/rep_east/review"):
         assert east.get(url).status_code == 403
     assert east.post("/designer/templates/rep_east/publish", data={"csrf_token": east.csrf}).status_code == 403
-    assert east.post("/designer/templates/rep_east/return", data={"csrf_token": east.csrf, "comment": "x"}).status_code == 403
+    assert (
+        east.post("/designer/templates/rep_east/return", data={"csrf_token": east.csrf, "comment": "x"}).status_code
+        == 403
+    )
     listing = east.get("/designer/templates").get_data(as_text=True)
     assert "rep_west" not in listing and 'href="/designer/templates/rep_east"' in listing
 
@@ -301,14 +410,20 @@ def test_a_manager_cannot_touch_other_departments_templates(app, session):
 
 # --- submit, publish, return --------------------------------------------------------------------
 
+
 def test_submitted_published_and_used_by_the_next_run(app, session):
     east = signed_in(app, "lead_east")
-    assert clone(east, "rep", "rep_east", departments=["EAST"], label_en="Rep, East", label_zh="华东销售").status_code == 302
+    assert (
+        clone(east, "rep", "rep_east", departments=["EAST"], label_en="Rep, East", label_zh="华东销售").status_code
+        == 302
+    )
     rep_east = copy.deepcopy(draft(session)["rep_east"])
     rep_east["sections"][0]["items"][0]["weight"] = 80  # attainment
     rep_east["sections"][0]["items"][1]["weight"] = 20  # win rate
     assert save(east, "rep_east", rep_east).status_code == 302
-    response = east.post("/designer/templates/rep_east/submit", data={"csrf_token": east.csrf, "comment": "more on sales"})
+    response = east.post(
+        "/designer/templates/rep_east/submit", data={"csrf_token": east.csrf, "comment": "more on sales"}
+    )
     assert response.status_code == 302
     assert "Submitted for approval" in east.get("/designer/templates/rep_east").get_data(as_text=True)
     session.rollback()
@@ -323,9 +438,13 @@ def test_submitted_published_and_used_by_the_next_run(app, session):
     review = html.unescape(hr.get("/designer/templates/rep_east/review").get_data(as_text=True))
     assert "+ templates.rep_east" in review and "version 1 → the draft" in review
     assert "Compared with rep, the template it was cloned from" in review
-    assert "sections[0].items[0].weight: 60.0 → 80.0" in review and "applies_to.departments[0]: (none) → \"EAST\"" in review
+    assert (
+        "sections[0].items[0].weight: 60.0 → 80.0" in review and 'applies_to.departments[0]: (none) → "EAST"' in review
+    )
     assert "Template rep_east (Rep, East) submitted by lead_east" in review
-    response = hr.post("/designer/templates/rep_east/publish", data={"csrf_token": csrf(review), "note": "East weights"})
+    response = hr.post(
+        "/designer/templates/rep_east/publish", data={"csrf_token": csrf(review), "note": "East weights"}
+    )
     assert response.status_code == 302
     session.rollback()
     version = session.scalar(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1))
@@ -363,11 +482,16 @@ def test_hr_returns_a_submission_with_a_comment(app, session):
     clone(east, "rep", "rep_east", departments=["EAST"])
     assert east.post("/designer/templates/rep_east/submit", data={"csrf_token": east.csrf}).status_code == 302
     hr = signed_in(app, "hr")
-    assert hr.post("/designer/templates/rep_east/return", data={"csrf_token": hr.csrf, "comment": " "}).status_code == 302
+    assert (
+        hr.post("/designer/templates/rep_east/return", data={"csrf_token": hr.csrf, "comment": " "}).status_code == 302
+    )
     session.rollback()
-    assert session.scalar(sa.select(TemplateSubmission.state).where(TemplateSubmission.slug == "rep_east")) == "submitted"
-    response = hr.post("/designer/templates/rep_east/return",
-                       data={"csrf_token": hr.csrf, "comment": "keep win rate at 40"})
+    assert (
+        session.scalar(sa.select(TemplateSubmission.state).where(TemplateSubmission.slug == "rep_east")) == "submitted"
+    )
+    response = hr.post(
+        "/designer/templates/rep_east/return", data={"csrf_token": hr.csrf, "comment": "keep win rate at 40"}
+    )
     assert response.status_code == 302
     session.rollback()
     row = session.scalar(sa.select(TemplateSubmission).where(TemplateSubmission.slug == "rep_east"))
@@ -379,7 +503,9 @@ def test_hr_returns_a_submission_with_a_comment(app, session):
     assert session.scalar(sa.select(sa.func.count()).select_from(ConfigVersion)) == 1  # nothing published
     assert east.post("/designer/templates/rep_east/submit", data={"csrf_token": east.csrf}).status_code == 302
     session.rollback()
-    assert session.scalar(sa.select(TemplateSubmission.state).where(TemplateSubmission.slug == "rep_east")) == "submitted"
+    assert (
+        session.scalar(sa.select(TemplateSubmission.state).where(TemplateSubmission.slug == "rep_east")) == "submitted"
+    )
 
 
 def test_publishing_an_unchanged_draft_is_refused(app, session):
@@ -389,7 +515,8 @@ def test_publishing_an_unchanged_draft_is_refused(app, session):
     response = hr.post("/designer/templates/rep/publish", data={"csrf_token": csrf(review)})
     assert response.status_code == 302
     assert "nothing to publish: the draft is identical to version 1" in html.unescape(
-        hr.get(response.headers["Location"]).get_data(as_text=True))
+        hr.get(response.headers["Location"]).get_data(as_text=True)
+    )
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(ConfigVersion)) == 1
 
@@ -427,8 +554,9 @@ def test_a_template_changed_after_it_was_submitted_must_be_submitted_again(app, 
     assert session.scalar(sa.select(TemplateSubmission.state).where(TemplateSubmission.slug == "rep_east")) == "draft"
     # and if the state were still "submitted", publishing would refuse a template that is not the one submitted
     with session.bind.begin() as connection:
-        connection.execute(sa.update(TemplateSubmission).where(TemplateSubmission.slug == "rep_east")
-                           .values(state="submitted"))
+        connection.execute(
+            sa.update(TemplateSubmission).where(TemplateSubmission.slug == "rep_east").values(state="submitted")
+        )
     hr = signed_in(app, "hr")
     review = hr.get("/designer/templates/rep_east/review").get_data(as_text=True)
     refused = hr.post("/designer/templates/rep_east/publish", data={"csrf_token": csrf(review)}, follow_redirects=True)

@@ -27,8 +27,11 @@ from .test_designer import audit, csrf, draft, signed_in
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
 USERS = {  # login: (roles, employee)
-    "admin": (["admin"], None), "hr": (["hr"], None), "lead_east": (["manager", "employee"], "L1"),
-    "rep1": (["employee"], "R1"), "rep2": (["employee"], "R2"),
+    "admin": (["admin"], None),
+    "hr": (["hr"], None),
+    "lead_east": (["manager", "employee"], "L1"),
+    "rep1": (["employee"], "R1"),
+    "rep2": (["employee"], "R2"),
 }
 FLOW = """
 approval_flows:
@@ -63,11 +66,19 @@ def flow_form(flow: dict, token: str) -> dict:
     for index, step in enumerate(flow["steps"]):
         at = f"st-{index}-"
         kind, _colon, rest = step["actor"].partition(":")
-        data.update({at + "name": step["name"], at + "label_zh": step["label"]["zh"], at + "label_en": step["label"]["en"],
-                     at + "actor": kind, at + "role": rest if kind == "role" else "",
-                     at + "login": rest if kind == "user" else "", at + "mode": step.get("mode", "any"),
-                     at + "condition": step.get("condition", ""),
-                     at + "deadline_days": str(step.get("deadline_days") or "")})
+        data.update(
+            {
+                at + "name": step["name"],
+                at + "label_zh": step["label"]["zh"],
+                at + "label_en": step["label"]["en"],
+                at + "actor": kind,
+                at + "role": rest if kind == "role" else "",
+                at + "login": rest if kind == "user" else "",
+                at + "mode": step.get("mode", "any"),
+                at + "condition": step.get("condition", ""),
+                at + "deadline_days": str(step.get("deadline_days") or ""),
+            }
+        )
     return data
 
 
@@ -82,18 +93,27 @@ def text(response) -> str:
 
 
 def hr_step(condition: str) -> dict:
-    return {"name": "hr_check", "label": {"zh": "HR 审核", "en": "HR check"}, "actor": "role:hr",
-            "condition": condition, "deadline_days": 3}
+    return {
+        "name": "hr_check",
+        "label": {"zh": "HR 审核", "en": "HR check"},
+        "actor": "role:hr",
+        "condition": condition,
+        "deadline_days": 3,
+    }
 
 
 # --- the list and the editor -------------------------------------------------------------------
+
 
 def test_the_list_shows_each_flow_its_steps_and_the_templates_using_it(app):
     admin = signed_in(app, "admin")
     page = text(admin.get("/designer/flows"))
     assert '<tr data-slug="standard">' in page
-    assert re.search(r'<td class="templates"><a href="/designer/templates/lead"><code>lead</code></a>, '
-                     r'<a href="/designer/templates/rep"><code>rep</code></a></td>', page)
+    assert re.search(
+        r'<td class="templates"><a href="/designer/templates/lead"><code>lead</code></a>, '
+        r'<a href="/designer/templates/rep"><code>rep</code></a></td>',
+        page,
+    )
     assert "Self-review" in page and "(their manager)" in page and 'href="/designer/flows/standard"' in page
     assert "reviews already under way keep the flow they started with" in page
     # linked from the templates list, the template editor and the console's list of flows
@@ -123,8 +143,13 @@ def test_edited_steps_are_saved_into_the_draft_and_audited(app, session):
     assert response.status_code == 302 and response.headers["Location"].endswith("/designer/flows/standard")
     saved = draft(session, "approval_flows")["standard"]
     assert [s["name"] for s in saved["steps"]] == ["self_review", "manager_review", "hr_check", "head_approval"]
-    assert saved["steps"][1] == {"name": "manager_review", "label": {"zh": "上级评分", "en": "Manager rating"},
-                                 "actor": "manager", "mode": "all", "deadline_days": 7}
+    assert saved["steps"][1] == {
+        "name": "manager_review",
+        "label": {"zh": "上级评分", "en": "Manager rating"},
+        "actor": "manager",
+        "mode": "all",
+        "deadline_days": 7,
+    }
     assert saved["steps"][2]["condition"] == "total < 60 or grade == 'S'" and saved["steps"][3]["actor"] == "user:hr"
     assert [entry.key for entry in audit(session, "config.save")][-1] == "standard"
     page = text(admin.get("/designer/flows/standard"))
@@ -141,11 +166,17 @@ def test_steps_are_saved_in_the_order_posted_and_removed_ones_are_gone(app, sess
     data = flow_form(flow, token)
     # the page renumbers its fields in the order shown: the manager first, then the employee;
     # the department head's step was removed
-    moved = {key.replace("st-0-", "st-9-").replace("st-1-", "st-0-"): value for key, value in data.items()
-             if not key.startswith("st-2-")}
+    moved = {
+        key.replace("st-0-", "st-9-").replace("st-1-", "st-0-"): value
+        for key, value in data.items()
+        if not key.startswith("st-2-")
+    }
     moved = {key.replace("st-9-", "st-1-"): value for key, value in moved.items()}
     assert admin.post("/designer/flows/standard", data=moved).status_code == 302
-    assert [s["name"] for s in draft(session, "approval_flows")["standard"]["steps"]] == ["manager_review", "self_review"]
+    assert [s["name"] for s in draft(session, "approval_flows")["standard"]["steps"]] == [
+        "manager_review",
+        "self_review",
+    ]
 
 
 def test_a_bad_condition_is_shown_at_its_field_with_its_place_and_nothing_is_saved(app, session):
@@ -158,11 +189,15 @@ def test_a_bad_condition_is_shown_at_its_field_with_its_place_and_nothing_is_sav
     page = text(response)
     assert "1 problem; nothing was saved." in page and "<code>steps[2].condition</code>" in page
     # next to the condition's field: the message, the line and carets under the unknown name
-    field = re.search(r'<textarea[^>]*name="st-2-condition"[^>]*>totl &lt; 60</textarea>|'
-                      r'<textarea[^>]*name="st-2-condition"[^>]*>totl < 60</textarea>', page)
+    field = re.search(
+        r'<textarea[^>]*name="st-2-condition"[^>]*>totl &lt; 60</textarea>|'
+        r'<textarea[^>]*name="st-2-condition"[^>]*>totl < 60</textarea>',
+        page,
+    )
     assert field and 'class="form-control formula-input is-invalid"' in field.group(0)
-    error = re.search(r'<div class="invalid-feedback d-block field-error formula-server-error">(.*?)</div>',
-                      page[field.end():], re.S).group(1)
+    error = re.search(
+        r'<div class="invalid-feedback d-block field-error formula-server-error">(.*?)</div>', page[field.end() :], re.S
+    ).group(1)
     assert "unknown name 'totl'" in error and "did you mean 'total'?" in error
     assert "totl < 60\n    ^^^^" in error
     assert draft(session, "approval_flows") == before
@@ -180,10 +215,14 @@ def test_an_unknown_role_or_login_and_an_actor_not_chosen_are_refused_at_the_act
     flow["steps"][3]["actor"] = "user:ghost"
     page = text(save(admin, flow))
     assert "2 problems; nothing was saved." in page
-    assert ("<code>steps[2].actor</code>: <span class=\"problem-message\">unknown role 'wizard'; use one of "
-            "admin, hr, manager, employee, auditor</span>") in page
-    assert ("<code>steps[3].actor</code>: <span class=\"problem-message\">nobody signs in as ghost: "
-            "the step would wait for ever</span>") in page
+    assert (
+        "<code>steps[2].actor</code>: <span class=\"problem-message\">unknown role 'wizard'; use one of "
+        "admin, hr, manager, employee, auditor</span>"
+    ) in page
+    assert (
+        '<code>steps[3].actor</code>: <span class="problem-message">nobody signs in as ghost: '
+        "the step would wait for ever</span>"
+    ) in page
     assert '<option value="wizard" selected>wizard</option>' in page  # what was posted is shown again
     flow["steps"][2]["actor"] = "role:"
     flow["steps"][3]["actor"] = "user:"
@@ -199,7 +238,7 @@ def test_a_flow_without_steps_or_with_a_step_twice_is_refused(app, session):
     before = draft(session, "approval_flows")
     flow = {**before["standard"], "steps": []}
     page = text(save(admin, flow))
-    assert "<code>steps</code>: <span class=\"problem-message\">A flow needs at least one step.</span>" in page
+    assert '<code>steps</code>: <span class="problem-message">A flow needs at least one step.</span>' in page
     assert "Shorter than minimum length" not in page
     twice = {**before["standard"], "steps": before["standard"]["steps"] + [before["standard"]["steps"][1]]}
     page = text(save(admin, twice))
@@ -210,14 +249,18 @@ def test_a_flow_without_steps_or_with_a_step_twice_is_refused(app, session):
 def test_a_new_flow_is_created_and_its_code_must_be_new(app, session):
     hr = signed_in(app, "hr")
     page = hr.get("/designer/flows/new").get_data(as_text=True)
-    data = flow_form({"label": {"zh": "简易审批", "en": "Quick"},
-                      "steps": [{"name": "manager_review", "label": {"zh": "上级", "en": "Manager"}, "actor": "manager"}]},
-                     csrf(page))
+    data = flow_form(
+        {
+            "label": {"zh": "简易审批", "en": "Quick"},
+            "steps": [{"name": "manager_review", "label": {"zh": "上级", "en": "Manager"}, "actor": "manager"}],
+        },
+        csrf(page),
+    )
     response = hr.post("/designer/flows/new", data={**data, "slug": "quick"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/designer/flows/quick")
     assert draft(session, "approval_flows")["quick"]["steps"][0]["actor"] == "manager"
     again = text(hr.post("/designer/flows/new", data={**data, "slug": "quick"}))
-    assert "<code>slug</code>: <span class=\"problem-message\">A flow with this code exists already.</span>" in again
+    assert '<code>slug</code>: <span class="problem-message">A flow with this code exists already.</span>' in again
     bad = text(hr.post("/designer/flows/new", data={**data, "slug": "Quick Flow"}))
     assert "<code>slug</code>" in bad and "lowercase letters" in bad
 
@@ -251,6 +294,7 @@ def test_saving_a_flow_needs_the_csrf_token(app, session):
 
 # --- changed, published, followed by the next run ----------------------------------------------
 
+
 def _review(session, period: str, code: str) -> Review:
     employee_id = session.scalar(sa.select(Employee.id).where(Employee.code == code))
     return session.scalar(sa.select(Review).where(Review.period == period, Review.employee_id == employee_id))
@@ -270,17 +314,27 @@ def test_a_changed_flow_published_in_the_console_is_followed_by_the_next_runs_re
     publish = text(admin.get("/admin/versions/publish"))
     assert "approval_flows.standard" in publish
     token = csrf(publish)
-    assert admin.post("/admin/versions/publish", data={"csrf_token": token, "message": "HR checks the best"}).status_code == 302
+    assert (
+        admin.post("/admin/versions/publish", data={"csrf_token": token, "message": "HR checks the best"}).status_code
+        == 302
+    )
     session.rollback()
     assert session.scalar(sa.select(sa.func.max(ConfigVersion.number))) == 3
 
     # nobody sold in November; R1's manager rating of 100 gives 15 points, R2 has none
-    rated = run_cli("ratings", "import", write(tmp_path, "november.csv", "employee,period,item,value\nR1,2026-11,rating,100\n"))
+    rated = run_cli(
+        "ratings", "import", write(tmp_path, "november.csv", "employee,period,item,value\nR1,2026-11,rating,100\n")
+    )
     assert rated.exit_code == 0, rated.output
     assert run_cli("run", "2026-11").exit_code == 0
     session.rollback()
-    totals = dict(session.execute(sa.select(Employee.code, Scorecard.total).join(Employee, Employee.id == Scorecard.employee_id)
-                                  .where(Scorecard.period == "2026-11", Employee.code.in_(["R1", "R2"]))).all())
+    totals = dict(
+        session.execute(
+            sa.select(Employee.code, Scorecard.total)
+            .join(Employee, Employee.id == Scorecard.employee_id)
+            .where(Scorecard.period == "2026-11", Employee.code.in_(["R1", "R2"]))
+        ).all()
+    )
     assert totals == {"R1": pytest.approx(15), "R2": 0}
     first, second = "R1", "R2"
     november = {code: _review(session, "2026-11", code) for code in (first, second)}
@@ -293,7 +347,11 @@ def test_a_changed_flow_published_in_the_console_is_followed_by_the_next_runs_re
         act(session, november[first], _user(session, "lead_east"), "approve")  # HR's turn, not the lead's
     act(session, november[first], _user(session, "hr"), "approve")
     act(session, november[first], _user(session, "lead_east"), "approve")
-    assert november[first].state == "approved" and november[first].path == ["manager_review", "hr_check", "head_approval"]
+    assert november[first].state == "approved" and november[first].path == [
+        "manager_review",
+        "hr_check",
+        "head_approval",
+    ]
 
     # October's reviews keep the flow of version 2, self-review and all
     october = _review(session, "2026-10", "R1")
@@ -303,7 +361,9 @@ def test_a_changed_flow_published_in_the_console_is_followed_by_the_next_runs_re
     session.commit()
     page = text(admin.get("/designer/flows/standard"))
     assert "reviews under way follow this flow as published in version 2." in page
-    assert "follows this flow as published in version 3." in page or "follow this flow as published in version 3." in page
+    assert (
+        "follows this flow as published in version 3." in page or "follow this flow as published in version 3." in page
+    )
 
 
 def test_a_named_user_reads_and_acts_on_a_scorecard_at_their_step_and_only_then(app, session):
@@ -311,7 +371,9 @@ def test_a_named_user_reads_and_acts_on_a_scorecard_at_their_step_and_only_then(
     scorecard opens for them with its buttons, and what they acted on stays open to them."""
     admin = signed_in(app, "admin")
     flow = copy.deepcopy(draft(session, "approval_flows")["standard"])
-    flow["steps"].insert(1, {"name": "peer_check", "label": {"zh": "同事核对", "en": "Peer check"}, "actor": "user:rep2"})
+    flow["steps"].insert(
+        1, {"name": "peer_check", "label": {"zh": "同事核对", "en": "Peer check"}, "actor": "user:rep2"}
+    )
     assert save(admin, flow).status_code == 302
     assert run_cli("config", "publish", "-m", "a colleague checks").exit_code == 0
     assert run_cli("run", "2026-11").exit_code == 0

@@ -19,8 +19,12 @@ from ..helpers import run_cli, write
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
 USERS = {  # login: (role, employee)
-    "admin": ("admin", None), "hr": ("hr", None), "audit": ("auditor", None),
-    "lead_east": ("manager", "L1"), "lead_west": ("manager", "R3"), "rep1": ("employee", "R1"),
+    "admin": ("admin", None),
+    "hr": ("hr", None),
+    "audit": ("auditor", None),
+    "lead_east": ("manager", "L1"),
+    "lead_west": ("manager", "R3"),
+    "rep1": ("employee", "R1"),
 }
 
 
@@ -69,9 +73,15 @@ def only_error(result) -> dict:
 
 # --- check -------------------------------------------------------------------------------------
 
+
 def test_a_good_formula_says_what_it_gives_and_uses(admin):
     assert check(admin, "sales / target.sales") == {
-        "ok": True, "type": "number", "names": ["sales", "target.sales"], "functions": [], "errors": []}
+        "ok": True,
+        "type": "number",
+        "names": ["sales", "target.sales"],
+        "functions": [],
+        "errors": [],
+    }
     assert check(admin, "ROUND(sales / 1000, 1) + GROWTH(sales, prev.sales)")["functions"] == ["ROUND", "GROWTH"]
     assert check(admin, "status == 'won' and amount > 0", "filter", dataset="deals")["type"] == "boolean"
     assert check(admin, "clamp(value * 250, 0, 100)", "scoring")["ok"]
@@ -135,7 +145,8 @@ def test_a_kpi_cannot_use_itself_or_close_a_cycle(admin, tmp_path):
 def test_a_filter_needs_a_dataset_and_the_context_must_exist(admin):
     response = admin.post("/api/v1/formulas/check", {"formula": "status == 'won'", "context": "filter"})
     assert response.status_code == 422 and response.json["errors"] == [
-        {"path": "json.dataset", "message": "a filter needs the dataset it filters"}]
+        {"path": "json.dataset", "message": "a filter needs the dataset it filters"}
+    ]
     response = admin.post("/api/v1/formulas/check", {"formula": "x", "context": "filter", "dataset": "nope"})
     assert response.status_code == 422 and response.json["errors"][0]["message"] == "unknown dataset 'nope'"
     response = admin.post("/api/v1/formulas/check", {"formula": "x", "context": "sql"})
@@ -143,6 +154,7 @@ def test_a_filter_needs_a_dataset_and_the_context_must_exist(admin):
 
 
 # --- catalogue ---------------------------------------------------------------------------------
+
 
 def test_the_catalogue_of_a_kpi_formula(admin):
     response = admin.get("/api/v1/formulas/catalogue?context=kpi&kpi=attainment")
@@ -153,16 +165,25 @@ def test_the_catalogue_of_a_kpi_formula(admin):
     assert names["sales"]["description"] == "sum(deals.amount) where status == 'won'"
     assert names["target.sales"]["kind"] == "target" and names["target.sales"]["label"]["en"] == "Target: Sales"
     assert names["prev.team_sales"]["kind"] == "prev" and names["prev.team_sales"]["label"]["zh"] == "上期:团队销售额"
-    assert names["kpi.win_rate"]["kind"] == "kpi" and names["kpi.win_rate"]["description"] == "deals_won / (deals_won + deals_lost)"
+    assert (
+        names["kpi.win_rate"]["kind"] == "kpi"
+        and names["kpi.win_rate"]["description"] == "deals_won / (deals_won + deals_lost)"
+    )
     assert "kpi.attainment" not in names and "target.attainment" in names
     assert names["employee.tenure_months"]["kind"] == "employee"
     assert {e["kind"] for e in response.json["names"]} == {"metric", "target", "prev", "kpi", "employee"}
     assert len(names) == 4 + 2 * 8 + 3 + 1  # metrics, target. and prev. of metrics and KPIs, the other kpi., tenure
 
     functions = {entry["name"]: entry for entry in response.json["functions"]}
-    assert functions["IF"] == {"name": "IF", "kind": "form", "signature": "IF(condition, then, otherwise)",
-                               "summary": functions["IF"]["summary"], "text": functions["IF"]["text"],
-                               "min_args": 3, "max_args": 3}
+    assert functions["IF"] == {
+        "name": "IF",
+        "kind": "form",
+        "signature": "IF(condition, then, otherwise)",
+        "summary": functions["IF"]["summary"],
+        "text": functions["IF"]["text"],
+        "min_args": 3,
+        "max_args": 3,
+    }
     assert functions["ROUND"]["signature"] == "ROUND(x, digits)" and functions["ROUND"]["kind"] == "function"
     assert functions["GROWTH"]["summary"]["en"].startswith("change against a previous value")  # from the plugin
     assert {"IF", "AND", "OR", "NOT", "COALESCE", "MIN", "MAX", "ABS", "CLAMP", "DIVIDE"} <= set(functions)
@@ -172,8 +193,14 @@ def test_the_catalogues_of_filters_scoring_and_conditions(admin):
     names = {e["name"]: e for e in admin.get("/api/v1/formulas/catalogue?context=filter&dataset=deals").json["names"]}
     assert set(names) == {"owner", "customer", "amount", "status"}  # the date is compared through windows
     assert names["status"]["options"] == ["won", "lost"] and names["status"]["type"] == "text"
-    assert names["amount"] == {"name": "amount", "type": "number", "kind": "field", "description": None,
-                               "label": {"zh": "金额", "en": "Amount"}, "text": "金额"}
+    assert names["amount"] == {
+        "name": "amount",
+        "type": "number",
+        "kind": "field",
+        "description": None,
+        "label": {"zh": "金额", "en": "Amount"},
+        "text": "金额",
+    }
     scoring = admin.get("/api/v1/formulas/catalogue?context=scoring").json["names"]
     assert [e["name"] for e in scoring] == ["target", "value"]
     condition = {e["name"] for e in admin.get("/api/v1/formulas/catalogue?context=condition").json["names"]}
@@ -182,6 +209,7 @@ def test_the_catalogues_of_filters_scoring_and_conditions(admin):
 
 
 # --- preview -----------------------------------------------------------------------------------
+
 
 def preview(browser, **body):
     return browser.post("/api/v1/formulas/preview", {"period": "2026-10", **body})
@@ -206,32 +234,47 @@ def test_the_preview_gives_the_scenarios_numbers(admin):
     assert growth["inputs"] == {"sales": 6000.0, "prev.sales": 0.0}
     assert preview(admin, kpi="growth", employee="R1").json["score"] == 100.0
     lead = preview(admin, kpi="team_attainment", employee="L1").json
-    assert (lead["value"], lead["score"], lead["inputs"]) == (0.6, pytest.approx(60),
-                                                               {"team_sales": 30000.0, "target.team_sales": 50000.0})
+    assert (lead["value"], lead["score"], lead["inputs"]) == (
+        0.6,
+        pytest.approx(60),
+        {"team_sales": 30000.0, "target.team_sales": 50000.0},
+    )
     assert preview(admin, kpi="win_rate", employee="R3").json["notes"] == [
-        "division by zero: deals_won / (deals_won + deals_lost) → excluded by policy, weights re-normalised"]
+        "division by zero: deals_won / (deals_won + deals_lost) → excluded by policy, weights re-normalised"
+    ]
 
 
 def test_the_preview_uses_the_edited_formula_and_scoring_and_writes_nothing(admin, session):
     def state():
         session.rollback()
-        return (session.scalar(sa.select(ConfigEntry.document).where(ConfigEntry.kind == "kpis",
-                                                                    ConfigEntry.slug == "attainment")),
-                session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)),
-                session.scalar(sa.select(sa.func.count()).select_from(Scorecard)))
+        return (
+            session.scalar(
+                sa.select(ConfigEntry.document).where(ConfigEntry.kind == "kpis", ConfigEntry.slug == "attainment")
+            ),
+            session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)),
+            session.scalar(sa.select(sa.func.count()).select_from(Scorecard)),
+        )
 
     before = state()
     halved = preview(admin, kpi="attainment", employee="R1", formula="sales / target.sales / 2").json
     assert (halved["value"], halved["score"], halved["formula"]) == (0.6, pytest.approx(60), "sales / target.sales / 2")
-    banded = preview(admin, kpi="attainment", employee="R2", scoring={
-        "type": "bands", "bands": [{"min": 1, "points": 100}, {"min": 0.5, "points": 70}], "otherwise": 10}).json
+    banded = preview(
+        admin,
+        kpi="attainment",
+        employee="R2",
+        scoring={"type": "bands", "bands": [{"min": 1, "points": 100}, {"min": 0.5, "points": 70}], "otherwise": 10},
+    ).json
     assert banded["score"] == 70 and banded["scoring"] == "bands: ≥1→100, ≥0.5→70, otherwise 10"
     failing = preview(admin, kpi="growth", employee="R2", missing="fail").json
-    assert failing["error"] == "division by zero: sales / prev.sales (missing-data policy: fail)" and failing["score"] is None
+    assert (
+        failing["error"] == "division by zero: sales / prev.sales (missing-data policy: fail)"
+        and failing["score"] is None
+    )
     zero = preview(admin, kpi="growth", employee="R2", missing="zero").json
     assert zero["score"] == 0 and zero["notes"] == ["division by zero: sales / prev.sales → 0 by policy"]
-    new = preview(admin, formula="deals_won * 10", scoring={"type": "formula", "formula": "min(value, 100)"},
-                  employee="R1").json
+    new = preview(
+        admin, formula="deals_won * 10", scoring={"type": "formula", "formula": "min(value, 100)"}, employee="R1"
+    ).json
     assert (new["value"], new["score"], new["kpi"]) == (20.0, 20.0, "preview")
     assert state() == before
 
@@ -239,10 +282,18 @@ def test_the_preview_uses_the_edited_formula_and_scoring_and_writes_nothing(admi
 def test_preview_problems_have_their_paths(admin):
     response = preview(admin, kpi="attainment", employee="R1", formula="sales / target.sale")
     assert response.status_code == 422
-    assert response.json["errors"] == [{
-        "path": "json.formula", "message": "unknown name 'target.sale' — did you mean 'target.sales'?",
-        "start": 8, "end": 19, "line": 1, "column": 9, "suggestion": "target.sales",
-        "excerpt": "sales / target.sale\n        ^^^^^^^^^^^"}]
+    assert response.json["errors"] == [
+        {
+            "path": "json.formula",
+            "message": "unknown name 'target.sale' — did you mean 'target.sales'?",
+            "start": 8,
+            "end": 19,
+            "line": 1,
+            "column": 9,
+            "suggestion": "target.sales",
+            "excerpt": "sales / target.sale\n        ^^^^^^^^^^^",
+        }
+    ]
     response = preview(admin, kpi="attainment", employee="R1", scoring={"type": "linear", "value_from": 0})
     assert response.status_code == 422
     assert response.json["errors"] == [{"path": "json.scoring.value_to", "message": "required for linear scoring"}]
@@ -253,11 +304,13 @@ def test_preview_problems_have_their_paths(admin):
     assert response.status_code == 422 and response.json["errors"][0]["path"] == "json.period"
     assert preview(admin, kpi="nope", employee="R1").status_code == 404
     assert preview(admin, formula="sales", employee="R1").json["errors"] == [
-        {"path": "json.scoring", "message": "a new KPI needs a scoring rule to be scored"}]
+        {"path": "json.scoring", "message": "a new KPI needs a scoring rule to be scored"}
+    ]
     assert preview(admin, kpi="attainment", employee="NOBODY").status_code == 404
 
 
 # --- who may ------------------------------------------------------------------------------------
+
 
 def test_managers_preview_only_their_subtree_and_employees_not_at_all(app):
     east = Browser(app, "lead_east")

@@ -92,12 +92,15 @@ def team_codes(page: str) -> list[str]:
 
 # --- one scorecard -------------------------------------------------------------------------------
 
+
 def test_an_employee_reads_their_own_scorecard_with_every_number_explained(app):
     page = Browser(app, "rep1").page("/scorecards/mine")
     text = plain(page)
     # the latest period by default, and the periods the employee has
     assert 'data-period="2026-10"' in page
-    assert plain(element(page, "ul", "class", "nav nav-pills d-inline-flex flex-wrap period-picker")) == "2026-10 2026-09"
+    assert (
+        plain(element(page, "ul", "class", "nav nav-pills d-inline-flex flex-wrap period-picker")) == "2026-10 2026-09"
+    )
     assert plain(element(page, "div", "id", "card-total")) == "105.4"
     assert plain(element(page, "span", "id", "card-grade")) == "S" and "Outstanding" in text
     assert plain(element(page, "div", "id", "rank-department")) == "1 of 2"  # R1 and R2 on the rep template
@@ -108,17 +111,23 @@ def test_an_employee_reads_their_own_scorecard_with_every_number_explained(app):
     attainment = cells(page, "data-item", "attainment")
     # the scenario's KPIs have no format: values show as the numbers they are (a percent KPI shows 120%)
     assert attainment[1:] == ["1.2", "20,000", "120.0", "42%", "50.4", "−21.6"]
-    assert ("Sales 24,000 ÷ target 20,000 = 1.2 → 120.0 points (linear from 0 (0 points) to 1.2 (120 points), "
-            "never below 0, capped at 120 — the cap applies) × weight 42% = 50.4 points") in attainment[0]
+    assert (
+        "Sales 24,000 ÷ target 20,000 = 1.2 → 120.0 points (linear from 0 (0 points) to 1.2 (120 points), "
+        "never below 0, capped at 120 — the cap applies) × weight 42% = 50.4 points"
+    ) in attainment[0]
     assert "Target: your own target in “Targets”: 2026-10" in attainment[0]
     assert "Formula: sales / target.sales" in attainment[0]
     win_rate = cells(page, "data-item", "win_rate")
     assert win_rate[1:] == ["0.67", "—", "100.0", "28%", "28.0", "−12.0"]
-    assert "Won 2 ÷ (Won 2 + Lost 1) = 0.67 → 100.0 points (band 1 of 2: ≥ 0.5) × weight 28% = 28.0 points" in win_rate[0]
+    assert (
+        "Won 2 ÷ (Won 2 + Lost 1) = 0.67 → 100.0 points (band 1 of 2: ≥ 0.5) × weight 28% = 28.0 points" in win_rate[0]
+    )
     growth = cells(page, "data-item", "growth")
     assert growth[1:] == ["1", "—", "100.0", "15%", "15.0", "—"]  # excluded in 2026-09: nothing to compare
-    assert "Sales 24,000 ÷ Sales last period 12,000 − 1 = 1 → 100.0 points (scoring formula " \
-           "clamp(50 + value * 100, 0, 100)) × weight 15% = 15.0 points" in growth[0]
+    assert (
+        "Sales 24,000 ÷ Sales last period 12,000 − 1 = 1 → 100.0 points (scoring formula "
+        "clamp(50 + value * 100, 0, 100)) × weight 15% = 15.0 points" in growth[0]
+    )
     rating = cells(page, "data-item", "rating")
     assert rating[1:] == ["80.0", "—", "80.0", "15%", "12.0", "—"]
     assert "rated 80.0 points × weight 15% = 12.0 points" in rating[0]
@@ -129,8 +138,13 @@ def test_an_employee_reads_their_own_scorecard_with_every_number_explained(app):
     # only the rating is short of its maximum: (100 − 80) × 15%
     gains = element(page, "table", "id", "gains")
     assert re.findall(r'<tr data-item="([^"]+)"', gains) == ["rating"]
-    assert cells(gains, "data-item", "rating") == ["Manager rating", "12.0", "15.0", "+3.0",
-                                                   "a rating of up to 100 points"]
+    assert cells(gains, "data-item", "rating") == [
+        "Manager rating",
+        "12.0",
+        "15.0",
+        "+3.0",
+        "a rating of up to 100 points",
+    ]
 
     attained = chart(page, "attainment")
     assert attained["labels"] == ["Attainment", "Win rate", "Growth", "Manager rating"]
@@ -145,23 +159,38 @@ def test_left_out_items_their_reasons_and_where_points_are_to_be_gained(app):
     assert plain(element(page, "span", "id", "card-grade")) == "C"
     attainment = cells(page, "data-item", "attainment")
     assert attainment[1:6] == ["0.6", "10,000", "60.0", "60%", "36.0"]
-    assert ("Target: the default for role rep in “Targets”: 2026 120,000 → 2026-10 10,000 "
-            "(spread evenly over the months)") in attainment[0]
+    assert (
+        "Target: the default for role rep in “Targets”: 2026 120,000 → 2026-10 10,000 (spread evenly over the months)"
+    ) in attainment[0]
     growth = cells(page, "data-item", "growth")
     assert growth[1:6] == ["—", "—", "—", "0%", "—"]
-    assert ("Sales 6,000 ÷ Sales last period 0 − 1 = no value → left out (division by zero in sales / prev.sales); "
-            "its weight goes to the other items") in growth[0]
-    assert "No rating yet → left out by the missing-data policy; its weight goes to the other items" in \
-        cells(page, "data-item", "rating")[0]
+    assert (
+        "Sales 6,000 ÷ Sales last period 0 − 1 = no value → left out (division by zero in sales / prev.sales); "
+        "its weight goes to the other items"
+    ) in growth[0]
+    assert (
+        "No rating yet → left out by the missing-data policy; its weight goes to the other items"
+        in cells(page, "data-item", "rating")[0]
+    )
     # 2026-09: no sales (0 points) and nothing else counted → 0.0
     assert plain(element(page, "div", "id", "previous-total")) == "0.0 → 60.0 +60.0"
 
     gains = element(page, "table", "id", "gains")
     assert re.findall(r'<tr data-item="([^"]+)"', gains) == ["attainment", "win_rate"]
     assert cells(gains, "data-item", "attainment") == [
-        "Attainment", "36.0", "72.0", "+36.0", "1.2 or more gives the item's full 120 points"]
+        "Attainment",
+        "36.0",
+        "72.0",
+        "+36.0",
+        "1.2 or more gives the item's full 120 points",
+    ]
     assert cells(gains, "data-item", "win_rate") == [
-        "Win rate", "24.0", "40.0", "+16.0", "next band ≥ 0.5 gives 100 points (+16.0 in the total)"]
+        "Win rate",
+        "24.0",
+        "40.0",
+        "+16.0",
+        "next band ≥ 0.5 gives 100 points (+16.0 in the total)",
+    ]
 
     earlier = browser.page("/scorecards/mine?period=2026-09")
     assert plain(element(earlier, "div", "id", "card-total")) == "0.0"
@@ -174,14 +203,24 @@ def test_a_scorecard_without_a_total_says_why(app):
     # 2026-09 has no team target: team_attainment's policy is fail
     page = Browser(app, "lead_east").page("/scorecards/2026-09/L1")
     assert plain(element(page, "div", "id", "card-error")) == (
-        "This scorecard has no total: Team attainment: no value, and the missing-data policy fails the scorecard")
+        "This scorecard has no total: Team attainment: no value, and the missing-data policy fails the scorecard"
+    )
     assert plain(element(page, "div", "id", "card-total")) == "—"
 
 
 def test_pages_before_any_period_is_evaluated(company, cli_env, tmp_path):
     for login in ("rep1", "hr"):
         role, employee, _ = USERS[login]
-        run_cli("user", "create", login, "--role", role, "--password", PASSWORD, *(["--employee", employee] if employee else []))
+        run_cli(
+            "user",
+            "create",
+            login,
+            "--role",
+            role,
+            "--password",
+            PASSWORD,
+            *(["--employee", employee] if employee else []),
+        )
     app = create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
     assert "You have no scorecards yet" in plain(Browser(app, "rep1").page("/scorecards/mine"))
     hr = Browser(app, "hr")
@@ -223,6 +262,7 @@ def check_whose_scorecards(app, login):
 
 # --- the team table ------------------------------------------------------------------------------
 
+
 def test_the_team_table_shows_the_department_subtree(app):
     for login, (role, _, visible) in sorted(USERS.items()):
         browser = Browser(app, login)
@@ -247,7 +287,10 @@ def test_team_figures_and_charts(app):
     histogram = chart(page, "histogram")
     assert histogram["labels"][:2] == ["<10", "10–20"] and histogram["labels"][-1] == "≥120"
     assert dict(zip(histogram["labels"], histogram["values"])) == {
-        **{label: 0 for label in histogram["labels"]}, "60–70": 2, "100–110": 1}
+        **dict.fromkeys(histogram["labels"], 0),
+        "60–70": 2,
+        "100–110": 1,
+    }
     grades = chart(page, "grades")
     assert grades["labels"] == ["S", "A", "B", "C", "D"] and grades["values"] == [1, 0, 0, 2, 0]
 
@@ -291,6 +334,7 @@ def test_names_are_escaped(app, session):
 
 # --- the company summary -------------------------------------------------------------------------
 
+
 def test_only_hr_admins_and_auditors_see_the_company(app):
     for login, (role, _, _) in USERS.items():
         Browser(app, login).page("/scorecards/company", 200 if role in ("hr", "auditor", "admin") else 403)
@@ -298,23 +342,79 @@ def test_only_hr_admins_and_auditors_see_the_company(app):
 
 def test_company_summary_by_department(app):
     page = Browser(app, "audit").page("/scorecards/company?period=2026-10")
-    header = [plain(cell) for cell in re.findall(r"<th\b[^>]*>(.*?)</th>", element(page, "thead", "class", "thead-light"), re.S)]
+    header = [
+        plain(cell)
+        for cell in re.findall(r"<th\b[^>]*>(.*?)</th>", element(page, "thead", "class", "thead-light"), re.S)
+    ]
     assert header == ["Department", "Scorecards", "Average", "Lowest", "Highest", "S", "A", "B", "C", "D", "no total"]
     # EAST: L1 60, R1 105.4, R2 60; WEST: R3 13.5, R4 103.9
-    assert cells(page, "data-department", "EAST") == ["East EAST", "3", "75.1", "60.0", "105.4", "1", "0", "0", "2", "0", "0"]
-    assert cells(page, "data-department", "WEST") == ["West WEST", "2", "58.7", "13.5", "103.9", "1", "0", "0", "0", "1", "0"]
-    assert cells(page, "data-department", "*") == ["Company", "5", "68.6", "13.5", "105.4", "2", "0", "0", "2", "1", "0"]
+    assert cells(page, "data-department", "EAST") == [
+        "East EAST",
+        "3",
+        "75.1",
+        "60.0",
+        "105.4",
+        "1",
+        "0",
+        "0",
+        "2",
+        "0",
+        "0",
+    ]
+    assert cells(page, "data-department", "WEST") == [
+        "West WEST",
+        "2",
+        "58.7",
+        "13.5",
+        "103.9",
+        "1",
+        "0",
+        "0",
+        "0",
+        "1",
+        "0",
+    ]
+    assert cells(page, "data-department", "*") == [
+        "Company",
+        "5",
+        "68.6",
+        "13.5",
+        "105.4",
+        "2",
+        "0",
+        "0",
+        "2",
+        "1",
+        "0",
+    ]
     assert 'href="/scorecards/team?period=2026-10&amp;department=EAST"' in page
     departments = chart(page, "departments")
     assert departments["labels"] == ["East", "West"]
     assert {s["label"]: s["values"] for s in departments["datasets"]} == {
-        "S": [1, 1], "A": [0, 0], "B": [0, 0], "C": [2, 0], "D": [0, 1]}
+        "S": [1, 1],
+        "A": [0, 0],
+        "B": [0, 0],
+        "C": [2, 0],
+        "D": [0, 1],
+    }
     # 2026-09: R1 112, R2 0, R3 82, R4 100; L1 failed for want of a team target
     assert chart(page, "company-trend")["labels"] == ["2026-09", "2026-10"]
     assert chart(page, "company-trend")["values"] == [73.5, 68.6]
 
     september = Browser(app, "admin").page("/scorecards/company?period=2026-09")
-    assert cells(september, "data-department", "EAST") == ["East EAST", "3", "56.0", "0.0", "112.0", "1", "0", "0", "0", "1", "1"]
+    assert cells(september, "data-department", "EAST") == [
+        "East EAST",
+        "3",
+        "56.0",
+        "0.0",
+        "112.0",
+        "1",
+        "0",
+        "0",
+        "0",
+        "1",
+        "1",
+    ]
     assert cells(september, "data-department", "*")[:2] == ["Company", "5"]
     only_leads = Browser(app, "hr").page("/scorecards/company?period=2026-10&template=lead")
     assert cells(only_leads, "data-department", "*")[:5] == ["Company", "1", "60.0", "60.0", "60.0"]
@@ -323,9 +423,14 @@ def test_company_summary_by_department(app):
 
 # --- what the pages load -------------------------------------------------------------------------
 
+
 def test_pages_load_nothing_from_elsewhere_and_every_script_carries_the_nonce(app):
-    pages = [("rep1", "/scorecards/mine"), ("lead_east", "/scorecards/2026-10/R2"),
-             ("lead_east", "/scorecards/team"), ("hr", "/scorecards/company")]
+    pages = [
+        ("rep1", "/scorecards/mine"),
+        ("lead_east", "/scorecards/2026-10/R2"),
+        ("lead_east", "/scorecards/team"),
+        ("hr", "/scorecards/company"),
+    ]
     for login, url in pages:
         response = Browser(app, login).get(url)
         page = response.get_data(as_text=True)

@@ -35,8 +35,9 @@ def test_signing_in_lands_on_the_page_asked_for_and_never_elsewhere(app):
     for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/%5Cevil.example"):
         other = app.test_client()
         token = csrf_token(other.get("/sign-in").get_data(as_text=True))
-        response = other.post(f"/sign-in?next={elsewhere}", data={"login": "admin", "password": PASSWORD,
-                                                                     "csrf_token": token})
+        response = other.post(
+            f"/sign-in?next={elsewhere}", data={"login": "admin", "password": PASSWORD, "csrf_token": token}
+        )
         assert response.headers["Location"] == "/", elsewhere
 
 
@@ -49,8 +50,7 @@ def test_wrong_passwords_are_refused_and_then_slowed_down(app, session):
     slowed = sign_in(client, "zhang", PASSWORD)
     assert slowed.status_code == 429 and "请在 1 秒后重试" in slowed.get_data(as_text=True)
     with session.bind.begin() as connection:  # the wait passes
-        connection.execute(sa.update(SignInFailures).values(last_at=dt.datetime.now(dt.timezone.utc)
-                                                            - dt.timedelta(seconds=5)))
+        connection.execute(sa.update(SignInFailures).values(last_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)))
     assert sign_in(client, "zhang", PASSWORD).status_code == 302
     session.rollback()
     assert session.get(SignInFailures, "zhang") is None  # a success clears the count

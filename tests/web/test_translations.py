@@ -36,8 +36,7 @@ def used() -> set:
     found = set()
     for folder, method in (("platform", "python"), ("templates", "jinja2")):
         pattern = "**.py" if method == "python" else "**.html"
-        for _, _, message, _, _ in extract_from_dir(ROOT / folder, method_map=[(pattern, method)],
-                                                    keywords=KEYWORDS):
+        for _, _, message, _, _ in extract_from_dir(ROOT / folder, method_map=[(pattern, method)], keywords=KEYWORDS):
             found.add(message if isinstance(message, str) else message[0])
     return found
 

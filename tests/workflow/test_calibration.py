@@ -26,8 +26,13 @@ from ..helpers import csrf_token, run_cli, sign_in, write
 pytestmark = pytest.mark.database
 
 PASSWORD = "calibrate-pass-1"
-USERS = {"hr": ("hr", None), "admin": ("admin", None), "audit": ("auditor", None),
-         "lead": ("manager", "L1"), "rep1": ("employee", "R1")}
+USERS = {
+    "hr": ("hr", None),
+    "admin": ("admin", None),
+    "audit": ("auditor", None),
+    "lead": ("manager", "L1"),
+    "rep1": ("employee", "R1"),
+}
 TARGET = {"S": 10, "A": 20, "B": 50, "C": 15, "D": 5}
 
 
@@ -35,8 +40,11 @@ def _with_calibration(tmp_path, calibration) -> object:
     config = yaml.safe_load(run_cli("config", "export").stdout)
     templates = [t for t in config["templates"] if t["slug"] == "rep"]
     templates[0]["calibration"] = calibration
-    return run_cli("config", "load", write(tmp_path, "calibration.yaml",
-                                           yaml.safe_dump({"templates": templates}, allow_unicode=True)))
+    return run_cli(
+        "config",
+        "load",
+        write(tmp_path, "calibration.yaml", yaml.safe_dump({"templates": templates}, allow_unicode=True)),
+    )
 
 
 @pytest.fixture
@@ -70,8 +78,10 @@ def token(login: str) -> dict:
 
 
 def counts(view) -> dict:
-    return {row["grade"]: (row["target_percent"], row["target_count"], row["computed_count"], row["adjusted_count"])
-            for row in view["grades"]}
+    return {
+        row["grade"]: (row["target_percent"], row["target_count"], row["computed_count"], row["adjusted_count"])
+        for row in view["grades"]
+    }
 
 
 def test_target_counts_add_up_to_the_group_by_the_largest_remainder():
@@ -79,8 +89,10 @@ def test_target_counts_add_up_to_the_group_by_the_largest_remainder():
     # 4 people: quotas 0.4, 0.8, 2.0, 0.6, 0.2 → 0, 0, 2, 0, 0 and the two left to A (.8) and C (.6)
     assert target_counts(TARGET, grades, 4) == {"S": 0, "A": 1, "B": 2, "C": 1, "D": 0}
     # 10 people: exact
-    assert target_counts(TARGET, grades, 10) == {"S": 1, "A": 2, "B": 5, "C": 2, "D": 0} or \
-        sum(target_counts(TARGET, grades, 10).values()) == 10
+    assert (
+        target_counts(TARGET, grades, 10) == {"S": 1, "A": 2, "B": 5, "C": 2, "D": 0}
+        or sum(target_counts(TARGET, grades, 10).values()) == 10
+    )
     # 7 people: 0.7, 1.4, 3.5, 1.05, 0.35 → 0, 1, 3, 1, 0 (5) + S (.7) and B (.5)
     assert target_counts(TARGET, grades, 7) == {"S": 1, "A": 1, "B": 4, "C": 1, "D": 0}
     assert target_counts(TARGET, grades, 0) == dict.fromkeys(grades, 0)
@@ -102,13 +114,22 @@ def test_the_distribution_of_a_group_by_hand(calibrated):
     session = calibrated
     view = distribution(session, "2026-10", None, "rep")
     assert view["size"] == 4 and view["configured"]
-    assert counts(view) == {"S": (10, 0, 2, 2), "A": (20, 1, 0, 0), "B": (50, 2, 0, 0),
-                            "C": (15, 1, 1, 1), "D": (5, 0, 1, 1)}
+    assert counts(view) == {
+        "S": (10, 0, 2, 2),
+        "A": (20, 1, 0, 0),
+        "B": (50, 2, 0, 0),
+        "C": (15, 1, 1, 1),
+        "D": (5, 0, 1, 1),
+    }
     # highest total first
     totals = [card["total"] for card in view["scorecards"]]
     assert totals == sorted(totals, reverse=True)
-    assert {card["employee"]: card["computed_grade"] for card in view["scorecards"]} == \
-        {"R1": "S", "R2": "C", "R3": "D", "R4": "S"}
+    assert {card["employee"]: card["computed_grade"] for card in view["scorecards"]} == {
+        "R1": "S",
+        "R2": "C",
+        "R3": "D",
+        "R4": "S",
+    }
     # a department and the ones below it: EAST has R1 and R2
     east = distribution(session, "2026-10", "EAST", "rep")
     assert east["size"] == 2 and [c["employee"] for c in east["scorecards"]] == ["R1", "R2"]
@@ -128,19 +149,28 @@ def test_an_adjustment_is_audited_replaced_and_exported(calibrated):
     view = distribution(session, "2026-10", None, "rep")
     assert counts(view)["S"] == (10, 0, 2, 1) and counts(view)["A"] == (20, 1, 0, 1)
     r4 = next(c for c in view["scorecards"] if c["employee"] == "R4")
-    assert r4["computed_grade"] == "S" and r4["grade"] == "A" and r4["adjustment"]["reason"] == "one large deal was a one-off"
+    assert (
+        r4["computed_grade"] == "S"
+        and r4["grade"] == "A"
+        and r4["adjustment"]["reason"] == "one large deal was a one-off"
+    )
 
     # re-adjusting replaces, audited with before and after
     adjust_grade(session, "2026-10", "R4", "B", "  the deal was returned  ", "admin")
     session.commit()
     rows = session.scalars(sa.select(GradeAdjustment)).all()
-    assert [(r.computed_grade, r.adjusted_grade, r.reason, r.adjusted_by) for r in rows] == \
-        [("S", "B", "the deal was returned", "admin")]
-    audit = session.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.key, AuditEntry.before,
-                                      AuditEntry.after).where(AuditEntry.kind == "grade_adjustments")
-                            .order_by(AuditEntry.id)).all()
-    assert [(a.actor, a.action, a.key) for a in audit] == [("hr", "calibration.adjust", "2026-10:R4"),
-                                                            ("admin", "calibration.adjust", "2026-10:R4")]
+    assert [(r.computed_grade, r.adjusted_grade, r.reason, r.adjusted_by) for r in rows] == [
+        ("S", "B", "the deal was returned", "admin")
+    ]
+    audit = session.execute(
+        sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.key, AuditEntry.before, AuditEntry.after)
+        .where(AuditEntry.kind == "grade_adjustments")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(a.actor, a.action, a.key) for a in audit] == [
+        ("hr", "calibration.adjust", "2026-10:R4"),
+        ("admin", "calibration.adjust", "2026-10:R4"),
+    ]
     assert audit[0].before == {"grade": "S", "computed_grade": "S"}
     assert audit[1].before == {"grade": "A", "computed_grade": "S", "reason": "one large deal was a one-off"}
     assert audit[1].after == {"grade": "B", "computed_grade": "S", "reason": "the deal was returned"}
@@ -165,16 +195,23 @@ def test_an_adjustment_is_audited_replaced_and_exported(calibrated):
 
 def test_bad_grades_missing_reasons_and_locked_scorecards_are_refused(calibrated):
     session = calibrated
-    for grade, reason, message in [("X", "why", "not a grade of template rep"), ("A", "", "needs a reason"),
-                                   ("A", "   ", "needs a reason"), ("A", None, "needs a reason"),
-                                   ("S", "no change", "already the grade")]:
+    for grade, reason, message in [
+        ("X", "why", "not a grade of template rep"),
+        ("A", "", "needs a reason"),
+        ("A", "   ", "needs a reason"),
+        ("A", None, "needs a reason"),
+        ("S", "no change", "already the grade"),
+    ]:
         with pytest.raises(CalibrationError, match=message):
             adjust_grade(session, "2026-10", "R1", grade, reason, "hr")
     with pytest.raises(CalibrationError) as missing:
         adjust_grade(session, "2026-10", "NOBODY", "A", "why", "hr")
     assert missing.value.kind == "missing"
-    r2 = session.scalar(sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id)
-                        .where(Employee.code == "R2", Scorecard.period == "2026-10"))
+    r2 = session.scalar(
+        sa.select(Scorecard)
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .where(Employee.code == "R2", Scorecard.period == "2026-10")
+    )
     r2.locked = True
     session.commit()
     with pytest.raises(CalibrationError, match="locked") as locked:
@@ -182,8 +219,10 @@ def test_bad_grades_missing_reasons_and_locked_scorecards_are_refused(calibrated
     assert locked.value.kind == "locked"
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 0
-    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
-                          .where(AuditEntry.kind == "grade_adjustments")) == 0
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.kind == "grade_adjustments"))
+        == 0
+    )
 
 
 def test_the_calibration_page_adjusts_with_a_reason_and_shows_it(app, calibrated):
@@ -194,11 +233,14 @@ def test_the_calibration_page_adjusts_with_a_reason_and_shows_it(app, calibrated
     row = re.search(r'<tr data-grade="A">(.*?)</tr>', page, re.S).group(1)
     assert re.search(r'target-count">1<', row) and re.search(r'adjusted-count[^"]*">0<', row)
     chart = json.loads(re.search(r'id="calibration-data" nonce="[^"]+">(.*?)</script>', page, re.S).group(1))
-    assert chart["labels"] == list("SABCD") and chart["target"] == [0, 1, 2, 1, 0] and chart["computed"] == [2, 0, 0, 1, 1]
+    assert (
+        chart["labels"] == list("SABCD") and chart["target"] == [0, 1, 2, 1, 0] and chart["computed"] == [2, 0, 0, 1, 1]
+    )
     assert "<script>" not in re.sub(r"<script[^>]*nonce=[^>]*>", "", page).replace("</script>", "")
     # rows sorted by total, each with a form
-    assert [m for m in re.findall(r'<tr data-employee="(\w+)"', page)] == \
-        [c["employee"] for c in distribution(calibrated, "2026-10", None, "rep")["scorecards"]]
+    assert list(re.findall(r'<tr data-employee="(\w+)"', page)) == [
+        c["employee"] for c in distribution(calibrated, "2026-10", None, "rep")["scorecards"]
+    ]
     assert page.count('class="form-inline adjust-form"') == 4
     assert '<a class="nav-link" href="/scorecards/calibration">Calibration</a>' in page  # the menu entry
 
@@ -208,9 +250,10 @@ def test_the_calibration_page_adjusts_with_a_reason_and_shows_it(app, calibrated
     assert calibrated.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 0
 
     reason = "<b>one-off</b> deal"
-    done = hr.post("/scorecards/calibration/2026-10/R4",
-                   data={"grade": "A", "reason": reason, "template": "rep", "department": "",
-                         "csrf_token": csrf_token(page)})
+    done = hr.post(
+        "/scorecards/calibration/2026-10/R4",
+        data={"grade": "A", "reason": reason, "template": "rep", "department": "", "csrf_token": csrf_token(page)},
+    )
     assert done.status_code == 302 and "/scorecards/calibration?period=2026-10&template=rep" in done.headers["Location"]
     page = hr.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
     r4 = re.search(r'<tr data-employee="R4">(.*?)</tr>', page, re.S).group(1)
@@ -218,8 +261,9 @@ def test_the_calibration_page_adjusts_with_a_reason_and_shows_it(app, calibrated
     assert re.search(r'computed-grade">.*?>S<', r4, re.S) and re.search(r'final-grade">.*?>A<', r4, re.S)
     # a bad grade and no reason: a message, nothing changed
     for data in ({"grade": "Z", "reason": "why"}, {"grade": "B", "reason": ""}):
-        bad = hr.post("/scorecards/calibration/2026-10/R4", data={**data, "csrf_token": csrf_token(page)},
-                      follow_redirects=True)
+        bad = hr.post(
+            "/scorecards/calibration/2026-10/R4", data={**data, "csrf_token": csrf_token(page)}, follow_redirects=True
+        )
         assert bad.status_code == 200 and "alert-danger" in bad.get_data(as_text=True)
     calibrated.rollback()
     assert calibrated.scalar(sa.select(GradeAdjustment.adjusted_grade)) == "A"
@@ -233,8 +277,11 @@ def test_the_calibration_page_adjusts_with_a_reason_and_shows_it(app, calibrated
     # and so does the team table, the reason in the badge's title
     team = hr.get("/scorecards/team?period=2026-10", headers={"Accept-Language": "en"}).get_data(as_text=True)
     r4 = re.search(r'<tr data-employee="R4">(.*?)</tr>', team, re.S).group(1)
-    assert re.search(r'grade-S">S</span> → <span class="[^"]*calibrated-grade" title="calibrated: '
-                     r'&lt;b&gt;one-off&lt;/b&gt; deal">A<', r4)
+    assert re.search(
+        r'grade-S">S</span> → <span class="[^"]*calibrated-grade" title="calibrated: '
+        r'&lt;b&gt;one-off&lt;/b&gt; deal">A<',
+        r4,
+    )
     r1 = re.search(r'<tr data-employee="R1">(.*?)</tr>', team, re.S).group(1)
     assert "calibrated-grade" not in r1
 
@@ -244,15 +291,23 @@ def test_auditors_read_and_everyone_else_is_refused(app, calibrated):
     page = audit.get("/scorecards/calibration?period=2026-10&template=rep").get_data(as_text=True)
     assert 'id="distribution-table"' in page and "adjust-form" not in page
     assert 'href="/scorecards/calibration"' in page
-    assert audit.post("/scorecards/calibration/2026-10/R4",
-                      data={"grade": "A", "reason": "x", "csrf_token": csrf_token(page)}).status_code == 403
+    assert (
+        audit.post(
+            "/scorecards/calibration/2026-10/R4", data={"grade": "A", "reason": "x", "csrf_token": csrf_token(page)}
+        ).status_code
+        == 403
+    )
     for login in ("lead", "rep1"):
         client = browser(app, login)
         assert client.get("/scorecards/calibration?period=2026-10&template=rep").status_code == 403
         home = client.get("/").get_data(as_text=True)
         assert "/scorecards/calibration" not in home
-        assert client.post("/scorecards/calibration/2026-10/R4",
-                           data={"grade": "A", "reason": "x", "csrf_token": csrf_token(home)}).status_code == 403
+        assert (
+            client.post(
+                "/scorecards/calibration/2026-10/R4", data={"grade": "A", "reason": "x", "csrf_token": csrf_token(home)}
+            ).status_code
+            == 403
+        )
     calibrated.rollback()
     assert calibrated.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 0
 
@@ -263,24 +318,36 @@ def test_the_rest_api(app, calibrated):
     got = client.get("/api/v1/calibration?period=2026-10&template=rep", headers=audit)
     assert got.status_code == 200, got.get_json()
     assert {g["grade"]: g["target_count"] for g in got.get_json()["grades"]} == {"S": 0, "A": 1, "B": 2, "C": 1, "D": 0}
-    assert client.get("/api/v1/calibration?period=2026-10&template=rep&department=WEST",
-                      headers=hr).get_json()["size"] == 2
-    assert client.get("/api/v1/calibration?period=2026-10&template=rep&department=NOWHERE",
-                      headers=hr).status_code == 404
+    assert (
+        client.get("/api/v1/calibration?period=2026-10&template=rep&department=WEST", headers=hr).get_json()["size"]
+        == 2
+    )
+    assert (
+        client.get("/api/v1/calibration?period=2026-10&template=rep&department=NOWHERE", headers=hr).status_code == 404
+    )
     assert client.get("/api/v1/calibration?template=rep", headers=hr).status_code == 422
     for headers in (lead, rep):
         assert client.get("/api/v1/calibration?period=2026-10&template=rep", headers=headers).status_code == 403
-        assert client.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "x"},
-                          headers=headers).status_code == 403
-    assert client.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "x"},
-                      headers=audit).status_code == 403
+        assert (
+            client.put(
+                "/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "x"}, headers=headers
+            ).status_code
+            == 403
+        )
+    assert (
+        client.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "x"}, headers=audit).status_code
+        == 403
+    )
     assert client.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "x"}).status_code == 401
 
     put = client.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "one-off"}, headers=hr)
     assert put.status_code == 200, put.get_json()
     assert put.get_json()["adjustment"]["grade"] == "A" and put.get_json()["adjustment"]["by"] == "hr"
-    r4 = next(c for c in client.get("/api/v1/calibration?period=2026-10&template=rep", headers=hr)
-              .get_json()["scorecards"] if c["employee"] == "R4")
+    r4 = next(
+        c
+        for c in client.get("/api/v1/calibration?period=2026-10&template=rep", headers=hr).get_json()["scorecards"]
+        if c["employee"] == "R4"
+    )
     assert r4["computed_grade"] == "S" and r4["grade"] == "A" and r4["adjustment"]["reason"] == "one-off"
     # the scorecards API carries the calibrated grade beside the computed one, in lists and singly
     listed = {c["employee"]: c for c in client.get("/api/v1/scorecards?period=2026-10", headers=hr).get_json()}
@@ -295,13 +362,17 @@ def test_the_rest_api(app, calibrated):
     assert bad.status_code == 422 and "not a grade" in bad.get_json()["message"]
     missing = client.put("/api/v1/calibration/2026-10/R4", json={"grade": "B"}, headers=hr)
     assert missing.status_code == 422 and any(e["path"].endswith("reason") for e in missing.get_json()["errors"])
-    assert client.put("/api/v1/calibration/2026-10/R4", json={"grade": "B", "reason": " "},
-                      headers=hr).status_code == 422
-    assert client.put("/api/v1/calibration/2026-10/NOBODY", json={"grade": "B", "reason": "x"},
-                      headers=hr).status_code == 404
+    assert (
+        client.put("/api/v1/calibration/2026-10/R4", json={"grade": "B", "reason": " "}, headers=hr).status_code == 422
+    )
+    assert (
+        client.put("/api/v1/calibration/2026-10/NOBODY", json={"grade": "B", "reason": "x"}, headers=hr).status_code
+        == 404
+    )
 
-    r2 = calibrated.scalar(sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id)
-                           .where(Employee.code == "R2"))
+    r2 = calibrated.scalar(
+        sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id).where(Employee.code == "R2")
+    )
     r2.locked = True
     calibrated.commit()
     locked = client.put("/api/v1/calibration/2026-10/R2", json={"grade": "B", "reason": "x"}, headers=hr)
@@ -309,7 +380,10 @@ def test_the_rest_api(app, calibrated):
 
     # a signed-in browser writing through the API needs the CSRF token
     browser_client = browser(app, "hr")
-    assert browser_client.put("/api/v1/calibration/2026-10/R3", json={"grade": "C", "reason": "x"}).status_code in (400, 403)
+    assert browser_client.put("/api/v1/calibration/2026-10/R3", json={"grade": "C", "reason": "x"}).status_code in (
+        400,
+        403,
+    )
     calibrated.rollback()
     assert calibrated.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 1
 
@@ -331,8 +405,12 @@ def test_nobody_calibrates_their_own_grade_through_the_function_the_page_or_the_
     client = browser(app, "hr_r4")
     url = "/scorecards/calibration?period=2026-10&template=rep"
     page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
-    refused = client.post("/scorecards/calibration/2026-10/R4", headers={"Accept-Language": "en"}, follow_redirects=True,
-                          data={"grade": "A", "reason": "a fine month", "template": "rep", "csrf_token": csrf_token(page)})
+    refused = client.post(
+        "/scorecards/calibration/2026-10/R4",
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+        data={"grade": "A", "reason": "a fine month", "template": "rep", "csrf_token": csrf_token(page)},
+    )
     shown = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "alert-danger" in shown and "may not calibrate their own grade" in shown
 
@@ -342,18 +420,34 @@ def test_nobody_calibrates_their_own_grade_through_the_function_the_page_or_the_
     assert put.status_code == 409 and "may not calibrate their own grade" in put.get_json()["message"]
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(GradeAdjustment)) == 0
-    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
-                          .where(AuditEntry.kind == "grade_adjustments")) == 0
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.kind == "grade_adjustments"))
+        == 0
+    )
 
     # everyone else's they calibrate, on the page and through the API; other HR users calibrate theirs
-    done = client.post("/scorecards/calibration/2026-10/R3", headers={"Accept-Language": "en"}, follow_redirects=True,
-                       data={"grade": "C", "reason": "a late deal", "template": "rep", "csrf_token": csrf_token(page)})
+    done = client.post(
+        "/scorecards/calibration/2026-10/R3",
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+        data={"grade": "C", "reason": "a late deal", "template": "rep", "csrf_token": csrf_token(page)},
+    )
     assert done.status_code == 200 and "R3: grade C." in done.get_data(as_text=True)
-    assert api.put("/api/v1/calibration/2026-10/R1", json={"grade": "A", "reason": "one-off"},
-                   headers=headers).status_code == 200
-    assert api.put("/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "one-off"},
-                   headers=token("hr")).status_code == 200
+    assert (
+        api.put("/api/v1/calibration/2026-10/R1", json={"grade": "A", "reason": "one-off"}, headers=headers).status_code
+        == 200
+    )
+    assert (
+        api.put(
+            "/api/v1/calibration/2026-10/R4", json={"grade": "A", "reason": "one-off"}, headers=token("hr")
+        ).status_code
+        == 200
+    )
     session.rollback()
-    assert dict(session.execute(sa.select(Employee.code, GradeAdjustment.adjusted_by)
-                                .join(Employee, Employee.id == GradeAdjustment.employee_id)).all()) == \
-        {"R3": "hr_r4", "R1": "hr_r4", "R4": "hr"}
+    assert dict(
+        session.execute(
+            sa.select(Employee.code, GradeAdjustment.adjusted_by).join(
+                Employee, Employee.id == GradeAdjustment.employee_id
+            )
+        ).all()
+    ) == {"R3": "hr_r4", "R1": "hr_r4", "R4": "hr"}

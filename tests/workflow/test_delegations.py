@@ -17,8 +17,17 @@ from perfrules.audit import AuditEntry
 from perfrules.notify.messages import render
 from perfrules.notify.models import Notification
 from perfrules.org.models import Employee
-from perfrules.workflow.delegations import (MAX_DAYS, DelegationConflict, DelegationForbidden, DelegationInvalid,
-                                            cancel, delegate, delegations_of, every_delegation, status_of)
+from perfrules.workflow.delegations import (
+    MAX_DAYS,
+    DelegationConflict,
+    DelegationForbidden,
+    DelegationInvalid,
+    cancel,
+    delegate,
+    delegations_of,
+    every_delegation,
+    status_of,
+)
 from perfrules.workflow.engine import WorkflowError, act, allowed_actions
 from perfrules.workflow.models import Delegation, ReviewAction
 
@@ -43,8 +52,11 @@ def audit(session, action: str) -> list[AuditEntry]:
 
 
 def notices(session, login: str, kind: str) -> list[Notification]:
-    return session.scalars(sa.select(Notification).where(Notification.user_id == user(session, login).id,
-                                                         Notification.kind == kind).order_by(Notification.id)).all()
+    return session.scalars(
+        sa.select(Notification)
+        .where(Notification.user_id == user(session, login).id, Notification.kind == kind)
+        .order_by(Notification.id)
+    ).all()
 
 
 def give(session, by: str, to: str, start: dt.date, end: dt.date, **options) -> Delegation:
@@ -70,17 +82,20 @@ def add_auditor(session) -> None:
     session.rollback()
 
 
-@pytest.mark.parametrize("case, field, message", [
-    (dict(to=""), "delegate", "give the user's login"),
-    (dict(to="wset"), "delegate", "no user 'wset' — did you mean 'west'?"),
-    (dict(to="lead"), "delegate", "lead cannot stand in for themselves"),
-    (dict(start="2026-13-01"), "starts_on", "'2026-13-01' is not a date"),
-    (dict(end=""), "ends_on", "give a date"),
-    (dict(start=days(-1)), "starts_on", "is in the past"),
-    (dict(start=days(-5), end=days(-1)), "ends_on", "is in the past"),
-    (dict(start=days(5), end=days(4)), "ends_on", "is before the start"),
-    (dict(end=days(MAX_DAYS)), "ends_on", f"{MAX_DAYS + 1} days is too long"),
-])
+@pytest.mark.parametrize(
+    "case, field, message",
+    [
+        (dict(to=""), "delegate", "give the user's login"),
+        (dict(to="wset"), "delegate", "no user 'wset' — did you mean 'west'?"),
+        (dict(to="lead"), "delegate", "lead cannot stand in for themselves"),
+        (dict(start="2026-13-01"), "starts_on", "'2026-13-01' is not a date"),
+        (dict(end=""), "ends_on", "give a date"),
+        (dict(start=days(-1)), "starts_on", "is in the past"),
+        (dict(start=days(-5), end=days(-1)), "ends_on", "is in the past"),
+        (dict(start=days(5), end=days(4)), "ends_on", "is before the start"),
+        (dict(end=days(MAX_DAYS)), "ends_on", f"{MAX_DAYS + 1} days is too long"),
+    ],
+)
 def test_each_bad_input_is_refused_naming_its_field_and_changes_nothing(lifecycle, case, field, message):
     session = lifecycle
     with pytest.raises(DelegationInvalid) as refused:
@@ -135,8 +150,9 @@ def test_the_stand_in_acts_for_the_delegating_user_through_the_engine_until_canc
     with pytest.raises(WorkflowError):  # not before it starts
         act(session, r2, west, "approve", today=days(-1))
     act(session, r2, west, "approve")
-    record = session.scalar(sa.select(ReviewAction).where(ReviewAction.review_id == r2.id)
-                            .order_by(ReviewAction.id.desc()).limit(1))
+    record = session.scalar(
+        sa.select(ReviewAction).where(ReviewAction.review_id == r2.id).order_by(ReviewAction.id.desc()).limit(1)
+    )
     assert (record.user_id, record.on_behalf_of) == (west.id, user(session, "lead").id)
     assert r2.step == "head_approval"
     # cancelled on the day it began: it had not been in force a whole day, so it goes
@@ -159,17 +175,23 @@ def test_cancelling_keeps_the_days_in_force_as_history_and_what_is_over_stays(li
     result = cancel(session, started, user(session, "hr"))  # HR may
     assert (result.outcome, started.ends_on, status_of(started)) == ("ended", days(-1), "over")
     assert [(row.id, row.status) for row in delegations_of(session, user(session, "lead")).given] == [
-        (upcoming.id, "upcoming"), (started.id, "over")]
+        (upcoming.id, "upcoming"),
+        (started.id, "over"),
+    ]
     with pytest.raises(DelegationConflict, match="kept as history"):
         cancel(session, started, user(session, "lead"))
     assert cancel(session, upcoming, user(session, "lead")).outcome == "deleted"
     assert session.scalars(sa.select(Delegation.id)).all() == [started.id]
     created = audit(session, "delegation.create")
     assert [(e.actor, e.key, e.after["user"], e.after["delegate"]) for e in created] == [
-        ("lead", str(started.id), "lead", "west"), ("lead", str(upcoming.id), "lead", "hr")]
+        ("lead", str(started.id), "lead", "west"),
+        ("lead", str(upcoming.id), "lead", "hr"),
+    ]
     cancelled = audit(session, "delegation.cancel")
     assert [(e.actor, e.before["ends_on"], e.after["outcome"]) for e in cancelled] == [
-        ("hr", days(6).isoformat(), "ended"), ("lead", days(12).isoformat(), "deleted")]
+        ("hr", days(6).isoformat(), "ended"),
+        ("lead", days(12).isoformat(), "deleted"),
+    ]
     assert cancelled[0].after["ends_on"] == days(-1).isoformat()
 
 
@@ -188,8 +210,9 @@ def test_the_stand_in_is_told_in_their_language(lifecycle):
     gone = notices(session, "west", "delegation.cancelled")
     assert len(gone) == 1 and render(gone[0].kind, gone[0].params, "en")[1].endswith("Cancelled by hr.")
     give(session, "hr", "west", TODAY, days(1), for_user="rep2")
-    assert render("delegation.granted", notices(session, "west", "delegation.granted")[-1].params, "en")[1] \
-        .endswith("Set up by hr.")
+    assert render("delegation.granted", notices(session, "west", "delegation.granted")[-1].params, "en")[1].endswith(
+        "Set up by hr."
+    )
     give(session, "hr", "hr", TODAY, days(1), for_user="lead")  # nobody is told of their own doing
     assert notices(session, "hr", "delegation.granted") == []
 
@@ -230,7 +253,9 @@ def test_the_delegation_page_with_csrf_and_the_roles(lifecycle):
     west = client_of("west")
     received = west.get("/delegations").get_data(as_text=True)
     assert 'id="delegations-received"' in received and f'data-cancel="{delegation.id}"' not in received
-    assert west.post(f"/delegations/{delegation.id}/cancel", data={"csrf_token": csrf_token(received)}).status_code == 403
+    assert (
+        west.post(f"/delegations/{delegation.id}/cancel", data={"csrf_token": csrf_token(received)}).status_code == 403
+    )
     rep2 = client_of("rep2")
     page = rep2.get("/delegations").get_data(as_text=True)
     assert "no-delegations-given" in page and "no-delegations-received" in page
@@ -243,12 +268,14 @@ def test_the_delegation_page_with_csrf_and_the_roles(lifecycle):
     hr = client_of("hr")
     page = hr.get("/delegations").get_data(as_text=True)
     assert 'id="delegations-all"' in page and 'name="for_user"' in page and f'data-cancel="{delegation.id}"' in page
-    made = hr.post("/delegations", data={**form, "for_user": "rep2", "csrf_token": csrf_token(page)},
-                   follow_redirects=True).get_data(as_text=True)
+    made = hr.post(
+        "/delegations", data={**form, "for_user": "rep2", "csrf_token": csrf_token(page)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert f"west may act for rep2 from {TODAY} to {days(6)}." in made
     assert lead.post(f"/delegations/{delegation.id}/cancel").status_code == 400  # CSRF
-    gone = lead.post(f"/delegations/{delegation.id}/cancel", data={"csrf_token": token},
-                     follow_redirects=True).get_data(as_text=True)
+    gone = lead.post(
+        f"/delegations/{delegation.id}/cancel", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Delegation cancelled." in gone and "no-delegations-given" in gone
     session.rollback()
     assert [e.actor for e in audit(session, "delegation.create")] == ["lead", "hr"]
@@ -263,21 +290,34 @@ def test_the_rest_api_with_the_same_checks(lifecycle):
     body = {"delegate": "west", "starts_on": TODAY.isoformat(), "ends_on": days(6).isoformat()}
     made = client.post("/api/v1/delegations", json=body, headers=tokens["lead"])
     assert made.status_code == 201
-    assert {k: made.json[k] for k in ("user", "delegate", "starts_on", "ends_on", "created_by", "status", "may_cancel")} \
-        == {"user": "lead", "delegate": "west", "starts_on": TODAY.isoformat(), "ends_on": days(6).isoformat(),
-            "created_by": "lead", "status": "current", "may_cancel": True}
+    assert {
+        k: made.json[k] for k in ("user", "delegate", "starts_on", "ends_on", "created_by", "status", "may_cancel")
+    } == {
+        "user": "lead",
+        "delegate": "west",
+        "starts_on": TODAY.isoformat(),
+        "ends_on": days(6).isoformat(),
+        "created_by": "lead",
+        "status": "current",
+        "may_cancel": True,
+    }
     number = made.json["id"]
-    for change, path, message in [({"delegate": "wset"}, "json.delegate", "did you mean 'west'?"),
-                                  ({"delegate": "rep2"}, "json.delegate", "cannot stand in for themselves"),
-                                  ({"starts_on": "next week"}, "json.starts_on", "Not a valid date"),
-                                  ({"ends_on": days(-1).isoformat()}, "json.ends_on", "is in the past"),
-                                  ({"ends_on": days(400).isoformat()}, "json.ends_on", "too long")]:
+    for change, path, message in [
+        ({"delegate": "wset"}, "json.delegate", "did you mean 'west'?"),
+        ({"delegate": "rep2"}, "json.delegate", "cannot stand in for themselves"),
+        ({"starts_on": "next week"}, "json.starts_on", "Not a valid date"),
+        ({"ends_on": days(-1).isoformat()}, "json.ends_on", "is in the past"),
+        ({"ends_on": days(400).isoformat()}, "json.ends_on", "too long"),
+    ]:
         refused = client.post("/api/v1/delegations", json={**body, **change}, headers=tokens["rep2"])
         assert refused.status_code == 422, change
         assert refused.json["errors"][0]["path"] == path and message in refused.json["errors"][0]["message"]
     missing = client.post("/api/v1/delegations", json={}, headers=tokens["rep2"])
     assert missing.status_code == 422 and {e["path"] for e in missing.json["errors"]} == {
-        "json.delegate", "json.starts_on", "json.ends_on"}
+        "json.delegate",
+        "json.starts_on",
+        "json.ends_on",
+    }
     forbidden = client.post("/api/v1/delegations", json={**body, "for_user": "lead"}, headers=tokens["rep2"])
     assert forbidden.status_code == 403 and "only HR and administrators" in forbidden.json["message"]
     overlap = client.post("/api/v1/delegations", json={**body, "delegate": "hr"}, headers=tokens["lead"])
@@ -319,8 +359,10 @@ def test_the_cli_adds_lists_and_removes_with_the_same_checks(lifecycle):
     refused = run_cli("delegation", "add", "lead", "hr", "--from", days(2), "--to", days(3))
     assert refused.exit_code == 2 and "already has west standing in" in refused.stderr
     assert run_cli("delegation", "add", "lead", "lead", "--from", TODAY, "--to", days(1)).exit_code == 2
-    assert "unknown user 'nobody'" in run_cli("delegation", "add", "nobody", "west", "--from", TODAY,
-                                              "--to", days(1)).stderr
+    assert (
+        "unknown user 'nobody'"
+        in run_cli("delegation", "add", "nobody", "west", "--from", TODAY, "--to", days(1)).stderr
+    )
     assert run_cli("delegation", "add", "lead", "west", "--from", "tomorrow", "--to", days(1)).exit_code == 2
     listing = run_cli("delegation", "list").stdout
     assert "lead" in listing and "west" in listing and "current" in listing and "tester" in listing
@@ -330,9 +372,10 @@ def test_the_cli_adds_lists_and_removes_with_the_same_checks(lifecycle):
     assert run_cli("delegation", "remove", number).exit_code == 2
     session.rollback()
     assert count(session, Delegation) == 0
-    assert [(e.actor, e.action) for e in session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.kind == "delegations").order_by(AuditEntry.id))] == [("tester", "delegation.create"),
-                                                                        ("tester", "delegation.cancel")]
+    assert [
+        (e.actor, e.action)
+        for e in session.scalars(sa.select(AuditEntry).where(AuditEntry.kind == "delegations").order_by(AuditEntry.id))
+    ] == [("tester", "delegation.create"), ("tester", "delegation.cancel")]
     assert len(notices(session, "west", "delegation.granted")) == 1
 
 

@@ -16,14 +16,19 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
 from perfrules.audit import AuditEntry
 from perfrules.engine.models import ManualValue, Scorecard
 from perfrules.org.models import Employee
 from perfrules.workflow.dispute_models import Dispute
-from perfrules.workflow.disputes import (DisputeInvalid, DisputeRefused, disputes_for, raise_dispute,
-                                         resolve_dispute, withdraw_dispute)
+from perfrules.workflow.disputes import (
+    DisputeInvalid,
+    DisputeRefused,
+    disputes_for,
+    raise_dispute,
+    resolve_dispute,
+    withdraw_dispute,
+)
 from perfrules.workflow.engine import act, allowed_actions, start_reviews
 from perfrules.workflow.models import Delegation, Review, ReviewAction
 
@@ -39,15 +44,21 @@ def approve_all(session, code: str) -> Review:
     """Walk the review through every step, each approved by whoever the flow names."""
     review = review_of(session, code)
     while review.state == "in_review":
-        login = next(name for name in LOGINS
-                     if any(a.action == "approve" for a in allowed_actions(session, review, user(session, name))))
+        login = next(
+            name
+            for name in LOGINS
+            if any(a.action == "approve" for a in allowed_actions(session, review, user(session, name)))
+        )
         act(session, review, user(session, login), "approve")
     return review
 
 
 def card_of(session, code: str) -> Scorecard:
-    return session.scalar(sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id)
-                          .where(Scorecard.period == "2026-10", Employee.code == code))
+    return session.scalar(
+        sa.select(Scorecard)
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .where(Scorecard.period == "2026-10", Employee.code == code)
+    )
 
 
 def points_of(card: Scorecard, item: str) -> float:
@@ -59,12 +70,15 @@ def audited(session, kind: str = "disputes") -> list[str]:
 
 
 def rating_of(session, code: str) -> ManualValue | None:
-    return session.scalar(sa.select(ManualValue).join(Employee, Employee.id == ManualValue.employee_id)
-                          .where(ManualValue.period == "2026-10", Employee.code == code, ManualValue.item == "rating"))
+    return session.scalar(
+        sa.select(ManualValue)
+        .join(Employee, Employee.id == ManualValue.employee_id)
+        .where(ManualValue.period == "2026-10", Employee.code == code, ManualValue.item == "rating")
+    )
 
 
 @pytest.fixture
-def approved(lifecycle):  # noqa: F811 (the fixture imported above)
+def approved(lifecycle):
     """R1 and R2 approved, R1 locked too; the others still in review."""
     session = lifecycle
     approve_all(session, "R1")
@@ -76,12 +90,17 @@ def approved(lifecycle):  # noqa: F811 (the fixture imported above)
 
 # --- raising -------------------------------------------------------------------------------------
 
+
 def test_the_employee_raises_a_dispute_routed_to_their_manager(approved):
     session = approved
     rep1, lead = user(session, "rep1"), user(session, "lead")
     dispute = raise_dispute(session, review_of(session, "R1"), rep1, "rating", "  my 1:1 notes say 100  ")
-    assert (dispute.state, dispute.routed_to, dispute.item, dispute.reason) == ("open", "manager", "rating",
-                                                                              "my 1:1 notes say 100")
+    assert (dispute.state, dispute.routed_to, dispute.item, dispute.reason) == (
+        "open",
+        "manager",
+        "rating",
+        "my 1:1 notes say 100",
+    )
     assert dispute.points_raised == pytest.approx(12) and dispute.review_state == "locked"
     assert disputes_for(session, lead) == [dispute]
     for login in ("rep1", "rep2", "west", "hr", "admin"):  # HR may resolve it, but it does not wait for them
@@ -128,9 +147,20 @@ def test_the_database_keeps_one_open_dispute_per_item(approved):
     session = approved
     dispute = raise_dispute(session, review_of(session, "R1"), user(session, "rep1"), "rating", "low")
     session.commit()
-    session.add(Dispute(period="2026-10", employee_id=dispute.employee_id, review_id=dispute.review_id, item="rating",
-                        review_state="locked", reason="twice", raised_by=dispute.raised_by, raised_at=dispute.raised_at,
-                        state="open", routed_to="manager"))
+    session.add(
+        Dispute(
+            period="2026-10",
+            employee_id=dispute.employee_id,
+            review_id=dispute.review_id,
+            item="rating",
+            review_state="locked",
+            reason="twice",
+            raised_by=dispute.raised_by,
+            raised_at=dispute.raised_at,
+            state="open",
+            routed_to="manager",
+        )
+    )
     with pytest.raises(sa.exc.IntegrityError):
         session.commit()
     session.rollback()
@@ -170,6 +200,7 @@ def test_two_requests_raising_the_same_dispute_at_once_give_one_dispute_and_one_
 
 
 # --- resolving -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("second", ["withdraw", "reject"])
 def test_a_second_resolution_at_the_same_moment_gets_the_clean_refusal(approved, db_engine, second):
@@ -227,12 +258,23 @@ def test_accepting_a_manual_correction_rescores_and_reopens(approved):
     rating = rating_of(session, "R1")
     assert rating.value == 100 and rating.source == f"dispute {dispute.id} (lead)"
     dispute = session.get(Dispute, dispute.id)
-    assert (dispute.state, dispute.resolved_by, dispute.resolution) == ("accepted", lead.id, "agreed: the Q3 project counts")
-    assert dispute.correction == {"value": 100.0, "previous_value": 80.0, "total_before": pytest.approx(105.4),
-                                  "total_after": pytest.approx(108.4), "points_before": pytest.approx(12),
-                                  "points_after": pytest.approx(15), "reopened": True}
-    reopen = session.scalar(sa.select(ReviewAction).where(ReviewAction.review_id == review.id)
-                            .order_by(ReviewAction.id.desc()).limit(1))
+    assert (dispute.state, dispute.resolved_by, dispute.resolution) == (
+        "accepted",
+        lead.id,
+        "agreed: the Q3 project counts",
+    )
+    assert dispute.correction == {
+        "value": 100.0,
+        "previous_value": 80.0,
+        "total_before": pytest.approx(105.4),
+        "total_after": pytest.approx(108.4),
+        "points_before": pytest.approx(12),
+        "points_after": pytest.approx(15),
+        "reopened": True,
+    }
+    reopen = session.scalar(
+        sa.select(ReviewAction).where(ReviewAction.review_id == review.id).order_by(ReviewAction.id.desc()).limit(1)
+    )
     assert (reopen.action, reopen.user_id) == ("reopen", lead.id)
     assert reopen.comment == f"dispute {dispute.id} accepted: agreed: the Q3 project counts"
     assert audited(session) == ["dispute.raise", "dispute.accept"]
@@ -252,10 +294,14 @@ def test_accepting_a_kpi_item_needs_the_data_corrected_then_recomputes(approved,
     with pytest.raises(DisputeInvalid, match="correct the records") as missing:
         resolve_dispute(session, dispute, hr, "accept", "fixed", {})
     assert missing.value.field == "correction.data_corrected"
-    with pytest.raises(DisputeInvalid, match="'value' does not apply: a KPI item's correction is data_corrected") as wrong:
+    with pytest.raises(
+        DisputeInvalid, match="'value' does not apply: a KPI item's correction is data_corrected"
+    ) as wrong:
         resolve_dispute(session, dispute, hr, "accept", "fixed", {"value": 50})
     assert wrong.value.field == "correction.value"
-    deals = write(tmp_path, "fix.csv", "external_id,owner,closed_on,customer,amount,status\nD1,R1,2026-10-03,A,5000,won\n")
+    deals = write(
+        tmp_path, "fix.csv", "external_id,owner,closed_on,customer,amount,status\nD1,R1,2026-10-03,A,5000,won\n"
+    )
     assert run_cli("data", "import", "deals", deals).exit_code == 0
     session.rollback()
     dispute = session.get(Dispute, dispute.id)
@@ -285,7 +331,11 @@ def test_rejecting_keeps_the_scorecard_as_it_is(approved):
     session.expire_all()
     assert review_of(session, "R2").state == "approved" and card_of(session, "R2").total == pytest.approx(60)
     dispute = session.get(Dispute, dispute.id)
-    assert (dispute.state, dispute.correction, dispute.resolution) == ("rejected", None, "the CRM shows D6 lost on 10-06")
+    assert (dispute.state, dispute.correction, dispute.resolution) == (
+        "rejected",
+        None,
+        "the CRM shows D6 lost on 10-06",
+    )
     with pytest.raises(DisputeRefused, match="already rejected"):
         resolve_dispute(session, dispute, user(session, "lead"), "accept", "changed my mind", {"data_corrected": True})
     assert audited(session) == ["dispute.raise", "dispute.reject"]
@@ -308,8 +358,11 @@ def test_only_the_routed_resolvers_resolve_and_never_on_their_own(approved):
         resolve_dispute(session, dispute, rep1, "reject", "no")
     # nor through a delegation from their manager
     today = dt.date.today()
-    session.add(Delegation(user_id=user(session, "lead").id, delegate_id=rep1.id, starts_on=today, ends_on=today,
-                           created_by="tester"))
+    session.add(
+        Delegation(
+            user_id=user(session, "lead").id, delegate_id=rep1.id, starts_on=today, ends_on=today, created_by="tester"
+        )
+    )
     session.flush()
     with pytest.raises(DisputeRefused, match="their own scorecard"):
         resolve_dispute(session, dispute, rep1, "accept", "yes", {"value": 100})
@@ -325,8 +378,15 @@ def test_a_delegate_resolves_for_the_manager_between_the_dates(approved):
     session = approved
     west, lead = user(session, "west"), user(session, "lead")
     dispute = raise_dispute(session, review_of(session, "R1"), user(session, "rep1"), "rating", "low")
-    session.add(Delegation(user_id=lead.id, delegate_id=west.id, starts_on=dt.date(2026, 11, 1),
-                           ends_on=dt.date(2026, 11, 7), created_by="tester"))
+    session.add(
+        Delegation(
+            user_id=lead.id,
+            delegate_id=west.id,
+            starts_on=dt.date(2026, 11, 1),
+            ends_on=dt.date(2026, 11, 7),
+            created_by="tester",
+        )
+    )
     session.flush()
     assert disputes_for(session, west, today=dt.date(2026, 11, 3)) == [dispute]
     with pytest.raises(DisputeRefused):
@@ -360,8 +420,13 @@ def test_a_value_out_of_range_is_refused_and_nothing_changes(approved):
     session = approved
     dispute = raise_dispute(session, review_of(session, "R1"), user(session, "rep1"), "rating", "low")
     session.commit()
-    for value, message in ((150, "outside 0–100"), ("x", "not a number"), (True, "corrected value"),
-                           (None, "corrected value"), (float("nan"), "outside")):
+    for value, message in (
+        (150, "outside 0–100"),
+        ("x", "not a number"),
+        (True, "corrected value"),
+        (None, "corrected value"),
+        (float("nan"), "outside"),
+    ):
         with pytest.raises(DisputeInvalid, match=message) as refused:
             resolve_dispute(session, dispute, user(session, "lead"), "accept", "ok", {"value": value})
         assert refused.value.field == "correction.value"
@@ -371,6 +436,7 @@ def test_a_value_out_of_range_is_refused_and_nothing_changes(approved):
 
 
 # --- the REST API and the pages ----------------------------------------------------------------------
+
 
 def _app(session):
     from perfrules.web import create_app
@@ -390,33 +456,66 @@ def test_disputes_through_the_rest_api_with_the_same_checks(approved):
     session = approved
     client = _app(session).test_client()
     tokens = _tokens("rep1", "rep2", "lead", "west", "hr")
-    early = client.post("/api/v1/disputes", json={"period": "2026-10", "employee": "R4", "item": "rating",
-                                                  "reason": "x"}, headers=tokens["west"])
+    early = client.post(
+        "/api/v1/disputes",
+        json={"period": "2026-10", "employee": "R4", "item": "rating", "reason": "x"},
+        headers=tokens["west"],
+    )
     assert early.status_code == 409  # R4 is still in review (and not west's own)
-    unknown = client.post("/api/v1/disputes", json={"period": "2026-10", "item": "ratng", "reason": "low"},
-                          headers=tokens["rep1"])
+    unknown = client.post(
+        "/api/v1/disputes", json={"period": "2026-10", "item": "ratng", "reason": "low"}, headers=tokens["rep1"]
+    )
     assert unknown.status_code == 422
-    assert unknown.json["errors"] == [{"path": "json.item", "message": "the scorecard has no item 'ratng' — did you mean 'rating'?"}]
-    assert client.post("/api/v1/disputes", json={"period": "2026-13", "item": "rating", "reason": "x"},
-                       headers=tokens["rep1"]).json["errors"][0]["path"] == "json.period"
-    assert client.post("/api/v1/disputes", json={"period": "2026-10", "item": "rating", "reason": " "},
-                       headers=tokens["rep1"]).json["errors"][0]["path"] == "json.reason"
+    assert unknown.json["errors"] == [
+        {"path": "json.item", "message": "the scorecard has no item 'ratng' — did you mean 'rating'?"}
+    ]
+    assert (
+        client.post(
+            "/api/v1/disputes", json={"period": "2026-13", "item": "rating", "reason": "x"}, headers=tokens["rep1"]
+        ).json["errors"][0]["path"]
+        == "json.period"
+    )
+    assert (
+        client.post(
+            "/api/v1/disputes", json={"period": "2026-10", "item": "rating", "reason": " "}, headers=tokens["rep1"]
+        ).json["errors"][0]["path"]
+        == "json.reason"
+    )
     # R1's scorecard is invisible to R2: the same 404 as one that does not exist
-    assert client.post("/api/v1/disputes", json={"period": "2026-10", "employee": "R1", "item": "rating",
-                                                 "reason": "x"}, headers=tokens["rep2"]).status_code == 404
-    refused = client.post("/api/v1/disputes", json={"period": "2026-10", "employee": "R1", "item": "rating",
-                                                    "reason": "x"}, headers=tokens["lead"])
+    assert (
+        client.post(
+            "/api/v1/disputes",
+            json={"period": "2026-10", "employee": "R1", "item": "rating", "reason": "x"},
+            headers=tokens["rep2"],
+        ).status_code
+        == 404
+    )
+    refused = client.post(
+        "/api/v1/disputes",
+        json={"period": "2026-10", "employee": "R1", "item": "rating", "reason": "x"},
+        headers=tokens["lead"],
+    )
     assert refused.status_code == 409 and "only its employee" in refused.json["message"]
-    raised = client.post("/api/v1/disputes", json={"period": "2026-10", "item": "rating", "reason": "low"},
-                         headers=tokens["rep1"])
+    raised = client.post(
+        "/api/v1/disputes", json={"period": "2026-10", "item": "rating", "reason": "low"}, headers=tokens["rep1"]
+    )
     assert raised.status_code == 201, raised.json
     one = raised.json
     assert (one["employee"], one["state"], one["routed_to"], one["raised_by"], one["item_kind"]) == (
-        "R1", "open", "manager", "rep1", "manual")
+        "R1",
+        "open",
+        "manager",
+        "rep1",
+        "manual",
+    )
     assert one["item_label"] == {"zh": "上级评分", "en": "Manager rating"} and one["may_withdraw"] is True
     url = f"/api/v1/disputes/{one['id']}"
-    assert client.post("/api/v1/disputes", json={"period": "2026-10", "item": "rating", "reason": "again"},
-                       headers=tokens["rep1"]).status_code == 409
+    assert (
+        client.post(
+            "/api/v1/disputes", json={"period": "2026-10", "item": "rating", "reason": "again"}, headers=tokens["rep1"]
+        ).status_code
+        == 409
+    )
     # who sees it
     assert client.get(url, headers=tokens["rep2"]).status_code == 404
     assert client.get(url, headers=tokens["west"]).status_code == 404
@@ -430,21 +529,37 @@ def test_disputes_through_the_rest_api_with_the_same_checks(approved):
     # resolving
     mine = client.post(f"{url}/resolve", json={"decision": "reject", "resolution": "no"}, headers=tokens["rep1"])
     assert mine.status_code == 409 and "their own scorecard" in mine.json["message"]
-    assert client.post(f"{url}/resolve", json={"decision": "reject", "resolution": "no"},
-                       headers=tokens["west"]).status_code == 404
+    assert (
+        client.post(
+            f"{url}/resolve", json={"decision": "reject", "resolution": "no"}, headers=tokens["west"]
+        ).status_code
+        == 404
+    )
     empty = client.post(f"{url}/resolve", json={"decision": "reject", "resolution": ""}, headers=tokens["lead"])
     assert empty.status_code == 422 and empty.json["errors"][0]["path"] == "json.resolution"
-    high = client.post(f"{url}/resolve", json={"decision": "accept", "resolution": "ok", "correction": {"value": 150}},
-                       headers=tokens["lead"])
-    assert high.status_code == 422 and high.json["errors"] == [{"path": "json.correction.value",
-                                                                "message": "150 is outside 0–100"}]
-    assert client.post(f"{url}/resolve", json={"decision": "later", "resolution": "x"},
-                       headers=tokens["lead"]).status_code == 422
-    done = client.post(f"{url}/resolve", json={"decision": "accept", "resolution": "agreed",
-                                               "correction": {"value": 100}}, headers=tokens["lead"])
+    high = client.post(
+        f"{url}/resolve",
+        json={"decision": "accept", "resolution": "ok", "correction": {"value": 150}},
+        headers=tokens["lead"],
+    )
+    assert high.status_code == 422 and high.json["errors"] == [
+        {"path": "json.correction.value", "message": "150 is outside 0–100"}
+    ]
+    assert (
+        client.post(f"{url}/resolve", json={"decision": "later", "resolution": "x"}, headers=tokens["lead"]).status_code
+        == 422
+    )
+    done = client.post(
+        f"{url}/resolve",
+        json={"decision": "accept", "resolution": "agreed", "correction": {"value": 100}},
+        headers=tokens["lead"],
+    )
     assert done.status_code == 200, done.json
     assert (done.json["state"], done.json["resolved_by"], done.json["correction"]["total_after"]) == (
-        "accepted", "lead", pytest.approx(108.4))
+        "accepted",
+        "lead",
+        pytest.approx(108.4),
+    )
     seen = client.get(url, headers=tokens["rep1"]).json  # the employee reads the resolution
     assert (seen["state"], seen["resolution"], seen["may_withdraw"]) == ("accepted", "agreed", False)
     review = client.get("/api/v1/reviews/2026-10/R1", headers=tokens["rep1"]).json
@@ -456,18 +571,33 @@ def test_a_delegate_resolves_through_the_api_what_they_may_not_otherwise_see(app
     session = approved
     dispute = raise_dispute(session, review_of(session, "R2"), user(session, "rep2"), "win_rate", "x")
     today = dt.date.today()
-    session.add(Delegation(user_id=user(session, "lead").id, delegate_id=user(session, "west").id,
-                           starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1), created_by="t"))
+    session.add(
+        Delegation(
+            user_id=user(session, "lead").id,
+            delegate_id=user(session, "west").id,
+            starts_on=today - dt.timedelta(days=1),
+            ends_on=today + dt.timedelta(days=1),
+            created_by="t",
+        )
+    )
     session.commit()
     client = _app(session).test_client()
     tokens = _tokens("west", "rep2")
     listed = client.get("/api/v1/disputes", headers=tokens["west"]).json
     assert [(d["id"], d["may_resolve"]) for d in listed] == [(dispute.id, True)]
-    done = client.post(f"/api/v1/disputes/{dispute.id}/resolve", json={"decision": "reject", "resolution": "no"},
-                       headers=tokens["west"])
+    done = client.post(
+        f"/api/v1/disputes/{dispute.id}/resolve",
+        json={"decision": "reject", "resolution": "no"},
+        headers=tokens["west"],
+    )
     assert (done.status_code, done.json["on_behalf_of"], done.json["state"]) == (200, "lead", "rejected")
     seen = client.get(f"/api/v1/disputes/{dispute.id}", headers=tokens["rep2"]).json
-    assert (seen["state"], seen["resolution"], seen["resolved_by"], seen["correction"]) == ("rejected", "no", "west", None)
+    assert (seen["state"], seen["resolution"], seen["resolved_by"], seen["correction"]) == (
+        "rejected",
+        "no",
+        "west",
+        None,
+    )
     withdrawn = client.post(f"/api/v1/disputes/{dispute.id}/withdraw", headers=tokens["rep2"])
     assert withdrawn.status_code == 409 and "already rejected" in withdrawn.json["message"]
 
@@ -490,11 +620,15 @@ def test_disputes_in_the_console_pages_with_csrf(approved):
     in_review = client_of("west").get("/scorecards/2026-10/R3").get_data(as_text=True)
     assert 'id="raise-dispute"' not in in_review and 'id="disputes"' not in in_review  # not approved yet
     assert rep1.post(f"{url}/disputes", data={"item": "rating", "reason": "low"}).status_code == 400  # CSRF
-    empty = rep1.post(f"{url}/disputes", data={"item": "rating", "reason": "", "csrf_token": csrf_token(page)},
-                      follow_redirects=True).get_data(as_text=True)
+    empty = rep1.post(
+        f"{url}/disputes", data={"item": "rating", "reason": "", "csrf_token": csrf_token(page)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "a dispute needs a reason" in empty
-    sent = rep1.post(f"{url}/disputes", data={"item": "rating", "reason": "<b>low</b>", "csrf_token": csrf_token(page)},
-                     follow_redirects=True).get_data(as_text=True)
+    sent = rep1.post(
+        f"{url}/disputes",
+        data={"item": "rating", "reason": "<b>low</b>", "csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Your dispute of rating is sent to the manager." in sent
     assert "&lt;b&gt;low&lt;/b&gt;" in sent and "<b>low</b>" not in sent
     assert '<option value="rating">' not in sent  # already disputed
@@ -511,11 +645,20 @@ def test_disputes_in_the_console_pages_with_csrf(approved):
     assert f'id="resolve-{dispute.id}"' in page
     resolve = f"/scorecards/disputes/{dispute.id}/resolve"
     assert lead.post(resolve, data={"decision": "reject", "resolution": "no"}).status_code == 400  # CSRF
-    mine = rep1.post(resolve, data={"decision": "reject", "resolution": "no", "csrf_token": csrf_token(sent)},
-                     follow_redirects=True).get_data(as_text=True)
+    mine = rep1.post(
+        resolve, data={"decision": "reject", "resolution": "no", "csrf_token": csrf_token(sent)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "may not resolve a dispute on their own scorecard" in mine
-    rejected = lead.post(resolve, data={"decision": "reject", "resolution": "the rating stands", "kind": "manual",
-                                        "csrf_token": csrf_token(page)}, follow_redirects=True).get_data(as_text=True)
+    rejected = lead.post(
+        resolve,
+        data={
+            "decision": "reject",
+            "resolution": "the rating stands",
+            "kind": "manual",
+            "csrf_token": csrf_token(page),
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Dispute of rating rejected." in rejected
     session.rollback()
     assert card_of(session, "R1").total == pytest.approx(105.4) and review_of(session, "R1").state == "locked"
@@ -524,19 +667,30 @@ def test_disputes_in_the_console_pages_with_csrf(approved):
     assert "the rating stands" in shown and 'data-state="rejected"' in shown and 'id="raise-dispute"' in shown
     assert 'class="waiting-dispute"' not in lead.get("/").get_data(as_text=True)
     # accepted from the list page with a correction
-    again = rep1.post(f"{url}/disputes", data={"item": "rating", "reason": "still low", "csrf_token": csrf_token(shown)})
+    again = rep1.post(
+        f"{url}/disputes", data={"item": "rating", "reason": "still low", "csrf_token": csrf_token(shown)}
+    )
     assert again.status_code == 302
     session.rollback()  # a new transaction sees what the app wrote
     second = session.scalar(sa.select(Dispute).where(Dispute.state == "open"))
-    accepted = lead.post(f"/scorecards/disputes/{second.id}/resolve",
-                         data={"decision": "accept", "resolution": "fair", "kind": "manual", "value": "100",
-                               "back": "list", "csrf_token": csrf_token(listing)})
+    accepted = lead.post(
+        f"/scorecards/disputes/{second.id}/resolve",
+        data={
+            "decision": "accept",
+            "resolution": "fair",
+            "kind": "manual",
+            "value": "100",
+            "back": "list",
+            "csrf_token": csrf_token(listing),
+        },
+    )
     assert accepted.status_code == 302 and accepted.headers["Location"].endswith("/scorecards/disputes")
     shown = rep1.get(url).get_data(as_text=True)
     assert "Value corrected: 80.0 → 100.0. Total 105.4 → 108.4. The scorecard was reopened for review." in shown
     assert 'id="card-total">108.4<' in shown
-    withdraw = rep1.post(f"/scorecards/disputes/{second.id}/withdraw", data={"csrf_token": csrf_token(shown)},
-                         follow_redirects=True).get_data(as_text=True)
+    withdraw = rep1.post(
+        f"/scorecards/disputes/{second.id}/withdraw", data={"csrf_token": csrf_token(shown)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "already accepted" in withdraw
 
 
@@ -545,10 +699,15 @@ def test_a_ratings_import_does_not_overwrite_a_corrected_value(approved, tmp_pat
     dispute = raise_dispute(session, review_of(session, "R1"), user(session, "rep1"), "rating", "should be 100")
     resolve_dispute(session, dispute, user(session, "lead"), "accept", "agreed", {"value": 100})
     session.commit()
-    result = run_cli("ratings", "import", write(tmp_path, "again.csv",
-                                                "employee,period,item,value\nR2,2026-10,rating,70\nR1,2026-10,rating,80\n"))
+    result = run_cli(
+        "ratings",
+        "import",
+        write(tmp_path, "again.csv", "employee,period,item,value\nR2,2026-10,rating,70\nR1,2026-10,rating,80\n"),
+    )
     assert result.exit_code != 0
-    assert f"row 3, value: dispute {dispute.id} corrected rating of this employee and period, and its correction stands" \
+    assert (
+        f"row 3, value: dispute {dispute.id} corrected rating of this employee and period, and its correction stands"
         in result.output
+    )
     session.rollback()
     assert rating_of(session, "R1").value == 100 and rating_of(session, "R2") is None  # all or nothing

@@ -38,9 +38,16 @@ approval_flows:
       - {name: hr_calibration, label: {zh: 校准, en: Calibration}, actor: "role:hr", condition: "total < 60 or grade == 'S'"}
       - {name: head_approval, label: {zh: 负责人, en: Head}, actor: department_head}
 """
-USERS = {"rep1": (("employee",), "R1"), "rep2": (("employee",), "R2"), "lead": (("manager", "employee"), "L1"),
-         "west": (("manager", "employee"), "R3"), "hr": (("hr",), None), "hr2": (("hr",), None),
-         "admin": (("admin",), None), "rep1_hr": None}
+USERS = {
+    "rep1": (("employee",), "R1"),
+    "rep2": (("employee",), "R2"),
+    "lead": (("manager", "employee"), "L1"),
+    "west": (("manager", "employee"), "R3"),
+    "hr": (("hr",), None),
+    "hr2": (("hr",), None),
+    "admin": (("admin",), None),
+    "rep1_hr": None,
+}
 
 
 def create_users() -> None:
@@ -87,8 +94,11 @@ def test_a_scorecard_walks_its_flow_to_locked_with_each_step_in_turn(lifecycle):
     order = [("rep1", "self_review"), ("lead", "manager_review"), ("hr", "hr_calibration"), ("lead", "head_approval")]
     for login, step in order:
         assert r1.step == step
-        others = [name for name in ("rep1", "rep2", "lead", "west", "hr", "hr2", "admin") if name != login
-                  and not (step == "hr_calibration" and name == "hr2")]
+        others = [
+            name
+            for name in ("rep1", "rep2", "lead", "west", "hr", "hr2", "admin")
+            if name != login and not (step == "hr_calibration" and name == "hr2")
+        ]
         for other in others:  # out of turn: refused, nothing changes
             with pytest.raises(WorkflowError):
                 act(session, r1, user(session, other), "approve")
@@ -98,16 +108,20 @@ def test_a_scorecard_walks_its_flow_to_locked_with_each_step_in_turn(lifecycle):
     act(session, r1, user(session, "hr"), "lock")
     session.commit()
     assert r1.state == "locked"
-    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == "2026-10", Scorecard.employee_id == r1.employee_id))
+    card = session.scalar(
+        sa.select(Scorecard).where(Scorecard.period == "2026-10", Scorecard.employee_id == r1.employee_id)
+    )
     assert card.locked
     assert run_cli("run", "2026-10").exit_code == 0  # a rerun keeps the locked scorecard
     session.expire_all()
     assert session.get(Scorecard, card.id) is not None
-    actions = session.scalars(sa.select(ReviewAction.action).where(ReviewAction.review_id == r1.id)
-                              .order_by(ReviewAction.id)).all()
+    actions = session.scalars(
+        sa.select(ReviewAction.action).where(ReviewAction.review_id == r1.id).order_by(ReviewAction.id)
+    ).all()
     assert actions == ["approve"] * 4 + ["lock"]
-    audited = session.scalars(sa.select(AuditEntry.action).where(AuditEntry.kind == "reviews",
-                                                                 AuditEntry.key.endswith(f":{r1.employee_id}"))).all()
+    audited = session.scalars(
+        sa.select(AuditEntry.action).where(AuditEntry.kind == "reviews", AuditEntry.key.endswith(f":{r1.employee_id}"))
+    ).all()
     assert audited == [*["review.approve"] * 4, "review.lock"]
 
 
@@ -124,15 +138,27 @@ def test_conditions_and_steps_without_anyone_are_passed_over(lifecycle):
 
 def test_nobody_approves_their_own_scorecard_through_any_role_or_delegation(lifecycle):
     session = lifecycle
-    assert run_cli("user", "create", "rep1_hr", "--role", "hr", "--role", "employee", "--password", "s3cret-pass").exit_code == 0
+    assert (
+        run_cli(
+            "user", "create", "rep1_hr", "--role", "hr", "--role", "employee", "--password", "s3cret-pass"
+        ).exit_code
+        == 0
+    )
     session.rollback()
     rep1_hr = user(session, "rep1_hr")
     rep1_hr.employee_id = None
     session.flush()
     r1 = review_of(session, "R1")
     # the lead hands their reviews to R1 for the month: R1 still may not approve R1's own scorecard
-    session.add(Delegation(user_id=user(session, "lead").id, delegate_id=user(session, "rep1").id,
-                           starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 30), created_by="tester"))
+    session.add(
+        Delegation(
+            user_id=user(session, "lead").id,
+            delegate_id=user(session, "rep1").id,
+            starts_on=dt.date(2026, 11, 1),
+            ends_on=dt.date(2026, 11, 30),
+            created_by="tester",
+        )
+    )
     act(session, r1, user(session, "rep1"), "approve", today=dt.date(2026, 11, 5))
     with pytest.raises(WorkflowError):
         act(session, r1, user(session, "rep1"), "approve", today=dt.date(2026, 11, 5))
@@ -156,13 +182,21 @@ def test_a_delegate_acts_for_the_delegating_user_between_the_dates_only(lifecycl
     session = lifecycle
     r2 = review_of(session, "R2")
     act(session, r2, user(session, "rep2"), "approve")
-    session.add(Delegation(user_id=user(session, "lead").id, delegate_id=user(session, "west").id,
-                           starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 11, 7), created_by="tester"))
+    session.add(
+        Delegation(
+            user_id=user(session, "lead").id,
+            delegate_id=user(session, "west").id,
+            starts_on=dt.date(2026, 11, 1),
+            ends_on=dt.date(2026, 11, 7),
+            created_by="tester",
+        )
+    )
     with pytest.raises(WorkflowError):
         act(session, r2, user(session, "west"), "approve", today=dt.date(2026, 11, 8))
     act(session, r2, user(session, "west"), "approve", today=dt.date(2026, 11, 7))
-    record = session.scalar(sa.select(ReviewAction).where(ReviewAction.review_id == r2.id)
-                            .order_by(ReviewAction.id.desc()).limit(1))
+    record = session.scalar(
+        sa.select(ReviewAction).where(ReviewAction.review_id == r2.id).order_by(ReviewAction.id.desc()).limit(1)
+    )
     assert (record.user_id, record.on_behalf_of) == (user(session, "west").id, user(session, "lead").id)
     assert r2.step == "head_approval"
 
@@ -189,7 +223,9 @@ def test_reject_return_and_reopen_need_a_reason_and_go_where_they_should(lifecyc
     with pytest.raises(WorkflowError, match="needs a comment"):
         act(session, r1, user(session, "hr"), "reopen")
     act(session, r1, user(session, "hr"), "reopen", comment="disputed deal D2")
-    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == "2026-10", Scorecard.employee_id == r1.employee_id))
+    card = session.scalar(
+        sa.select(Scorecard).where(Scorecard.period == "2026-10", Scorecard.employee_id == r1.employee_id)
+    )
     assert (r1.state, r1.step, card.locked) == ("in_review", "self_review", False)
 
 
@@ -215,8 +251,12 @@ def test_countersigning_needs_every_actor(lifecycle, tmp_path):
 
 LOGINS = ("rep1", "rep2", "lead", "west", "hr", "hr2", "admin")
 #: who the flow names at each of R1's steps (R1 is S, so calibration applies)
-R1_STEPS = [("self_review", {"rep1"}), ("manager_review", {"lead"}), ("hr_calibration", {"hr", "hr2"}),
-            ("head_approval", {"lead"})]
+R1_STEPS = [
+    ("self_review", {"rep1"}),
+    ("manager_review", {"lead"}),
+    ("hr_calibration", {"hr", "hr2"}),
+    ("head_approval", {"lead"}),
+]
 
 
 def test_every_action_by_every_user_in_every_state_succeeds_exactly_when_the_flow_says(lifecycle):
@@ -273,8 +313,12 @@ def test_every_action_by_every_user_in_every_state_succeeds_exactly_when_the_flo
             if self.state == "in_review":
                 assert self.review.step == R1_STEPS[self.index][0]
 
-    Lifecycle.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None,
-                                           suppress_health_check=[HealthCheck.function_scoped_fixture])
+    Lifecycle.TestCase.settings = settings(
+        max_examples=25,
+        stateful_step_count=20,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
     Lifecycle.TestCase().runTest()
 
 
@@ -294,14 +338,19 @@ def test_the_lifecycle_through_the_rest_api_with_the_same_checks(lifecycle):
     assert client.get("/api/v1/reviews/2026-10/R1", headers=tokens["west"]).status_code == 404
     early = client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["lead"])
     assert early.status_code == 409 and "may not approve" in early.json["message"]
-    assert client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["rep1"]).json["step"] == "manager_review"
+    assert (
+        client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["rep1"]).json["step"]
+        == "manager_review"
+    )
     refused = client.post("/api/v1/reviews/2026-10/R1/return", json={}, headers=tokens["lead"])
     assert refused.status_code == 409 and "needs a comment" in refused.json["message"]
     back = client.post("/api/v1/reviews/2026-10/R1/return", json={"comment": "more detail"}, headers=tokens["lead"])
     assert back.json["step"] == "self_review"
     history = client.get("/api/v1/reviews/2026-10/R1", headers=tokens["hr"]).json
     assert [(a["action"], a["by"], a["comment"]) for a in history["actions"]] == [
-        ("approve", "rep1", None), ("return", "lead", "more detail")]
+        ("approve", "rep1", None),
+        ("return", "lead", "more detail"),
+    ]
     listed = client.get("/api/v1/reviews?period=2026-10", headers=tokens["lead"]).json
     assert {r["employee"] for r in listed} == {"L1", "R1", "R2"}  # the lead's department
     assert client.post("/api/v1/reviews/2026-10/R1/delete", json={}, headers=tokens["hr"]).status_code == 404
@@ -326,14 +375,16 @@ def test_the_lifecycle_in_the_console_pages(lifecycle):
     assert 'id="waiting-for-you"' in home and "/scorecards/2026-10/R1" in home
     page = rep1.get("/scorecards/2026-10/R1").get_data(as_text=True)
     assert 'id="review"' in page and 'data-action="approve"' in page and 'data-action="lock"' not in page
-    approved = rep1.post("/scorecards/2026-10/R1/review/approve", data={"csrf_token": csrf_token(page)},
-                         follow_redirects=True)
+    approved = rep1.post(
+        "/scorecards/2026-10/R1/review/approve", data={"csrf_token": csrf_token(page)}, follow_redirects=True
+    )
     assert "Done: approve." in approved.get_data(as_text=True)
     assert rep1.post("/scorecards/2026-10/R1/review/approve").status_code == 400  # CSRF
     assert "/scorecards/2026-10/R1" in lead.get("/").get_data(as_text=True)
     page = lead.get("/scorecards/2026-10/R1").get_data(as_text=True)
-    refused = lead.post("/scorecards/2026-10/R1/review/return", data={"csrf_token": csrf_token(page)},
-                        follow_redirects=True).get_data(as_text=True)
+    refused = lead.post(
+        "/scorecards/2026-10/R1/review/return", data={"csrf_token": csrf_token(page)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "needs a comment" in refused
     lead.post("/scorecards/2026-10/R1/review/return", data={"csrf_token": csrf_token(page), "comment": "more"})
     session.rollback()

@@ -29,8 +29,17 @@ from perfrules.engine.models import ManualValue
 from perfrules.org.models import User
 from perfrules.workflow.disputes import raise_dispute, resolve_dispute
 from perfrules.workflow.engine import WorkflowError, act
-from perfrules.workflow.feedback import (answer, ask, asked_of, decline, drop, feedback_view, one_asked,
-                                         peer_forms, suggestions)
+from perfrules.workflow.feedback import (
+    answer,
+    ask,
+    asked_of,
+    decline,
+    drop,
+    feedback_view,
+    one_asked,
+    peer_forms,
+    suggestions,
+)
 from perfrules.workflow.feedback_models import FeedbackRequest
 from perfrules.workflow.forms import FormError, rescore, save_response
 
@@ -62,8 +71,14 @@ def _publish(tmp_path, form: str) -> None:
         if template["slug"] == "rep":
             process = template["sections"][1]["items"]
             process[0]["weight"], process[1]["weight"] = 40, 40
-            process.append({"manual": "peer", "label": {"zh": "同事评价", "en": "Peer feedback"},
-                            "form": "peer_view", "weight": 20})
+            process.append(
+                {
+                    "manual": "peer",
+                    "label": {"zh": "同事评价", "en": "Peer feedback"},
+                    "form": "peer_view",
+                    "weight": 20,
+                }
+            )
     text = FLOW + form + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True)
     loaded = run_cli("config", "load", write(tmp_path, "peer.yaml", text))
     assert loaded.exit_code == 0, loaded.output
@@ -74,8 +89,12 @@ def _publish(tmp_path, form: str) -> None:
 @pytest.fixture
 def peers(company, cli_env, session, tmp_path):
     create_users()
-    assert run_cli("user", "create", "rep4", "--password", "s3cret-pass", "--role", "employee",
-                   "--employee", "R4").exit_code == 0
+    assert (
+        run_cli(
+            "user", "create", "rep4", "--password", "s3cret-pass", "--role", "employee", "--employee", "R4"
+        ).exit_code
+        == 0
+    )
     _publish(tmp_path, PEER_FORM)
     session.rollback()
     return session
@@ -92,8 +111,11 @@ def named_peers(company, cli_env, session, tmp_path):
 def requests_of(session, code="R1") -> dict[str, FeedbackRequest]:
     """The requests about `code`'s scorecard, by the login of the colleague asked."""
     review = review_of(session, code)
-    rows = session.execute(sa.select(FeedbackRequest, User.login).join(User, User.id == FeedbackRequest.peer_id)
-                           .where(FeedbackRequest.employee_id == review.employee_id)).all()
+    rows = session.execute(
+        sa.select(FeedbackRequest, User.login)
+        .join(User, User.id == FeedbackRequest.peer_id)
+        .where(FeedbackRequest.employee_id == review.employee_id)
+    ).all()
     return {login: request for request, login in rows}
 
 
@@ -105,9 +127,11 @@ def asked(session, login, code="R1"):
 
 def peer_points(session, code="R1") -> float | None:
     review = review_of(session, code)
-    return session.scalar(sa.select(ManualValue.value).where(ManualValue.period == "2026-10",
-                                                             ManualValue.employee_id == review.employee_id,
-                                                             ManualValue.item == "peer"))
+    return session.scalar(
+        sa.select(ManualValue.value).where(
+            ManualValue.period == "2026-10", ManualValue.employee_id == review.employee_id, ManualValue.item == "peer"
+        )
+    )
 
 
 def approve_through(session, review, *logins):
@@ -116,6 +140,7 @@ def approve_through(session, review, *logins):
 
 
 # --- asking --------------------------------------------------------------------------------------
+
 
 def test_the_manager_hr_or_an_admin_asks_colleagues_each_once(peers):
     session = peers
@@ -126,8 +151,9 @@ def test_the_manager_hr_or_an_admin_asks_colleagues_each_once(peers):
     assert [(r.state, r.due_on, r.requested_by) for r in made] == [("requested", LATER, user(session, "lead").id)] * 2
     ask(session, review, user(session, "hr"), "peer_view", ["rep4"])
     assert set(requests_of(session)) == {"rep2", "west", "rep4"}
-    audited = session.scalars(sa.select(AuditEntry.after).where(AuditEntry.action == "feedback.ask")
-                              .order_by(AuditEntry.id)).all()
+    audited = session.scalars(
+        sa.select(AuditEntry.after).where(AuditEntry.action == "feedback.ask").order_by(AuditEntry.id)
+    ).all()
     assert audited == [{"peers": ["rep2", "west"], "due_on": LATER.isoformat()}, {"peers": ["rep4"], "due_on": None}]
     # nobody else asks: not a colleague, not a manager of another department, not the employee
     for login in ("rep2", "west"):
@@ -146,7 +172,8 @@ def test_who_may_be_asked_is_checked_for_each_colleague_and_nothing_changes_when
         "rep1: nobody gives peer feedback on their own scorecard; "
         "lead is the employee's manager: their say is the manager's rating; "
         "rep2 has already been asked for the Peer view; there is no active user 'nobody'; "
-        "hr is not linked to an employee: only colleagues give peer feedback")
+        "hr is not linked to an employee: only colleagues give peer feedback"
+    )
     assert set(requests_of(session)) == {"rep2"}  # rep4 was fine, but nothing is half done
     with pytest.raises(WorkflowError, match="the due date .* has passed"):
         ask(session, review, lead, "peer_view", ["rep4"], due_on=dt.date.today() - dt.timedelta(days=1))
@@ -188,7 +215,11 @@ def test_the_employee_proposes_colleagues_and_the_manager_asks_or_drops_them(pee
     # the manager confirms one by asking them, and drops the other
     ask(session, review, lead, "peer_view", ["rep2"], due_on=LATER)
     requests = requests_of(session)
-    assert (requests["rep2"].state, requests["rep2"].proposed_by, requests["rep2"].due_on) == ("requested", rep1.id, LATER)
+    assert (requests["rep2"].state, requests["rep2"].proposed_by, requests["rep2"].due_on) == (
+        "requested",
+        rep1.id,
+        LATER,
+    )
     assert [a.colleague for a in asked_of(session, user(session, "rep2"))] == ["销售一"]
     with pytest.raises(WorkflowError, match="rep2 may not drop this proposal"):
         drop(session, review, requests["west"], user(session, "rep2"))
@@ -200,12 +231,14 @@ def test_the_employee_proposes_colleagues_and_the_manager_asks_or_drops_them(pee
     ask(session, review, rep1, "peer_view", ["rep4"])
     drop(session, review, requests_of(session)["rep4"], rep1)
     assert set(requests_of(session)) == {"rep2"}
-    actions = session.scalars(sa.select(AuditEntry.action).where(AuditEntry.kind == "feedback_requests")
-                              .order_by(AuditEntry.id)).all()
+    actions = session.scalars(
+        sa.select(AuditEntry.action).where(AuditEntry.kind == "feedback_requests").order_by(AuditEntry.id)
+    ).all()
     assert actions == ["feedback.propose", "feedback.ask", "feedback.drop", "feedback.propose", "feedback.drop"]
 
 
 # --- answering -----------------------------------------------------------------------------------
+
 
 def test_each_peer_answers_their_own_and_the_mean_of_the_submitted_scores_the_item(peers):
     session = peers
@@ -214,14 +247,22 @@ def test_each_peer_answers_their_own_and_the_mean_of_the_submitted_scores_the_it
     assert card_of(session, "R1").total == pytest.approx(105.4)  # the peer item has no value yet
     rep2, west = user(session, "rep2"), user(session, "west")
     mine = asked(session, "rep2")
-    assert (mine.colleague, mine.request.period, mine.label["en"], mine.waiting) == ("销售一", "2026-10", "Peer view", True)
+    assert (mine.colleague, mine.request.period, mine.label["en"], mine.waiting) == (
+        "销售一",
+        "2026-10",
+        "Peer view",
+        True,
+    )
     with pytest.raises(WorkflowError, match="west was not asked for this feedback"):
         answer(session, mine, west, WEST, submit=True)
     assert one_asked(session, west, mine.request.id) is None  # nor may they look at it
     with pytest.raises(FormError) as wrong:
         answer(session, mine, rep2, {"collaboration": "6", "mood": "3"}, submit=True)
-    assert wrong.value.errors == {"mood": "not a field of this form", "collaboration": "6 is outside 1–5",
-                                  "helpfulness": "required"}
+    assert wrong.value.errors == {
+        "mood": "not a field of this form",
+        "collaboration": "6 is outside 1–5",
+        "helpfulness": "required",
+    }
     answer(session, mine, rep2, {"collaboration": "4"}, submit=False)
     assert (mine.request.state, mine.request.values, peer_points(session)) == ("draft", {"collaboration": 4}, None)
     answer(session, mine, rep2, REP2, submit=True)
@@ -245,8 +286,9 @@ def test_each_peer_answers_their_own_and_the_mean_of_the_submitted_scores_the_it
     assert peer_points(session) == pytest.approx(75)  # (100 + 50) / 2
     with pytest.raises(WorkflowError, match="already submitted: submit it again"):
         answer(session, asked(session, "rep2"), rep2, REP2, submit=False)
-    audited = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "feedback.submit")
-                              .order_by(AuditEntry.id)).all()
+    audited = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "feedback.submit").order_by(AuditEntry.id)
+    ).all()
     assert [a.after.get("points") for a in audited] == [None, {"peer": 62.5}, {"peer": 75}]
     assert audited[1].before["points"] == {} and audited[2].before["points"] == {"peer": 62.5}
 
@@ -308,6 +350,7 @@ def test_a_locked_scorecard_keeps_its_total(peers):
 
 # --- who sees what -------------------------------------------------------------------------------
 
+
 def _view(session, login):
     review = review_of(session, "R1")
     [need] = peer_forms(session, review)
@@ -323,25 +366,39 @@ def test_the_manager_and_hr_see_each_answer_the_employee_only_anonymous_ones_pas
     for login in ("lead", "hr", "admin"):
         seen = _view(session, login)
         assert seen["individual"] and seen["may_ask"] and seen["summary"] is not None
-        assert {r["peer"]: r["state"] for r in seen["requests"]} == {"rep4": "proposed", "rep2": "submitted",
-                                                                    "west": "requested"}
-        assert {r["peer"]: r["answers"] for r in seen["requests"]}["rep2"] == {"collaboration": 5, "helpfulness": 3,
-                                                                              "comment": "always <b>helps</b>"}
+        assert {r["peer"]: r["state"] for r in seen["requests"]} == {
+            "rep4": "proposed",
+            "rep2": "submitted",
+            "west": "requested",
+        }
+        assert {r["peer"]: r["answers"] for r in seen["requests"]}["rep2"] == {
+            "collaboration": 5,
+            "helpfulness": 3,
+            "comment": "always <b>helps</b>",
+        }
     own = _view(session, "rep1")
     assert (own["individual"], own["may_ask"], own["may_propose"], own["asked"], own["answered"]) == (
-        False, False, True, 2, 1)
+        False,
+        False,
+        True,
+        2,
+        1,
+    )
     # one answer could be traced to one person: neither the points nor the summary show it
     assert (own["points"], own["counts"], own["summary"]) == (None, False, None)
     assert _view(session, "lead")["points"] is None  # the item has no value for anyone yet
-    assert own["requests"] == [{"id": requests_of(session)["rep4"].id, "peer": "rep4", "name": "销售四",
-                                "state": "proposed", "proposed": True}]
+    assert own["requests"] == [
+        {"id": requests_of(session)["rep4"].id, "peer": "rep4", "name": "销售四", "state": "proposed", "proposed": True}
+    ]
     answer(session, asked(session, "west"), user(session, "west"), WEST, submit=True)
     own = _view(session, "rep1")
     summary = {field["name"]: field for field in own["summary"]}
     assert own["counts"] and own["points"] == pytest.approx(62.5)
     assert summary["collaboration"]["mean"] == pytest.approx(4) and summary["helpfulness"]["count"] == 2
-    assert summary["comment"]["answers"] == [{"text": "a good partner", "by": None},
-                                             {"text": "always <b>helps</b>", "by": None}]
+    assert summary["comment"]["answers"] == [
+        {"text": "a good partner", "by": None},
+        {"text": "always <b>helps</b>", "by": None},
+    ]
     assert "answers" not in str(own["requests"])
 
 
@@ -352,7 +409,9 @@ def test_a_named_form_shows_the_employee_who_said_what(named_peers):
     answer(session, asked(session, "rep2"), user(session, "rep2"), REP2, submit=True)
     own = _view(session, "rep1")
     assert own["anonymous"] is False and not own["individual"]
-    assert {f["name"]: f for f in own["summary"]}["comment"]["answers"] == [{"text": "always <b>helps</b>", "by": "销售二"}]
+    assert {f["name"]: f for f in own["summary"]}["comment"]["answers"] == [
+        {"text": "always <b>helps</b>", "by": "销售二"}
+    ]
 
 
 def test_only_peer_forms_say_whether_they_are_anonymous(company, cli_env, tmp_path):
@@ -363,9 +422,11 @@ def test_only_peer_forms_say_whether_they_are_anonymous(company, cli_env, tmp_pa
 
 # --- anonymity, an accepted dispute, who is offered ---------------------------------------------
 
+
 def _submits(session) -> list[AuditEntry]:
-    return session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "feedback.submit")
-                           .order_by(AuditEntry.id)).all()
+    return session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "feedback.submit").order_by(AuditEntry.id)
+    ).all()
 
 
 def test_one_anonymous_answer_gives_no_value_and_removes_one_peer_feedback_wrote_before(peers):
@@ -374,8 +435,16 @@ def test_one_anonymous_answer_gives_no_value_and_removes_one_peer_feedback_wrote
     session = peers
     review = review_of(session, "R1")
     ask(session, review, user(session, "lead"), "peer_view", ["rep2", "west"])
-    session.add(ManualValue(period="2026-10", employee_id=review.employee_id, item="peer", value=75.0,
-                            source="peer feedback peer_view (1 answers)", updated_at=dt.datetime.now(dt.timezone.utc)))
+    session.add(
+        ManualValue(
+            period="2026-10",
+            employee_id=review.employee_id,
+            item="peer",
+            value=75.0,
+            source="peer feedback peer_view (1 answers)",
+            updated_at=dt.datetime.now(dt.UTC),
+        )
+    )
     session.flush()
     rescore(session, review)
     assert card_of(session, "R1").total == pytest.approx(104.5)  # what one answer used to show
@@ -383,8 +452,10 @@ def test_one_anonymous_answer_gives_no_value_and_removes_one_peer_feedback_wrote
     assert peer_points(session) is None
     card = card_of(session, "R1")
     assert card.total == pytest.approx(105.4) and {i["key"]: i for i in card.items}["peer"].get("points") is None
-    assert (_submits(session)[-1].before["points"], _submits(session)[-1].after["points"]) == ({"peer": 75.0},
-                                                                                               {"peer": None})
+    assert (_submits(session)[-1].before["points"], _submits(session)[-1].after["points"]) == (
+        {"peer": 75.0},
+        {"peer": None},
+    )
     own = _view(session, "rep1")
     assert (own["answered"], own["points"], own["counts"], own["summary"]) == (1, None, False, None)
     # the second answer counts both
@@ -396,8 +467,16 @@ def test_below_the_minimum_a_value_from_elsewhere_stays(peers):
     session = peers
     review = review_of(session, "R1")
     ask(session, review, user(session, "lead"), "peer_view", ["rep2", "west"])
-    session.add(ManualValue(period="2026-10", employee_id=review.employee_id, item="peer", value=40.0,
-                            source="import peer.csv", updated_at=dt.datetime.now(dt.timezone.utc)))
+    session.add(
+        ManualValue(
+            period="2026-10",
+            employee_id=review.employee_id,
+            item="peer",
+            value=40.0,
+            source="import peer.csv",
+            updated_at=dt.datetime.now(dt.UTC),
+        )
+    )
     session.flush()
     answer(session, asked(session, "rep2"), user(session, "rep2"), REP2, submit=True)
     assert peer_points(session) == pytest.approx(40) and "points" not in _submits(session)[-1].after
@@ -438,8 +517,11 @@ def test_an_accepted_dispute_s_correction_stands_against_later_peer_answers(peer
         decline(session, asked(session, "rep4"), user(session, "rep4"), "busy")
     assert asked_of(session, user(session, "rep4"), waiting_only=True) == []
     for login in ("hr", "rep1"):
-        with pytest.raises(WorkflowError, match=f"the Peer view is closed: dispute {dispute.id} corrected 'peer', "
-                                                "and that correction stands: nobody more is asked"):
+        with pytest.raises(
+            WorkflowError,
+            match=f"the Peer view is closed: dispute {dispute.id} corrected 'peer', "
+            "and that correction stands: nobody more is asked",
+        ):
             ask(session, review, user(session, login), "peer_view", ["admin"])
     assert peer_points(session) == pytest.approx(90) and card_of(session, "R1").total == pytest.approx(total)
     own, managed = _view(session, "rep1"), _view(session, "lead")
@@ -469,15 +551,19 @@ def test_the_employee_is_offered_their_department_and_refused_without_account_de
         ask(session, review, rep1, "peer_view", ["nobody", "hr2", "lead", "west", "rep1", "rep4"])
     assert str(refused.value) == (
         "nobody cannot be proposed; hr2 cannot be proposed; lead cannot be proposed; west cannot be proposed; "
-        "rep1: nobody gives peer feedback on their own scorecard; rep4 has already been proposed for the Peer view")
+        "rep1: nobody gives peer feedback on their own scorecard; rep4 has already been proposed for the Peer view"
+    )
     # those who ask still read why
     with pytest.raises(WorkflowError) as detailed:
         ask(session, review, hr, "peer_view", ["nobody", "hr2", "west"])
-    assert str(detailed.value) == ("there is no active user 'nobody'; hr2 is not linked to an employee: only colleagues "
-                                   "give peer feedback; west has already been asked for the Peer view")
+    assert str(detailed.value) == (
+        "there is no active user 'nobody'; hr2 is not linked to an employee: only colleagues "
+        "give peer feedback; west has already been asked for the Peer view"
+    )
 
 
 # --- at the same moment --------------------------------------------------------------------------
+
 
 def _race(db_engine, first, second) -> dict:
     """Run `second(session)` in another thread and session, writing as a web request does, while
@@ -519,15 +605,19 @@ def test_two_colleagues_submitting_at_once_each_count_the_other(peers, db_engine
 
     assert _race(db_engine, first, west_submits) == {"result": "submitted"}
     assert peer_points(first) == pytest.approx(62.5)  # the mean of both, not of one
-    assert first.scalar(sa.select(ManualValue.source).where(ManualValue.item == "peer")) == \
-        "peer feedback peer_view (2 answers)"
+    assert (
+        first.scalar(sa.select(ManualValue.source).where(ManualValue.item == "peer"))
+        == "peer feedback peer_view (2 answers)"
+    )
     assert card_of(first, "R1").total == pytest.approx(103.75)
 
 
-@pytest.mark.parametrize("second, refusal", [("hr", "rep2 has already been asked for the Peer view"),
-                                             ("rep1", "rep2 cannot be proposed")])
-def test_two_people_asking_the_same_colleague_at_once_give_one_request_and_one_refusal(peers, db_engine, second,
-                                                                                      refusal):
+@pytest.mark.parametrize(
+    "second, refusal", [("hr", "rep2 has already been asked for the Peer view"), ("rep1", "rep2 cannot be proposed")]
+)
+def test_two_people_asking_the_same_colleague_at_once_give_one_request_and_one_refusal(
+    peers, db_engine, second, refusal
+):
     """The second's check runs before the first commits; the unique key decides, and the loser
     gets the same refusal as a plain duplicate, not an error."""
     first = peers
@@ -540,10 +630,13 @@ def test_two_people_asking_the_same_colleague_at_once_give_one_request_and_one_r
     assert _race(db_engine, first, second_asks) == {"result": refusal}
     requests = requests_of(first)
     assert list(requests) == ["rep2"] and (requests["rep2"].state, requests["rep2"].requested_by) == (
-        "requested", user(first, "lead").id)
+        "requested",
+        user(first, "lead").id,
+    )
 
 
 # --- the pages and the API -----------------------------------------------------------------------
+
 
 def _app(session):
     from perfrules.web import create_app
@@ -568,13 +661,21 @@ def test_the_pages_ask_answer_and_decline_with_csrf_and_show_nothing_of_the_scor
     token = csrf_token(page)
     ask_url = "/feedback/ask/2026-10/R1/peer_view"
     assert lead.post(ask_url, data={"peers": "rep2, west"}).status_code == 400  # CSRF
-    asked_page = lead.post(ask_url, data={"peers": "rep2, west，rep4", "due_on": LATER.isoformat(), "csrf_token": token},
-                           follow_redirects=True).get_data(as_text=True)
-    assert "Feedback asked of rep2, west, rep4." in asked_page and 'data-peer="west" data-state="requested"' in asked_page
-    refused = lead.post(ask_url, data={"peers": "rep1", "csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    asked_page = lead.post(
+        ask_url,
+        data={"peers": "rep2, west，rep4", "due_on": LATER.isoformat(), "csrf_token": token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert (
+        "Feedback asked of rep2, west, rep4." in asked_page and 'data-peer="west" data-state="requested"' in asked_page
+    )
+    refused = lead.post(ask_url, data={"peers": "rep1", "csrf_token": token}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "rep1: nobody gives peer feedback on their own scorecard" in refused
-    bad_date = lead.post(ask_url, data={"peers": "rep4", "due_on": "soon", "csrf_token": token},
-                         follow_redirects=True).get_data(as_text=True)
+    bad_date = lead.post(
+        ask_url, data={"peers": "rep4", "due_on": "soon", "csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "soon is not a date (YYYY-MM-DD)" in bad_date
     # the peer: on the home page and the list, the colleague's name, the period, the form — no scorecard
     home = rep2.get("/").get_data(as_text=True)
@@ -597,11 +698,13 @@ def test_the_pages_ask_answer_and_decline_with_csrf_and_show_nothing_of_the_scor
     answer_url = f"/feedback/{request_id}"
     assert rep2.post(answer_url, data={**REP2, "action": "submit"}).status_code == 400  # CSRF
     peer_token = csrf_token(form)
-    wrong = rep2.post(answer_url, data={"collaboration": "9", "action": "submit", "csrf_token": peer_token},
-                      follow_redirects=True).get_data(as_text=True)
+    wrong = rep2.post(
+        answer_url, data={"collaboration": "9", "action": "submit", "csrf_token": peer_token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Collaboration: 9 is outside 1–5" in wrong and "Helpfulness: required" in wrong
-    done = rep2.post(answer_url, data={**REP2, "action": "submit", "csrf_token": peer_token},
-                     follow_redirects=True).get_data(as_text=True)
+    done = rep2.post(
+        answer_url, data={**REP2, "action": "submit", "csrf_token": peer_token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Thank you: your feedback is submitted." in done
     session.rollback()
     assert card_of(session, "R1").total == pytest.approx(105.4)  # one anonymous answer does not count
@@ -609,11 +712,15 @@ def test_the_pages_ask_answer_and_decline_with_csrf_and_show_nothing_of_the_scor
     west_id = requests_of(session)["west"].id
     west_page = west.get(f"/feedback/{west_id}").get_data(as_text=True)
     assert west.post(f"/feedback/{west_id}/decline", data={"reason": "x"}).status_code == 400  # CSRF
-    no_reason = west.post(f"/feedback/{west_id}/decline", data={"reason": " ", "csrf_token": csrf_token(west_page)},
-                          follow_redirects=True).get_data(as_text=True)
+    no_reason = west.post(
+        f"/feedback/{west_id}/decline", data={"reason": " ", "csrf_token": csrf_token(west_page)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "say why: declining needs a reason" in no_reason
-    declined = west.post(f"/feedback/{west_id}/decline", data={"reason": "not my team", "csrf_token": csrf_token(west_page)},
-                         follow_redirects=True).get_data(as_text=True)
+    declined = west.post(
+        f"/feedback/{west_id}/decline",
+        data={"reason": "not my team", "csrf_token": csrf_token(west_page)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "You declined this request: not my team" in declined
     # the manager sees who said what; the employee the count and, with one answer, no details
     managed = lead.get(card).get_data(as_text=True)
@@ -642,23 +749,48 @@ def test_the_api_with_the_same_checks_and_no_scorecard_for_the_peer(peers):
     review_url = "/api/v1/reviews/2026-10/R1/feedback"
     refused = client.post(review_url, json={"form": "peer_view", "peers": ["rep4"]}, headers=tokens["west"])
     assert refused.status_code == 404  # west may not even see R1's scorecard
-    asked_by = client.post(review_url, json={"form": "peer_view", "peers": ["rep2", "west"], "due_on": LATER.isoformat()},
-                           headers=tokens["lead"])
+    asked_by = client.post(
+        review_url,
+        json={"form": "peer_view", "peers": ["rep2", "west"], "due_on": LATER.isoformat()},
+        headers=tokens["lead"],
+    )
     assert asked_by.status_code == 200, asked_by.json
     assert [(r["peer"], r["state"], r["due_on"]) for r in asked_by.json["requests"]] == [
-        ("rep2", "requested", LATER.isoformat()), ("west", "requested", LATER.isoformat())]
+        ("rep2", "requested", LATER.isoformat()),
+        ("west", "requested", LATER.isoformat()),
+    ]
     twice = client.post(review_url, json={"form": "peer_view", "peers": ["rep2"]}, headers=tokens["hr"])
     assert twice.status_code == 409 and twice.json["message"] == "rep2 has already been asked for the Peer view"
     proposed = client.post(review_url, json={"form": "peer_view", "peers": ["rep4"]}, headers=tokens["rep1"])
     assert proposed.status_code == 200 and proposed.json["requests"][0]["state"] == "proposed"
     # the peer: their requests, nothing of the scorecard
     mine = client.get("/api/v1/feedback", headers=tokens["rep2"]).json
-    assert [(m["colleague"], m["period"], m["form"], m["state"]) for m in mine] == [("销售一", "2026-10", "peer_view", "requested")]
-    assert set(mine[0]) == {"id", "colleague", "period", "form", "label", "fields", "state", "values", "due_on",
-                            "overdue", "requested_at", "submitted_at", "decline_reason", "may_answer"}
+    assert [(m["colleague"], m["period"], m["form"], m["state"]) for m in mine] == [
+        ("销售一", "2026-10", "peer_view", "requested")
+    ]
+    assert set(mine[0]) == {
+        "id",
+        "colleague",
+        "period",
+        "form",
+        "label",
+        "fields",
+        "state",
+        "values",
+        "due_on",
+        "overdue",
+        "requested_at",
+        "submitted_at",
+        "decline_reason",
+        "may_answer",
+    }
     url = f"/api/v1/feedback/{mine[0]['id']}"
-    for path in ("/api/v1/scorecards/2026-10/R1", "/api/v1/reviews/2026-10/R1", review_url,
-                 "/api/v1/reviews/2026-10/R1/forms/peer_view"):
+    for path in (
+        "/api/v1/scorecards/2026-10/R1",
+        "/api/v1/reviews/2026-10/R1",
+        review_url,
+        "/api/v1/reviews/2026-10/R1/forms/peer_view",
+    ):
         assert client.get(path, headers=tokens["rep2"]).status_code == 404, path
     for login in ("west", "lead", "rep1"):
         assert client.get(url, headers=tokens[login]).status_code == 404
@@ -667,15 +799,20 @@ def test_the_api_with_the_same_checks_and_no_scorecard_for_the_peer(peers):
     bad = client.put(url, json={"values": {"collaboration": 0}, "submit": True}, headers=tokens["rep2"])
     assert bad.status_code == 422 and bad.json["errors"] == [
         {"path": "json.values.collaboration", "message": "0 is outside 1–5"},
-        {"path": "json.values.helpfulness", "message": "required"}]
+        {"path": "json.values.helpfulness", "message": "required"},
+    ]
     saved = client.put(url, json={"values": REP2, "submit": True}, headers=tokens["rep2"])
     assert saved.status_code == 200 and saved.json["state"] == "submitted"
     assert client.post(f"{url}/decline", json={"reason": "x"}, headers=tokens["rep2"]).status_code == 409
     west_id = next(m["id"] for m in client.get("/api/v1/feedback", headers=tokens["west"]).json)
     no_reason = client.post(f"/api/v1/feedback/{west_id}/decline", json={}, headers=tokens["west"])
     assert no_reason.status_code == 409 and no_reason.json["message"] == "say why: declining needs a reason"
-    assert client.post(f"/api/v1/feedback/{west_id}/decline", json={"reason": "not my team"},
-                       headers=tokens["west"]).json["state"] == "declined"
+    assert (
+        client.post(f"/api/v1/feedback/{west_id}/decline", json={"reason": "not my team"}, headers=tokens["west"]).json[
+            "state"
+        ]
+        == "declined"
+    )
     # one answer of an anonymous form does not count
     assert client.get("/api/v1/scorecards/2026-10/R1", headers=tokens["rep1"]).json["total"] == pytest.approx(105.4)
     # the employee: counts, their proposal, no names and (one answer) no points and no summary
@@ -685,8 +822,11 @@ def test_the_api_with_the_same_checks_and_no_scorecard_for_the_peer(peers):
     assert [(r["peer"], r["state"]) for r in own["requests"]] == [("rep4", "proposed")]
     assert "rep2" not in str(own) and "not my team" not in str(own)
     [managed] = client.get(review_url, headers=tokens["lead"]).json
-    assert {r["peer"]: r["state"] for r in managed["requests"]} == {"rep2": "submitted", "west": "declined",
-                                                                    "rep4": "proposed"}
+    assert {r["peer"]: r["state"] for r in managed["requests"]} == {
+        "rep2": "submitted",
+        "west": "declined",
+        "rep4": "proposed",
+    }
     proposal = next(r["id"] for r in managed["requests"] if r["peer"] == "rep4")
     assert client.delete(f"{review_url}/{proposal}", headers=tokens["rep2"]).status_code == 404
     asked_id = next(r["id"] for r in managed["requests"] if r["peer"] == "rep2")

@@ -11,7 +11,6 @@ and teamwork 3 normalise to 100 and 50, so the item scores (3 × 100 + 1 × 50) 
 
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -77,8 +76,11 @@ def forms_lifecycle(company, cli_env, session, tmp_path):
 
 
 def card_of(session, code: str) -> Scorecard:
-    return session.scalar(sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id)
-                          .where(Scorecard.period == "2026-10", Employee.code == code))
+    return session.scalar(
+        sa.select(Scorecard)
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .where(Scorecard.period == "2026-10", Employee.code == code)
+    )
 
 
 def to_manager_step(session, code="R1", login="rep1"):
@@ -103,11 +105,21 @@ def test_every_answer_is_checked_against_its_field(forms_lifecycle):
     review = to_manager_step(session)
     lead = user(session, "lead")
     with pytest.raises(FormError) as raised:
-        save_response(session, review, lead, "rep_rating",
-                      {"attitude": "6", "teamwork": "x", "calls": "-1", "trend": "sideways", "mood": "3"}, submit=True)
-    assert raised.value.errors == {"mood": "not a field of this form", "attitude": "6 is outside 1–5",
-                                   "teamwork": "'x' is not a number", "calls": "-1 is below 0",
-                                   "trend": "'sideways' is not one of up, down"}
+        save_response(
+            session,
+            review,
+            lead,
+            "rep_rating",
+            {"attitude": "6", "teamwork": "x", "calls": "-1", "trend": "sideways", "mood": "3"},
+            submit=True,
+        )
+    assert raised.value.errors == {
+        "mood": "not a field of this form",
+        "attitude": "6 is outside 1–5",
+        "teamwork": "'x' is not a number",
+        "calls": "-1 is below 0",
+        "trend": "'sideways' is not one of up, down",
+    }
     with pytest.raises(FormError) as raised:  # required ones only when submitting
         save_response(session, review, lead, "rep_rating", {"calls": "3"}, submit=True)
     assert raised.value.errors == {"attitude": "required", "teamwork": "required"}
@@ -148,10 +160,18 @@ def test_the_manager_step_waits_for_the_form_and_submitting_rescores(forms_lifec
         act(session, review, lead, "approve")
     response = save_response(session, review, lead, "rep_rating", GOOD, submit=True)
     assert response.state == "submitted" and response.submitted_at is not None
-    assert response.values == {"attitude": 5, "teamwork": 3, "calls": 12, "trend": "up", "comment": "<b>solid</b> month"}
-    rating = session.scalar(sa.select(ManualValue).where(ManualValue.period == "2026-10",
-                                                         ManualValue.employee_id == review.employee_id,
-                                                         ManualValue.item == "rating"))
+    assert response.values == {
+        "attitude": 5,
+        "teamwork": 3,
+        "calls": 12,
+        "trend": "up",
+        "comment": "<b>solid</b> month",
+    }
+    rating = session.scalar(
+        sa.select(ManualValue).where(
+            ManualValue.period == "2026-10", ManualValue.employee_id == review.employee_id, ManualValue.item == "rating"
+        )
+    )
     assert rating.value == pytest.approx(87.5) and rating.source == "form rep_rating (lead)"
     session.commit()
     session.expire_all()
@@ -161,8 +181,9 @@ def test_the_manager_step_waits_for_the_form_and_submitting_rescores(forms_lifec
     assert {i["key"]: i for i in after.items}["rating"]["points"] == pytest.approx(13.125)
     assert (after.rank_company, after.rank_department) == (1, 1)
     assert card_of(session, "R2").total == pytest.approx(60)  # nobody else was touched
-    audited = session.scalars(sa.select(AuditEntry).where(AuditEntry.kind == "form_responses")
-                              .order_by(AuditEntry.id)).all()
+    audited = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.kind == "form_responses").order_by(AuditEntry.id)
+    ).all()
     assert [a.action for a in audited] == ["form.save", "form.submit"]
     assert audited[-1].before["points"] == {"rating": 80} and audited[-1].after["points"] == {"rating": 87.5}
     with pytest.raises(WorkflowError, match="already submitted"):
@@ -183,8 +204,14 @@ def test_a_locked_scorecard_is_not_rescored(forms_lifecycle):
     session.commit()
     session.expire_all()
     assert card_of(session, "R1").total == pytest.approx(105.4)
-    assert session.scalar(sa.select(ManualValue.value).where(ManualValue.item == "rating",
-                                                             ManualValue.employee_id == review.employee_id)) == 87.5
+    assert (
+        session.scalar(
+            sa.select(ManualValue.value).where(
+                ManualValue.item == "rating", ManualValue.employee_id == review.employee_id
+            )
+        )
+        == 87.5
+    )
 
 
 def _app(session):
@@ -209,18 +236,21 @@ def test_the_form_in_the_scorecard_page_with_csrf(forms_lifecycle):
     url = "/scorecards/2026-10/R1"
     page = lead.get(url).get_data(as_text=True)
     assert 'id="form-rep_rating"' in page and 'type="radio" name="attitude" value="5"' in page
-    assert "Outstanding" in page and '<select' in page and 'name="calls"' in page and "<textarea" in page
+    assert "Outstanding" in page and "<select" in page and 'name="calls"' in page and "<textarea" in page
     assert 'id="form-rep_rating"' not in rep1.get(url).get_data(as_text=True)  # not theirs to fill
     post = f"{url}/forms/rep_rating"
     assert lead.post(post, data=GOOD).status_code == 400  # CSRF
-    bad = lead.post(post, data={**GOOD, "attitude": "9", "csrf_token": csrf_token(page), "action": "submit"},
-                    follow_redirects=True).get_data(as_text=True)
+    bad = lead.post(
+        post, data={**GOOD, "attitude": "9", "csrf_token": csrf_token(page), "action": "submit"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Attitude: 9 is outside 1–5" in bad
-    approve = lead.post(f"{url}/review/approve", data={"csrf_token": csrf_token(page)},
-                        follow_redirects=True).get_data(as_text=True)
+    approve = lead.post(f"{url}/review/approve", data={"csrf_token": csrf_token(page)}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "submit the Rep rating first" in approve
-    done = lead.post(post, data={**GOOD, "csrf_token": csrf_token(page), "action": "submit"},
-                     follow_redirects=True).get_data(as_text=True)
+    done = lead.post(
+        post, data={**GOOD, "csrf_token": csrf_token(page), "action": "submit"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Rep rating submitted." in done
     session.expire_all()
     assert card_of(session, "R1").total == pytest.approx(106.525)
@@ -251,7 +281,8 @@ def test_the_form_through_the_rest_api_with_the_same_checks(forms_lifecycle):
     bad = client.put(url, json={"values": {"attitude": 0}, "submit": True}, headers=tokens["lead"])
     assert bad.status_code == 422 and bad.json["errors"] == [
         {"path": "json.values.attitude", "message": "0 is outside 1–5"},
-        {"path": "json.values.teamwork", "message": "required"}]
+        {"path": "json.values.teamwork", "message": "required"},
+    ]
     refused = client.put(url, json={"values": {"attitude": 5, "teamwork": 3}, "submit": True}, headers=tokens["rep1"])
     assert refused.status_code == 409 and "may not fill" in refused.json["message"]
     blocked = client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["lead"])
@@ -259,11 +290,17 @@ def test_the_form_through_the_rest_api_with_the_same_checks(forms_lifecycle):
     saved = client.put(url, json={"values": {"attitude": 5, "teamwork": 3}, "submit": True}, headers=tokens["lead"])
     assert saved.status_code == 200, saved.json
     assert (saved.json["state"], saved.json["values"], saved.json["filled_by_user"]) == (
-        "submitted", {"attitude": 5, "teamwork": 3}, "lead")
+        "submitted",
+        {"attitude": 5, "teamwork": 3},
+        "lead",
+    )
     assert saved.json["total"] == pytest.approx(106.525)
     seen = client.get(url, headers=tokens["rep1"]).json
     assert (seen["state"], seen["values"], seen["may_fill"]) == ("submitted", {"attitude": 5, "teamwork": 3}, False)
-    assert client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["lead"]).json["step"] == "hr_calibration"
+    assert (
+        client.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=tokens["lead"]).json["step"]
+        == "hr_calibration"
+    )
 
 
 SELF_FORM = """
@@ -306,7 +343,9 @@ def test_an_employee_form_is_filled_by_the_employee_at_the_self_review(forms_lif
         save_response(session, review, user(session, "lead"), "self_note", {"effort": 4}, submit=True)
     with pytest.raises(WorkflowError, match="may not fill"):  # the manager's form waits for its step
         save_response(session, review, user(session, "rep1"), "rep_rating", GOOD, submit=True)
-    save_response(session, review, user(session, "rep1"), "self_note", {"effort": "4", "note": "more calls"}, submit=True)
+    save_response(
+        session, review, user(session, "rep1"), "self_note", {"effort": "4", "note": "more calls"}, submit=True
+    )
     assert card_of(session, "R1").total == pytest.approx(104.5)
     act(session, review, user(session, "rep1"), "approve")
     assert review.step == "manager_review"
@@ -328,9 +367,11 @@ def test_a_corrected_value_from_an_accepted_dispute_stands_when_the_form_is_subm
     review = to_manager_step(session)
     save_response(session, review, lead, "rep_rating", {**GOOD, "attitude": "1"}, submit=True)  # lower than before
     session.commit()
-    rating = session.scalar(sa.select(ManualValue).where(ManualValue.employee_id == review.employee_id,
-                                                         ManualValue.item == "rating"))
+    rating = session.scalar(
+        sa.select(ManualValue).where(ManualValue.employee_id == review.employee_id, ManualValue.item == "rating")
+    )
     assert rating.value == 100 and rating.source == f"dispute {dispute.id} (hr)"
-    audit = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "form.submit")
-                            .order_by(AuditEntry.id.desc())).first()
+    audit = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "form.submit").order_by(AuditEntry.id.desc())
+    ).first()
     assert audit.after["kept"] == {"rating": f"corrected by dispute {dispute.id}"} and "points" not in audit.after

@@ -30,7 +30,9 @@ pytestmark = pytest.mark.database
 NAMED_FLOW = FLOW.replace(
     "      - {name: manager_review",
     '      - {name: west_check, label: {zh: 华西核对, en: West check}, actor: "user:west"}\n'
-    "      - {name: manager_review", 1)
+    "      - {name: manager_review",
+    1,
+)
 FORM = """
 forms:
   - slug: rep_rating
@@ -99,9 +101,13 @@ class Doors:
 
     def statuses(self, code: str) -> tuple[int, ...]:
         """page, review, its form, its feedback, scorecard"""
-        return (self.page(code).status_code, self.review(code).status_code,
-                self.review(code, "/forms/rep_rating").status_code, self.review(code, "/feedback").status_code,
-                self.scorecard(code).status_code)
+        return (
+            self.page(code).status_code,
+            self.review(code).status_code,
+            self.review(code, "/forms/rep_rating").status_code,
+            self.review(code, "/feedback").status_code,
+            self.scorecard(code).status_code,
+        )
 
 
 OPEN, CLOSED = (200,) * 5, (404,) * 5
@@ -136,7 +142,9 @@ def test_a_named_user_reads_a_scorecard_through_every_door_at_their_step_and_aft
     assert 'data-action="approve"' not in west.page("R1").get_data(as_text=True)
     after = west.review("R1").json
     assert after["allowed"] == [] and [(a["step"], a["by"]) for a in after["actions"]] == [
-        ("self_review", "rep1"), ("west_check", "west")]
+        ("self_review", "rep1"),
+        ("west_check", "west"),
+    ]
     assert west.scorecard("R1").json["review"] == {"state": "in_review", "step": "manager_review"}
     refused = west.api.post("/api/v1/reviews/2026-10/R1/approve", json={}, headers=west.headers)
     assert refused.status_code == 409  # read, yes; act out of turn, no
@@ -159,14 +167,22 @@ def test_a_stand_in_reads_while_they_stand_in_and_once_they_acted(named):
     session = named
     act(session, review_of(session, "R1"), user(session, "rep1"), "approve")
     west, rep2 = user(session, "west"), user(session, "rep2")
-    session.add(Delegation(user_id=west.id, delegate_id=rep2.id, starts_on=dt.date(2026, 11, 1),
-                           ends_on=dt.date(2026, 11, 7), created_by="tester"))
+    session.add(
+        Delegation(
+            user_id=west.id,
+            delegate_id=rep2.id,
+            starts_on=dt.date(2026, 11, 1),
+            ends_on=dt.date(2026, 11, 7),
+            created_by="tester",
+        )
+    )
     session.flush()
     r1 = review_of(session, "R1")
 
     def reads(login, day):
-        return may_read_scorecard(session, user(session, login), "2026-10", r1.employee_id,
-                                  _department(session, "R1"), today=day)
+        return may_read_scorecard(
+            session, user(session, login), "2026-10", r1.employee_id, _department(session, "R1"), today=day
+        )
 
     assert reads("rep2", dt.date(2026, 11, 3)) and reads("west", dt.date(2026, 11, 3))
     assert not reads("rep2", dt.date(2026, 11, 8))  # the delegation is over, and they never acted
@@ -178,11 +194,18 @@ def test_a_stand_in_reads_while_they_stand_in_and_once_they_acted(named):
     # L1's review has not reached west's step: neither west nor their stand-in reads it
     l1 = review_of(session, "L1")
     for login in ("west", "rep2"):
-        assert not may_read_scorecard(session, user(session, login), "2026-10", l1.employee_id,
-                                      _department(session, "L1"), today=dt.date(2026, 11, 3))
+        assert not may_read_scorecard(
+            session,
+            user(session, login),
+            "2026-10",
+            l1.employee_id,
+            _department(session, "L1"),
+            today=dt.date(2026, 11, 3),
+        )
 
 
 # --- a dispute's stand-in -----------------------------------------------------------------------
+
 
 def test_a_dispute_stand_in_follows_the_list_link_and_resolves_with_the_scorecard_before_them(lifecycle):
     session = lifecycle
@@ -200,10 +223,24 @@ def test_a_dispute_stand_in_follows_the_list_link_and_resolves_with_the_scorecar
 
     today = dt.date.today()
     lead = user(session, "lead")
-    session.add(Delegation(user_id=lead.id, delegate_id=user(session, "west").id,
-                           starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1), created_by="t"))
-    session.add(Delegation(user_id=lead.id, delegate_id=user(session, "rep1").id,  # over yesterday
-                           starts_on=today - dt.timedelta(days=10), ends_on=today - dt.timedelta(days=1), created_by="t"))
+    session.add(
+        Delegation(
+            user_id=lead.id,
+            delegate_id=user(session, "west").id,
+            starts_on=today - dt.timedelta(days=1),
+            ends_on=today + dt.timedelta(days=1),
+            created_by="t",
+        )
+    )
+    session.add(
+        Delegation(
+            user_id=lead.id,
+            delegate_id=user(session, "rep1").id,  # over yesterday
+            starts_on=today - dt.timedelta(days=10),
+            ends_on=today - dt.timedelta(days=1),
+            created_by="t",
+        )
+    )
     session.commit()
 
     # the list links to the scorecard, and the link opens it with the form to resolve
@@ -219,13 +256,20 @@ def test_a_dispute_stand_in_follows_the_list_link_and_resolves_with_the_scorecar
     assert rep1.statuses("R2") == CLOSED
     # and only while they stand in: after the delegation's last day it is closed again
     r2_department = session.scalar(sa.select(Employee.department_id).where(Employee.code == "R2"))
-    assert not may_read_scorecard(session, user(session, "west"), "2026-10", r2.employee_id, r2_department,
-                                  today=today + dt.timedelta(days=2))
+    assert not may_read_scorecard(
+        session, user(session, "west"), "2026-10", r2.employee_id, r2_department, today=today + dt.timedelta(days=2)
+    )
 
     # resolved from the scorecard page: back on it, which stays open to them as what they acted on
-    resolved = west.page_client.post(f"/scorecards/disputes/{dispute.id}/resolve", data={
-        "decision": "reject", "resolution": "the deals were the colleague's", "kind": "kpi",
-        "csrf_token": csrf_token(page.get_data(as_text=True))})
+    resolved = west.page_client.post(
+        f"/scorecards/disputes/{dispute.id}/resolve",
+        data={
+            "decision": "reject",
+            "resolution": "the deals were the colleague's",
+            "kind": "kpi",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
     assert resolved.status_code == 302 and resolved.headers["Location"].endswith(url)
     shown = west.page_client.get(resolved.headers["Location"])
     assert shown.status_code == 200 and "Dispute of win_rate rejected." in shown.get_data(as_text=True)

@@ -7,9 +7,8 @@ its total rises) and the period is evaluated again.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from perfrules.audit import AuditEntry
 from perfrules.engine.models import Scorecard
@@ -37,14 +36,18 @@ def _approve_all(session) -> None:
 def test_a_rerun_that_changes_an_approved_scorecard_sends_it_back_and_says_why(lifecycle, tmp_path, cli_env):
     session = lifecycle
     _approve_all(session)
-    r2_before = session.scalar(sa.select(Scorecard.total).where(Scorecard.employee_id == review_of(session, "R2").employee_id))
+    r2_before = session.scalar(
+        sa.select(Scorecard.total).where(Scorecard.employee_id == review_of(session, "R2").employee_id)
+    )
 
     # the same numbers again: every approval stands
     assert run_cli("run", "2026-10").exit_code == 0
     session.rollback()  # a new transaction: the runs wrote in other connections
     assert review_of(session, "R1").state == review_of(session, "R2").state == "approved"
 
-    rated = run_cli("ratings", "import", write(tmp_path, "late.csv", "employee,period,item,value\nR2,2026-10,rating,100\n"))
+    rated = run_cli(
+        "ratings", "import", write(tmp_path, "late.csv", "employee,period,item,value\nR2,2026-10,rating,100\n")
+    )
     assert rated.exit_code == 0, rated.output
     rerun = run_cli("run", "2026-10")
     assert rerun.exit_code == 0 and "1 approval(s) withdrawn: their numbers changed" in rerun.output
@@ -54,8 +57,9 @@ def test_a_rerun_that_changes_an_approved_scorecard_sends_it_back_and_says_why(l
     assert r2_after > r2_before
     assert r1.state == "approved"  # unchanged numbers, untouched
     assert (r2.state, r2.step, r2.path) == ("in_review", "self_review", ["self_review"])
-    last = session.scalars(sa.select(ReviewAction).where(ReviewAction.review_id == r2.id)
-                           .order_by(ReviewAction.id.desc())).first()
+    last = session.scalars(
+        sa.select(ReviewAction).where(ReviewAction.review_id == r2.id).order_by(ReviewAction.id.desc())
+    ).first()
     assert last.action == "recompute" and last.user_id is None
     assert f"from {r2_before:.1f} to {r2_after:.1f}" in last.comment
     [audit] = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "review.recompute")).all()
@@ -85,15 +89,20 @@ def test_a_locked_scorecard_is_not_rewritten_so_its_review_stays_locked(lifecycl
     _approve_all(session)
     act(session, review_of(session, "R2"), user(session, "hr"), "lock")
     session.commit()
-    assert run_cli("ratings", "import", write(tmp_path, "late.csv",
-                                              "employee,period,item,value\nR2,2026-10,rating,100\n")).exit_code == 0
+    assert (
+        run_cli(
+            "ratings", "import", write(tmp_path, "late.csv", "employee,period,item,value\nR2,2026-10,rating,100\n")
+        ).exit_code
+        == 0
+    )
     result = run_cli("run", "2026-10")
     assert result.exit_code == 0 and "1 locked scorecard(s) kept" in result.output
     session.rollback()  # a new transaction: the runs wrote in other connections
     assert review_of(session, "R2").state == "locked"
-    assert session.scalar(sa.select(sa.func.count()).select_from(ReviewAction)
-                          .where(ReviewAction.action == "recompute")) == 0
-
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(ReviewAction).where(ReviewAction.action == "recompute"))
+        == 0
+    )
 
 
 def test_sending_back_takes_the_same_few_statements_for_one_review_or_many(lifecycle, db_engine):
@@ -106,7 +115,7 @@ def test_sending_back_takes_the_same_few_statements_for_one_review_or_many(lifec
     for approved_at in ({ids[0]: (1.0, "D")}, {ids[0]: (1.0, "D"), ids[1]: (2.0, "D")}):  # numbers since changed
         session.rollback()
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        listener = lambda *args, sink=statements: sink.append(args[2])  # noqa: E731
         sa.event.listen(db_engine, "before_cursor_execute", listener)
         assert withdraw_changed_approvals(session, "2026-10", approved_at, "tester", 99) == len(approved_at)
         sa.event.remove(db_engine, "before_cursor_execute", listener)

@@ -24,7 +24,18 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSONType)
 
 
-def record_change(session: Session, *, actor: str, action: str, kind: str, key: str,
-                  before: dict | None = None, after: dict | None = None) -> None:
-    session.add(AuditEntry(at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action,
-                           kind=kind, key=key, before=before, after=after))
+def record_change(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    kind: str,
+    key: str,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=dt.datetime.now(dt.UTC), actor=actor, action=action, kind=kind, key=key, before=before, after=after
+        )
+    )

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..problems import ConfigError
 from ..config.store import clone_template, export_yaml, load_paths
 from ..config.versions import diff_configs, draft_is_published, list_versions, publish, resolve
+from ..problems import ConfigError
 from .context import actor, fail, functions, session_scope
 
 
@@ -30,10 +30,13 @@ def load_command(paths: tuple[Path, ...]) -> None:
 
 
 @config_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
-@click.option("--version", "reference", default="draft", show_default=True,
-              help="A version number, latest, or draft.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option("--version", "reference", default="draft", show_default=True, help="A version number, latest, or draft.")
 def export_command(output: Path | None, reference: str) -> None:
     """Export the configuration as YAML."""
     try:
@@ -74,8 +77,10 @@ def versions_command() -> None:
         if not versions:
             click.echo("no version published yet")
         for version in versions:
-            click.echo(f"{version.number:>4}  {version.content_hash[:12]}  "
-                       f"{version.created_at:%Y-%m-%d %H:%M}  {version.created_by}  {version.message}")
+            click.echo(
+                f"{version.number:>4}  {version.content_hash[:12]}  "
+                f"{version.created_at:%Y-%m-%d %H:%M}  {version.created_by}  {version.message}"
+            )
 
 
 @config_group.command("diff")
@@ -90,8 +95,10 @@ def diff_command(old: str, new: str) -> None:
     except ConfigError as exc:
         fail(exc.problems)
     lines = diff_configs(old_config, new_config)
-    click.echo(f"{old_name} → {new_name}: " + (f"{sum(1 for l in lines if not l.startswith(' '))} document(s) differ"
-                                               if lines else "no differences"))
+    click.echo(
+        f"{old_name} → {new_name}: "
+        + (f"{sum(1 for line in lines if not line.startswith(' '))} document(s) differ" if lines else "no differences")
+    )
     for line in lines:
         click.echo(line)
 
@@ -100,7 +107,9 @@ def diff_command(old: str, new: str) -> None:
 @click.argument("source")
 @click.argument("slug")
 @click.option("--department", "departments", multiple=True, help="The clone applies to this department (repeatable).")
-@click.option("--role", "roles", multiple=True, help="The clone applies to this role (repeatable; default: the source's).")
+@click.option(
+    "--role", "roles", multiple=True, help="The clone applies to this role (repeatable; default: the source's)."
+)
 @click.option("--label-zh", help="The clone's Chinese label.")
 @click.option("--label-en", help="The clone's English label.")
 def clone_template_command(source, slug, departments, roles, label_zh, label_en) -> None:
@@ -110,10 +119,20 @@ def clone_template_command(source, slug, departments, roles, label_zh, label_en)
             original = resolve(session, "draft").config.get("templates", {}).get(source, {})
             label = None
             if label_zh or label_en:
-                label = {"zh": label_zh or original.get("label", {}).get("zh", slug),
-                         "en": label_en or original.get("label", {}).get("en", slug)}
-            clone_template(session, source, slug, functions(), actor(), departments=list(departments) or None,
-                           roles=list(roles) or None, label=label)
+                label = {
+                    "zh": label_zh or original.get("label", {}).get("zh", slug),
+                    "en": label_en or original.get("label", {}).get("en", slug),
+                }
+            clone_template(
+                session,
+                source,
+                slug,
+                functions(),
+                actor(),
+                departments=list(departments) or None,
+                roles=list(roles) or None,
+                label=label,
+            )
     except ConfigError as exc:
         fail(exc.problems)
     click.echo(f"template '{slug}' cloned from '{source}' into the draft; publish to use it")

@@ -25,10 +25,14 @@ def data_group() -> None:
 @data_group.command("import")
 @click.argument("dataset")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--skip-invalid", is_flag=True,
-              help="Import the good rows and write the rejected ones, with reasons, to a CSV.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write rejected rows (default: FILE.rejected.csv).")
+@click.option(
+    "--skip-invalid", is_flag=True, help="Import the good rows and write the rejected ones, with reasons, to a CSV."
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write rejected rows (default: FILE.rejected.csv).",
+)
 def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path | None) -> None:
     """Import a CSV or XLSX FILE into DATASET, keyed by its external_id column."""
     try:
@@ -38,13 +42,26 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
                 fail([f"unknown dataset '{dataset}'"])
             columns, rows = read_table(file)
             console = Console(stderr=True)
-            with Progress(TextColumn(f"importing {file.name}"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), transient=True, console=console,
-                          disable=not console.is_terminal) as progress:
+            with Progress(
+                TextColumn(f"importing {file.name}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+                console=console,
+                disable=not console.is_terminal,
+            ) as progress:
                 task = progress.add_task("rows", total=None)
-                report = import_records(session, definition, columns, rows, actor=actor(),
-                                        source=file.name, skip_invalid=skip_invalid,
-                                        progress=lambda n: progress.advance(task, n))
+                report = import_records(
+                    session,
+                    definition,
+                    columns,
+                    rows,
+                    actor=actor(),
+                    source=file.name,
+                    skip_invalid=skip_invalid,
+                    progress=lambda n: progress.advance(task, n),
+                )
             if not report.written:
                 session.rollback()
     except ImportRefused as exc:
@@ -55,14 +72,23 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
         click.echo(f"… and {len(report.problems) - MAX_PROBLEMS_SHOWN} more problem(s)", err=True)
     if report.rejected and skip_invalid:
         target = rejects or file.with_name(file.stem + ".rejected.csv")
-        write_csv(target, [*columns, "problems"],
-                  ([raw.get(c) for c in columns] + ["; ".join(f"{p.column}: {p.reason}" for p in problems)]
-                   for _, raw, problems in report.rejected_rows))
+        write_csv(
+            target,
+            [*columns, "problems"],
+            (
+                [raw.get(c) for c in columns] + ["; ".join(f"{p.column}: {p.reason}" for p in problems)]
+                for _, raw, problems in report.rejected_rows
+            ),
+        )
         click.echo(f"rejected rows written to {target}", err=True)
     click.echo(report.summary())
     if not report.written:
-        fail([f"nothing was imported: {report.rejected} row(s) have problems "
-              "(fix them, or use --skip-invalid to import the rest)"])
+        fail(
+            [
+                f"nothing was imported: {report.rejected} row(s) have problems "
+                "(fix them, or use --skip-invalid to import the rest)"
+            ]
+        )
 
 
 @data_group.command("demo")
@@ -72,8 +98,9 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
 @click.option("--end", "end_month", metavar="YYYY-MM", help="Last month of records (default: this month).")
 @click.option("--password", help="Password of every demo login (default: a random one, printed).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when employees already exist.")
-def demo_command(employees: int, months: int, seed: int, end_month: str | None, password: str | None,
-                 if_empty: bool) -> None:
+def demo_command(
+    employees: int, months: int, seed: int, end_month: str | None, password: str | None, if_empty: bool
+) -> None:
     """Generate a demo company: organisation, logins and CRM records."""
     import datetime as dt
     import secrets
@@ -99,8 +126,15 @@ def demo_command(employees: int, months: int, seed: int, end_month: str | None, 
                     click.echo("employees already exist; demo data left as it is")
                     return
                 fail(["the database already has employees; the demo needs an empty organisation"])
-            summary = generate_demo(session, employees=employees, months=months, seed=seed, end=end,
-                                    password_hash=hash_password(password), actor=actor())
+            summary = generate_demo(
+                session,
+                employees=employees,
+                months=months,
+                seed=seed,
+                end=end,
+                password_hash=hash_password(password),
+                actor=actor(),
+            )
     except ValueError as exc:
         fail([str(exc)])
     click.echo(f"demo company created in {time.perf_counter() - started:.1f} s: {summary}")

@@ -32,16 +32,32 @@ def _user(session, login: str) -> User:
 @delegation_group.command("add")
 @click.argument("from_login")
 @click.argument("to_login")
-@click.option("--from", "starts_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The first day, YYYY-MM-DD (today or later).")
-@click.option("--to", "ends_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The last day, included, YYYY-MM-DD.")
+@click.option(
+    "--from",
+    "starts_on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The first day, YYYY-MM-DD (today or later).",
+)
+@click.option(
+    "--to",
+    "ends_on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The last day, included, YYYY-MM-DD.",
+)
 def add_command(from_login: str, to_login: str, starts_on: dt.datetime, ends_on: dt.datetime) -> None:
     """Let TO_LOGIN act for FROM_LOGIN from --from to --to (both days included)."""
     try:
         with session_scope() as session:
-            made = delegate(session, _user(session, from_login), delegate_login=to_login, starts_on=starts_on.date(),
-                            ends_on=ends_on.date(), actor=actor())
+            made = delegate(
+                session,
+                _user(session, from_login),
+                delegate_login=to_login,
+                starts_on=starts_on.date(),
+                ends_on=ends_on.date(),
+                actor=actor(),
+            )
             number = made.id
     except DelegationError as exc:
         fail([str(exc)])
@@ -56,16 +72,29 @@ def list_command(login: str | None) -> None:
         everyone = User(login="cli", roles=["admin"])  # the CLI sees every delegation
         if login:
             who = _user(session, login)
-            rows = shown(session.execute(visible_query(session, everyone).where(
-                sa.or_(Delegation.user_id == who.id, Delegation.delegate_id == who.id))), everyone)
+            rows = shown(
+                session.execute(
+                    visible_query(session, everyone).where(
+                        sa.or_(Delegation.user_id == who.id, Delegation.delegate_id == who.id)
+                    )
+                ),
+                everyone,
+            )
         else:
             rows = every_delegation(session, everyone)
     table = Table()
     for column in ("id", "for", "stand-in", "from", "to", "status", "created by"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row.id), row.user_login, row.delegate_login, row.delegation.starts_on.isoformat(),
-                      row.delegation.ends_on.isoformat(), row.status, row.delegation.created_by)
+        table.add_row(
+            str(row.id),
+            row.user_login,
+            row.delegate_login,
+            row.delegation.starts_on.isoformat(),
+            row.delegation.ends_on.isoformat(),
+            row.status,
+            row.delegation.created_by,
+        )
     Console(width=160).print(table)
 
 
@@ -81,5 +110,8 @@ def remove_command(delegation_id: int) -> None:
             result = cancel(session, found, session.get(User, found.user_id), actor=actor())
     except DelegationError as exc:
         fail([str(exc)])
-    click.echo(f"delegation {delegation_id} ended yesterday; kept as history" if result.outcome == "ended"
-               else f"delegation {delegation_id} removed (it had not begun)")
+    click.echo(
+        f"delegation {delegation_id} ended yesterday; kept as history"
+        if result.outcome == "ended"
+        else f"delegation {delegation_id} removed (it had not begun)"
+    )

@@ -60,10 +60,16 @@ def formula() -> None:
 
 @formula.command("check")
 @click.argument("expression")
-@click.option("--name", "names", multiple=True, metavar="NAME[:TYPE]",
-              help="A name the formula may use; TYPE is number (default), boolean or text.")
-@click.option("--expect", type=click.Choice(["number", "boolean"]),
-              help="Require the formula to give this kind of value.")
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    metavar="NAME[:TYPE]",
+    help="A name the formula may use; TYPE is number (default), boolean or text.",
+)
+@click.option(
+    "--expect", type=click.Choice(["number", "boolean"]), help="Require the formula to give this kind of value."
+)
 def check_command(expression: str, names: tuple[str, ...], expect: str | None) -> None:
     """Check EXPRESSION (`-` reads it from standard input); print the names it uses."""
     catalogue = Catalogue()
@@ -81,8 +87,13 @@ def check_command(expression: str, names: tuple[str, ...], expect: str | None) -
 
 @formula.command("eval")
 @click.argument("expression")
-@click.option("--set", "assignments", multiple=True, metavar="NAME[:TYPE]=VALUE",
-              help="A value for a name: a number, true/false, null, or text.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME[:TYPE]=VALUE",
+    help="A value for a name: a number, true/false, null, or text.",
+)
 def eval_command(expression: str, assignments: tuple[str, ...]) -> None:
     """Evaluate EXPRESSION (`-` reads it from standard input) and print the result as JSON."""
     catalogue, row = Catalogue(), {}

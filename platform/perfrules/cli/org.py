@@ -8,15 +8,14 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
 
 from ..org.importer import import_organisation
 from ..org.models import USER_ROLES, ApiToken, Employee, User
 from ..org.tokens import issue_token, revoke_token
 from ..org.users import create_user
 from ..problems import ConfigError
-from rich.console import Console
-from rich.table import Table
-
 from .context import actor, fail, session_scope
 
 
@@ -48,8 +47,9 @@ def user_group() -> None:
 @click.option("--employee", help="Code of the employee this user is.")
 @click.option("--password", help="Leave out to generate one, printed once.")
 @click.option("--email", help="Where notifications are e-mailed, when e-mail is configured.")
-def create_command(login: str, roles: tuple[str, ...], employee: str | None, password: str | None,
-                   email: str | None) -> None:
+def create_command(
+    login: str, roles: tuple[str, ...], employee: str | None, password: str | None, email: str | None
+) -> None:
     """Create a user."""
     generated = password is None
     password = password or secrets.token_urlsafe(12)
@@ -82,8 +82,9 @@ def token_create(login: str, name: str, expires_days: int | None) -> None:
             user = session.scalar(sa.select(User).where(User.login == login))
             if user is None:
                 fail([f"unknown user '{login}'"])
-            token, row = issue_token(session, user, name, actor(),
-                                     dt.timedelta(days=expires_days) if expires_days else None)
+            token, row = issue_token(
+                session, user, name, actor(), dt.timedelta(days=expires_days) if expires_days else None
+            )
     except ValueError as exc:
         fail([str(exc)])
     click.echo(f"token {row.id} for {login} ({', '.join(user.roles)}); keep it secret, it is not shown again:")
@@ -94,15 +95,24 @@ def token_create(login: str, name: str, expires_days: int | None) -> None:
 def token_list() -> None:
     """Every token: whose, what for, when last used, whether revoked."""
     with session_scope() as session:
-        rows = session.execute(sa.select(ApiToken, User.login).join(User, User.id == ApiToken.user_id)
-                               .order_by(ApiToken.id)).all()
+        rows = session.execute(
+            sa.select(ApiToken, User.login).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+        ).all()
     table = Table()
     for column in ("id", "user", "name", "starts", "created", "expires", "last used", "revoked"):
         table.add_column(column)
     when = lambda moment: moment.strftime("%Y-%m-%d %H:%M") if moment else "—"  # noqa: E731
     for token, login in rows:
-        table.add_row(str(token.id), login, token.name, token.prefix + "…", when(token.created_at),
-                      when(token.expires_at), when(token.last_used_at), when(token.revoked_at))
+        table.add_row(
+            str(token.id),
+            login,
+            token.name,
+            token.prefix + "…",
+            when(token.created_at),
+            when(token.expires_at),
+            when(token.last_used_at),
+            when(token.revoked_at),
+        )
     Console(width=160).print(table)
 
 

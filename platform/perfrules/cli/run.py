@@ -49,10 +49,20 @@ def _configuration(session, reference: str, files: tuple[Path, ...], registry):
 @click.argument("period")
 @click.option("--template", "templates", multiple=True, help="Only employees on this template (repeatable).")
 @click.option("--department", help="Only employees in this department and the ones below it.")
-@click.option("--version", "reference", default="latest", show_default=True,
-              help="The configuration: a published version number, latest, or draft (with --dry-run).")
-@click.option("--config", "files", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="YAML applied on top of the version, to try a change (with --dry-run).")
+@click.option(
+    "--version",
+    "reference",
+    default="latest",
+    show_default=True,
+    help="The configuration: a published version number, latest, or draft (with --dry-run).",
+)
+@click.option(
+    "--config",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="YAML applied on top of the version, to try a change (with --dry-run).",
+)
 @click.option("--dry-run", is_flag=True, help="Evaluate and compare with the stored results; write nothing.")
 def run_command(period: str, templates, department, reference, files, dry_run) -> None:
     """Evaluate PERIOD (2026-10, 2026-Q4, 2026-H2, 2026, or last-month, last-quarter, last-half,
@@ -67,8 +77,14 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
         if chosen.number is None and not dry_run:
             fail([f"{chosen.name} is not a published version: try it with --dry-run, or publish it first"])
         console = Console(stderr=True)
-        with Progress(TextColumn(f"evaluating {chosen_period}"), BarColumn(), MofNCompleteColumn(),
-                      transient=True, console=console, disable=not console.is_terminal) as bar:
+        with Progress(
+            TextColumn(f"evaluating {chosen_period}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            transient=True,
+            console=console,
+            disable=not console.is_terminal,
+        ) as bar:
             task = bar.add_task("employees", total=None)
 
             def progress(_step, done, total):
@@ -76,16 +92,30 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
 
             if dry_run:
                 with sessions() as session:
-                    evaluation = evaluate(begin_reading(session), chosen.config, registry, chosen_period,
-                                          templates=list(templates) or None, department=department,
-                                          progress=progress)
+                    evaluation = evaluate(
+                        begin_reading(session),
+                        chosen.config,
+                        registry,
+                        chosen_period,
+                        templates=list(templates) or None,
+                        department=department,
+                        progress=progress,
+                    )
                     changes = compare(session, evaluation)
                 run = None
             else:
-                run, evaluation = start_run(sessions, chosen_period, chosen.config, registry,
-                                            version_number=chosen.number, version_hash=chosen.content_hash,
-                                            actor=actor(), templates=list(templates) or None,
-                                            department=department, progress=progress)
+                run, evaluation = start_run(
+                    sessions,
+                    chosen_period,
+                    chosen.config,
+                    registry,
+                    version_number=chosen.number,
+                    version_hash=chosen.content_hash,
+                    actor=actor(),
+                    templates=list(templates) or None,
+                    department=department,
+                    progress=progress,
+                )
     except ConfigError as exc:
         fail(exc.problems)
     except RunError as exc:
@@ -97,26 +127,34 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
         where = " / ".join(part for part in (error["employee"], error["item"]) if part)
         click.echo(f"  {where}: {error['message']}", err=True)
     if len(evaluation.errors) > 20:
-        click.echo(f"  … and {len(evaluation.errors) - 20} more"
-                   + (f" (all of them: `perfrules runs {run.id}`)" if run is not None else ""), err=True)
+        click.echo(
+            f"  … and {len(evaluation.errors) - 20} more"
+            + (f" (all of them: `perfrules runs {run.id}`)" if run is not None else ""),
+            err=True,
+        )
     for warning in evaluation.warnings:
         click.echo(f"  warning: {warning}", err=True)
     counts, timings = evaluation.counts, evaluation.timings
-    summary = (f"{counts['scorecards']} scorecards, {counts['failed']} failed, "
-               f"{counts['without_template']} without a template, {counts['ambiguous']} ambiguous"
-               + (f", {counts['other_cycle']} on templates of another cycle" if counts.get("other_cycle") else "")
-               + "; "
-               f"{timings['total']:.2f} s (aggregate {timings['aggregate']:.2f}, evaluate {timings['evaluate']:.2f}"
-               + (f", write {timings['write']:.2f}" if "write" in timings else "")
-               + (f", reviews {timings['reviews']:.2f}" if "reviews" in timings else "") + ")")
+    summary = (
+        f"{counts['scorecards']} scorecards, {counts['failed']} failed, "
+        f"{counts['without_template']} without a template, {counts['ambiguous']} ambiguous"
+        + (f", {counts['other_cycle']} on templates of another cycle" if counts.get("other_cycle") else "")
+        + "; "
+        f"{timings['total']:.2f} s (aggregate {timings['aggregate']:.2f}, evaluate {timings['evaluate']:.2f}"
+        + (f", write {timings['write']:.2f}" if "write" in timings else "")
+        + (f", reviews {timings['reviews']:.2f}" if "reviews" in timings else "")
+        + ")"
+    )
     if run is None:
         _show_changes(changes, chosen.name)
         click.echo(f"dry run of {chosen_period} with {chosen.name}: {summary}; nothing was written")
     else:
         locked, withdrawn = counts.get("skipped_locked", 0), counts.get("approvals_withdrawn", 0)
-        click.echo(f"run {run.id} of {chosen_period} with {chosen.name} {run.status}: {summary}"
-                   + (f"; {locked} locked scorecard(s) kept" if locked else "")
-                   + (f"; {withdrawn} approval(s) withdrawn: their numbers changed" if withdrawn else ""))
+        click.echo(
+            f"run {run.id} of {chosen_period} with {chosen.name} {run.status}: {summary}"
+            + (f"; {locked} locked scorecard(s) kept" if locked else "")
+            + (f"; {withdrawn} approval(s) withdrawn: their numbers changed" if withdrawn else "")
+        )
 
 
 def _show_changes(changes, name: str) -> None:
@@ -130,9 +168,14 @@ def _show_changes(changes, name: str) -> None:
         return text(after) if before == after else f"{text(before)} → {text(after)}"
 
     for change in moved[:WHAT_IF_ROWS]:
-        table.add_row(change.employee, change.template, show(change.total_before, change.total_after),
-                      "" if change.delta is None else f"{change.delta:+.2f}",
-                      show(change.grade_before, change.grade_after), show(change.rank_before, change.rank_after))
+        table.add_row(
+            change.employee,
+            change.template,
+            show(change.total_before, change.total_after),
+            "" if change.delta is None else f"{change.delta:+.2f}",
+            show(change.grade_before, change.grade_after),
+            show(change.rank_before, change.rank_after),
+        )
     Console().print(table)
     if len(moved) > WHAT_IF_ROWS:
         click.echo(f"… and {len(moved) - WHAT_IF_ROWS} more changes")
@@ -152,11 +195,17 @@ def runs_command(run_id: int | None, limit: int) -> None:
     for column in ("run", "period", "status", "version", "started", "seconds", "scorecards", "errors", "by"):
         table.add_column(column)
     for run in runs:
-        table.add_row(str(run.id), run.period, run.status, str(run.version_number or "—"),
-                      run.started_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-                      str(run.timings.get("total", "")), str(run.counts.get("scorecards", "")),
-                      str(len(run.errors)) if run.status != "failed" else (run.message or "failed"),
-                      run.schedule or run.actor)
+        table.add_row(
+            str(run.id),
+            run.period,
+            run.status,
+            str(run.version_number or "—"),
+            run.started_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            str(run.timings.get("total", "")),
+            str(run.counts.get("scorecards", "")),
+            str(len(run.errors)) if run.status != "failed" else (run.message or "failed"),
+            run.schedule or run.actor,
+        )
     Console(width=160).print(table)
 
 
@@ -165,10 +214,12 @@ def _show_run(run_id: int) -> None:
         run = session.get(EvaluationRun, run_id)
     if run is None:
         fail([f"no run {run_id}"])
-    click.echo(f"run {run.id} of {run.period}: {run.status}; version {run.version_number or '—'} "
-               f"({(run.version_hash or '')[:12]}); by {run.schedule or run.actor}; "
-               f"started {run.started_at:%Y-%m-%d %H:%M:%S}"
-               + (f", finished {run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else ""))
+    click.echo(
+        f"run {run.id} of {run.period}: {run.status}; version {run.version_number or '—'} "
+        f"({(run.version_hash or '')[:12]}); by {run.schedule or run.actor}; "
+        f"started {run.started_at:%Y-%m-%d %H:%M:%S}"
+        + (f", finished {run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "")
+    )
     scope = ", ".join(f"{key} {value}" for key, value in run.scope.items() if value and key != "fired_at")
     click.echo(f"scope: {scope or 'everyone'}")
     if run.counts:
@@ -184,8 +235,9 @@ def _show_run(run_id: int) -> None:
 
 @click.command("scorecards")
 @click.argument("period")
-@click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx"]), default="json",
-              show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
 @click.option("--template", help="Only this template's scorecards.")
 def scorecards_command(period: str, output_format: str, output: Path | None, template: str | None) -> None:

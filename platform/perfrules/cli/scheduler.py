@@ -16,8 +16,13 @@ from .context import plugins, settings
 
 
 @click.command("scheduler")
-@click.option("--interval", default=60, show_default=True, type=click.IntRange(min=1),
-              help="Seconds between looks at what is due.")
+@click.option(
+    "--interval",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds between looks at what is due.",
+)
 @click.option("--once", is_flag=True, help="Run what is due now, then exit (for cron or systemd timers).")
 def scheduler_command(interval: int, once: bool) -> None:
     """Run scheduled evaluations as their cron expressions come due, catching up missed ones."""
@@ -56,8 +61,15 @@ def scheduler_command(interval: int, once: bool) -> None:
 
         scheduler = BlockingScheduler(timezone="UTC")
         # one look at a time; a look that overran its interval is not repeated to catch up
-        scheduler.add_job(look, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
-                          next_run_time=dt.datetime.now(dt.timezone.utc))
+        scheduler.add_job(
+            look,
+            "interval",
+            seconds=interval,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
         click.echo(f"perfrules scheduler: looking every {interval} s (Ctrl+C to stop)", err=True)
         scheduler.start()

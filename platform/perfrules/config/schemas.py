@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
-                       error="must be lowercase letters, digits and underscores, starting with a letter")
+SLUG = validate.Regexp(
+    r"^[a-z][a-z0-9_]{0,63}$", error="must be lowercase letters, digits and underscores, starting with a letter"
+)
 WEIGHT_TOTAL = 100.0
 WEIGHT_TOLERANCE = 1e-6
 
@@ -45,11 +46,11 @@ def formula(**kwargs):
 def _check_weights(items: list[dict], what: str, key: str, normalise: bool) -> None:
     total = sum(item["weight"] for item in items)
     if not normalise and abs(total - WEIGHT_TOTAL) > WEIGHT_TOLERANCE:
-        raise ValidationError(f"{what} weights add up to {total:g}, not 100 "
-                              "(or set weights: normalise)", key)
+        raise ValidationError(f"{what} weights add up to {total:g}, not 100 (or set weights: normalise)", key)
 
 
 # --- datasets and employee attributes ---------------------------------------------------------
+
 
 class ChoiceOption(Strict):
     value = fields.Str(required=True, validate=validate.Length(min=1, max=100))
@@ -78,8 +79,13 @@ class Dataset(Strict):
     description = fields.Str(load_default=None)
     owner_field = fields.Str(required=True)
     date_field = fields.Str(required=True)
-    fields_ = fields.List(fields.Nested(DatasetField), required=True, data_key="fields",
-                          attribute="fields", validate=validate.Length(min=1))
+    fields_ = fields.List(
+        fields.Nested(DatasetField),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+        validate=validate.Length(min=1),
+    )
 
     @validates_schema
     def _owner_and_date(self, data, **_):
@@ -103,6 +109,7 @@ class EmployeeAttribute(Strict):
 
 
 # --- forms ------------------------------------------------------------------------------------
+
 
 class FormField(Strict):
     name = fields.Str(required=True, validate=SLUG)
@@ -132,17 +139,22 @@ class Form(Strict):
     filled_by = fields.Str(required=True, validate=validate.OneOf(("employee", "manager", "peer")))
     #: peer forms only: whether the employee sees the answers without who gave them (the default)
     anonymous = fields.Bool(load_default=None)
-    fields_ = fields.List(fields.Nested(FormField), required=True, data_key="fields",
-                          attribute="fields", validate=validate.Length(min=1))
+    fields_ = fields.List(
+        fields.Nested(FormField), required=True, data_key="fields", attribute="fields", validate=validate.Length(min=1)
+    )
 
     @validates_schema
     def _anonymous_peers(self, data, **_):
         if data.get("anonymous") is not None and data["filled_by"] != "peer":
-            raise ValidationError("only peer forms are anonymous or not: the employee always knows who "
-                                  "filled a self-assessment or a manager rating", "anonymous")
+            raise ValidationError(
+                "only peer forms are anonymous or not: the employee always knows who "
+                "filled a self-assessment or a manager rating",
+                "anonymous",
+            )
 
 
 # --- metrics, KPIs, scoring -------------------------------------------------------------------
+
 
 class Metric(Strict):
     slug = fields.Str(required=True, validate=SLUG)
@@ -202,8 +214,7 @@ class Scoring(Strict):
                 raise ValidationError("required for band scoring", "bands")
             minima = [band["min"] for band in bands]
             if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
-                raise ValidationError("bands must be ordered from the highest min to the lowest",
-                                      "bands")
+                raise ValidationError("bands must be ordered from the highest min to the lowest", "bands")
         elif not data.get("formula"):
             raise ValidationError("required for formula scoring", "formula")
 
@@ -236,16 +247,24 @@ class TargetEntry(Strict):
     """
 
     name = fields.Str(required=True)
-    period = fields.Str(required=True, validate=validate.Regexp(
-        r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$", error="must be a period like 2026-10, 2026-Q4, 2026-H2 or 2026"))
+    period = fields.Str(
+        required=True,
+        validate=validate.Regexp(
+            r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$",
+            error="must be a period like 2026-10, 2026-Q4, 2026-H2 or 2026",
+        ),
+    )
     employee = fields.Str(load_default=None)
     department = fields.Str(load_default=None)
     role = fields.Str(load_default=None)
     value = fields.Float(required=True, allow_nan=False)
     split = fields.Str(load_default=None, validate=validate.OneOf(SPLITS))
     weight_attribute = fields.Str(load_default=None, validate=SLUG)
-    month_shares = fields.List(fields.Float(validate=validate.Range(min=0)), load_default=None,
-                               validate=validate.Length(equal=12, error="must list 12 monthly percentages"))
+    month_shares = fields.List(
+        fields.Float(validate=validate.Range(min=0)),
+        load_default=None,
+        validate=validate.Length(equal=12, error="must list 12 monthly percentages"),
+    )
     #: splits are rounded to this many decimals (2 when not given); the remainder goes as the README says
     decimals = fields.Int(load_default=None, validate=validate.Range(min=0, max=6))
 
@@ -253,15 +272,17 @@ class TargetEntry(Strict):
     def _one_holder(self, data, **_):
         if data.get("split"):
             if not data.get("department") or data.get("employee"):
-                raise ValidationError("only a department target can be split among its members "
-                                      "(with role to split among the members in that role)", "split")
+                raise ValidationError(
+                    "only a department target can be split among its members "
+                    "(with role to split among the members in that role)",
+                    "split",
+                )
         else:
             holders = [key for key in ("employee", "department", "role") if data.get(key)]
             if len(holders) != 1:
                 raise ValidationError("give exactly one of employee, department or role", "employee")
         if (data.get("split") == "weights") != bool(data.get("weight_attribute")):
-            raise ValidationError("a split by weights needs weight_attribute (and only it does)",
-                                  "weight_attribute")
+            raise ValidationError("a split by weights needs weight_attribute (and only it does)", "weight_attribute")
         shares = data.get("month_shares")
         if shares is not None:
             if len(data["period"]) != 4:
@@ -278,6 +299,7 @@ class TargetSet(Strict):
 
 # --- templates --------------------------------------------------------------------------------
 
+
 class TemplateItem(Strict):
     kpi = fields.Str(load_default=None)
     manual = fields.Str(load_default=None, validate=SLUG)
@@ -285,8 +307,9 @@ class TemplateItem(Strict):
     form = fields.Str(load_default=None)
     #: overrides the KPI's missing-data policy; a manual item without a value is excluded by default
     missing = fields.Str(load_default=None, validate=validate.OneOf(MISSING_POLICIES))
-    weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
-                                                                 error="must be greater than 0"))
+    weight = fields.Float(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, error="must be greater than 0")
+    )
 
     @validates_schema
     def _kpi_or_manual(self, data, **_):
@@ -299,8 +322,9 @@ class TemplateItem(Strict):
 class Section(Strict):
     name = fields.Str(required=True, validate=SLUG)
     label = label()
-    weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
-                                                                 error="must be greater than 0"))
+    weight = fields.Float(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, error="must be greater than 0")
+    )
     items = fields.List(fields.Nested(TemplateItem), required=True, validate=validate.Length(min=1))
 
 
@@ -327,8 +351,9 @@ class Template(Strict):
     grades = fields.List(fields.Nested(Grade), required=True, validate=validate.Length(min=1))
     approval_flow = fields.Str(load_default=None)
     #: calibration (强制分布): the target share of each grade, in percent, adding up to 100
-    calibration = fields.Dict(keys=fields.Str(), values=fields.Float(validate=validate.Range(min=0, max=100)),
-                              load_default=None)
+    calibration = fields.Dict(
+        keys=fields.Str(), values=fields.Float(validate=validate.Range(min=0, max=100)), load_default=None
+    )
 
     @validates_schema
     def _weights_and_grades(self, data, **_):
@@ -350,22 +375,34 @@ class Template(Strict):
             names = [grade["grade"] for grade in data["grades"]]
             unknown = [grade for grade in calibration if grade not in names]
             if unknown:
-                raise ValidationError({"calibration": {grade: [f"'{grade}' is not one of the template's grades "
-                                                               f"({', '.join(names)})"] for grade in unknown}})
+                raise ValidationError(
+                    {
+                        "calibration": {
+                            grade: [f"'{grade}' is not one of the template's grades ({', '.join(names)})"]
+                            for grade in unknown
+                        }
+                    }
+                )
             if abs(sum(calibration.values()) - 100) > 1e-6:
-                raise ValidationError(f"the target shares must add up to 100, not {sum(calibration.values()):g}",
-                                      "calibration")
+                raise ValidationError(
+                    f"the target shares must add up to 100, not {sum(calibration.values()):g}", "calibration"
+                )
 
 
 # --- approval flows and schedules -------------------------------------------------------------
+
 
 class Step(Strict):
     name = fields.Str(required=True, validate=SLUG)
     label = label()
     #: employee | manager | department_head | role:<role> | user:<login>
-    actor = fields.Str(required=True, validate=validate.Regexp(
-        r"^(employee|manager|department_head|role:[a-z][a-z0-9_]*|user:\S+)$",
-        error="must be employee, manager, department_head, role:NAME or user:LOGIN"))
+    actor = fields.Str(
+        required=True,
+        validate=validate.Regexp(
+            r"^(employee|manager|department_head|role:[a-z][a-z0-9_]*|user:\S+)$",
+            error="must be employee, manager, department_head, role:NAME or user:LOGIN",
+        ),
+    )
     condition = formula(load_default=None)
     mode = fields.Str(load_default="any", validate=validate.OneOf(("any", "all")))
     deadline_days = fields.Int(load_default=None, validate=validate.Range(min=1, max=365))

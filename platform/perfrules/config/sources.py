@@ -68,8 +68,11 @@ def parse_documents(text: str, file: str | None = None) -> tuple[list[SourceDocu
     if data is None:
         return [], []
     if not isinstance(data, dict):
-        return [], [Problem("", "a configuration file must be a mapping of sections such as "
-                                "datasets:, kpis:, templates:", file, 1)]
+        return [], [
+            Problem(
+                "", "a configuration file must be a mapping of sections such as datasets:, kpis:, templates:", file, 1
+            )
+        ]
     documents, problems = [], []
     nodes = {key_node.value: value_node for key_node, value_node in node.value}
     for kind, items in data.items():
@@ -77,8 +80,7 @@ def parse_documents(text: str, file: str | None = None) -> tuple[list[SourceDocu
         if isinstance(kind, str) and kind.startswith("x-"):
             continue  # shared pieces referenced through YAML anchors, as in docker-compose files
         if kind not in KINDS:
-            problems.append(Problem(str(kind), f"unknown section; expected one of {', '.join(KINDS)}",
-                                    file, kind_line))
+            problems.append(Problem(str(kind), f"unknown section; expected one of {', '.join(KINDS)}", file, kind_line))
             continue
         if not isinstance(items, list):
             problems.append(Problem(kind, "must be a list of documents", file, kind_line))
@@ -117,5 +119,4 @@ _Dumper.add_representer(dict, _represent_dict)
 
 
 def dump_yaml(data) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=100)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..formula import FunctionRegistry
-from .models import ConfigEntry
 from ..problems import ConfigError, Problem
+from .models import ConfigEntry
 from .schemas import KINDS
 from .sources import SourceDocument, dump_yaml, read_documents
 from .validation import Config, check_config, normalise, strip_none
@@ -27,9 +27,11 @@ class LoadSummary:
     removed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{len(self.added)} added, {len(self.changed)} changed, "
-                + (f"{len(self.removed)} removed, " if self.removed else "")
-                + f"{len(self.unchanged)} unchanged")
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, "
+            + (f"{len(self.removed)} removed, " if self.removed else "")
+            + f"{len(self.unchanged)} unchanged"
+        )
 
 
 def working_config(session: Session) -> Config:
@@ -40,8 +42,9 @@ def working_config(session: Session) -> Config:
     return config
 
 
-def validate_documents(documents: list[SourceDocument], base: Config, functions: FunctionRegistry,
-                       problems: list[Problem] | None = None) -> Config:
+def validate_documents(
+    documents: list[SourceDocument], base: Config, functions: FunctionRegistry, problems: list[Problem] | None = None
+) -> Config:
     """The configuration `base` would become with `documents` applied; ConfigError if invalid.
 
     `problems` already found (while reading files) are reported together with the new ones.
@@ -57,8 +60,13 @@ def validate_documents(documents: list[SourceDocument], base: Config, functions:
         key = (document.kind, normalised["slug"])
         if key in origins:
             first = origins[key]
-            problems.append(document.problem(("slug",), f"'{key[1]}' is defined twice (first in "
-                                             f"{first.file or 'the same input'}, line {first.lines.get(())})"))
+            problems.append(
+                document.problem(
+                    ("slug",),
+                    f"'{key[1]}' is defined twice (first in "
+                    f"{first.file or 'the same input'}, line {first.lines.get(())})",
+                )
+            )
             continue
         origins[key] = document
         merged[document.kind][normalised["slug"]] = normalised
@@ -75,13 +83,18 @@ def load_paths(session: Session, paths: list[Path], functions: FunctionRegistry,
     return apply_documents(session, documents, functions, actor, problems)
 
 
-def apply_documents(session: Session, documents: list[SourceDocument], functions: FunctionRegistry,
-                    actor: str, problems: list[Problem] | None = None) -> LoadSummary:
+def apply_documents(
+    session: Session,
+    documents: list[SourceDocument],
+    functions: FunctionRegistry,
+    actor: str,
+    problems: list[Problem] | None = None,
+) -> LoadSummary:
     """Validate and store documents in the working configuration: all of them, or none."""
     current = working_config(session)
     merged = validate_documents(documents, current, functions, problems)
     summary = LoadSummary()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     existing = {(e.kind, e.slug): e for e in session.scalars(sa.select(ConfigEntry))}
     for document in documents:
         slug = document.data["slug"]
@@ -93,14 +106,12 @@ def apply_documents(session: Session, documents: list[SourceDocument], functions
             continue
         entry = existing.get((document.kind, slug))
         if entry is None:
-            session.add(ConfigEntry(kind=document.kind, slug=slug, document=new, updated_at=now,
-                                    updated_by=actor))
+            session.add(ConfigEntry(kind=document.kind, slug=slug, document=new, updated_at=now, updated_by=actor))
             summary.added.append(name)
         else:
             entry.document, entry.updated_at, entry.updated_by = new, now, actor
             summary.changed.append(name)
-        record_change(session, actor=actor, action="config.save", kind=document.kind, key=slug,
-                      before=old, after=new)
+        record_change(session, actor=actor, action="config.save", kind=document.kind, key=slug, before=old, after=new)
     return summary
 
 
@@ -111,14 +122,25 @@ def in_schema_order(kind: str, document: dict) -> dict:
 
 def export_yaml(config: Config) -> str:
     """The configuration as one YAML document: sections in a fixed order, documents by slug."""
-    data = {kind: [in_schema_order(kind, config[kind][slug]) for slug in sorted(config[kind])]
-            for kind in KINDS if config.get(kind)}
+    data = {
+        kind: [in_schema_order(kind, config[kind][slug]) for slug in sorted(config[kind])]
+        for kind in KINDS
+        if config.get(kind)
+    }
     return dump_yaml(data) if data else "{}\n"
 
 
-def clone_template(session: Session, source: str, slug: str, functions: FunctionRegistry, actor: str, *,
-                   departments: list[str] | None = None, roles: list[str] | None = None,
-                   label: dict | None = None) -> dict:
+def clone_template(
+    session: Session,
+    source: str,
+    slug: str,
+    functions: FunctionRegistry,
+    actor: str,
+    *,
+    departments: list[str] | None = None,
+    roles: list[str] | None = None,
+    label: dict | None = None,
+) -> dict:
     """Copy a draft template under a new slug and scope (everything else kept) into the draft."""
     templates = working_config(session).get("templates", {})
     if source not in templates:
@@ -143,8 +165,14 @@ def clone_template(session: Session, source: str, slug: str, functions: Function
     if label is not None:
         clone["label"] = label
     apply_documents(session, [SourceDocument("templates", 0, clone)], functions, actor)
-    record_change(session, actor=actor, action="template.clone", kind="templates", key=slug,
-                  after={"source": source, "departments": departments, "roles": roles})
+    record_change(
+        session,
+        actor=actor,
+        action="template.clone",
+        kind="templates",
+        key=slug,
+        after={"source": source, "departments": departments, "roles": roles},
+    )
     return clone
 
 
@@ -172,27 +200,32 @@ def replace_working_config(session: Session, config: Config, functions: Function
     """Make the working configuration exactly `config` ({kind: {slug: document}}, a published
     snapshot for instance): documents it lacks are removed, the others saved. Validated as a whole
     first, every change audited; all of it, or nothing (ConfigError)."""
-    documents = [SourceDocument(kind, index, copy.deepcopy(document))
-                 for kind in KINDS for index, document in enumerate(config.get(kind, {}).values())]
+    documents = [
+        SourceDocument(kind, index, copy.deepcopy(document))
+        for kind in KINDS
+        for index, document in enumerate(config.get(kind, {}).values())
+    ]
     unknown = sorted(set(config) - set(KINDS))
     if unknown:
         raise ConfigError([Problem(kind, f"unknown section; expected one of {', '.join(KINDS)}") for kind in unknown])
     target = validate_documents(documents, {}, functions)
     current = working_config(session)
     summary = LoadSummary()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for entry in session.scalars(sa.select(ConfigEntry)):
         new, old = target.get(entry.kind, {}).get(entry.slug), current.get(entry.kind, {}).get(entry.slug)
         name = f"{entry.kind}.{entry.slug}"
         if new is None:
             session.delete(entry)
-            record_change(session, actor=actor, action="config.remove", kind=entry.kind, key=entry.slug,
-                          before=old, after=None)
+            record_change(
+                session, actor=actor, action="config.remove", kind=entry.kind, key=entry.slug, before=old, after=None
+            )
             summary.removed.append(name)
         elif new != old:
             entry.document, entry.updated_at, entry.updated_by = new, now, actor
-            record_change(session, actor=actor, action="config.save", kind=entry.kind, key=entry.slug,
-                          before=old, after=new)
+            record_change(
+                session, actor=actor, action="config.save", kind=entry.kind, key=entry.slug, before=old, after=new
+            )
             summary.changed.append(name)
         else:
             summary.unchanged.append(name)
@@ -200,8 +233,9 @@ def replace_working_config(session: Session, config: Config, functions: Function
         for slug, document in documents_of_kind.items():
             if slug not in current.get(kind, {}):
                 session.add(ConfigEntry(kind=kind, slug=slug, document=document, updated_at=now, updated_by=actor))
-                record_change(session, actor=actor, action="config.save", kind=kind, key=slug,
-                              before=None, after=document)
+                record_change(
+                    session, actor=actor, action="config.save", kind=kind, key=slug, before=None, after=document
+                )
                 summary.added.append(f"{kind}.{slug}")
     session.flush()
     return summary

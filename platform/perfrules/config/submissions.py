@@ -55,13 +55,19 @@ class TemplateSubmission(Base):
 
     def as_dict(self) -> dict:
         stamp = lambda value: value.isoformat() if value else None  # noqa: E731
-        return {"state": self.state, "submitted_by": self.submitted_by, "submitted_at": stamp(self.submitted_at),
-                "decided_by": self.decided_by, "decided_at": stamp(self.decided_at), "comment": self.comment,
-                "version_number": self.version_number}
+        return {
+            "state": self.state,
+            "submitted_by": self.submitted_by,
+            "submitted_at": stamp(self.submitted_at),
+            "decided_by": self.decided_by,
+            "decided_at": stamp(self.decided_at),
+            "comment": self.comment,
+            "version_number": self.version_number,
+        }
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def submissions(session: Session) -> dict[str, TemplateSubmission]:
@@ -90,8 +96,7 @@ def release(session: Session, slug: str, template: dict) -> Config:
     return snapshot
 
 
-def submit(session: Session, slug: str, actor: str, template: dict,
-           comment: str | None = None) -> TemplateSubmission:
+def submit(session: Session, slug: str, actor: str, template: dict, comment: str | None = None) -> TemplateSubmission:
     """Ask for the draft of template `slug` (`template`) to be published as it is now."""
     row, before = _row(session, slug)
     if row.state == "submitted":
@@ -101,8 +106,9 @@ def submit(session: Session, slug: str, actor: str, template: dict,
     row.decided_by = row.decided_at = row.version_number = None
     row.comment = (comment or "").strip() or None
     session.flush()
-    record_change(session, actor=actor, action="template.submit", kind="templates", key=slug,
-                  before=before, after=row.as_dict())
+    record_change(
+        session, actor=actor, action="template.submit", kind="templates", key=slug, before=before, after=row.as_dict()
+    )
     return row
 
 
@@ -116,8 +122,9 @@ def return_submission(session: Session, slug: str, actor: str, comment: str) -> 
     before = row.as_dict()
     row.state, row.decided_by, row.decided_at, row.comment = "returned", actor, _now(), comment.strip()
     session.flush()
-    record_change(session, actor=actor, action="template.return", kind="templates", key=slug,
-                  before=before, after=row.as_dict())
+    record_change(
+        session, actor=actor, action="template.return", kind="templates", key=slug, before=before, after=row.as_dict()
+    )
     return row
 
 
@@ -131,15 +138,28 @@ def publish_message(slug: str, label: dict | None, row: TemplateSubmission | Non
     return f"{text}: {note}" if note else text
 
 
-def publish_template(session: Session, slug: str, template: dict, functions: FunctionRegistry, actor: str,
-                     note: str = "") -> ConfigVersion:
+def publish_template(
+    session: Session, slug: str, template: dict, functions: FunctionRegistry, actor: str, note: str = ""
+) -> ConfigVersion:
     """Publish template `slug` as the draft has it (`template`), and only it (see `release`)."""
     row = submission_of(session, slug)
     if row is not None and row.state == "submitted" and row.document_hash != content_hash(template):
-        raise ConfigError([Problem("", f"template '{slug}' changed after it was submitted: "
-                                       "it must be submitted again before it is published")])
-    version = publish(session, publish_message(slug, template.get("label"), row, note), functions, actor,
-                      snapshot=release(session, slug, template))
+        raise ConfigError(
+            [
+                Problem(
+                    "",
+                    f"template '{slug}' changed after it was submitted: "
+                    "it must be submitted again before it is published",
+                )
+            ]
+        )
+    version = publish(
+        session,
+        publish_message(slug, template.get("label"), row, note),
+        functions,
+        actor,
+        snapshot=release(session, slug, template),
+    )
     session.flush()
     if row is None:
         row = TemplateSubmission(slug=slug, state="draft")
@@ -147,8 +167,9 @@ def publish_template(session: Session, slug: str, template: dict, functions: Fun
     before = row.as_dict() if row.id is not None else None
     row.state, row.decided_by, row.decided_at, row.version_number = "published", actor, _now(), version.number
     session.flush()
-    record_change(session, actor=actor, action="template.publish", kind="templates", key=slug,
-                  before=before, after=row.as_dict())
+    record_change(
+        session, actor=actor, action="template.publish", kind="templates", key=slug, before=before, after=row.as_dict()
+    )
     return version
 
 
@@ -160,5 +181,6 @@ def mark_edited(session: Session, slug: str, actor: str) -> None:
         before = row.as_dict()
         row.state = "draft"
         session.flush()
-        record_change(session, actor=actor, action="template.edit", kind="templates", key=slug,
-                      before=before, after=row.as_dict())
+        record_change(
+            session, actor=actor, action="template.edit", kind="templates", key=slug, before=before, after=row.as_dict()
+        )

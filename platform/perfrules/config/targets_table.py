@@ -54,9 +54,9 @@ def describe(entry: dict) -> str:
 
 @dataclass
 class TargetRow:
-    row: int       # as a person sees it in the file: the header is row 1
-    raw: dict      # the cells as read
-    entry: dict    # the cells as a target entry (empty cells left out)
+    row: int  # as a person sees it in the file: the header is row 1
+    raw: dict  # the cells as read
+    entry: dict  # the cells as a target entry (empty cells left out)
 
 
 @dataclass
@@ -152,11 +152,23 @@ def read_target_table(path: Path) -> TargetTable:
     if missing:
         problems.append(row_problem(table.file, 1, None, f"missing column(s): {', '.join(missing)}"))
     if not any(column in header for column in HOLDER_COLUMNS):
-        problems.append(row_problem(table.file, 1, None, "needs at least one of the columns "
-                                    f"{', '.join(HOLDER_COLUMNS)} (who holds the target)"))
+        problems.append(
+            row_problem(
+                table.file,
+                1,
+                None,
+                f"needs at least one of the columns {', '.join(HOLDER_COLUMNS)} (who holds the target)",
+            )
+        )
     if unknown:
-        problems.append(row_problem(table.file, 1, None, f"unknown column(s): {', '.join(unknown)} "
-                                    f"(a targets file has {', '.join(COLUMNS)})"))
+        problems.append(
+            row_problem(
+                table.file,
+                1,
+                None,
+                f"unknown column(s): {', '.join(unknown)} (a targets file has {', '.join(COLUMNS)})",
+            )
+        )
     if problems:
         raise ConfigError(problems)
     seen: dict[tuple, int] = {}
@@ -164,9 +176,15 @@ def read_target_table(path: Path) -> TargetTable:
         problems = []
         extra = raw.get(EXTRA_CELLS)
         if extra:
-            problems.append(row_problem(table.file, number, None,
-                                        f"{len(extra)} cell(s) beyond the header's {len(header)} columns "
-                                        "(a number with a comma needs quotes in a CSV file)"))
+            problems.append(
+                row_problem(
+                    table.file,
+                    number,
+                    None,
+                    f"{len(extra)} cell(s) beyond the header's {len(header)} columns "
+                    "(a number with a comma needs quotes in a CSV file)",
+                )
+            )
         for column in header:
             cell = raw.get(column)
             if isinstance(cell, str) and cell.strip().startswith("="):
@@ -174,8 +192,9 @@ def read_target_table(path: Path) -> TargetTable:
         entry = _entry(raw, header)
         key = holder_key(entry)
         if not problems and key in seen:
-            problems.append(row_problem(table.file, number, None,
-                                        f"the same target ({describe(entry)}) as row {seen[key]}"))
+            problems.append(
+                row_problem(table.file, number, None, f"the same target ({describe(entry)}) as row {seen[key]}")
+            )
         seen.setdefault(key, number)
         if problems:
             table.problems.extend(problems)
@@ -199,8 +218,11 @@ class TableDocument(SourceDocument):
             if row is not None:
                 return row_problem(self.file, row.row, column, message, row.raw.get(column) if column else None)
             entry = self.data["entries"][path[1]]
-            return Problem(format_path(("targets", self.data["slug"]) + path),
-                           f"{message} (an entry already in the draft: {describe(entry)})", self.file)
+            return Problem(
+                format_path(("targets", self.data["slug"]) + path),
+                f"{message} (an entry already in the draft: {describe(entry)})",
+                self.file,
+            )
         option = OPTION_OF.get(tuple(path))
         if option is not None:
             return Problem(option, message, self.file)
@@ -226,8 +248,9 @@ class TargetImportSummary:
         return f"targets.{self.set}: {self.rows} row(s) read; entries: {', '.join(parts)}"
 
 
-def target_document(table: TargetTable, slug: str, existing: dict | None, *, replace: bool,
-                    label: dict | None = None) -> TableDocument:
+def target_document(
+    table: TargetTable, slug: str, existing: dict | None, *, replace: bool, label: dict | None = None
+) -> TableDocument:
     """The target set `slug` with the table's entries merged in (or instead of its entries)."""
     entries: list[dict] = []
     rows: dict[int, TargetRow] = {}
@@ -248,25 +271,34 @@ def target_document(table: TargetTable, slug: str, existing: dict | None, *, rep
             rows[len(entries)] = row
             entries.append(row.entry)
     old_label = (existing or {}).get("label") or {}
-    chosen = {"zh": (label or {}).get("zh") or old_label.get("zh") or slug,
-              "en": (label or {}).get("en") or old_label.get("en") or slug}
+    chosen = {
+        "zh": (label or {}).get("zh") or old_label.get("zh") or slug,
+        "en": (label or {}).get("en") or old_label.get("en") or slug,
+    }
     return TableDocument({"slug": slug, "label": chosen, "entries": entries}, table.file, rows)
 
 
 def _unknown_holders(session: Session, table: TargetTable) -> list[Problem]:
     from ..org.models import Department, Employee, Role
 
-    known = {"employee": set(session.scalars(sa.select(Employee.code))),
-             "department": set(session.scalars(sa.select(Department.code))),
-             "role": set(session.scalars(sa.select(Role.code)))}
+    known = {
+        "employee": set(session.scalars(sa.select(Employee.code))),
+        "department": set(session.scalars(sa.select(Department.code))),
+        "role": set(session.scalars(sa.select(Role.code))),
+    }
     warnings = []
     for row in table.rows:
         for column in HOLDER_COLUMNS:
             code = row.entry.get(column)
             if code is not None and code not in known[column]:
-                warnings.append(row_problem(table.file, row.row, column,
-                                            f"no {column} '{code}' in the organisation; "
-                                            "the target applies to nobody until there is"))
+                warnings.append(
+                    row_problem(
+                        table.file,
+                        row.row,
+                        column,
+                        f"no {column} '{code}' in the organisation; the target applies to nobody until there is",
+                    )
+                )
     return warnings
 
 
@@ -274,8 +306,16 @@ def _by_row(problem: Problem) -> tuple:
     return (problem.line is None, problem.line or 0)
 
 
-def import_targets(session: Session, path: Path, slug: str, functions: FunctionRegistry, actor: str, *,
-                   replace: bool = False, label: dict | None = None) -> TargetImportSummary:
+def import_targets(
+    session: Session,
+    path: Path,
+    slug: str,
+    functions: FunctionRegistry,
+    actor: str,
+    *,
+    replace: bool = False,
+    label: dict | None = None,
+) -> TargetImportSummary:
     """Read a targets file into the draft's target set `slug`: all of it, or nothing (ConfigError)."""
     table = read_target_table(path)
     if not table.rows and not table.problems:
@@ -298,8 +338,7 @@ def import_targets(session: Session, path: Path, slug: str, functions: FunctionR
             summary.unchanged += 1
         else:
             summary.replaced += 1
-    summary.kept = sum(1 for key in before if key in after and key not in
-                       {holder_key(row.entry) for row in table.rows})
+    summary.kept = sum(1 for key in before if key in after and key not in {holder_key(row.entry) for row in table.rows})
     summary.removed = sum(1 for key in before if key not in after)
     summary.warnings = _unknown_holders(session, table)
     return summary

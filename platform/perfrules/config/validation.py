@@ -15,8 +15,14 @@ from .sources import SourceDocument
 #: {kind: {slug: document}}
 Config = dict[str, dict[str, dict]]
 
-FIELD_FORMULA_TYPES = {"text": TEXT, "choice": TEXT, "employee": TEXT, "integer": NUMBER,
-                       "decimal": NUMBER, "boolean": BOOLEAN}
+FIELD_FORMULA_TYPES = {
+    "text": TEXT,
+    "choice": TEXT,
+    "employee": TEXT,
+    "integer": NUMBER,
+    "decimal": NUMBER,
+    "boolean": BOOLEAN,
+}
 NUMERIC_FIELDS = ("integer", "decimal")
 ATTRIBUTE_TYPES = {"number": NUMBER, "text": TEXT, "boolean": BOOLEAN}
 BUILTIN_EMPLOYEE_NAMES = {"employee.tenure_months": NUMBER}
@@ -54,8 +60,9 @@ class _Locator:
         return Problem(format_path((kind, slug) + path) if path else f"{kind}.{slug}", message)
 
 
-def check_config(config: Config, functions: FunctionRegistry,
-                 origins: dict[tuple[str, str], SourceDocument] | None = None) -> list[Problem]:
+def check_config(
+    config: Config, functions: FunctionRegistry, origins: dict[tuple[str, str], SourceDocument] | None = None
+) -> list[Problem]:
     """Problems in how the documents of a configuration fit together."""
     at = _Locator(origins or {})
     problems: list[Problem] = []
@@ -65,7 +72,9 @@ def check_config(config: Config, functions: FunctionRegistry,
         try:
             return compile_formula(text, catalogue, functions=functions, expect=expect)
         except FormulaError as exc:
-            problems.append(at(kind, slug, path, f"{exc.message}\n    {exc.excerpt().replace(chr(10), chr(10) + '    ')}"))
+            problems.append(
+                at(kind, slug, path, f"{exc.message}\n    {exc.excerpt().replace(chr(10), chr(10) + '    ')}")
+            )
             return None
 
     for slug, metric in metrics.items():
@@ -79,8 +88,14 @@ def check_config(config: Config, functions: FunctionRegistry,
             if field not in by_name:
                 problems.append(at("metrics", slug, ("field",), f"dataset '{dataset['slug']}' has no field '{field}'"))
             elif metric["aggregate"] in ("sum", "avg", "min", "max") and by_name[field]["type"] not in NUMERIC_FIELDS:
-                problems.append(at("metrics", slug, ("field",),
-                                   f"{metric['aggregate']} needs a number field; '{field}' is {by_name[field]['type']}"))
+                problems.append(
+                    at(
+                        "metrics",
+                        slug,
+                        ("field",),
+                        f"{metric['aggregate']} needs a number field; '{field}' is {by_name[field]['type']}",
+                    )
+                )
         if metric.get("filter"):
             check_formula("metrics", slug, ("filter",), metric["filter"], dataset_catalogue(dataset), BOOLEAN)
 
@@ -91,11 +106,23 @@ def check_config(config: Config, functions: FunctionRegistry,
         if compiled is not None:
             dependencies[slug] = [name[4:] for name in compiled.names if name.startswith("kpi.")]
         if kpi["scoring"]["type"] == "formula":
-            check_formula("kpis", slug, ("scoring", "formula"), kpi["scoring"]["formula"],
-                          Catalogue({"value": NUMBER, "target": NUMBER}), NUMBER)
+            check_formula(
+                "kpis",
+                slug,
+                ("scoring", "formula"),
+                kpi["scoring"]["formula"],
+                Catalogue({"value": NUMBER, "target": NUMBER}),
+                NUMBER,
+            )
     for cycle_start, cycle in _cycles(dependencies):
-        problems.append(at("kpis", cycle_start, ("formula",),
-                           "KPIs depend on each other in a cycle: " + " → ".join(f"kpi.{k}" for k in cycle)))
+        problems.append(
+            at(
+                "kpis",
+                cycle_start,
+                ("formula",),
+                "KPIs depend on each other in a cycle: " + " → ".join(f"kpi.{k}" for k in cycle),
+            )
+        )
 
     forms = config.get("forms", {})
     flows = config.get("approval_flows", {})
@@ -108,24 +135,38 @@ def check_config(config: Config, functions: FunctionRegistry,
                 if item.get("form") and item["form"] not in forms:
                     problems.append(at("templates", slug, where + ("form",), f"unknown form '{item['form']}'"))
         if template.get("approval_flow") and template["approval_flow"] not in flows:
-            problems.append(at("templates", slug, ("approval_flow",),
-                               f"unknown approval flow '{template['approval_flow']}'"))
+            problems.append(
+                at("templates", slug, ("approval_flow",), f"unknown approval flow '{template['approval_flow']}'")
+            )
 
     scorecard = Catalogue({**SCORECARD_NAMES, **employee_names(config)})
     for slug, flow in flows.items():
         named = set()
         for index, step in enumerate(flow["steps"]):
             if step["name"] in named:  # the engine finds steps by name: the second would never be reached
-                problems.append(at("approval_flows", slug, ("steps", index, "name"),
-                                   f"step '{step['name']}' is in the flow twice; give each step its own name"))
+                problems.append(
+                    at(
+                        "approval_flows",
+                        slug,
+                        ("steps", index, "name"),
+                        f"step '{step['name']}' is in the flow twice; give each step its own name",
+                    )
+                )
             named.add(step["name"])
             kind, _, role = step["actor"].partition(":")
             if kind == "role" and role not in USER_ROLES:  # nobody could ever hold it: the step would wait forever
-                problems.append(at("approval_flows", slug, ("steps", index, "actor"),
-                                   f"unknown role '{role}'; use one of {', '.join(USER_ROLES)}"))
+                problems.append(
+                    at(
+                        "approval_flows",
+                        slug,
+                        ("steps", index, "actor"),
+                        f"unknown role '{role}'; use one of {', '.join(USER_ROLES)}",
+                    )
+                )
             if step.get("condition"):
-                check_formula("approval_flows", slug, ("steps", index, "condition"), step["condition"],
-                              scorecard, BOOLEAN)
+                check_formula(
+                    "approval_flows", slug, ("steps", index, "condition"), step["condition"], scorecard, BOOLEAN
+                )
 
     templates = config.get("templates", {})
     for slug, schedule in config.get("schedules", {}).items():
@@ -137,15 +178,17 @@ def check_config(config: Config, functions: FunctionRegistry,
     for slug, target_set in config.get("targets", {}).items():
         for index, entry in enumerate(target_set["entries"]):
             if entry["name"] not in measurable:
-                problems.append(at("targets", slug, ("entries", index, "name"),
-                                   f"unknown metric or KPI '{entry['name']}'"))
+                problems.append(
+                    at("targets", slug, ("entries", index, "name"), f"unknown metric or KPI '{entry['name']}'")
+                )
     return problems
 
 
 def dataset_catalogue(dataset: dict) -> Catalogue:
     """Names a dataset filter may use: its fields (dates are compared through metric windows)."""
-    return Catalogue({f["name"]: FIELD_FORMULA_TYPES[f["type"]] for f in dataset["fields"]
-                      if f["type"] in FIELD_FORMULA_TYPES})
+    return Catalogue(
+        {f["name"]: FIELD_FORMULA_TYPES[f["type"]] for f in dataset["fields"] if f["type"] in FIELD_FORMULA_TYPES}
+    )
 
 
 def employee_names(config: Config) -> dict:
@@ -187,7 +230,7 @@ def _cycles(dependencies: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
                 stack.append((node, child_index + 1))
                 child = children[child_index]
                 if child in on_path:
-                    cycle = path[path.index(child):] + [child]
+                    cycle = path[path.index(child) :] + [child]
                     if not any(set(cycle) == set(c) for _, c in found):
                         found.append((cycle[0], cycle))
                 elif child not in done:
@@ -197,5 +240,3 @@ def _cycles(dependencies: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
                 on_path.discard(node)
                 done.add(node)
     return found
-
-

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..formula import FunctionRegistry
-from .models import ConfigVersion
 from ..problems import ConfigError, Problem, format_path
+from .models import ConfigVersion
 from .store import working_config
 from .validation import Config, check_config
 
@@ -29,8 +29,9 @@ def _non_empty(config: Config) -> Config:
     return {kind: documents for kind, documents in config.items() if documents}
 
 
-def publish(session: Session, message: str, functions: FunctionRegistry, actor: str,
-            snapshot: Config | None = None) -> ConfigVersion:
+def publish(
+    session: Session, message: str, functions: FunctionRegistry, actor: str, snapshot: Config | None = None
+) -> ConfigVersion:
     """Freeze the working configuration (or `snapshot`, a whole configuration) as the next version."""
     if not message.strip():
         raise ConfigError([Problem("", "a version needs a message saying what changed")])
@@ -42,12 +43,23 @@ def publish(session: Session, message: str, functions: FunctionRegistry, actor: 
     latest = latest_version(session)
     if latest is not None and latest.content_hash == digest:
         raise ConfigError([Problem("", f"nothing to publish: the draft is identical to version {latest.number}")])
-    version = ConfigVersion(number=(latest.number + 1) if latest else 1, content_hash=digest,
-                            message=message.strip(), snapshot=snapshot,
-                            created_at=dt.datetime.now(dt.timezone.utc), created_by=actor)
+    version = ConfigVersion(
+        number=(latest.number + 1) if latest else 1,
+        content_hash=digest,
+        message=message.strip(),
+        snapshot=snapshot,
+        created_at=dt.datetime.now(dt.UTC),
+        created_by=actor,
+    )
     session.add(version)
-    record_change(session, actor=actor, action="config.publish", kind="version", key=str(version.number),
-                  after={"content_hash": digest, "message": version.message})
+    record_change(
+        session,
+        actor=actor,
+        action="config.publish",
+        kind="version",
+        key=str(version.number),
+        after={"content_hash": digest, "message": version.message},
+    )
     return version
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,13 @@ def insert_records(session: Session, rows: Iterable[tuple[str, str, int, dt.date
     """Insert (dataset, external_id, owner_id, occurred_on, values as JSON) rows; returns how many."""
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
-    stamp = driver_timestamp(connection, dt.datetime.now(dt.timezone.utc))
-    return driver_insert(connection, Record.__tablename__, _COLUMNS, (
-        (dataset, external_id, owner_id, occurred_on.isoformat() if sqlite else occurred_on, values, stamp)
-        for dataset, external_id, owner_id, occurred_on, values in rows))
+    stamp = driver_timestamp(connection, dt.datetime.now(dt.UTC))
+    return driver_insert(
+        connection,
+        Record.__tablename__,
+        _COLUMNS,
+        (
+            (dataset, external_id, owner_id, occurred_on.isoformat() if sqlite else occurred_on, values, stamp)
+            for dataset, external_id, owner_id, occurred_on, values in rows
+        ),
+    )

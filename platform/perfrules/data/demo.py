@@ -16,12 +16,21 @@ from ..audit import record_change
 from ..org.models import Department, Employee, Role, User
 from .bulk import encode_values, insert_records
 
-REGIONS = [("EAST", "华东销售部", "East China sales"), ("SOUTH", "华南销售部", "South China sales"),
-           ("NORTH", "华北销售部", "North China sales"), ("WEST", "西部销售部", "West China sales"),
-           ("CENTRAL", "华中销售部", "Central China sales"), ("NORTHEAST", "东北销售部", "Northeast sales")]
-ROLES = [("sales_director", "销售总监", "Sales director"), ("team_lead", "销售主管", "Sales team lead"),
-         ("sales_rep", "销售代表", "Sales representative"), ("account_manager", "客户经理", "Account manager"),
-         ("sales_assistant", "销售助理", "Sales assistant")]
+REGIONS = [
+    ("EAST", "华东销售部", "East China sales"),
+    ("SOUTH", "华南销售部", "South China sales"),
+    ("NORTH", "华北销售部", "North China sales"),
+    ("WEST", "西部销售部", "West China sales"),
+    ("CENTRAL", "华中销售部", "Central China sales"),
+    ("NORTHEAST", "东北销售部", "Northeast sales"),
+]
+ROLES = [
+    ("sales_director", "销售总监", "Sales director"),
+    ("team_lead", "销售主管", "Sales team lead"),
+    ("sales_rep", "销售代表", "Sales representative"),
+    ("account_manager", "客户经理", "Account manager"),
+    ("sales_assistant", "销售助理", "Sales assistant"),
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲建国志文斌宇浩凯鑫晨欣怡佳琪"
 CUSTOMER_PREFIX = ["上海", "北京", "深圳", "杭州", "苏州", "成都", "武汉", "南京", "广州", "西安", "天津", "宁波"]
@@ -61,24 +70,29 @@ def _days_in(start: dt.date) -> int:
     return (following - start).days
 
 
-def generate_demo(session: Session, *, employees: int, months: int, seed: int, end: dt.date,
-                  password_hash: str, actor: str) -> DemoSummary:
+def generate_demo(
+    session: Session, *, employees: int, months: int, seed: int, end: dt.date, password_hash: str, actor: str
+) -> DemoSummary:
     if employees < 10:
         raise ValueError("a demo company needs at least 10 employees")
     rng = np.random.default_rng(seed)
     summary = DemoSummary()
     departments = _departments(session, employees)
-    roles = {code: _insert_returning_id(session, Role, code=code, label={"zh": zh, "en": en})
-             for code, zh, en in ROLES}
+    roles = {code: _insert_returning_id(session, Role, code=code, label={"zh": zh, "en": en}) for code, zh, en in ROLES}
     people = _people(session, rng, employees, departments, roles)
     summary.employees = len(people)
     for person in people:
         summary.example_logins.setdefault(person.role, person.code.lower())
     summary.users = _users(session, people, password_hash)
     summary.records = _records(session, rng, people, month_starts(end, months))
-    record_change(session, actor=actor, action="data.demo", kind="demo", key=str(seed),
-                  after={"employees": employees, "months": months, "end": end.isoformat(),
-                         "records": summary.records})
+    record_change(
+        session,
+        actor=actor,
+        action="data.demo",
+        kind="demo",
+        key=str(seed),
+        after={"employees": employees, "months": months, "end": end.isoformat(), "records": summary.records},
+    )
     return summary
 
 
@@ -88,16 +102,21 @@ def _insert_returning_id(session: Session, model, **values) -> int:
 
 def _departments(session: Session, employees: int) -> dict[str, int]:
     ids = {"HQ": _insert_returning_id(session, Department, code="HQ", label={"zh": "总部", "en": "Headquarters"})}
-    ids["SALES"] = _insert_returning_id(session, Department, code="SALES", parent_id=ids["HQ"],
-                                        label={"zh": "销售中心", "en": "Sales centre"})
-    for code, zh, en in REGIONS[:min(len(REGIONS), max(2, employees // 400))]:
-        ids[code] = _insert_returning_id(session, Department, code=code, parent_id=ids["SALES"],
-                                         label={"zh": zh, "en": en})
-    for code, zh, en, parent in (("KA", "大客户部", "Key accounts", "SALES"),
-                                 ("CS", "客户成功部", "Customer success", "HQ"),
-                                 ("OPS", "销售运营部", "Sales operations", "HQ")):
-        ids[code] = _insert_returning_id(session, Department, code=code, parent_id=ids[parent],
-                                         label={"zh": zh, "en": en})
+    ids["SALES"] = _insert_returning_id(
+        session, Department, code="SALES", parent_id=ids["HQ"], label={"zh": "销售中心", "en": "Sales centre"}
+    )
+    for code, zh, en in REGIONS[: min(len(REGIONS), max(2, employees // 400))]:
+        ids[code] = _insert_returning_id(
+            session, Department, code=code, parent_id=ids["SALES"], label={"zh": zh, "en": en}
+        )
+    for code, zh, en, parent in (
+        ("KA", "大客户部", "Key accounts", "SALES"),
+        ("CS", "客户成功部", "Customer success", "HQ"),
+        ("OPS", "销售运营部", "Sales operations", "HQ"),
+    ):
+        ids[code] = _insert_returning_id(
+            session, Department, code=code, parent_id=ids[parent], label={"zh": zh, "en": en}
+        )
     return ids
 
 
@@ -110,7 +129,7 @@ class Person:
     effort: float
     diligence: float
     id: int = 0
-    manager: "Person | None" = None
+    manager: Person | None = None
 
 
 def _people(session: Session, rng, count: int, departments: dict[str, int], roles: dict[str, int]) -> list[Person]:
@@ -124,8 +143,14 @@ def _people(session: Session, rng, count: int, departments: dict[str, int], role
     serial = iter(range(1, count + 1))
 
     def person(role: str, department: str) -> Person:
-        return Person(f"E{next(serial):05d}", role, department, float(rng.lognormal(0, 0.35)),
-                      float(np.clip(rng.normal(1, 0.15), 0.5, 1.5)), float(rng.beta(6, 2)))
+        return Person(
+            f"E{next(serial):05d}",
+            role,
+            department,
+            float(rng.lognormal(0, 0.35)),
+            float(np.clip(rng.normal(1, 0.15), 0.5, 1.5)),
+            float(rng.beta(6, 2)),
+        )
 
     director = person("sales_director", "SALES")
     region_heads = [person("team_lead", region) for region in regions]
@@ -147,19 +172,29 @@ def _people(session: Session, rng, count: int, departments: dict[str, int], role
         staff.manager = director
     everyone = [director, *region_heads, *team_leads, *sellers, *ams, *ops]
 
-    names = [SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)] + GIVEN[(i * 13 + 5) % len(GIVEN)]
-             for i in rng.permutation(len(everyone) * 3)[:len(everyone)]]
+    names = [
+        SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)] + GIVEN[(i * 13 + 5) % len(GIVEN)]
+        for i in rng.permutation(len(everyone) * 3)[: len(everyone)]
+    ]
     hire_start = dt.date(2012, 1, 1)
     hires = rng.integers(0, 365 * 12, len(everyone))
     # by level, so that every manager has an id before their reports are inserted
     for level in ([director], region_heads, team_leads, sellers + ams + ops):
-        rows = [{"code": p.code, "name": names[int(p.code[1:]) - 1],
-                 "department_id": departments[p.department], "role_id": roles[p.role],
-                 "manager_id": p.manager.id if p.manager else None,
-                 "hire_date": hire_start + dt.timedelta(days=int(hires[int(p.code[1:]) - 1])),
-                 "active": True, "attributes": {"level": f"P{3 + int(p.skill * 2) % 4}"}} for p in level]
+        rows = [
+            {
+                "code": p.code,
+                "name": names[int(p.code[1:]) - 1],
+                "department_id": departments[p.department],
+                "role_id": roles[p.role],
+                "manager_id": p.manager.id if p.manager else None,
+                "hire_date": hire_start + dt.timedelta(days=int(hires[int(p.code[1:]) - 1])),
+                "active": True,
+                "attributes": {"level": f"P{3 + int(p.skill * 2) % 4}"},
+            }
+            for p in level
+        ]
         for start in range(0, len(rows), BATCH):
-            session.execute(sa.insert(Employee), rows[start:start + BATCH])
+            session.execute(sa.insert(Employee), rows[start : start + BATCH])
         ids = dict(session.execute(sa.select(Employee.code, Employee.id)).all())
         for p in level:
             p.id = ids[p.code]
@@ -168,13 +203,21 @@ def _people(session: Session, rng, count: int, departments: dict[str, int], role
 
 def _users(session: Session, people: list[Person], password_hash: str) -> int:
     managers = {p.manager.code for p in people if p.manager}
-    rows = [{"login": "admin", "password_hash": password_hash, "roles": ["admin"], "employee_id": None},
-            {"login": "hr", "password_hash": password_hash, "roles": ["hr"], "employee_id": None}]
-    rows += [{"login": p.code.lower(), "password_hash": password_hash,
-              "roles": ["employee", "manager"] if p.code in managers else ["employee"], "employee_id": p.id}
-             for p in people]
+    rows = [
+        {"login": "admin", "password_hash": password_hash, "roles": ["admin"], "employee_id": None},
+        {"login": "hr", "password_hash": password_hash, "roles": ["hr"], "employee_id": None},
+    ]
+    rows += [
+        {
+            "login": p.code.lower(),
+            "password_hash": password_hash,
+            "roles": ["employee", "manager"] if p.code in managers else ["employee"],
+            "employee_id": p.id,
+        }
+        for p in people
+    ]
     for start in range(0, len(rows), BATCH):
-        session.execute(sa.insert(User), rows[start:start + BATCH])
+        session.execute(sa.insert(User), rows[start : start + BATCH])
     return len(rows)
 
 
@@ -218,11 +261,20 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                 k = position + i
                 day = month + dt.timedelta(days=int(offsets[k]))
                 kind = str(kinds[k])
-                add("activities", f"act-{p.code}-{stamp}-{i}", p, day, {
-                    "owner": p.code, "occurred_at": f"{day.isoformat()}T{int(hours[k]):02d}:00:00",
-                    "type": kind, "customer": str(names[k]),
-                    "duration_minutes": 45 if kind in ("visit", "meeting") else 15,
-                    "logged_same_day": bool(luck[k] < p.diligence)})
+                add(
+                    "activities",
+                    f"act-{p.code}-{stamp}-{i}",
+                    p,
+                    day,
+                    {
+                        "owner": p.code,
+                        "occurred_at": f"{day.isoformat()}T{int(hours[k]):02d}:00:00",
+                        "type": kind,
+                        "customer": str(names[k]),
+                        "duration_minutes": 45 if kind in ("visit", "meeting") else 15,
+                        "logged_same_day": bool(luck[k] < p.diligence),
+                    },
+                )
             position += n
 
         # opportunities, and for the won ones: deals, payments, surveys, new customers
@@ -248,38 +300,87 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                 won = draws[k, 0] < chance
                 amount = round(float(amounts[k]) * p.skill, 2)
                 customer = f"{names[k]}{int(suffixes[k]):03d}"
-                add("opportunities", f"opp-{p.code}-{stamp}-{i}", p, day, {
-                    "owner": p.code, "created_on": day.isoformat(), "customer": customer,
-                    "stage": "won" if won else str(lost_stages[k]), "amount": amount,
-                    "expected_close": (day + dt.timedelta(days=30)).isoformat()})
+                add(
+                    "opportunities",
+                    f"opp-{p.code}-{stamp}-{i}",
+                    p,
+                    day,
+                    {
+                        "owner": p.code,
+                        "created_on": day.isoformat(),
+                        "customer": customer,
+                        "stage": "won" if won else str(lost_stages[k]),
+                        "amount": amount,
+                        "expected_close": (day + dt.timedelta(days=30)).isoformat(),
+                    },
+                )
                 if not won:
                     continue
                 new_customer = bool(draws[k, 1] < 0.4)
-                add("deals", f"deal-{p.code}-{stamp}-{i}", p, day, {
-                    "owner": p.code, "closed_on": day.isoformat(), "customer": customer, "amount": amount,
-                    "cost": round(amount * float(margins[k]), 2),
-                    "status": "refunded" if draws[k, 2] < 0.02 else "won",
-                    "cycle_days": int(max(3, cycles[k] / p.skill)), "new_customer": new_customer})
+                add(
+                    "deals",
+                    f"deal-{p.code}-{stamp}-{i}",
+                    p,
+                    day,
+                    {
+                        "owner": p.code,
+                        "closed_on": day.isoformat(),
+                        "customer": customer,
+                        "amount": amount,
+                        "cost": round(amount * float(margins[k]), 2),
+                        "status": "refunded" if draws[k, 2] < 0.02 else "won",
+                        "cycle_days": int(max(3, cycles[k] / p.skill)),
+                        "new_customer": new_customer,
+                    },
+                )
                 paid_on = day + dt.timedelta(days=int(delays[k]))
                 if paid_on <= last_day:
                     share = min(1.0, 0.55 + 0.5 * p.diligence * float(draws[k, 3]) + 0.2 * p.diligence)
-                    add("payments", f"pay-{p.code}-{stamp}-{i}", p, paid_on, {
-                        "owner": p.code, "received_on": paid_on.isoformat(), "customer": customer,
-                        "amount": round(amount * share, 2), "receivable": amount,
-                        "on_time": int(delays[k]) <= 30})
+                    add(
+                        "payments",
+                        f"pay-{p.code}-{stamp}-{i}",
+                        p,
+                        paid_on,
+                        {
+                            "owner": p.code,
+                            "received_on": paid_on.isoformat(),
+                            "customer": customer,
+                            "amount": round(amount * share, 2),
+                            "receivable": amount,
+                            "on_time": int(delays[k]) <= 30,
+                        },
+                    )
                 answered = min(paid_on, last_day)
                 if draws[k, 4] < 0.5:
                     satisfaction = int(min(5, max(1, round(3.9 + 0.6 * (p.skill - 1) + float(moods[k])))))
-                    add("surveys", f"srv-{p.code}-{stamp}-{i}", p, answered, {
-                        "owner": p.code, "answered_on": answered.isoformat(), "customer": customer,
-                        "satisfaction": satisfaction,
-                        "nps_score": int(min(10, max(0, round(satisfaction * 2 + float(nps_noise[k])))))})
+                    add(
+                        "surveys",
+                        f"srv-{p.code}-{stamp}-{i}",
+                        p,
+                        answered,
+                        {
+                            "owner": p.code,
+                            "answered_on": answered.isoformat(),
+                            "customer": customer,
+                            "satisfaction": satisfaction,
+                            "nps_score": int(min(10, max(0, round(satisfaction * 2 + float(nps_noise[k]))))),
+                        },
+                    )
                 if new_customer:
-                    add("customers", f"cus-{p.code}-{stamp}-{i}", p, day, {
-                        "owner": p.code, "created_on": day.isoformat(), "name": customer,
-                        "industry": INDUSTRIES[int(industries[k])],
-                        "tier": "A" if draws[k, 2] < 0.2 else ("B" if draws[k, 2] < 0.5 else "C"),
-                        "info_complete": bool(draws[k, 3] < p.diligence)})
+                    add(
+                        "customers",
+                        f"cus-{p.code}-{stamp}-{i}",
+                        p,
+                        day,
+                        {
+                            "owner": p.code,
+                            "created_on": day.isoformat(),
+                            "name": customer,
+                            "industry": INDUSTRIES[int(industries[k])],
+                            "tier": "A" if draws[k, 2] < 0.2 else ("B" if draws[k, 2] < 0.5 else "C"),
+                            "info_complete": bool(draws[k, 3] < p.diligence),
+                        },
+                    )
             position += n
     insert_records(session, batch)
     return counts

@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from json.encoder import encode_basestring
-from typing import Any, Callable
+from typing import Any
 
 MAX_TEXT = 2000
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-_BOOLEANS = {**dict.fromkeys(("true", "yes", "y", "1", "是", "对", "t"), True),
-             **dict.fromkeys(("false", "no", "n", "0", "否", "错", "f"), False)}
+_BOOLEANS = {
+    **dict.fromkeys(("true", "yes", "y", "1", "是", "对", "t"), True),
+    **dict.fromkeys(("false", "no", "n", "0", "否", "错", "f"), False),
+}
 
 
 class FieldError(ValueError):
@@ -133,6 +136,7 @@ def choice_parser(options: list[dict]) -> Callable[[Any], str]:
         if value is None:
             raise FieldError(f"not one of the choices: {allowed}")
         return value
+
     return parse_choice
 
 
@@ -142,11 +146,18 @@ def employee_parser(codes: dict[str, int]) -> Callable[[Any], str]:
         if code not in codes:
             raise FieldError("unknown employee code")
         return code
+
     return parse_employee
 
 
-SIMPLE_PARSERS = {"text": parse_text, "integer": parse_integer, "decimal": parse_decimal,
-                  "date": parse_date, "datetime": parse_datetime, "boolean": parse_boolean}
+SIMPLE_PARSERS = {
+    "text": parse_text,
+    "integer": parse_integer,
+    "decimal": parse_decimal,
+    "date": parse_date,
+    "datetime": parse_datetime,
+    "boolean": parse_boolean,
+}
 
 
 def field_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[Any], Any]:
@@ -163,6 +174,7 @@ def field_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[Any],
 # choice value, a formula, a mistake) sends the chunk back to the cell-by-cell parsers above,
 # which give the same values and explain what is wrong. Empty cells become None.
 
+
 def _column(convert: Callable[[str], Any]) -> Callable[[list], list | None]:
     def column(cells: list) -> list | None:
         try:
@@ -175,6 +187,7 @@ def _column(convert: Callable[[str], Any]) -> Callable[[list], list | None]:
             return [convert(text) if text else None for text in texts]
         except (ValueError, KeyError, TypeError, OverflowError):
             return None
+
     return column
 
 
@@ -211,9 +224,14 @@ def column_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[list
         return _column(values.__getitem__)
     if kind == "employee":
         return _column(lambda code: code if code in employee_codes else employee_codes[code])
-    converters = {"text": _plain_text, "integer": int, "decimal": _plain_decimal,
-                  "date": lambda text: dt.date.fromisoformat(text).isoformat(),
-                  "datetime": _plain_datetime, "boolean": lambda text: _BOOLEANS[text.lower()]}
+    converters = {
+        "text": _plain_text,
+        "integer": int,
+        "decimal": _plain_decimal,
+        "date": lambda text: dt.date.fromisoformat(text).isoformat(),
+        "datetime": _plain_datetime,
+        "boolean": lambda text: _BOOLEANS[text.lower()],
+    }
     return _column(converters[kind])
 
 
@@ -222,6 +240,13 @@ def _json_boolean(value: bool) -> str:
 
 
 #: how a column parser's values are written in JSON, by field type (the same text json.dumps gives)
-JSON_WRITERS = {"text": encode_basestring, "choice": encode_basestring, "employee": encode_basestring,
-                "date": encode_basestring, "datetime": encode_basestring, "integer": int.__repr__,
-                "decimal": float.__repr__, "boolean": _json_boolean}
+JSON_WRITERS = {
+    "text": encode_basestring,
+    "choice": encode_basestring,
+    "employee": encode_basestring,
+    "date": encode_basestring,
+    "datetime": encode_basestring,
+    "integer": int.__repr__,
+    "decimal": float.__repr__,
+    "boolean": _json_boolean,
+}

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-import json
 from json.encoder import encode_basestring
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ CHUNK = 20_000
 
 @dataclass(frozen=True)
 class RowProblem:
-    row: int          # the row's number in the source: the line in a CSV, the row in a sheet
+    row: int  # the row's number in the source: the line in a CSV, the row in a sheet
     column: str
     value: Any
     reason: str
@@ -57,8 +58,10 @@ class ImportReport:
     written: bool = False
 
     def summary(self) -> str:
-        return (f"{self.dataset}: read {self.read}, inserted {self.inserted}, updated {self.updated}, "
-                f"unchanged {self.unchanged}, rejected {self.rejected}")
+        return (
+            f"{self.dataset}: read {self.read}, inserted {self.inserted}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}"
+        )
 
 
 class ImportRefused(ValueError):
@@ -78,24 +81,39 @@ class RowParser:
     def __init__(self, dataset: dict, codes: dict[str, int], columns: list[str]):
         fields_by_name = {f["name"]: f for f in dataset["fields"]}
         unknown = [c for c in columns if c != EXTERNAL_ID and c not in fields_by_name]
-        missing = [name for name in [EXTERNAL_ID] + [f["name"] for f in dataset["fields"] if f.get("required")]
-                   + [dataset["owner_field"], dataset["date_field"]] if name not in columns]
+        missing = [
+            name
+            for name in [EXTERNAL_ID]
+            + [f["name"] for f in dataset["fields"] if f.get("required")]
+            + [dataset["owner_field"], dataset["date_field"]]
+            if name not in columns
+        ]
         if unknown or missing:
             parts = []
             if missing:
                 parts.append(f"missing column(s): {', '.join(dict.fromkeys(missing))}")
             if unknown:
-                parts.append(f"unknown column(s): {', '.join(unknown)} "
-                             f"(dataset {dataset['slug']} has {EXTERNAL_ID}, "
-                             f"{', '.join(fields_by_name)})")
+                parts.append(
+                    f"unknown column(s): {', '.join(unknown)} "
+                    f"(dataset {dataset['slug']} has {EXTERNAL_ID}, "
+                    f"{', '.join(fields_by_name)})"
+                )
             raise ImportRefused("; ".join(parts))
         required = {f["name"] for f in dataset["fields"] if f.get("required")} | {
-            dataset["owner_field"], dataset["date_field"]}
+            dataset["owner_field"],
+            dataset["date_field"],
+        }
         self.codes = codes
-        self.plan = [(name, field_parser(fields_by_name[name], codes), name in required)
-                     for name in columns if name != EXTERNAL_ID]
-        self.columns = [(name, column_parser(fields_by_name[name], codes), name in required)
-                        for name in columns if name != EXTERNAL_ID]
+        self.plan = [
+            (name, field_parser(fields_by_name[name], codes), name in required)
+            for name in columns
+            if name != EXTERNAL_ID
+        ]
+        self.columns = [
+            (name, column_parser(fields_by_name[name], codes), name in required)
+            for name in columns
+            if name != EXTERNAL_ID
+        ]
         # a complete row's JSON, written straight from its values (twice as fast as json.dumps)
         names = [name for name, _, _ in self.columns]
         self.json_template = "{" + ",".join(f"{encode_basestring(name)}:%s" for name in names) + "}"
@@ -108,8 +126,10 @@ class RowParser:
         otherwise row by row with explanations."""
         raws = [raw for _, raw in chunk]
         external_ids = [raw.get(EXTERNAL_ID) for raw in raws]
-        if all(value.__class__ is str and 0 < len(value) <= MAX_EXTERNAL_ID and value == value.strip()
-               for value in external_ids):
+        if all(
+            value.__class__ is str and 0 < len(value) <= MAX_EXTERNAL_ID and value == value.strip()
+            for value in external_ids
+        ):
             names, columns, complete = [], [], True
             for name, parse_column, required in self.columns:
                 values = parse_column([raw.get(name) for raw in raws])
@@ -129,8 +149,9 @@ class RowParser:
                     if complete:
                         values_json = template % tuple([write(v) for write, v in zip(writers, row)])
                     else:
-                        values_json = encode_values({name: value for name, value in zip(names, row)
-                                                     if value is not None})
+                        values_json = encode_values(
+                            {name: value for name, value in zip(names, row) if value is not None}
+                        )
                     day = row[date][:10]
                     occurred_on = days.get(day) or days.setdefault(day, dt.date.fromisoformat(day))
                     parsed.append((external_id, (codes[row[owner]], occurred_on, values_json), []))
@@ -145,16 +166,16 @@ class RowParser:
         if not external_id:
             problems.append(RowProblem(number, EXTERNAL_ID, "", "an external id is required"))
         elif len(external_id) > MAX_EXTERNAL_ID:
-            problems.append(RowProblem(number, EXTERNAL_ID, external_id,
-                                       f"longer than {MAX_EXTERNAL_ID} characters"))
+            problems.append(RowProblem(number, EXTERNAL_ID, external_id, f"longer than {MAX_EXTERNAL_ID} characters"))
         values = {}
         for name, parse, required in self.plan:
             raw_value = raw.get(name)
             if raw_value.__class__ is str:
                 raw_value = raw_value.strip()
                 if raw_value.startswith("="):
-                    problems.append(RowProblem(number, name, raw_value,
-                                               "spreadsheet formulas are not accepted; export values only"))
+                    problems.append(
+                        RowProblem(number, name, raw_value, "spreadsheet formulas are not accepted; export values only")
+                    )
                     continue
             if raw_value is None or raw_value == "":
                 if required:
@@ -167,8 +188,11 @@ class RowParser:
         if problems:
             return external_id, None, problems
         occurred = values[self.date_field]
-        return (external_id, (self.codes[values[self.owner_field]],
-                              dt.date.fromisoformat(occurred[:10]), encode_values(values)), problems)
+        return (
+            external_id,
+            (self.codes[values[self.owner_field]], dt.date.fromisoformat(occurred[:10]), encode_values(values)),
+            problems,
+        )
 
 
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:
@@ -195,23 +219,39 @@ def _without_cyclic_gc():
             gc.enable()
 
 
-def import_records(session: Session, dataset: dict, columns: list[str],
-                   rows: Iterable[tuple[int, dict]], *, actor: str, source: str,
-                   skip_invalid: bool = False,
-                   progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_records(
+    session: Session,
+    dataset: dict,
+    columns: list[str],
+    rows: Iterable[tuple[int, dict]],
+    *,
+    actor: str,
+    source: str,
+    skip_invalid: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Validate `rows` ((row number, {column: raw value}) pairs) and upsert them.
 
     Rows are written as they are validated, inside a savepoint; with problems and without
     `skip_invalid` the savepoint is rolled back and nothing is written.
     """
     with _without_cyclic_gc():
-        return _import(session, dataset, columns, rows, actor=actor, source=source,
-                       skip_invalid=skip_invalid, progress=progress)
+        return _import(
+            session, dataset, columns, rows, actor=actor, source=source, skip_invalid=skip_invalid, progress=progress
+        )
 
 
-def _import(session: Session, dataset: dict, columns: list[str], rows: Iterable[tuple[int, dict]], *,
-            actor: str, source: str, skip_invalid: bool,
-            progress: Callable[[int], None] | None) -> ImportReport:
+def _import(
+    session: Session,
+    dataset: dict,
+    columns: list[str],
+    rows: Iterable[tuple[int, dict]],
+    *,
+    actor: str,
+    source: str,
+    skip_invalid: bool,
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
     codes = employee_codes(session)
     parser = RowParser(dataset, codes, columns)
     report = ImportReport(dataset["slug"])
@@ -221,8 +261,10 @@ def _import(session: Session, dataset: dict, columns: list[str], rows: Iterable[
     existing = {
         external_id: (record_id, owner_id, occurred_on, values_text)
         for record_id, external_id, owner_id, occurred_on, values_text in session.execute(
-            sa.select(Record.id, Record.external_id, Record.owner_id, Record.occurred_on,
-                      sa.cast(Record.values, sa.Text)).where(Record.dataset == slug))
+            sa.select(
+                Record.id, Record.external_id, Record.owner_id, Record.occurred_on, sa.cast(Record.values, sa.Text)
+            ).where(Record.dataset == slug)
+        )
     }
     seen: dict[str, int] = {}
     unique = _UniqueValues(dataset, existing)
@@ -231,15 +273,26 @@ def _import(session: Session, dataset: dict, columns: list[str], rows: Iterable[
         good = []
         for (number, raw), (external_id, record, problems) in zip(chunk, parser.parse_chunk(chunk)):
             if external_id in seen:
-                problems = [*problems, RowProblem(number, EXTERNAL_ID, external_id,
-                                                  f"duplicate external id (first on row {seen[external_id]})")]
+                problems = [
+                    *problems,
+                    RowProblem(
+                        number, EXTERNAL_ID, external_id, f"duplicate external id (first on row {seen[external_id]})"
+                    ),
+                ]
             elif external_id:
                 seen[external_id] = number
             extra = raw.get(None)  # readers.EXTRA_CELLS: cells past the header would be lost
             if extra:
-                problems = [*problems, RowProblem(number, "(past the last column)", ", ".join(map(str, extra)),
-                                                  f"{len(extra)} cell(s) beyond the header's columns (a number "
-                                                  "with a comma needs quotes in a CSV file)")]
+                problems = [
+                    *problems,
+                    RowProblem(
+                        number,
+                        "(past the last column)",
+                        ", ".join(map(str, extra)),
+                        f"{len(extra)} cell(s) beyond the header's columns (a number "
+                        "with a comma needs quotes in a CSV file)",
+                    ),
+                ]
             if not problems and unique.fields:
                 problems = unique.check(number, external_id, record[2])
             if problems:
@@ -258,10 +311,21 @@ def _import(session: Session, dataset: dict, columns: list[str], rows: Iterable[
         return report
     savepoint.commit()
     report.written = True
-    record_change(session, actor=actor, action="data.import", kind="dataset", key=slug,
-                  after={"source": source, "read": report.read, "inserted": report.inserted,
-                         "updated": report.updated, "unchanged": report.unchanged,
-                         "rejected": report.rejected})
+    record_change(
+        session,
+        actor=actor,
+        action="data.import",
+        kind="dataset",
+        key=slug,
+        after={
+            "source": source,
+            "read": report.read,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+        },
+    )
     return report
 
 
@@ -289,8 +353,7 @@ class _UniqueValues:
                 continue
             holder = self.owners[name].get(value)
             if holder is not None and holder != external_id:
-                where = (f"row {self.rows[name][value]}" if value in self.rows[name]
-                         else f"record {holder}")
+                where = f"row {self.rows[name][value]}" if value in self.rows[name] else f"record {holder}"
                 problems.append(RowProblem(number, name, value, f"must be unique; {where} already has it"))
             else:
                 self.owners[name][value] = external_id
@@ -298,10 +361,9 @@ class _UniqueValues:
         return problems
 
 
-def _write(session: Session, dataset: str, records: list[tuple], existing: dict,
-           report: ImportReport) -> None:
+def _write(session: Session, dataset: str, records: list[tuple], existing: dict, report: ImportReport) -> None:
     inserts, updates = [], []
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for external_id, owner_id, occurred_on, values_json in records:
         found = existing.get(external_id)
         if found is None:
@@ -312,9 +374,10 @@ def _write(session: Session, dataset: str, records: list[tuple], existing: dict,
             report.unchanged += 1
         else:
             values = json.loads(values_json)
-            updates.append({"id": found[0], "owner_id": owner_id, "occurred_on": occurred_on,
-                            "values": values, "updated_at": now})
+            updates.append(
+                {"id": found[0], "owner_id": owner_id, "occurred_on": occurred_on, "values": values, "updated_at": now}
+            )
     report.inserted += insert_records(session, inserts)
     for start in range(0, len(updates), WRITE_BATCH):
-        session.execute(sa.update(Record), updates[start:start + WRITE_BATCH])
+        session.execute(sa.update(Record), updates[start : start + WRITE_BATCH])
     report.updated += len(updates)

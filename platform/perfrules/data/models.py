@@ -25,5 +25,4 @@ class Record(Base):
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"))
     occurred_on: Mapped[dt.date] = mapped_column(sa.Date)
     values: Mapped[dict] = mapped_column(JSONType)
-    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                    server_default=sa.func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

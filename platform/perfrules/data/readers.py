@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .ingest import ImportRefused
 
@@ -23,8 +23,7 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         return read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path)
-    raise ImportRefused(f"{path.name}: cannot read {suffix or 'files without an extension'}; "
-                        "use .csv or .xlsx")
+    raise ImportRefused(f"{path.name}: cannot read {suffix or 'files without an extension'}; use .csv or .xlsx")
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -66,6 +65,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 raw[EXTRA_CELLS] = cells[width:]
             yield reader.line_num, raw
+
     return header, rows()
 
 
@@ -86,9 +86,10 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
                 if not any(cell not in (None, "") for cell in cells):
                     continue
                 raw = dict(zip(header, cells))
-                if len(cells) > len(header) and any(c not in (None, "") for c in cells[len(header):]):
-                    raw[EXTRA_CELLS] = list(cells[len(header):])
+                if len(cells) > len(header) and any(c not in (None, "") for c in cells[len(header) :]):
+                    raw[EXTRA_CELLS] = list(cells[len(header) :])
                 yield number, raw
         finally:
             workbook.close()
+
     return header, rows()

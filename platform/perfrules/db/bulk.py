@@ -8,7 +8,7 @@ text (`driver_date`, `driver_timestamp`) — and they go to the driver's execute
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,14 +16,17 @@ from sqlalchemy.orm import Session
 BATCH = 20_000
 
 
-def driver_insert(connection: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[tuple],
-                  batch_size: int = BATCH) -> int:
+def driver_insert(
+    connection: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[tuple], batch_size: int = BATCH
+) -> int:
     """Insert rows of values for `columns` into `table`; returns how many."""
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-                 f"VALUES ({', '.join([marker] * len(columns))})")
+    statement = (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
     batch: list[tuple] = []
     total = 0
     for row in rows:

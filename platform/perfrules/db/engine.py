@@ -19,7 +19,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
 #: read the database through a memory map (address space, not memory): a month's aggregation
 #: reads pages scattered over the records table, and a read() per page cost a third more
-SQLITE_MMAP_BYTES = 1024 ** 3
+SQLITE_MMAP_BYTES = 1024**3
 
 
 def _json_text(value) -> str:

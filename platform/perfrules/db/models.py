@@ -5,17 +5,42 @@ from ..config.models import ConfigEntry, ConfigVersion
 from ..config.submissions import TemplateSubmission
 from ..data.models import Record
 from ..engine.models import EvaluationRun, ManualValue, Scorecard
+from ..notify.models import Notification, NotificationChannel, NotificationDelivery
 from ..org.models import ApiToken, Department, Employee, Role, SignInFailures, User
-from ..workflow.models import Delegation, FormResponse, Review, ReviewAction
 from ..workflow.calibration_models import GradeAdjustment
 from ..workflow.dispute_models import Dispute
 from ..workflow.feedback_models import FeedbackRequest
+from ..workflow.models import Delegation, FormResponse, Review, ReviewAction
 from ..workflow.reminder_models import ReviewReminder
-from ..notify.models import Notification, NotificationChannel, NotificationDelivery
 from .base import Base
 
 metadata = Base.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "ConfigEntry", "ConfigVersion", "Delegation", "Department", "Dispute", "Employee",
-           "EvaluationRun", "FeedbackRequest", "FormResponse", "GradeAdjustment", "ManualValue", "Notification", "NotificationChannel", "NotificationDelivery", "Record", "Review", "ReviewAction", "ReviewReminder", "Role", "Scorecard", "SignInFailures",
-           "TemplateSubmission", "User", "metadata"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "ConfigEntry",
+    "ConfigVersion",
+    "Delegation",
+    "Department",
+    "Dispute",
+    "Employee",
+    "EvaluationRun",
+    "FeedbackRequest",
+    "FormResponse",
+    "GradeAdjustment",
+    "ManualValue",
+    "Notification",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "Record",
+    "Review",
+    "ReviewAction",
+    "ReviewReminder",
+    "Role",
+    "Scorecard",
+    "SignInFailures",
+    "TemplateSubmission",
+    "User",
+    "metadata",
+]

@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ def label_text(value, lang: str = "en") -> str:
 
 
 # --- numbers -------------------------------------------------------------------------------------
+
 
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -93,6 +94,7 @@ def format_delta(delta) -> str:
 
 # --- the rules of a template on one version ------------------------------------------------------
 
+
 @dataclass
 class TemplateRules:
     """What a version's configuration says about one template: its sections and grades, and the
@@ -110,16 +112,26 @@ class TemplateRules:
     manual: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def from_snapshot(cls, snapshot: dict | None, template_slug: str) -> "TemplateRules":
+    def from_snapshot(cls, snapshot: dict | None, template_slug: str) -> TemplateRules:
         snapshot = snapshot or {}
         template = (snapshot.get("templates") or {}).get(template_slug) or {}
-        manual = {item["manual"]: item.get("label") for section in template.get("sections", [])
-                  for item in section.get("items", []) if item.get("manual")}
-        return cls(template_slug, template.get("label"), list(template.get("sections", [])),
-                   sorted(template.get("grades", []), key=lambda band: -band.get("min", 0)),
-                   dict(snapshot.get("kpis") or {}), dict(snapshot.get("metrics") or {}),
-                   dict(snapshot.get("employee_attributes") or {}),
-                   {slug: entry.get("label") for slug, entry in (snapshot.get("targets") or {}).items()}, manual)
+        manual = {
+            item["manual"]: item.get("label")
+            for section in template.get("sections", [])
+            for item in section.get("items", [])
+            if item.get("manual")
+        }
+        return cls(
+            template_slug,
+            template.get("label"),
+            list(template.get("sections", [])),
+            sorted(template.get("grades", []), key=lambda band: -band.get("min", 0)),
+            dict(snapshot.get("kpis") or {}),
+            dict(snapshot.get("metrics") or {}),
+            dict(snapshot.get("employee_attributes") or {}),
+            {slug: entry.get("label") for slug, entry in (snapshot.get("targets") or {}).items()},
+            manual,
+        )
 
     def section(self, name: str) -> dict:
         for section in self.sections:
@@ -155,8 +167,10 @@ class RuleBook:
 
     def snapshot(self, version_number: int | None) -> dict:
         if version_number not in self._snapshots:
-            self._snapshots[version_number] = self.session.scalar(
-                sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number)) or {}
+            self._snapshots[version_number] = (
+                self.session.scalar(sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number))
+                or {}
+            )
         return self._snapshots[version_number]
 
     def __call__(self, version_number: int | None, template: str) -> TemplateRules:
@@ -172,8 +186,12 @@ def _clamp_upper(formula: str) -> float | None:
         tree = ast.parse(formula, mode="eval").body
     except SyntaxError:
         return None
-    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id.lower() == "clamp" \
-            and len(tree.args) == 3:
+    if (
+        isinstance(tree, ast.Call)
+        and isinstance(tree.func, ast.Name)
+        and tree.func.id.lower() == "clamp"
+        and len(tree.args) == 3
+    ):
         high = tree.args[2]
         if isinstance(high, ast.UnaryOp) and isinstance(high.op, ast.USub) and isinstance(high.operand, ast.Constant):
             return -float(high.operand.value)
@@ -225,8 +243,10 @@ def explain_note(note: str, _: Translate = english) -> str:
     if match := _POLICY_ZERO.match(note):
         return _("%(reason)s → 0 by the missing-data policy", reason=explain_reason(match["why"], _))
     if match := _POLICY_EXCLUDE.match(note):
-        return _("%(reason)s → left out by the missing-data policy; its weight goes to the other items",
-                 reason=explain_reason(match["why"], _))
+        return _(
+            "%(reason)s → left out by the missing-data policy; its weight goes to the other items",
+            reason=explain_reason(match["why"], _),
+        )
     return explain_reason(note, _)
 
 
@@ -262,8 +282,9 @@ def _split_how(how: str, _: Translate) -> str:
     return how
 
 
-def explain_target_source(source: str | None, rules: TemplateRules | None = None, lang: str = "en",
-                          _: Translate = english) -> str | None:
+def explain_target_source(
+    source: str | None, rules: TemplateRules | None = None, lang: str = "en", _: Translate = english
+) -> str | None:
     """Where a target came from, in words: whose entry, which target set (by its label), and how it
     was spread over the months or shared out."""
     if not source:
@@ -277,28 +298,48 @@ def explain_target_source(source: str | None, rules: TemplateRules | None = None
         detail = match["detail"]
         split_text = less_text = ""
         if split := _SPLIT.search(detail):
-            split_text = (_("shared out %(how)s among %(count)s members in role %(role)s",
-                            how=_split_how(split["how"], _), count=split["count"], role=split["role"])
-                          if split["role"] else
-                          _("shared out %(how)s among %(count)s members", how=_split_how(split["how"], _),
-                            count=split["count"]))
-            detail = detail[:split.start()]
+            split_text = (
+                _(
+                    "shared out %(how)s among %(count)s members in role %(role)s",
+                    how=_split_how(split["how"], _),
+                    count=split["count"],
+                    role=split["role"],
+                )
+                if split["role"]
+                else _(
+                    "shared out %(how)s among %(count)s members", how=_split_how(split["how"], _), count=split["count"]
+                )
+            )
+            detail = detail[: split.start()]
         if less := _LESS.search(detail):
             less_text = _("less the own targets of %(who)s", who=less["who"])
-            detail = detail[:less.start()]
-        detail = (detail.replace("(in proportion to months)", _("(spread evenly over the months)"))
-                  .replace("(by month shares)", _("(by month shares)")))
+            detail = detail[: less.start()]
+        detail = detail.replace("(in proportion to months)", _("(spread evenly over the months)")).replace(
+            "(by month shares)", _("(by month shares)")
+        )
         if holder == "employee":
             text = _("your own target in “%(set)s”: %(detail)s", set=set_label, detail=detail)
         elif holder == "role":
-            text = _("the default for role %(role)s in “%(set)s”: %(detail)s", role=match["role"], set=set_label,
-                     detail=detail)
+            text = _(
+                "the default for role %(role)s in “%(set)s”: %(detail)s",
+                role=match["role"],
+                set=set_label,
+                detail=detail,
+            )
         elif holder == "department":
-            text = _("the default for department %(department)s in “%(set)s”: %(detail)s",
-                     department=match["department"], set=set_label, detail=detail)
+            text = _(
+                "the default for department %(department)s in “%(set)s”: %(detail)s",
+                department=match["department"],
+                set=set_label,
+                detail=detail,
+            )
         else:
-            text = _("a share of department %(department)s's total in “%(set)s”: %(detail)s",
-                     department=match["department"], set=set_label, detail=detail)
+            text = _(
+                "a share of department %(department)s's total in “%(set)s”: %(detail)s",
+                department=match["department"],
+                set=set_label,
+                detail=detail,
+            )
         return "; ".join(part for part in (text, less_text, split_text) if part)
     return source
 
@@ -416,8 +457,12 @@ class _ItemWords:
         inputs = ", ".join(f"{self.label(name)} {self.value(name)}" for name in self.names if name in self.inputs)
         if not inputs:
             return _("%(kpi)s = %(value)s", kpi=self.subject(self.kpi.get("slug", "")), value=value_text)
-        return _("%(kpi)s from %(inputs)s = %(value)s", kpi=label_text(self.kpi.get("label"), self.lang),
-                 inputs=inputs, value=value_text)
+        return _(
+            "%(kpi)s from %(inputs)s = %(value)s",
+            kpi=label_text(self.kpi.get("label"), self.lang),
+            inputs=inputs,
+            value=value_text,
+        )
 
 
 def _band_range(bands: list[dict], index: int, format: str | None, unit: str | None) -> str:
@@ -434,10 +479,13 @@ def describe_scoring(rule: dict | None, value, score, kpi: dict, _: Translate = 
         return ""
     format, unit = kpi.get("format"), kpi.get("unit")
     if rule["type"] == "linear":
-        text = _("linear from %(value_from)s (%(points_from)s points) to %(value_to)s (%(points_to)s points)",
-                 value_from=format_value(rule["value_from"], format, unit),
-                 points_from=format_number(rule["points_from"]),
-                 value_to=format_value(rule["value_to"], format, unit), points_to=format_number(rule["points_to"]))
+        text = _(
+            "linear from %(value_from)s (%(points_from)s points) to %(value_to)s (%(points_to)s points)",
+            value_from=format_value(rule["value_from"], format, unit),
+            points_from=format_number(rule["points_from"]),
+            value_to=format_value(rule["value_to"], format, unit),
+            points_to=format_number(rule["points_to"]),
+        )
         if rule.get("floor") is not None:
             text += _(", never below %(floor)s", floor=format_number(rule["floor"]))
         if rule.get("cap") is not None:
@@ -450,13 +498,22 @@ def describe_scoring(rule: dict | None, value, score, kpi: dict, _: Translate = 
         if _finite(value):
             for index, band in enumerate(bands):
                 if value >= band["min"]:
-                    return _("band %(band)s of %(count)s: %(range)s", band=index + 1, count=len(bands),
-                             range=_band_range(bands, index, format, unit))
+                    return _(
+                        "band %(band)s of %(count)s: %(range)s",
+                        band=index + 1,
+                        count=len(bands),
+                        range=_band_range(bands, index, format, unit),
+                    )
             return _("below every band (under %(lowest)s)", lowest=format_value(bands[-1]["min"], format, unit))
-        listed = ", ".join(f"{_band_range(bands, index, format, unit)} → {format_number(band['points'])}"
-                           for index, band in enumerate(bands))
-        return _("bands %(bands)s, otherwise %(otherwise)s", bands=listed,
-                 otherwise=format_number(rule.get("otherwise") or 0))
+        listed = ", ".join(
+            f"{_band_range(bands, index, format, unit)} → {format_number(band['points'])}"
+            for index, band in enumerate(bands)
+        )
+        return _(
+            "bands %(bands)s, otherwise %(otherwise)s",
+            bands=listed,
+            otherwise=format_number(rule.get("otherwise") or 0),
+        )
     return _("scoring formula %(formula)s", formula=rule.get("formula", ""))
 
 
@@ -467,8 +524,11 @@ def _attainment(entry: dict, kpi: dict, words: _ItemWords | None, score, top) ->
     if words is not None and _finite(value):
         targets = [n for n in words.names if n.startswith("target.")]
         tree = words.tree
-        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and (_dotted(tree.right) or "").startswith(
-                "target."):  # sales / target.sales is itself the attainment
+        if (
+            isinstance(tree, ast.BinOp)
+            and isinstance(tree.op, ast.Div)
+            and (_dotted(tree.right) or "").startswith("target.")
+        ):  # sales / target.sales is itself the attainment
             return value, "target"
         if not targets and _finite(target) and target:  # measured against a target of the KPI's own
             if kpi.get("direction") == "lower":
@@ -508,8 +568,9 @@ def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Transla
             if match := pattern.match(note):
                 policy_reason = explain_reason(match["why"], _)
     if kind == "manual":
-        calculation = _("rated %(points)s points", points=format_points(value)) if _finite(value) \
-            else _("No rating yet")
+        calculation = (
+            _("rated %(points)s points", points=format_points(value)) if _finite(value) else _("No rating yet")
+        )
     else:
         calculation = words.calculation(value_text if _finite(value) else _("no value"))
 
@@ -517,48 +578,81 @@ def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Transla
     if error:
         sentence = _("%(calculation)s: %(error)s", calculation=calculation, error=explain_error(error, _))
     elif excluded and (kind == "manual" or policy_reason in (None, _("no value"))):
-        sentence = _("%(calculation)s → left out by the missing-data policy; its weight goes to the other items",
-                     calculation=calculation)
+        sentence = _(
+            "%(calculation)s → left out by the missing-data policy; its weight goes to the other items",
+            calculation=calculation,
+        )
     elif excluded:
-        sentence = _("%(calculation)s → left out (%(reason)s); its weight goes to the other items",
-                     calculation=calculation, reason=policy_reason)
+        sentence = _(
+            "%(calculation)s → left out (%(reason)s); its weight goes to the other items",
+            calculation=calculation,
+            reason=policy_reason,
+        )
     elif kind == "manual":
-        sentence = _("%(calculation)s × weight %(weight)s = %(points)s points",
-                     calculation=calculation, weight=weight_text, points=points_text)
+        sentence = _(
+            "%(calculation)s × weight %(weight)s = %(points)s points",
+            calculation=calculation,
+            weight=weight_text,
+            points=points_text,
+        )
     elif policy_reason is not None:
-        sentence = _("%(calculation)s → %(score)s points (%(reason)s, 0 by the missing-data policy) "
-                     "× weight %(weight)s = %(points)s points", calculation=calculation, score=format_points(score),
-                     reason=policy_reason, weight=weight_text, points=points_text)
+        sentence = _(
+            "%(calculation)s → %(score)s points (%(reason)s, 0 by the missing-data policy) "
+            "× weight %(weight)s = %(points)s points",
+            calculation=calculation,
+            score=format_points(score),
+            reason=policy_reason,
+            weight=weight_text,
+            points=points_text,
+        )
     else:
-        sentence = _("%(calculation)s → %(score)s points (%(rule)s) × weight %(weight)s = %(points)s points",
-                     calculation=calculation, score=format_points(score),
-                     rule=describe_scoring(kpi.get("scoring"), value, score, kpi, _),
-                     weight=weight_text, points=points_text)
+        sentence = _(
+            "%(calculation)s → %(score)s points (%(rule)s) × weight %(weight)s = %(points)s points",
+            calculation=calculation,
+            score=format_points(score),
+            rule=describe_scoring(kpi.get("scoring"), value, score, kpi, _),
+            weight=weight_text,
+            points=points_text,
+        )
 
     top = rules.max_score(key, kind)
     counted = not excluded and not error and _finite(score) and _finite(weight)
     ratio, basis = _attainment(entry, kpi, words, score, top) if not excluded and not error else (None, None)
     return {
-        "key": key, "kind": kind, "label": label, "section": entry.get("section"),
-        "value": value, "score": score, "weight": weight, "points": points,
-        "value_text": value_text, "target_text": target_text, "score_text": format_points(score),
-        "weight_text": weight_text, "points_text": points_text,
-        "excluded": excluded, "error": error, "sentence": sentence,
+        "key": key,
+        "kind": kind,
+        "label": label,
+        "section": entry.get("section"),
+        "value": value,
+        "score": score,
+        "weight": weight,
+        "points": points,
+        "value_text": value_text,
+        "target_text": target_text,
+        "score_text": format_points(score),
+        "weight_text": weight_text,
+        "points_text": points_text,
+        "excluded": excluded,
+        "error": error,
+        "sentence": sentence,
         "notes": [explain_note(note, _) for note in notes],
         #: the notes the sentence does not already tell (the missing-data policy's is in it)
-        "other_notes": [explain_note(note, _) for note in notes
-                        if not (_POLICY_ZERO.match(note) or _POLICY_EXCLUDE.match(note))],
+        "other_notes": [
+            explain_note(note, _) for note in notes if not (_POLICY_ZERO.match(note) or _POLICY_EXCLUDE.match(note))
+        ],
         "target_source": explain_target_source(entry.get("target_source"), rules, lang, _),
         "formula": kpi.get("formula") or entry.get("formula"),
         "metrics": entry.get("metrics") or {},
         "scoring": describe_scoring(kpi.get("scoring"), None, None, kpi, _) if kind == "kpi" else None,
         "max_score": top,
         "max_points": top * weight / 100 if counted and top is not None else None,
-        "attainment": ratio, "attainment_basis": basis,
+        "attainment": ratio,
+        "attainment_basis": basis,
     }
 
 
 # --- where points are to be gained ---------------------------------------------------------------
+
 
 def _value_for_points(rule: dict, points: float) -> float | None:
     slope = (rule["points_to"] - rule["points_from"]) / (rule["value_to"] - rule["value_from"])
@@ -580,10 +674,16 @@ def gain_hint(item: dict, rules: TemplateRules, _: Translate = english) -> str:
             return ""
         rising = rule["points_to"] > rule["points_from"]
         if rising:
-            return _("%(value)s or more gives the item's full %(points)s points",
-                     value=format_value(needed, format, unit), points=format_number(top))
-        return _("%(value)s or less gives the item's full %(points)s points",
-                 value=format_value(needed, format, unit), points=format_number(top))
+            return _(
+                "%(value)s or more gives the item's full %(points)s points",
+                value=format_value(needed, format, unit),
+                points=format_number(top),
+            )
+        return _(
+            "%(value)s or less gives the item's full %(points)s points",
+            value=format_value(needed, format, unit),
+            points=format_number(top),
+        )
     if rule["type"] == "bands":
         bands, score = rule["bands"], item["score"] or 0.0
         better = [(band["points"], index) for index, band in enumerate(bands) if band["points"] > score]
@@ -591,13 +691,19 @@ def gain_hint(item: dict, rules: TemplateRules, _: Translate = english) -> str:
             return ""
         points, index = min(better)
         extra = (points - score) * item["weight"] / 100
-        text = _("next band %(range)s gives %(points)s points (+%(extra)s in the total)",
-                 range=_band_range(bands, index, format, unit), points=format_number(points),
-                 extra=format_points(extra))
+        text = _(
+            "next band %(range)s gives %(points)s points (+%(extra)s in the total)",
+            range=_band_range(bands, index, format, unit),
+            points=format_number(points),
+            extra=format_points(extra),
+        )
         best_points, best_index = max(better)
         if best_index != index:
-            text += _("; the top band %(range)s gives %(points)s", range=_band_range(bands, best_index, format, unit),
-                      points=format_number(best_points))
+            text += _(
+                "; the top band %(range)s gives %(points)s",
+                range=_band_range(bands, best_index, format, unit),
+                points=format_number(best_points),
+            )
         return text
     return _("up to %(points)s points", points=format_number(top))
 
@@ -612,15 +718,24 @@ def gains(items: list[dict], rules: TemplateRules, _: Translate = english, minim
             continue
         gain = item["max_points"] - item["points"]
         if gain >= minimum:
-            found.append({"key": item["key"], "label": item["label"], "points": item["points"],
-                          "max_points": item["max_points"], "gain": gain,
-                          "points_text": format_points(item["points"]),
-                          "max_points_text": format_points(item["max_points"]),
-                          "gain_text": format_points(gain), "hint": gain_hint(item, rules, _)})
+            found.append(
+                {
+                    "key": item["key"],
+                    "label": item["label"],
+                    "points": item["points"],
+                    "max_points": item["max_points"],
+                    "gain": gain,
+                    "points_text": format_points(item["points"]),
+                    "max_points_text": format_points(item["max_points"]),
+                    "gain_text": format_points(gain),
+                    "hint": gain_hint(item, rules, _),
+                }
+            )
     return sorted(found, key=lambda found_item: (-found_item["gain"], found_item["key"]))
 
 
 # --- a whole scorecard ---------------------------------------------------------------------------
+
 
 def _card_error(error: str | None, items: list[dict], lang: str, _: Translate) -> str | None:
     """Why a scorecard has no total: each failing item by its label, in words."""
@@ -632,13 +747,15 @@ def _card_error(error: str | None, items: list[dict], lang: str, _: Translate) -
     parts = []
     for part in error.split("; "):
         key, _colon, reason = part.partition(": ")
-        parts.append(f"{labels[key]}: {explain_error(reason, _)}" if key in labels and reason
-                     else explain_error(part, _))
+        parts.append(
+            f"{labels[key]}: {explain_error(reason, _)}" if key in labels and reason else explain_error(part, _)
+        )
     return "; ".join(parts)
 
 
-def explain_scorecard(card: dict, rules: TemplateRules, lang: str = "en", _: Translate = english,
-                      previous: dict | None = None) -> dict:
+def explain_scorecard(
+    card: dict, rules: TemplateRules, lang: str = "en", _: Translate = english, previous: dict | None = None
+) -> dict:
     """A scorecard object (with definitions) as the pages show it: sections of explained items,
     the comparison with `previous` (an earlier scorecard of the same employee), and the gains."""
     items = [explain_item(entry, rules, lang, _) for entry in card["items"]]
@@ -646,8 +763,9 @@ def explain_scorecard(card: dict, rules: TemplateRules, lang: str = "en", _: Tra
     for item in items:
         old = before.get(item["key"])
         item["previous_points"] = old.get("points") if old else None
-        item["delta"] = (item["points"] - old["points"]) \
-            if old and _finite(item["points"]) and _finite(old.get("points")) else None
+        item["delta"] = (
+            (item["points"] - old["points"]) if old and _finite(item["points"]) and _finite(old.get("points")) else None
+        )
         item["delta_text"] = format_delta(item["delta"]) if item["delta"] is not None else NO_VALUE
 
     order = [section.get("name") for section in rules.sections]
@@ -662,26 +780,60 @@ def explain_scorecard(card: dict, rules: TemplateRules, lang: str = "en", _: Tra
         definition = rules.section(name)
         weight = sum(item["weight"] for item in members if _finite(item["weight"]))
         points = sum(item["points"] for item in members if _finite(item["points"]))
-        sections.append({"name": name, "label": definition.get("label") or name, "items": members,
-                         "weight_text": format_weight(weight), "points_text": format_points(points)})
+        sections.append(
+            {
+                "name": name,
+                "label": definition.get("label") or name,
+                "items": members,
+                "weight_text": format_weight(weight),
+                "points_text": format_points(points),
+            }
+        )
 
     comparison = None
     if previous is not None:
-        delta = card["total"] - previous["total"] \
-            if _finite(card.get("total")) and _finite(previous.get("total")) else None
-        comparison = {"period": previous["period"], "total": previous.get("total"), "grade": previous.get("grade"),
-                      "total_text": format_points(previous.get("total")), "delta": delta,
-                      "delta_text": format_delta(delta) if delta is not None else NO_VALUE}
+        delta = (
+            card["total"] - previous["total"] if _finite(card.get("total")) and _finite(previous.get("total")) else None
+        )
+        comparison = {
+            "period": previous["period"],
+            "total": previous.get("total"),
+            "grade": previous.get("grade"),
+            "total_text": format_points(previous.get("total")),
+            "delta": delta,
+            "delta_text": format_delta(delta) if delta is not None else NO_VALUE,
+        }
     return {
-        "employee": card["employee"], "name": card["name"], "department": card["department"],
-        "period": card["period"], "template": card["template"], "template_label": rules.label or card["template"],
-        "version": card.get("version"), "run": card.get("run"), "locked": card.get("locked"),
-        "total": card.get("total"), "total_text": format_points(card.get("total")),
-        "grade": card.get("grade"), "grade_label": rules.grade_label(card.get("grade")),
-        "rank_department": card.get("rank_department"), "rank_company": card.get("rank_company"),
-        "error": card.get("error"), "error_text": _card_error(card.get("error"), items, lang, _),
-        "sections": sections, "items": items, "previous": comparison, "gains": gains(items, rules, _),
-        "attainment": [{"key": item["key"], "label": label_text(item["label"], lang), "ratio": item["attainment"],
-                        "basis": item["attainment_basis"], "text": format_percent(item["attainment"])}
-                       for item in items if item["attainment"] is not None],
+        "employee": card["employee"],
+        "name": card["name"],
+        "department": card["department"],
+        "period": card["period"],
+        "template": card["template"],
+        "template_label": rules.label or card["template"],
+        "version": card.get("version"),
+        "run": card.get("run"),
+        "locked": card.get("locked"),
+        "total": card.get("total"),
+        "total_text": format_points(card.get("total")),
+        "grade": card.get("grade"),
+        "grade_label": rules.grade_label(card.get("grade")),
+        "rank_department": card.get("rank_department"),
+        "rank_company": card.get("rank_company"),
+        "error": card.get("error"),
+        "error_text": _card_error(card.get("error"), items, lang, _),
+        "sections": sections,
+        "items": items,
+        "previous": comparison,
+        "gains": gains(items, rules, _),
+        "attainment": [
+            {
+                "key": item["key"],
+                "label": label_text(item["label"], lang),
+                "ratio": item["attainment"],
+                "basis": item["attainment_basis"],
+                "text": format_percent(item["attainment"]),
+            }
+            for item in items
+            if item["attainment"] is not None
+        ],
     }

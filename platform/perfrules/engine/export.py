@@ -10,25 +10,38 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..config.models import ConfigVersion
 from ..org.models import Department, Employee
 from ..spreadsheet import neutralise
-from ..config.models import ConfigVersion
 from ..workflow.calibration_models import GradeAdjustment
 from .models import Scorecard
 from .scorecards import item_definitions
 
 #: keys a stored trace leaves out when they hold these values
 ITEM_DEFAULTS = {"target": None, "error": None, "excluded": False, "notes": []}
-CARD_COLUMNS = ("employee", "name", "department", "template", "period", "total", "grade",
-                "rank_department", "rank_company", "error")
+CARD_COLUMNS = (
+    "employee",
+    "name",
+    "department",
+    "template",
+    "period",
+    "total",
+    "grade",
+    "rank_department",
+    "rank_company",
+    "error",
+)
 ITEM_COLUMNS = ("section", "item", "value", "target", "score", "weight", "points", "item_error", "notes")
 
 
-def scorecard_query(period: str | None = None, *, template: str | None = None, department_ids=None,
-                    employee_id: int | None = None):
-    query = (sa.select(Scorecard, Employee.code, Employee.name, Department.code)
-             .join(Employee, Employee.id == Scorecard.employee_id)
-             .join(Department, Department.id == Scorecard.department_id))
+def scorecard_query(
+    period: str | None = None, *, template: str | None = None, department_ids=None, employee_id: int | None = None
+):
+    query = (
+        sa.select(Scorecard, Employee.code, Employee.name, Department.code)
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .join(Department, Department.id == Scorecard.department_id)
+    )
     if period is not None:
         query = query.where(Scorecard.period == period)
     if template is not None:
@@ -37,30 +50,53 @@ def scorecard_query(period: str | None = None, *, template: str | None = None, d
         query = query.where(Scorecard.department_id.in_(list(department_ids)))
     if employee_id is not None:
         query = query.where(Scorecard.employee_id == employee_id)
-    return query.order_by(Scorecard.period, Scorecard.template, Scorecard.rank_company.is_(None),
-                          Scorecard.rank_company, Employee.code)
+    return query.order_by(
+        Scorecard.period, Scorecard.template, Scorecard.rank_company.is_(None), Scorecard.rank_company, Employee.code
+    )
 
 
-def scorecard_object(card: Scorecard, code: str, name: str, department: str,
-                     definitions: dict[str, dict] | None = None, adjustment: GradeAdjustment | None = None) -> dict:
+def scorecard_object(
+    card: Scorecard,
+    code: str,
+    name: str,
+    department: str,
+    definitions: dict[str, dict] | None = None,
+    adjustment: GradeAdjustment | None = None,
+) -> dict:
     """A scorecard as a plain object; with `definitions` (see `item_definitions`), each item
     carries its label, formula, scoring rule and policy as well as the trace. With a grade
     `adjustment` (calibration), `calibrated_grade` and `calibration` (reason, by, at) beside the
     computed `grade`."""
     items = [{**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})} for item in card.items]
-    result = {"employee": code, "name": name, "department": department, "template": card.template,
-              "period": card.period, "total": card.total, "grade": card.grade,
-              "rank_department": card.rank_department, "rank_company": card.rank_company, "error": card.error,
-              "locked": card.locked, "version": card.version_number, "run": card.run_id, "items": items}
+    result = {
+        "employee": code,
+        "name": name,
+        "department": department,
+        "template": card.template,
+        "period": card.period,
+        "total": card.total,
+        "grade": card.grade,
+        "rank_department": card.rank_department,
+        "rank_company": card.rank_company,
+        "error": card.error,
+        "locked": card.locked,
+        "version": card.version_number,
+        "run": card.run_id,
+        "items": items,
+    }
     if adjustment is not None:
         result["calibrated_grade"] = adjustment.adjusted_grade
-        result["calibration"] = {"reason": adjustment.reason, "by": adjustment.adjusted_by,
-                                 "at": adjustment.adjusted_at.isoformat() if adjustment.adjusted_at else None}
+        result["calibration"] = {
+            "reason": adjustment.reason,
+            "by": adjustment.adjusted_by,
+            "at": adjustment.adjusted_at.isoformat() if adjustment.adjusted_at else None,
+        }
     return result
 
 
-def grade_adjustments(session: Session, period: str | None = None,
-                      employee_ids=None) -> dict[tuple[str, int], GradeAdjustment]:
+def grade_adjustments(
+    session: Session, period: str | None = None, employee_ids=None
+) -> dict[tuple[str, int], GradeAdjustment]:
     """Calibrated grades by (period, employee id), of a period and of some employees only when given."""
     query = sa.select(GradeAdjustment)
     if period is not None:
@@ -82,8 +118,10 @@ class Definitions:
         key = (version_number, template)
         if key not in self._definitions:
             if version_number not in self._snapshots:
-                self._snapshots[version_number] = self.session.scalar(
-                    sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number)) or {}
+                self._snapshots[version_number] = (
+                    self.session.scalar(sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number))
+                    or {}
+                )
             self._definitions[key] = item_definitions(self._snapshots[version_number], template)
         return self._definitions[key]
 
@@ -91,9 +129,17 @@ class Definitions:
 def load_scorecards(session: Session, period: str, **filters) -> list[dict]:
     definitions = Definitions(session)
     adjusted = grade_adjustments(session, period)
-    return [scorecard_object(card, code, name, department, definitions(card.version_number, card.template),
-                             adjusted.get((card.period, card.employee_id)))
-            for card, code, name, department in session.execute(scorecard_query(period, **filters))]
+    return [
+        scorecard_object(
+            card,
+            code,
+            name,
+            department,
+            definitions(card.version_number, card.template),
+            adjusted.get((card.period, card.employee_id)),
+        )
+        for card, code, name, department in session.execute(scorecard_query(period, **filters))
+    ]
 
 
 def to_json(cards: list[dict]) -> str:
@@ -104,9 +150,17 @@ def _item_rows(cards: list[dict]):
     for card in cards:
         head = [card[column] for column in CARD_COLUMNS]
         for item in card["items"]:
-            yield head + [item.get("section"), item["key"], item.get("value"), item.get("target"),
-                          item.get("score"), item.get("weight"), item.get("points"), item.get("error"),
-                          "; ".join(item.get("notes") or [])]
+            yield head + [
+                item.get("section"),
+                item["key"],
+                item.get("value"),
+                item.get("target"),
+                item.get("score"),
+                item.get("weight"),
+                item.get("points"),
+                item.get("error"),
+                "; ".join(item.get("notes") or []),
+            ]
 
 
 def to_csv(cards: list[dict]) -> str:
@@ -121,7 +175,7 @@ def to_csv(cards: list[dict]) -> str:
 
 def _cell(value):
     """Numbers stay numbers (they cannot run); text is neutralised."""
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return value
     return neutralise(value)
 

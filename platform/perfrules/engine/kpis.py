@@ -37,9 +37,11 @@ class KpiPlan:
         self.kpis: dict[str, dict] = config.get("kpis", {})
         self.formulas: dict[str, CompiledFormula] = {
             slug: compile_formula(kpi["formula"], catalogue, functions=functions, expect=NUMBER)
-            for slug, kpi in self.kpis.items()}
-        self.attribute_types = {f"employee.{slug}": a["type"]
-                                for slug, a in config.get("employee_attributes", {}).items()}
+            for slug, kpi in self.kpis.items()
+        }
+        self.attribute_types = {
+            f"employee.{slug}": a["type"] for slug, a in config.get("employee_attributes", {}).items()
+        }
 
     def closure(self, slugs) -> list[str]:
         """The KPIs `slugs` need, dependencies first."""
@@ -85,8 +87,15 @@ class Timings:
     queries: int = 0
 
 
-def evaluate_period(session: Session, plan: KpiPlan, people: People, period: Period, kpi_slugs,
-                    timings: Timings | None = None, depth: int = 0) -> PeriodValues:
+def evaluate_period(
+    session: Session,
+    plan: KpiPlan,
+    people: People,
+    period: Period,
+    kpi_slugs,
+    timings: Timings | None = None,
+    depth: int = 0,
+) -> PeriodValues:
     timings = timings if timings is not None else Timings()
     order = plan.closure(kpi_slugs)
     book = TargetBook(plan.config, people)
@@ -102,17 +111,25 @@ def evaluate_period(session: Session, plan: KpiPlan, people: People, period: Per
 
     previous: PeriodValues | None = None
     prev_names = [n[5:] for n in names if n.startswith("prev.")]
-    split_by_share = any(e.get("split") == "last_share" for t in plan.config.get("targets", {}).values()
-                         for e in t["entries"])
+    split_by_share = any(
+        e.get("split") == "last_share" for t in plan.config.get("targets", {}).values() for e in t["entries"]
+    )
     if depth == 0 and (prev_names or split_by_share):
         wanted_metrics = [n for n in prev_names if n in plan.metrics]
         if split_by_share:
-            wanted_metrics += [e["name"] for t in plan.config.get("targets", {}).values()
-                               for e in t["entries"] if e.get("split") == "last_share" and e["name"] in plan.metrics]
+            wanted_metrics += [
+                e["name"]
+                for t in plan.config.get("targets", {}).values()
+                for e in t["entries"]
+                if e.get("split") == "last_share" and e["name"] in plan.metrics
+            ]
         previous = PeriodValues(period.previous())
         stats = MetricStats()
-        previous.columns.update(compute_metrics(session, plan.config, plan.metrics, sorted(set(wanted_metrics)),
-                                                people, period.previous(), stats))
+        previous.columns.update(
+            compute_metrics(
+                session, plan.config, plan.metrics, sorted(set(wanted_metrics)), people, period.previous(), stats
+            )
+        )
         timings.aggregate += stats.seconds
         timings.queries += stats.queries
         prev_kpis = [n for n in prev_names if n in plan.formulas]
@@ -154,8 +171,10 @@ def evaluate_period(session: Session, plan: KpiPlan, people: People, period: Per
 def _attribute_column(people: People, slug: str, kind: str) -> np.ndarray:
     raw = [attributes.get(slug) for attributes in people.attributes]
     if kind == "number":
-        return np.array([float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
-                         for v in raw], dtype=np.float64)
+        return np.array(
+            [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan for v in raw],
+            dtype=np.float64,
+        )
     column = np.empty(len(raw), dtype=object)
     column[:] = [v if (isinstance(v, bool) if kind == "boolean" else isinstance(v, str)) else None for v in raw]
     return column

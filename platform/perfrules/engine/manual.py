@@ -17,8 +17,8 @@ from ..audit import record_change
 from ..config.store import working_config
 from ..data.fields import FieldError, parse_decimal
 from ..data.readers import read_table
-from ..org.models import Employee
 from ..formula.checker import did_you_mean
+from ..org.models import Employee
 from ..problems import Problem
 from .models import ManualValue
 from .periods import Period, PeriodError
@@ -39,11 +39,18 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
     if missing:
         raise ManualImportError([Problem("", f"missing column(s): {', '.join(missing)}", path.name)])
     employees = dict(session.execute(sa.select(Employee.code, Employee.id)).all())
-    manual_items = sorted({item["manual"] for template in working_config(session).get("templates", {}).values()
-                           for section in template["sections"] for item in section["items"] if item.get("manual")})
+    manual_items = sorted(
+        {
+            item["manual"]
+            for template in working_config(session).get("templates", {}).values()
+            for section in template["sections"]
+            for item in section["items"]
+            if item.get("manual")
+        }
+    )
     problems, values, seen = [], {}, {}
     for number, row in rows:
-        where = lambda column: f"row {number}, {column}"  # noqa: E731
+        where = lambda column, number=number: f"row {number}, {column}"  # noqa: E731
         code = str(row.get("employee") or "").strip()
         if code not in employees:
             problems.append(Problem(where("employee"), f"unknown employee '{code}'", path.name))
@@ -58,9 +65,14 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
             problems.append(Problem(where("item"), "empty", path.name))
             continue
         if item not in manual_items:
-            problems.append(Problem(where("item"), f"no template has a manual item '{item}'"
-                                    + (did_you_mean(item, manual_items)
-                                       or f" (manual items: {', '.join(manual_items) or 'none'})"), path.name))
+            problems.append(
+                Problem(
+                    where("item"),
+                    f"no template has a manual item '{item}'"
+                    + (did_you_mean(item, manual_items) or f" (manual items: {', '.join(manual_items) or 'none'})"),
+                    path.name,
+                )
+            )
             continue
         try:
             value = parse_decimal(row.get("value"))
@@ -80,28 +92,48 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
 
     for key, dispute_id in corrected_values(session, {period for period, _, _ in values}).items():
         if key in values:  # a correction an accepted dispute made stands
-            problems.append(Problem(f"row {seen[key]}, value", f"dispute {dispute_id} corrected {key[2]} of this "
-                                    "employee and period, and its correction stands", path.name))
+            problems.append(
+                Problem(
+                    f"row {seen[key]}, value",
+                    f"dispute {dispute_id} corrected {key[2]} of this employee and period, and its correction stands",
+                    path.name,
+                )
+            )
     if problems:
         raise ManualImportError(problems)
-    now = dt.datetime.now(dt.timezone.utc)
-    existing = {(m.period, m.employee_id, m.item): m for m in session.scalars(
-        sa.select(ManualValue).where(ManualValue.period.in_({k[0] for k in values})))}
+    now = dt.datetime.now(dt.UTC)
+    existing = {
+        (m.period, m.employee_id, m.item): m
+        for m in session.scalars(sa.select(ManualValue).where(ManualValue.period.in_({k[0] for k in values})))
+    }
     codes = {employee_id: code for code, employee_id in employees.items()}
     changed = []
     for key, value in values.items():
         current = existing.get(key)
         before = None if current is None else current.value
         if current is None:
-            session.add(ManualValue(period=key[0], employee_id=key[1], item=key[2], value=value,
-                                    source=f"{path.name} ({actor})", updated_at=now))
+            session.add(
+                ManualValue(
+                    period=key[0],
+                    employee_id=key[1],
+                    item=key[2],
+                    value=value,
+                    source=f"{path.name} ({actor})",
+                    updated_at=now,
+                )
+            )
         elif current.value != value:
             current.value, current.source, current.updated_at = value, f"{path.name} ({actor})", now
         else:
             continue
-        changed.append({"employee": codes[key[1]], "period": key[0], "item": key[2], "value": value,
-                        "before": before})
+        changed.append({"employee": codes[key[1]], "period": key[0], "item": key[2], "value": value, "before": before})
     if changed:
-        record_change(session, actor=actor, action="ratings.import", kind="manual_values", key=path.name,
-                      after={"changed": changed})
+        record_change(
+            session,
+            actor=actor,
+            action="ratings.import",
+            kind="manual_values",
+            key=path.name,
+            after={"changed": changed},
+        )
     return len(values)

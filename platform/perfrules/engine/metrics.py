@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..config.validation import Config, dataset_catalogue
 from ..data.models import Record
-from ..formula import CompiledFormula, FunctionRegistry, compile_formula, BOOLEAN
+from ..formula import BOOLEAN, CompiledFormula, FunctionRegistry, compile_formula
 from .people import People
 from .periods import Period
 
@@ -38,7 +38,6 @@ class MetricSpec:
     window: str
     months: int | None
     scope: str
-
 
 
 def describe_metric(metric: dict) -> str:
@@ -62,11 +61,19 @@ def metric_specs(config: Config, functions: FunctionRegistry) -> dict[str, Metri
         dataset = datasets[metric["dataset"]]
         condition = None
         if metric.get("filter"):
-            condition = compile_formula(metric["filter"], dataset_catalogue(dataset), functions=functions,
-                                        expect=BOOLEAN)
-        specs[slug] = MetricSpec(slug, metric["dataset"], metric["aggregate"], metric.get("field"), condition,
-                                 metric.get("window", "period"), metric.get("months"),
-                                 metric.get("scope", "self"))
+            condition = compile_formula(
+                metric["filter"], dataset_catalogue(dataset), functions=functions, expect=BOOLEAN
+            )
+        specs[slug] = MetricSpec(
+            slug,
+            metric["dataset"],
+            metric["aggregate"],
+            metric.get("field"),
+            condition,
+            metric.get("window", "period"),
+            metric.get("months"),
+            metric.get("scope", "self"),
+        )
     return specs
 
 
@@ -109,8 +116,10 @@ class _Group:
             value = sa.case((condition, value))
         aggregate, team = spec.aggregate, spec.scope != "self"
         if aggregate == "count":
-            self.readers[spec.slug] = ("count", [self._add(sa.func.count(value) if condition is not None or spec.field
-                                                           else sa.func.count())])
+            self.readers[spec.slug] = (
+                "count",
+                [self._add(sa.func.count(value) if condition is not None or spec.field else sa.func.count())],
+            )
         elif aggregate == "sum":
             self.readers[spec.slug] = ("sum", [self._add(sa.func.sum(value))])
         elif aggregate == "avg":
@@ -127,8 +136,9 @@ class _Group:
             self.readers[spec.slug] = ("count_distinct", [self._add(sa.func.count(sa.distinct(value)))])
 
     def _where(self, query):
-        return query.where(Record.dataset == self.dataset["slug"], Record.occurred_on >= self.start,
-                           Record.occurred_on < self.end)
+        return query.where(
+            Record.dataset == self.dataset["slug"], Record.occurred_on >= self.start, Record.occurred_on < self.end
+        )
 
     def query(self):
         return self._where(sa.select(Record.owner_id, *self.selected)).group_by(Record.owner_id)
@@ -141,8 +151,15 @@ class _Group:
         return query.where(value.is_not(None))
 
 
-def compute_metrics(session: Session, config: Config, specs: dict[str, MetricSpec], slugs,
-                    people: People, period: Period, stats: MetricStats | None = None) -> dict[str, np.ndarray]:
+def compute_metrics(
+    session: Session,
+    config: Config,
+    specs: dict[str, MetricSpec],
+    slugs,
+    people: People,
+    period: Period,
+    stats: MetricStats | None = None,
+) -> dict[str, np.ndarray]:
     """Each requested metric as a float array aligned with `people` (NaN where there is no value)."""
     stats = stats if stats is not None else MetricStats()
     groups: dict[tuple, _Group] = {}

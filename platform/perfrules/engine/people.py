@@ -4,9 +4,9 @@ the department tree, and the memberships team metrics roll up over."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 import sqlalchemy as sa
@@ -41,22 +41,41 @@ class People:
         return len(self.ids)
 
     @classmethod
-    def load(cls, session: Session) -> "People":
-        rows = session.connection().execute(
-            sa.select(Employee.id, Employee.code, Employee.name, Employee.department_id, Role.code,
-                      Employee.manager_id, Employee.hire_date)
-            .outerjoin(Role, Role.id == Employee.role_id)
-            .where(Employee.active.is_(True)).order_by(Employee.id)).all()
-        departments = {d_id: (code, parent) for d_id, code, parent in
-                       session.execute(sa.select(Department.id, Department.code, Department.parent_id))}
-        return cls(ids=np.array([r[0] for r in rows], dtype=np.int64), codes=[r[1] for r in rows],
-                   names=[r[2] for r in rows],
-                   department_ids=np.array([r[3] for r in rows], dtype=np.int64),
-                   role_codes=[r[4] for r in rows],
-                   manager_ids=np.array([r[5] or 0 for r in rows], dtype=np.int64),
-                   hire_dates=[r[6] for r in rows], load_attributes=lambda: _attributes(session),
-                   departments=departments,
-                   managers=dict(session.execute(sa.select(Employee.id, Employee.manager_id)).all()))
+    def load(cls, session: Session) -> People:
+        rows = (
+            session.connection()
+            .execute(
+                sa.select(
+                    Employee.id,
+                    Employee.code,
+                    Employee.name,
+                    Employee.department_id,
+                    Role.code,
+                    Employee.manager_id,
+                    Employee.hire_date,
+                )
+                .outerjoin(Role, Role.id == Employee.role_id)
+                .where(Employee.active.is_(True))
+                .order_by(Employee.id)
+            )
+            .all()
+        )
+        departments = {
+            d_id: (code, parent)
+            for d_id, code, parent in session.execute(sa.select(Department.id, Department.code, Department.parent_id))
+        }
+        return cls(
+            ids=np.array([r[0] for r in rows], dtype=np.int64),
+            codes=[r[1] for r in rows],
+            names=[r[2] for r in rows],
+            department_ids=np.array([r[3] for r in rows], dtype=np.int64),
+            role_codes=[r[4] for r in rows],
+            manager_ids=np.array([r[5] or 0 for r in rows], dtype=np.int64),
+            hire_dates=[r[6] for r in rows],
+            load_attributes=lambda: _attributes(session),
+            departments=departments,
+            managers=dict(session.execute(sa.select(Employee.id, Employee.manager_id)).all()),
+        )
 
     @cached_property
     def attributes(self) -> list[dict]:
@@ -66,8 +85,11 @@ class People:
         """Each id's index in the arrays, or -1 for someone not active."""
         found = np.searchsorted(self.ids, employee_ids)
         clipped = np.minimum(found, max(len(self.ids) - 1, 0))
-        match = (found < len(self.ids)) & (self.ids[clipped] == employee_ids) if len(self.ids) else \
-            np.zeros(len(employee_ids), dtype=bool)
+        match = (
+            (found < len(self.ids)) & (self.ids[clipped] == employee_ids)
+            if len(self.ids)
+            else np.zeros(len(employee_ids), dtype=bool)
+        )
         return np.where(match, found, -1)
 
     def position_of(self, code: str) -> int | None:
@@ -159,5 +181,9 @@ class People:
 
 
 def _attributes(session: Session) -> list[dict]:
-    return [attributes or {} for attributes in session.scalars(
-        sa.select(Employee.attributes).where(Employee.active.is_(True)).order_by(Employee.id))]
+    return [
+        attributes or {}
+        for attributes in session.scalars(
+            sa.select(Employee.attributes).where(Employee.active.is_(True)).order_by(Employee.id)
+        )
+    ]

@@ -34,7 +34,7 @@ class Period:
     months: int
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
         if match is None:
             raise PeriodError(f"'{text}' is not a period: use 2026-10, 2026-Q4, 2026-H2 or 2026")
@@ -51,7 +51,7 @@ class Period:
         return cls(year, 1, 12)
 
     @classmethod
-    def of(cls, day: dt.date, cycle: str) -> "Period":
+    def of(cls, day: dt.date, cycle: str) -> Period:
         """The period of a cycle that contains a day."""
         length = CYCLE_MONTHS[cycle]
         first = (day.month - 1) // length * length + 1
@@ -79,18 +79,18 @@ class Period:
         """The first day after the period."""
         return _month_start(self.year, self.first_month + self.months)
 
-    def shifted(self, periods: int) -> "Period":
+    def shifted(self, periods: int) -> Period:
         start = _month_start(self.year, self.first_month + periods * self.months)
         return Period(start.year, start.month, self.months)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return self.shifted(-1)
 
     def month_numbers(self) -> range:
         """The calendar months (1..12) the period covers."""
         return range(self.first_month, self.first_month + self.months)
 
-    def contains(self, other: "Period") -> bool:
+    def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
 
     def window(self, kind: str, months: int | None = None) -> tuple[dt.date, dt.date]:
@@ -101,7 +101,9 @@ class Period:
             previous = self.previous()
             return previous.start, previous.end
         if kind == "last_year":
-            return _month_start(self.year - 1, self.first_month), _month_start(self.year - 1, self.first_month + self.months)
+            return _month_start(self.year - 1, self.first_month), _month_start(
+                self.year - 1, self.first_month + self.months
+            )
         if kind == "ytd":
             return dt.date(self.year, 1, 1), self.end
         if kind == "trailing":
@@ -117,8 +119,7 @@ def last_complete(cycle: str, today: dt.date) -> Period:
 
 
 #: words for the latest period that has ended
-LAST_PERIODS = {"last-month": "monthly", "last-quarter": "quarterly", "last-half": "half_yearly",
-                "last-year": "yearly"}
+LAST_PERIODS = {"last-month": "monthly", "last-quarter": "quarterly", "last-half": "half_yearly", "last-year": "yearly"}
 
 
 def period_from_text(text: str, today: dt.date | None = None) -> Period:

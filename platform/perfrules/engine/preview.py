@@ -66,8 +66,9 @@ def _plain(value) -> float | None:
     return float(value) if isinstance(value, (int, float, np.number)) else value
 
 
-def preview_kpi(session: Session, config: Config, functions: FunctionRegistry, slug: str,
-                employee_code: str, period: Period) -> KpiPreview:
+def preview_kpi(
+    session: Session, config: Config, functions: FunctionRegistry, slug: str, employee_code: str, period: Period
+) -> KpiPreview:
     """KPI `slug` of `config` for one employee; the configuration must be valid (checked)."""
     plan = KpiPlan(config, functions)
     people = People.load(session)
@@ -114,10 +115,22 @@ def preview_kpi(session: Session, config: Config, functions: FunctionRegistry, s
     sources = columns.target_sources
     department_id = int(people.department_ids[position])
     return KpiPreview(
-        kpi=slug, employee=employee_code, name=people.names[position],
-        department=people.department_code(department_id), period=str(period), formula=kpi["formula"],
-        value=value, target=_plain(columns.targets[position]),
+        kpi=slug,
+        employee=employee_code,
+        name=people.names[position],
+        department=people.department_code(department_id),
+        period=str(period),
+        formula=kpi["formula"],
+        value=value,
+        target=_plain(columns.targets[position]),
         target_source=sources[position] if sources is not None else None,
-        inputs=inputs, metrics=described, score=points, scoring=Scorer.describe_rule(kpi["scoring"]),
-        policy=policy, excluded=excluded, error=error, notes=notes,
-        warnings=[w for w in values.warnings if employee_code in w])
+        inputs=inputs,
+        metrics=described,
+        score=points,
+        scoring=Scorer.describe_rule(kpi["scoring"]),
+        policy=policy,
+        excluded=excluded,
+        error=error,
+        notes=notes,
+        warnings=[w for w in values.warnings if employee_code in w],
+    )

@@ -13,9 +13,9 @@ import datetime as dt
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 import orjson
@@ -39,8 +39,22 @@ from .templates import assign_templates
 #: progress(step, done, total)
 Progress = Callable[[str, int, int], None]
 DELETE_CHUNK = 500
-SCORECARD_COLUMNS = ("run_id", "period", "employee_id", "department_id", "template", "version_number", "total",
-                     "grade", "rank_department", "rank_company", "error", "items", "locked", "created_at")
+SCORECARD_COLUMNS = (
+    "run_id",
+    "period",
+    "employee_id",
+    "department_id",
+    "template",
+    "version_number",
+    "total",
+    "grade",
+    "rank_department",
+    "rank_company",
+    "error",
+    "items",
+    "locked",
+    "created_at",
+)
 
 
 class RunError(Exception):
@@ -68,14 +82,20 @@ def check_scope(session: Session, config: Config, templates: list[str] | None, d
     for slug in templates or []:
         if slug not in known_templates:
             raise RunError(f"unknown template '{slug}'")
-    if department is not None and session.scalar(
-            sa.select(Department.id).where(Department.code == department)) is None:
+    if department is not None and session.scalar(sa.select(Department.id).where(Department.code == department)) is None:
         raise RunError(f"unknown department '{department}'")
 
 
-def evaluate(session: Session, config: Config, functions: FunctionRegistry, period: Period, *,
-             templates: list[str] | None = None, department: str | None = None,
-             progress: Progress | None = None) -> Evaluation:
+def evaluate(
+    session: Session,
+    config: Config,
+    functions: FunctionRegistry,
+    period: Period,
+    *,
+    templates: list[str] | None = None,
+    department: str | None = None,
+    progress: Progress | None = None,
+) -> Evaluation:
     """Scorecards for everyone in scope, computed and not written."""
     began = time.perf_counter()
     check_scope(session, config, templates, department)
@@ -86,16 +106,32 @@ def evaluate(session: Session, config: Config, functions: FunctionRegistry, peri
         in_scope = people.in_subtree(people.department_id_of(department)).tolist()
 
     assigned, ambiguous = assign_templates(config, people)
-    errors = [{"employee": people.codes[p], "item": None, "message": message}
-              for p, message in ambiguous.items() if in_scope[p]]
-    due_now = {slug for slug, template in known_templates.items()
-               if not template.get("cycles") or period.cycle in template["cycles"]}
-    chosen = [p for p, slug in enumerate(assigned)
-              if slug is not None and in_scope[p] and (not templates or slug in templates)]
+    errors = [
+        {"employee": people.codes[p], "item": None, "message": message}
+        for p, message in ambiguous.items()
+        if in_scope[p]
+    ]
+    due_now = {
+        slug
+        for slug, template in known_templates.items()
+        if not template.get("cycles") or period.cycle in template["cycles"]
+    }
+    chosen = [
+        p
+        for p, slug in enumerate(assigned)
+        if slug is not None and in_scope[p] and (not templates or slug in templates)
+    ]
     positions = [p for p in chosen if assigned[p] in due_now]
     used = {assigned[p] for p in positions}
-    kpi_slugs = sorted({item["kpi"] for slug in used for section in known_templates[slug]["sections"]
-                        for item in section["items"] if item.get("kpi")})
+    kpi_slugs = sorted(
+        {
+            item["kpi"]
+            for slug in used
+            for section in known_templates[slug]["sections"]
+            for item in section["items"]
+            if item.get("kpi")
+        }
+    )
     try:
         plan = KpiPlan(config, functions)
         timings = Timings()
@@ -115,8 +151,10 @@ def evaluate(session: Session, config: Config, functions: FunctionRegistry, peri
         try:
             scored = score_template(known_templates[slug], np.array(members, dtype=np.int64), people, book, manual)
         except Exception as exc:  # a template that cannot be scored must not stop the others
-            errors.extend({"employee": people.codes[p], "item": None,
-                           "message": f"template '{slug}' could not be scored: {exc}"} for p in members)
+            errors.extend(
+                {"employee": people.codes[p], "item": None, "message": f"template '{slug}' could not be scored: {exc}"}
+                for p in members
+            )
             continue
         for card in scored:
             failed_items = [item for item in card.items if item.get("error")]
@@ -130,27 +168,41 @@ def evaluate(session: Session, config: Config, functions: FunctionRegistry, peri
             progress("score", done, len(positions))
     rank(cards)
     evaluate_seconds = timings.evaluate + time.perf_counter() - scoring_began
-    counts = {"employees": len(positions), "scorecards": len(cards),
-              "failed": sum(1 for c in cards if c.error) + len(positions) - len(cards),
-              "other_cycle": len(chosen) - len(positions),
-              "without_template": sum(1 for p, s in enumerate(assigned) if s is None and in_scope[p] and p not in ambiguous),
-              "ambiguous": sum(1 for p in ambiguous if in_scope[p]),
-              "queries": timings.queries}
-    return Evaluation(period, cards, errors, values.warnings, counts,
-                      {"aggregate": round(timings.aggregate, 4), "evaluate": round(evaluate_seconds, 4),
-                       "total": round(time.perf_counter() - began, 4)})
+    counts = {
+        "employees": len(positions),
+        "scorecards": len(cards),
+        "failed": sum(1 for c in cards if c.error) + len(positions) - len(cards),
+        "other_cycle": len(chosen) - len(positions),
+        "without_template": sum(1 for p, s in enumerate(assigned) if s is None and in_scope[p] and p not in ambiguous),
+        "ambiguous": sum(1 for p in ambiguous if in_scope[p]),
+        "queries": timings.queries,
+    }
+    return Evaluation(
+        period,
+        cards,
+        errors,
+        values.warnings,
+        counts,
+        {
+            "aggregate": round(timings.aggregate, 4),
+            "evaluate": round(evaluate_seconds, 4),
+            "total": round(time.perf_counter() - began, 4),
+        },
+    )
 
 
 def _manual_values(session: Session, period: Period) -> dict[tuple[int, str], float]:
-    rows = session.execute(sa.select(ManualValue.employee_id, ManualValue.item, ManualValue.value)
-                           .where(ManualValue.period == str(period)))
+    rows = session.execute(
+        sa.select(ManualValue.employee_id, ManualValue.item, ManualValue.value).where(ManualValue.period == str(period))
+    )
     return {(employee_id, item): value for employee_id, item, value in rows}
 
 
 # --- runs that write ----------------------------------------------------------------------------
 
+
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _process_alive(pid: int) -> bool:
@@ -166,8 +218,13 @@ def _process_alive(pid: int) -> bool:
 def fail_abandoned_runs(session: Session) -> int:
     """Mark `running` runs of this host whose process is gone as failed; how many there were."""
     host = socket.gethostname()
-    stale = [run for run in session.scalars(sa.select(EvaluationRun).where(
-        EvaluationRun.status == "running", EvaluationRun.host == host)) if not _process_alive(run.pid)]
+    stale = [
+        run
+        for run in session.scalars(
+            sa.select(EvaluationRun).where(EvaluationRun.status == "running", EvaluationRun.host == host)
+        )
+        if not _process_alive(run.pid)
+    ]
     for run in stale:
         run.status = "failed"
         run.finished_at = _now()
@@ -175,10 +232,19 @@ def fail_abandoned_runs(session: Session) -> int:
     return len(stale)
 
 
-def open_run(sessions: sessionmaker, period: Period, *, version_number: int | None, version_hash: str | None,
-             actor: str, templates: list[str] | None = None, department: str | None = None,
-             schedule: str | None = None, claim: str | None = None,
-             scope_extra: dict | None = None) -> EvaluationRun:
+def open_run(
+    sessions: sessionmaker,
+    period: Period,
+    *,
+    version_number: int | None,
+    version_hash: str | None,
+    actor: str,
+    templates: list[str] | None = None,
+    department: str | None = None,
+    schedule: str | None = None,
+    claim: str | None = None,
+    scope_extra: dict | None = None,
+) -> EvaluationRun:
     """Record a run as `running` (its claim taken, when it has one), in a transaction of its own."""
     with sessions() as session, session.begin():
         fail_abandoned_runs(session)
@@ -186,12 +252,22 @@ def open_run(sessions: sessionmaker, period: Period, *, version_number: int | No
             taken = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.claim == claim))
             if taken is not None:
                 raise AlreadyClaimed(f"'{claim}' was already run (run {taken})")
-        run = EvaluationRun(period=str(period), status="running", claim=claim, schedule=schedule,
-                            version_number=version_number, version_hash=version_hash,
-                            scope={"templates": templates or [], "department": department, **(scope_extra or {})},
-                            actor=actor,
-                            host=socket.gethostname(), pid=os.getpid(), started_at=_now(),
-                            counts={}, timings={}, errors=[])
+        run = EvaluationRun(
+            period=str(period),
+            status="running",
+            claim=claim,
+            schedule=schedule,
+            version_number=version_number,
+            version_hash=version_hash,
+            scope={"templates": templates or [], "department": department, **(scope_extra or {})},
+            actor=actor,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=_now(),
+            counts={},
+            timings={},
+            errors=[],
+        )
         session.add(run)
         try:
             session.flush()
@@ -200,23 +276,49 @@ def open_run(sessions: sessionmaker, period: Period, *, version_number: int | No
     return run
 
 
-def start_run(sessions: sessionmaker, period: Period, config: Config, functions: FunctionRegistry, *,
-              version_number: int | None, version_hash: str | None, actor: str,
-              templates: list[str] | None = None, department: str | None = None,
-              schedule: str | None = None, claim: str | None = None, scope_extra: dict | None = None,
-              progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation]:
+def start_run(
+    sessions: sessionmaker,
+    period: Period,
+    config: Config,
+    functions: FunctionRegistry,
+    *,
+    version_number: int | None,
+    version_hash: str | None,
+    actor: str,
+    templates: list[str] | None = None,
+    department: str | None = None,
+    schedule: str | None = None,
+    claim: str | None = None,
+    scope_extra: dict | None = None,
+    progress: Progress | None = None,
+) -> tuple[EvaluationRun, Evaluation]:
     """Check what is asked, record a run, evaluate, and write its scorecards atomically.
     `sessions` must write."""
     with sessions() as session:
         check_scope(begin_reading(session), config, templates, department)
-    run = open_run(sessions, period, version_number=version_number, version_hash=version_hash, actor=actor,
-                   templates=templates, department=department, schedule=schedule, claim=claim,
-                   scope_extra=scope_extra)
+    run = open_run(
+        sessions,
+        period,
+        version_number=version_number,
+        version_hash=version_hash,
+        actor=actor,
+        templates=templates,
+        department=department,
+        schedule=schedule,
+        claim=claim,
+        scope_extra=scope_extra,
+    )
     return complete_run(sessions, run, config, functions, progress=progress)
 
 
-def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, functions: FunctionRegistry, *,
-                 progress: Progress | None = None) -> tuple[EvaluationRun, Evaluation]:
+def complete_run(
+    sessions: sessionmaker,
+    run: EvaluationRun,
+    config: Config,
+    functions: FunctionRegistry,
+    *,
+    progress: Progress | None = None,
+) -> tuple[EvaluationRun, Evaluation]:
     """Evaluate an open run's scope and make its scorecards visible at once; a run that raises
     is marked failed, and the exception goes on."""
     period = Period.parse(run.period)
@@ -224,14 +326,22 @@ def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, fun
     version_number = run.version_number
     try:
         with sessions() as session:
-            evaluation = evaluate(begin_reading(session), config, functions, period, templates=templates,
-                                  department=department, progress=progress)
+            evaluation = evaluate(
+                begin_reading(session),
+                config,
+                functions,
+                period,
+                templates=templates,
+                department=department,
+                progress=progress,
+            )
             session.rollback()
         with sessions() as session, session.begin():
             began = time.perf_counter()
             approved = approved_numbers(session, str(period))
-            skipped = _write_scorecards(session, run.id, period, evaluation, version_number,
-                                        full=not templates and department is None)
+            skipped = _write_scorecards(
+                session, run.id, period, evaluation, version_number, full=not templates and department is None
+            )
             evaluation.timings["write"] = round(time.perf_counter() - began, 4)
             evaluation.timings["total"] = round(evaluation.timings["total"] + evaluation.timings["write"], 4)
             evaluation.counts["skipped_locked"] = skipped
@@ -240,14 +350,16 @@ def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, fun
             finished.finished_at = _now()
             finished.counts = evaluation.counts
             finished.timings = evaluation.timings
-            finished.errors = evaluation.errors + [{"employee": None, "item": None, "message": w}
-                                                   for w in evaluation.warnings]
+            finished.errors = evaluation.errors + [
+                {"employee": None, "item": None, "message": w} for w in evaluation.warnings
+            ]
             # new scorecards enter their template's approval flow; reviews under way go on, and an
             # approval stands only for the numbers that were approved
             began = time.perf_counter()
             finished.counts["reviews_opened"] = start_reviews(session, str(period), run.actor, functions)
             finished.counts["approvals_withdrawn"] = withdraw_changed_approvals(
-                session, str(period), approved, run.actor, run.id, functions)
+                session, str(period), approved, run.actor, run.id, functions
+            )
             evaluation.timings["reviews"] = round(time.perf_counter() - began, 4)
             evaluation.timings["total"] = round(evaluation.timings["total"] + evaluation.timings["reviews"], 4)
         return finished, evaluation
@@ -260,28 +372,51 @@ def complete_run(sessions: sessionmaker, run: EvaluationRun, config: Config, fun
         raise
 
 
-def _write_scorecards(session: Session, run_id: int, period: Period, evaluation: Evaluation,
-                      version_number: int | None, full: bool) -> int:
+def _write_scorecards(
+    session: Session, run_id: int, period: Period, evaluation: Evaluation, version_number: int | None, full: bool
+) -> int:
     """Replace the period's unlocked scorecards of the evaluated employees; the number of
     employees left alone because their scorecard is locked."""
     key = str(period)
-    locked = set(session.scalars(sa.select(Scorecard.employee_id).where(Scorecard.period == key,
-                                                                        Scorecard.locked.is_(True))))
+    locked = set(
+        session.scalars(sa.select(Scorecard.employee_id).where(Scorecard.period == key, Scorecard.locked.is_(True)))
+    )
     unlocked_here = sa.and_(Scorecard.period == key, Scorecard.locked.is_(False))
     if full:
         session.execute(sa.delete(Scorecard).where(unlocked_here))
     else:
         ids = [card.employee_id for card in evaluation.cards]
         for start in range(0, len(ids), DELETE_CHUNK):
-            session.execute(sa.delete(Scorecard).where(unlocked_here,
-                                                       Scorecard.employee_id.in_(ids[start:start + DELETE_CHUNK])))
+            session.execute(
+                sa.delete(Scorecard).where(unlocked_here, Scorecard.employee_id.in_(ids[start : start + DELETE_CHUNK]))
+            )
     connection = session.connection()
     created = driver_timestamp(connection, _now())
-    driver_insert(connection, Scorecard.__tablename__, SCORECARD_COLUMNS, (
-        (run_id, key, card.employee_id, card.department_id, card.template, version_number, card.total,
-         card.grade, card.rank_department, card.rank_company, card.error, orjson.dumps(card.items).decode(),
-         False, created)
-        for card in evaluation.cards if card.employee_id not in locked))
+    driver_insert(
+        connection,
+        Scorecard.__tablename__,
+        SCORECARD_COLUMNS,
+        (
+            (
+                run_id,
+                key,
+                card.employee_id,
+                card.department_id,
+                card.template,
+                version_number,
+                card.total,
+                card.grade,
+                card.rank_department,
+                card.rank_company,
+                card.error,
+                orjson.dumps(card.items).decode(),
+                False,
+                created,
+            )
+            for card in evaluation.cards
+            if card.employee_id not in locked
+        ),
+    )
     if locked or not full:
         _rerank(session, key)
     return sum(1 for card in evaluation.cards if card.employee_id in locked)
@@ -289,36 +424,64 @@ def _write_scorecards(session: Session, run_id: int, period: Period, evaluation:
 
 def _rerank(session: Session, period: str) -> None:
     """Ranks over every scorecard of the period, for when a run replaced only some of them."""
-    rows = session.execute(sa.select(Scorecard.id, Scorecard.template, Scorecard.department_id, Scorecard.total,
-                                     Employee.code, Scorecard.rank_department, Scorecard.rank_company,
-                                     Scorecard.locked)
-                           .join(Employee, Employee.id == Scorecard.employee_id)
-                           .where(Scorecard.period == period)).all()
-    cards = [SimpleNamespace(row=row, employee=row.code, template=row.template, department_id=row.department_id,
-                             total=row.total, rank_department=None, rank_company=None) for row in rows]
+    rows = session.execute(
+        sa.select(
+            Scorecard.id,
+            Scorecard.template,
+            Scorecard.department_id,
+            Scorecard.total,
+            Employee.code,
+            Scorecard.rank_department,
+            Scorecard.rank_company,
+            Scorecard.locked,
+        )
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .where(Scorecard.period == period)
+    ).all()
+    cards = [
+        SimpleNamespace(
+            row=row,
+            employee=row.code,
+            template=row.template,
+            department_id=row.department_id,
+            total=row.total,
+            rank_department=None,
+            rank_company=None,
+        )
+        for row in rows
+    ]
     rank(cards)
-    changes = [{"card_id": c.row.id, "rank_department": c.rank_department, "rank_company": c.rank_company}
-               for c in cards if not c.row.locked
-               and (c.row.rank_department, c.row.rank_company) != (c.rank_department, c.rank_company)]
+    changes = [
+        {"card_id": c.row.id, "rank_department": c.rank_department, "rank_company": c.rank_company}
+        for c in cards
+        if not c.row.locked and (c.row.rank_department, c.row.rank_company) != (c.rank_department, c.rank_company)
+    ]
     if changes:
         session.connection().execute(
-            sa.update(Scorecard.__table__).where(Scorecard.__table__.c.id == sa.bindparam("card_id"))
+            sa.update(Scorecard.__table__)
+            .where(Scorecard.__table__.c.id == sa.bindparam("card_id"))
             .values(rank_department=sa.bindparam("rank_department"), rank_company=sa.bindparam("rank_company")),
-            changes)
+            changes,
+        )
 
 
-def rescore_employee(session: Session, period: str, employee_id: int, config: Config,
-                     functions: FunctionRegistry) -> Scorecard | None:
+def rescore_employee(
+    session: Session, period: str, employee_id: int, config: Config, functions: FunctionRegistry
+) -> Scorecard | None:
     """Evaluate one employee again (with their template and department in scope, so team
     metrics see the same people) and rewrite their scorecard of `period` in place, then rank the
     period again. A locked scorecard, or none, is left alone: None. Nothing is committed."""
     card = session.scalar(sa.select(Scorecard).where(Scorecard.period == period, Scorecard.employee_id == employee_id))
     if card is None or card.locked:
         return None
-    department = session.scalar(sa.select(Department.code).join(Employee, Employee.department_id == Department.id)
-                                .where(Employee.id == employee_id))
-    evaluation = evaluate(session, config, functions, Period.parse(period), templates=[card.template],
-                          department=department)
+    department = session.scalar(
+        sa.select(Department.code)
+        .join(Employee, Employee.department_id == Department.id)
+        .where(Employee.id == employee_id)
+    )
+    evaluation = evaluate(
+        session, config, functions, Period.parse(period), templates=[card.template], department=department
+    )
     result = next((c for c in evaluation.cards if c.employee_id == employee_id), None)
     if result is None:
         return None

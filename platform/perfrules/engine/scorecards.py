@@ -116,15 +116,22 @@ class ScoreBook:
             target_name = self.target_name(slug)
             targets = self.values.columns[target_name] if target_name else np.full(len(result), np.nan)
             points, scoring_failed, reasons = Scorer(self.plan.kpis[slug]["scoring"], self.functions).score(
-                result.values, targets)
+                result.values, targets
+            )
             errors: dict[int, str] = {}
             for message, mask in result.reasons:
                 for position in np.flatnonzero(mask).tolist():
                     errors.setdefault(position, message)
             self._kpis[slug] = KpiColumns(
-                self.plan.formulas[slug].names, result.values, errors,
-                {p: reasons[p] for p in np.flatnonzero(scoring_failed).tolist()}, _by_row(result.notes),
-                targets, self.values.target_sources.get(target_name) if target_name else None, points)
+                self.plan.formulas[slug].names,
+                result.values,
+                errors,
+                {p: reasons[p] for p in np.flatnonzero(scoring_failed).tolist()},
+                _by_row(result.notes),
+                targets,
+                self.values.target_sources.get(target_name) if target_name else None,
+                points,
+            )
         return self._kpis[slug]
 
 
@@ -157,23 +164,52 @@ def _items(template: dict, positions: np.ndarray, people: People, book: ScoreBoo
                 kpi = book.kpi(item["kpi"])
                 value = kpi.values[positions]
                 points = kpi.points[positions]
-                failed = np.array([p in kpi.errors or p in kpi.scoring_errors for p in positions.tolist()], dtype=bool) \
-                    if kpi.errors or kpi.scoring_errors else np.zeros(len(positions), dtype=bool)
+                failed = (
+                    np.array([p in kpi.errors or p in kpi.scoring_errors for p in positions.tolist()], dtype=bool)
+                    if kpi.errors or kpi.scoring_errors
+                    else np.zeros(len(positions), dtype=bool)
+                )
                 policy = item.get("missing") or book.plan.kpis[item["kpi"]].get("missing", "zero")
-                items.append(_Item(item["kpi"], "kpi", index, item["weight"], policy, value,
-                                   points, np.isnan(points) & ~failed, failed, "no value", kpi,
-                                   book.inputs(item["kpi"], positions), _plain(kpi.targets[positions])))
+                items.append(
+                    _Item(
+                        item["kpi"],
+                        "kpi",
+                        index,
+                        item["weight"],
+                        policy,
+                        value,
+                        points,
+                        np.isnan(points) & ~failed,
+                        failed,
+                        "no value",
+                        kpi,
+                        book.inputs(item["kpi"], positions),
+                        _plain(kpi.targets[positions]),
+                    )
+                )
             else:
                 ids = people.ids[positions].tolist()
                 value = np.array([manual.get((i, item["manual"]), np.nan) for i in ids], dtype=np.float64)
-                items.append(_Item(item["manual"], "manual", index, item["weight"],
-                                   item.get("missing") or MANUAL_DEFAULT_POLICY, value, value.copy(),
-                                   np.isnan(value), np.zeros(len(positions), dtype=bool), "no rating yet"))
+                items.append(
+                    _Item(
+                        item["manual"],
+                        "manual",
+                        index,
+                        item["weight"],
+                        item.get("missing") or MANUAL_DEFAULT_POLICY,
+                        value,
+                        value.copy(),
+                        np.isnan(value),
+                        np.zeros(len(positions), dtype=bool),
+                        "no rating yet",
+                    )
+                )
     return items
 
 
-def score_template(template: dict, positions: np.ndarray, people: People, book: ScoreBook,
-                   manual: dict[tuple[int, str], float]) -> list[ScorecardResult]:
+def score_template(
+    template: dict, positions: np.ndarray, people: People, book: ScoreBook, manual: dict[tuple[int, str], float]
+) -> list[ScorecardResult]:
     """Scorecards of everyone on one template: weights, points and totals worked out as arrays,
     then each item's trace written out."""
     size = len(positions)
@@ -205,16 +241,23 @@ def score_template(template: dict, positions: np.ndarray, people: People, book: 
     totals = np.nansum(points, axis=1).tolist()
 
     # each item's trace for everyone at once; then scorecards take one entry from every item
-    columns = [_entries(item, positions, scores[:, c], weights[:, c], points[:, c], excluded[:, c])
-               for c, item in enumerate(items)]
+    columns = [
+        _entries(item, positions, scores[:, c], weights[:, c], points[:, c], excluded[:, c])
+        for c, item in enumerate(items)
+    ]
     slug = template["slug"]
     failed_rows = failed.any(axis=1).tolist()
     counted_rows = (section_total > 0).tolist()
     grades = _grades(template["grades"], np.array(totals))
     cards = []
-    for row, (position, employee_id, code, department_id) in enumerate(zip(
-            positions.tolist(), people.ids[positions].tolist(), [people.codes[p] for p in positions.tolist()],
-            people.department_ids[positions].tolist())):
+    for row, (position, employee_id, code, department_id) in enumerate(
+        zip(
+            positions.tolist(),
+            people.ids[positions].tolist(),
+            [people.codes[p] for p in positions.tolist()],
+            people.department_ids[positions].tolist(),
+        )
+    ):
         entries = [column[row] for column in columns]
         card = ScorecardResult(position, employee_id, code, department_id, slug, entries)
         if failed_rows[row]:
@@ -237,21 +280,31 @@ def _grades(bands: list[dict], totals: np.ndarray) -> list[str | None]:
     return [bands[i]["grade"] if ok else None for i, ok in zip(first.tolist(), reached.any(axis=1).tolist())]
 
 
-def _entries(item: _Item, positions: np.ndarray, scores: np.ndarray, weights: np.ndarray,
-             points: np.ndarray, excluded: np.ndarray) -> list[dict]:
+def _entries(
+    item: _Item,
+    positions: np.ndarray,
+    scores: np.ndarray,
+    weights: np.ndarray,
+    points: np.ndarray,
+    excluded: np.ndarray,
+) -> list[dict]:
     """One item's trace entry for every employee scored."""
     key = item.key
     values = _plain(item.value)
     columns = zip(values, _plain(scores), weights.tolist(), _plain(points))
     if item.kind == "kpi":
-        entries = [{"key": key, "value": value, "score": score, "weight": weight, "points": point, "inputs": inputs}
-                   for (value, score, weight, point), inputs in zip(columns, item.inputs)]
+        entries = [
+            {"key": key, "value": value, "score": score, "weight": weight, "points": point, "inputs": inputs}
+            for (value, score, weight, point), inputs in zip(columns, item.inputs)
+        ]
         for entry, target in zip(entries, item.targets):
             if target is not None:
                 entry["target"] = target
     else:
-        entries = [{"key": key, "value": value, "score": score, "weight": weight, "points": point}
-                   for value, score, weight, point in columns]
+        entries = [
+            {"key": key, "value": value, "score": score, "weight": weight, "points": point}
+            for value, score, weight, point in columns
+        ]
     notes: dict[int, list[str]] = {}
     if item.kind == "kpi":
         kpi = item.kpi
@@ -312,14 +365,25 @@ def item_definitions(config: Config, template_slug: str) -> dict[str, dict]:
             if item.get("kpi"):
                 kpi = kpis.get(item["kpi"], {})
                 definitions[item["kpi"]] = {
-                    "kind": "kpi", "section": section["name"], "label": kpi.get("label"), "formula": kpi.get("formula"), "unit": kpi.get("unit"),
-                    "format": kpi.get("format"), "direction": kpi.get("direction", "higher"),
+                    "kind": "kpi",
+                    "section": section["name"],
+                    "label": kpi.get("label"),
+                    "formula": kpi.get("formula"),
+                    "unit": kpi.get("unit"),
+                    "format": kpi.get("format"),
+                    "direction": kpi.get("direction", "higher"),
                     "metrics": {name: describe_metric(metrics[name]) for name in _formula_metrics(kpi, metrics)},
                     "scoring": Scorer.describe_rule(kpi["scoring"]) if kpi else None,
-                    "policy": item.get("missing") or kpi.get("missing", "zero")}
+                    "policy": item.get("missing") or kpi.get("missing", "zero"),
+                }
             else:
-                definitions[item["manual"]] = {"kind": "manual", "section": section["name"], "label": item["label"], "form": item.get("form"),
-                                               "policy": item.get("missing") or MANUAL_DEFAULT_POLICY}
+                definitions[item["manual"]] = {
+                    "kind": "manual",
+                    "section": section["name"],
+                    "label": item["label"],
+                    "form": item.get("form"),
+                    "policy": item.get("missing") or MANUAL_DEFAULT_POLICY,
+                }
     return definitions
 
 

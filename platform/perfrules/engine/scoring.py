@@ -12,14 +12,19 @@ SCORING_NAMES = {"value": NUMBER, "target": NUMBER}
 class Scorer:
     def __init__(self, rule: dict, functions: FunctionRegistry):
         self.rule = rule
-        self.formula = compile_formula(rule["formula"], SCORING_NAMES, functions=functions, expect=NUMBER) \
-            if rule["type"] == "formula" else None
+        self.formula = (
+            compile_formula(rule["formula"], SCORING_NAMES, functions=functions, expect=NUMBER)
+            if rule["type"] == "formula"
+            else None
+        )
 
     @staticmethod
     def describe_rule(rule: dict) -> str:
         if rule["type"] == "linear":
-            text = (f"linear: {_n(rule['value_from'])}→{_n(rule['points_from'])}, "
-                    f"{_n(rule['value_to'])}→{_n(rule['points_to'])}")
+            text = (
+                f"linear: {_n(rule['value_from'])}→{_n(rule['points_from'])}, "
+                f"{_n(rule['value_to'])}→{_n(rule['points_to'])}"
+            )
             if rule.get("floor") is not None:
                 text += f", floor {_n(rule['floor'])}"
             if rule.get("cap") is not None:
@@ -48,8 +53,11 @@ class Scorer:
             points[np.isnan(values)] = np.nan
             return points, no_errors, [None] * size
         result = self.formula.evaluate_columns({"value": values, "target": targets}, size)
-        reasons = [result.error_reason(i) if result.error[i] else None for i in range(size)] \
-            if result.error.any() else [None] * size
+        reasons = (
+            [result.error_reason(i) if result.error[i] else None for i in range(size)]
+            if result.error.any()
+            else [None] * size
+        )
         points = result.values.copy()
         points[np.isnan(values)] = np.nan
         return points, result.error & ~np.isnan(values), reasons

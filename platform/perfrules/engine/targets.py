@@ -45,8 +45,11 @@ def split_exactly(total: float, weights: list[float], tie_keys: list, decimals: 
     unit = Decimal(1).scaleb(-decimals)
     units = int((Decimal(repr(float(total))) / unit).to_integral_value(ROUND_HALF_UP))
     weight_sum = sum(weights)
-    exact = [Decimal(units) / len(weights)] * len(weights) if weight_sum <= 0 else \
-        [Decimal(units) * Decimal(repr(float(w))) / Decimal(repr(float(weight_sum))) for w in weights]
+    exact = (
+        [Decimal(units) / len(weights)] * len(weights)
+        if weight_sum <= 0
+        else [Decimal(units) * Decimal(repr(float(w))) / Decimal(repr(float(weight_sum))) for w in weights]
+    )
     floors = [int(share.to_integral_value(rounding="ROUND_FLOOR")) for share in exact]
     left_over = units - sum(floors)
     by_fraction = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), tie_keys[i]))
@@ -97,8 +100,11 @@ class TargetBook:
             holder = "employee" if entry.get("employee") else "department" if entry.get("department") else "role"
             for positions, amounts, source in self._apply(entry, entry_period, period, name, previous_values):
                 for position, amount in zip(positions, amounts):
-                    rank = (HOLDER_ORDER[holder], self._distance(position, entry) if holder == "department" else 0,
-                            entry_period.months)
+                    rank = (
+                        HOLDER_ORDER[holder],
+                        self._distance(position, entry) if holder == "department" else 0,
+                        entry_period.months,
+                    )
                     if rank < best[position]:
                         best[position] = rank
                         values[position] = amount
@@ -161,28 +167,40 @@ class TargetBook:
             if carved:
                 less = ", less own targets of " + ", ".join(f"{people.codes[p]} {_number(own[p])}" for p in carved)
                 if rest < 0:
-                    self.warnings.append(f"target {entry['set']}: own targets in {entry['department']} add up to more "
-                                         f"than its total {_number(value)}; the other members get 0")
+                    self.warnings.append(
+                        f"target {entry['set']}: own targets in {entry['department']} add up to more "
+                        f"than its total {_number(value)}; the other members get 0"
+                    )
                     rest = 0.0
             weights, how = self._split_weights(entry, positions, name, previous_values)
-            shares = split_exactly(rest, weights, [people.codes[p] for p in positions],
-                                   entry.get("decimals", DEFAULT_DECIMALS))
+            shares = split_exactly(
+                rest, weights, [people.codes[p] for p in positions], entry.get("decimals", DEFAULT_DECIMALS)
+            )
             among = f"{len(positions)} members" + (f" in role {entry['role']}" if entry.get("role") else "")
-            yield positions, shares, (f"department {entry['department']} total, {source}{less}, "
-                                      f"split {how} among {among}")
+            yield (
+                positions,
+                shares,
+                (f"department {entry['department']} total, {source}{less}, split {how} among {among}"),
+            )
             return
         positions = [i for i, code in enumerate(people.role_codes) if code == entry["role"]]
         yield positions, [value] * len(positions), f"role {entry['role']} default, {source}"
 
     def _department_default(self, entry, department_id, value, source):
         people = self.people
-        positions = [i for i, d in enumerate(people.department_ids.tolist())
-                     if self._nearest_with_entry(d, entry) == department_id]
+        positions = [
+            i
+            for i, d in enumerate(people.department_ids.tolist())
+            if self._nearest_with_entry(d, entry) == department_id
+        ]
         yield positions, [value] * len(positions), f"department {entry['department']} default, {source}"
 
     def _nearest_with_entry(self, department_id: int, entry: dict) -> int | None:
-        holders = {self.people.department_id_of(e["department"]) for e in self.entries.get(entry["name"], [])
-                   if e.get("department") and not e.get("split") and e["period"] == entry["period"]}
+        holders = {
+            self.people.department_id_of(e["department"])
+            for e in self.entries.get(entry["name"], [])
+            if e.get("department") and not e.get("split") and e["period"] == entry["period"]
+        }
         for ancestor in self.people.department_path(department_id):
             if ancestor in holders:
                 return ancestor
@@ -197,7 +215,9 @@ class TargetBook:
             weights = []
             for p in positions:
                 raw = people.attributes[p].get(attribute)
-                weights.append(float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0 else 0.0)
+                weights.append(
+                    float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0 else 0.0
+                )
             if not any(weights):
                 return [1.0] * len(positions), f"equally (no member has a positive '{attribute}')"
             return weights, f"by the weights in '{attribute}'"

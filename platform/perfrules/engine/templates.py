@@ -56,6 +56,9 @@ def _decide(templates: dict, path: list[int], role: str | None, people: People) 
     matches.sort(reverse=True)
     if len(matches) > 1 and matches[0][0] == matches[1][0]:
         tied = sorted(slug for specificity, slug in matches if specificity == matches[0][0])
-        return None, ("templates " + " and ".join(f"'{s}'" for s in tied) +
-                      " apply equally to this employee: make one more specific")
+        return None, (
+            "templates "
+            + " and ".join(f"'{s}'" for s in tied)
+            + " apply equally to this employee: make one more specific"
+        )
     return matches[0][1], None

@@ -31,21 +31,38 @@ class Change:
 
     @property
     def changed(self) -> bool:
-        return (self.grade_before != self.grade_after or self.rank_before != self.rank_after
-                or self.delta is None and self.total_before != self.total_after
-                or self.delta is not None and abs(self.delta) > 1e-9)
+        return (
+            self.grade_before != self.grade_after
+            or self.rank_before != self.rank_after
+            or (self.delta is None and self.total_before != self.total_after)
+            or (self.delta is not None and abs(self.delta) > 1e-9)
+        )
 
 
 def compare(session: Session, evaluation: Evaluation) -> list[Change]:
     """Per evaluated employee, the stored result against the new one (largest moves first)."""
-    stored = {row.employee_id: row for row in session.execute(
-        sa.select(Scorecard.employee_id, Scorecard.total, Scorecard.grade, Scorecard.rank_company)
-        .where(Scorecard.period == str(evaluation.period)))}
+    stored = {
+        row.employee_id: row
+        for row in session.execute(
+            sa.select(Scorecard.employee_id, Scorecard.total, Scorecard.grade, Scorecard.rank_company).where(
+                Scorecard.period == str(evaluation.period)
+            )
+        )
+    }
     changes = []
     for card in evaluation.cards:
         before = stored.get(card.employee_id)
-        changes.append(Change(card.employee, card.template, before.total if before else None, card.total,
-                              before.grade if before else None, card.grade,
-                              before.rank_company if before else None, card.rank_company))
+        changes.append(
+            Change(
+                card.employee,
+                card.template,
+                before.total if before else None,
+                card.total,
+                before.grade if before else None,
+                card.grade,
+                before.rank_company if before else None,
+                card.rank_company,
+            )
+        )
     changes.sort(key=lambda c: (-(abs(c.delta) if c.delta is not None else float("inf")), c.employee))
     return changes

@@ -19,7 +19,21 @@ from .scanner import DEFAULT_LIMITS, Limits
 from .types import BOOLEAN, NUMBER, TEXT, Catalogue, NameInfo, ValueType
 
 __all__ = [
-    "BOOLEAN", "NUMBER", "TEXT", "Catalogue", "ColumnResult", "CompiledFormula", "DEFAULT_LIMITS",
-    "FormulaError", "Function", "FunctionRegistry", "Limits", "NameInfo", "RowResult",
-    "SPECIAL_FORMS", "ValueType", "builtin_functions", "compile_formula",
+    "BOOLEAN",
+    "DEFAULT_LIMITS",
+    "NUMBER",
+    "SPECIAL_FORMS",
+    "TEXT",
+    "Catalogue",
+    "ColumnResult",
+    "CompiledFormula",
+    "FormulaError",
+    "Function",
+    "FunctionRegistry",
+    "Limits",
+    "NameInfo",
+    "RowResult",
+    "ValueType",
+    "builtin_functions",
+    "compile_formula",
 ]

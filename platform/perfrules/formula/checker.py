@@ -21,11 +21,40 @@ from .functions import SPECIAL_FORMS, FunctionRegistry
 from .scanner import Limits, Source, scan
 from .types import BOOLEAN, NULL, NUMBER, RESERVED_WORDS, TEXT, Catalogue, ValueType
 
-_OPERATOR_NODES = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd, ast.Not, ast.And,
-                   ast.Or, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
-                   ast.Load)
-_ALLOWED_NODES = (ast.Expression, ast.Constant, ast.Name, ast.Attribute, ast.UnaryOp, ast.BinOp,
-                  ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.Tuple, ast.List) + _OPERATOR_NODES
+_OPERATOR_NODES = (
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.And,
+    ast.Or,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Load,
+)
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Attribute,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.Tuple,
+    ast.List,
+) + _OPERATOR_NODES
 _NODE_MESSAGES = {
     ast.Subscript: "'[...]' indexing is not allowed in formulas",
     ast.Starred: "'*' unpacking is not allowed in formulas",
@@ -88,8 +117,7 @@ def _walk(parsed: ast.Expression, source: Source, limits: Limits) -> None:
         if count > limits.max_nodes:
             raise source.error(f"the formula has too many parts (more than {limits.max_nodes})", *span)
         if depth > limits.max_depth:
-            raise source.error(f"the formula is nested too deeply (more than {limits.max_depth} levels)",
-                               *span)
+            raise source.error(f"the formula is nested too deeply (more than {limits.max_depth} levels)", *span)
         if not isinstance(node, _ALLOWED_NODES):
             message = _NODE_MESSAGES.get(type(node), f"{_describe(node)} is not allowed in formulas")
             raise source.error(message, *span)
@@ -98,9 +126,16 @@ def _walk(parsed: ast.Expression, source: Source, limits: Limits) -> None:
 
 
 def _describe(node: ast.AST) -> str:
-    words = {ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
-             ast.SetComp: "a comprehension", ast.DictComp: "a comprehension", ast.Dict: "'{...}'",
-             ast.Set: "'{...}'", ast.Slice: "a slice", ast.FloorDiv: "'//'"}
+    words = {
+        ast.ListComp: "a comprehension",
+        ast.GeneratorExp: "a comprehension",
+        ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.Dict: "'{...}'",
+        ast.Set: "'{...}'",
+        ast.Slice: "a slice",
+        ast.FloorDiv: "'//'",
+    }
     return words.get(type(node), f"this construct ({type(node).__name__})")
 
 
@@ -127,8 +162,7 @@ def _dotted_name(node: ast.AST) -> str | None:
 
 
 class _Builder:
-    def __init__(self, source: Source, catalogue: Catalogue, functions: FunctionRegistry,
-                 limits: Limits):
+    def __init__(self, source: Source, catalogue: Catalogue, functions: FunctionRegistry, limits: Limits):
         self.source = source
         self.catalogue = catalogue
         self.registry = functions
@@ -171,8 +205,9 @@ class _Builder:
     def _attribute(self, node: ast.Attribute, span) -> t.Node:
         dotted = _dotted_name(node)
         if dotted is None:
-            raise self.error("values have no attributes: '.' may only join the parts of a name "
-                             "such as target.sales_amount", span)
+            raise self.error(
+                "values have no attributes: '.' may only join the parts of a name such as target.sales_amount", span
+            )
         return self._resolve(dotted, span)
 
     def _resolve(self, name: str, span) -> t.Node:
@@ -185,8 +220,9 @@ class _Builder:
             kind = NULL if value is None else BOOLEAN
             return t.Const(span=span, type=kind, value=value)
         if self.registry.get(name) is not None or name.lower() in SPECIAL_FORMS:
-            raise self.error(f"{name.upper()} is a function: call it with arguments, "
-                             f"for example {name.upper()}(…)", span)
+            raise self.error(
+                f"{name.upper()} is a function: call it with arguments, for example {name.upper()}(…)", span
+            )
         raise self.error(f"unknown name '{name}'{did_you_mean(name, self.catalogue.names())}", span)
 
     # --- operators -----------------------------------------------------------------------------
@@ -216,8 +252,7 @@ class _Builder:
         """Fixed numbers that can never give a value are a mistake worth saying at once."""
         if op == "/" and right == 0:
             raise self.error("division by zero", span)
-        result = {"+": left + right, "-": left - right, "*": left * right,
-                  "/": left / right if right else 0.0}[op]
+        result = {"+": left + right, "-": left - right, "*": left * right, "/": left / right if right else 0.0}[op]
         if not math.isfinite(result):
             raise self.error("the result is too large", span)
 
@@ -264,11 +299,11 @@ class _Builder:
         symbol = _ORDER_OPS[type(op)]
         for side in (left, right):
             if side.type is TEXT:
-                raise self.error(f"text can only be compared with ==, !=, in or not in, not '{symbol}'",
-                                 side.span)
+                raise self.error(f"text can only be compared with ==, !=, in or not in, not '{symbol}'", side.span)
             if side.type is NULL:
-                raise self.error(f"None cannot be compared with '{symbol}'; "
-                                 "use x == None to test for a missing value", side.span)
+                raise self.error(
+                    f"None cannot be compared with '{symbol}'; use x == None to test for a missing value", side.span
+                )
             if side.type is BOOLEAN:
                 raise self.error(f"true/false values cannot be compared with '{symbol}'", side.span)
         return t.Order(span=span, type=BOOLEAN, op=symbol, left=left, right=right)
@@ -277,11 +312,13 @@ class _Builder:
         list_span = self.source.span(listing)
         word = "not in" if negated else "in"
         if not isinstance(listing, (ast.Tuple, ast.List)):
-            raise self.error(f"the right side of '{word}' must be a list of values in parentheses, "
-                             "for example status in ('won', 'lost')", list_span)
+            raise self.error(
+                f"the right side of '{word}' must be a list of values in parentheses, "
+                "for example status in ('won', 'lost')",
+                list_span,
+            )
         if len(listing.elts) > self.limits.max_list_items:
-            raise self.error(f"the list has too many values (the limit is {self.limits.max_list_items})",
-                             list_span)
+            raise self.error(f"the list has too many values (the limit is {self.limits.max_list_items})", list_span)
         if operand.type is NULL:
             raise self.error(f"None cannot be the left side of '{word}'", operand.span)
         values = []
@@ -290,20 +327,24 @@ class _Builder:
             if not isinstance(item, t.Const):
                 raise self.error(f"the list after '{word}' may hold only fixed values", item.span)
             if item.type not in (operand.type, NULL):
-                raise self.error(f"this list holds {item.type.noun}, but the value before "
-                                 f"'{word}' is {operand.type.noun}", item.span)
+                raise self.error(
+                    f"this list holds {item.type.noun}, but the value before '{word}' is {operand.type.noun}", item.span
+                )
             values.append(item.value)
         span = (operand.span[0], list_span[1])
         return t.In(span=span, type=BOOLEAN, operand=operand, values=tuple(values), negated=negated)
 
     def _ifexp(self, node: ast.IfExp, span) -> t.Node:
-        return self._if(self.build(node.test), self.build(node.body), self.build(node.orelse),
-                        span, "the condition after 'if'")
+        return self._if(
+            self.build(node.test), self.build(node.body), self.build(node.orelse), span, "the condition after 'if'"
+        )
 
     def _if(self, condition: t.Node, then: t.Node, otherwise: t.Node, span, what: str) -> t.Node:
         if condition.type is not BOOLEAN and condition.type is not NULL:
-            raise self.error(f"{what} must be true/false, not {condition.type.noun}; "
-                             "compare it first, for example x > 0", condition.span)
+            raise self.error(
+                f"{what} must be true/false, not {condition.type.noun}; compare it first, for example x > 0",
+                condition.span,
+            )
         kind = self._common_type((then, otherwise), "both results of IF")
         return t.If(span=span, type=kind, condition=condition, then=then, otherwise=otherwise)
 
@@ -311,11 +352,12 @@ class _Builder:
         kinds = {node.type for node in nodes} - {NULL}
         for node in nodes:
             if node.type is TEXT:
-                raise self.error("text can only be compared (==, !=, in), not used as a value",
-                                 node.span)
+                raise self.error("text can only be compared (==, !=, in), not used as a value", node.span)
         if len(kinds) > 1:
-            raise self.error(f"{what} must be of one kind: a number and a true/false value are mixed",
-                             (nodes[0].span[0], nodes[-1].span[1]))
+            raise self.error(
+                f"{what} must be of one kind: a number and a true/false value are mixed",
+                (nodes[0].span[0], nodes[-1].span[1]),
+            )
         return kinds.pop() if kinds else NULL
 
     def _tuple(self, node: ast.AST, span) -> t.Node:
@@ -359,23 +401,24 @@ class _Builder:
             wanted = function.param_type(index)
             if function.constant_params and first_constant <= index < fixed:
                 if not (isinstance(arg, t.Const) and arg.type is NUMBER):
-                    raise self.error(f"argument {index + 1} of {function.display_name} must be a "
-                                     "fixed number", arg.span)
+                    raise self.error(
+                        f"argument {index + 1} of {function.display_name} must be a fixed number", arg.span
+                    )
                 constants.append(arg.value)
                 continue
             if arg.type is TEXT and wanted is not TEXT:
-                raise self.error("text can only be compared (==, !=, in), not used as a value",
-                                 arg.span)
+                raise self.error("text can only be compared (==, !=, in), not used as a value", arg.span)
             if arg.type not in (wanted, NULL):
-                raise self.error(f"{function.display_name} expects {wanted.noun} as argument "
-                                 f"{index + 1}, not {arg.type.noun}", arg.span)
+                raise self.error(
+                    f"{function.display_name} expects {wanted.noun} as argument {index + 1}, not {arg.type.noun}",
+                    arg.span,
+                )
             args.append(arg)
         if function.check_constants:
             problem = function.check_constants(tuple(constants))
             if problem:
                 raise self.error(problem, span)
-        return t.Call(span=span, type=function.returns, function=function, args=tuple(args),
-                      constants=tuple(constants))
+        return t.Call(span=span, type=function.returns, function=function, args=tuple(args), constants=tuple(constants))
 
     def _special_form(self, key: str, arg_nodes: list[ast.AST], span) -> t.Node:
         _, low, high = SPECIAL_FORMS[key]
@@ -405,16 +448,23 @@ class _Builder:
         if node.type is TEXT:
             raise self.error("text can only be compared, not used in arithmetic", node.span)
         if node.type is BOOLEAN:
-            raise self.error(f"true/false values cannot be used with {where}; "
-                             "use IF(condition, 1, 0) to turn one into a number", node.span)
-        raise self.error(f"None cannot be used with {where}: the result would always be missing; "
-                         "use COALESCE(x, 0) for a default", node.span)
+            raise self.error(
+                f"true/false values cannot be used with {where}; use IF(condition, 1, 0) to turn one into a number",
+                node.span,
+            )
+        raise self.error(
+            f"None cannot be used with {where}: the result would always be missing; use COALESCE(x, 0) for a default",
+            node.span,
+        )
 
     def _expect_condition(self, node: t.Node, where: str) -> None:
         if node.type in (BOOLEAN, NULL):
             return
         if node.type is TEXT:
-            raise self.error(f"{where} needs true/false conditions, not text; compare it first, "
-                             "for example status == 'won'", node.span)
-        raise self.error(f"{where} needs true/false conditions, not a number; compare it first, "
-                         "for example x > 0", node.span)
+            raise self.error(
+                f"{where} needs true/false conditions, not text; compare it first, for example status == 'won'",
+                node.span,
+            )
+        raise self.error(
+            f"{where} needs true/false conditions, not a number; compare it first, for example x > 0", node.span
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -59,9 +59,14 @@ class CompiledFormula:
         return to_sql(self.root, self._source, columns)
 
 
-def compile_formula(text: str, catalogue: Catalogue | Mapping[str, ValueType | str], *,
-                    functions: FunctionRegistry | None = None, expect: ValueType | None = None,
-                    limits: Limits = DEFAULT_LIMITS) -> CompiledFormula:
+def compile_formula(
+    text: str,
+    catalogue: Catalogue | Mapping[str, ValueType | str],
+    *,
+    functions: FunctionRegistry | None = None,
+    expect: ValueType | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> CompiledFormula:
     """Check a formula against the names it may use; raise FormulaError if it is not acceptable.
 
     `expect` is NUMBER for values such as KPIs and BOOLEAN for conditions such as filters.
@@ -71,6 +76,5 @@ def compile_formula(text: str, catalogue: Catalogue | Mapping[str, ValueType | s
     compiled = CompiledFormula(text, catalogue, functions or _BUILTINS, limits)
     if expect is not None and compiled.root.type not in (expect, NULL):
         wanted = "a true/false condition" if expect is BOOLEAN else "a number"
-        raise compiled._source.error(f"this must give {wanted}, but it gives {compiled.type.noun}",
-                                     0, len(text))
+        raise compiled._source.error(f"this must give {wanted}, but it gives {compiled.type.noun}", 0, len(text))
     return compiled

@@ -12,13 +12,14 @@ arguments to evaluate and how nulls behave); the checker turns them into tree no
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
-from .types import BOOLEAN, NUMBER, ValueType
+from .types import NUMBER, ValueType
 
 #: forms of the language that read like functions: name → (how to call it, least and most arguments)
 SPECIAL_FORMS = {
@@ -110,7 +111,7 @@ class FunctionRegistry:
     def __iter__(self):
         return iter(self._functions.values())
 
-    def copy(self) -> "FunctionRegistry":
+    def copy(self) -> FunctionRegistry:
         return FunctionRegistry(list(self))
 
 
@@ -120,9 +121,9 @@ class FunctionRegistry:
 # more than 2**-6 away, or huge values (whose ulps are large) would all round up. Both
 # implementations run the same IEEE operations, so they agree bit for bit.
 
-_TIE_ULPS = 4 * 2.0 ** -52
-_TIE_LIMIT = 2.0 ** -6
-_EXACT = 2.0 ** 52  # beyond this every float is a whole number
+_TIE_ULPS = 4 * 2.0**-52
+_TIE_LIMIT = 2.0**-6
+_EXACT = 2.0**52  # beyond this every float is a whole number
 
 
 def round_half_away(x: float, digits: float = 0) -> float:
@@ -164,6 +165,7 @@ def _check_round_digits(constants: tuple) -> str | None:
 
 # --- SQL helpers ------------------------------------------------------------------------------
 
+
 def _sql_least(*args: sa.ColumnElement) -> sa.ColumnElement:
     result = args[0]
     for other in args[1:]:
@@ -184,42 +186,76 @@ def _clamp(x: float, low: float, high: float) -> float:
 
 BUILTINS = (
     Function(
-        name="min", params=(NUMBER, NUMBER), variadic=NUMBER,
-        reference=lambda *xs: min(xs), vector=lambda *xs: np.minimum.reduce(xs),
-        sql=_sql_least, signature="MIN(a, b, ...)",
-        summary={"en": "the smallest of two or more numbers", "zh": "两个或多个数中的最小值"}),
+        name="min",
+        params=(NUMBER, NUMBER),
+        variadic=NUMBER,
+        reference=lambda *xs: min(xs),
+        vector=lambda *xs: np.minimum.reduce(xs),
+        sql=_sql_least,
+        signature="MIN(a, b, ...)",
+        summary={"en": "the smallest of two or more numbers", "zh": "两个或多个数中的最小值"},
+    ),
     Function(
-        name="max", params=(NUMBER, NUMBER), variadic=NUMBER,
-        reference=lambda *xs: max(xs), vector=lambda *xs: np.maximum.reduce(xs),
-        sql=_sql_greatest, signature="MAX(a, b, ...)",
-        summary={"en": "the largest of two or more numbers", "zh": "两个或多个数中的最大值"}),
+        name="max",
+        params=(NUMBER, NUMBER),
+        variadic=NUMBER,
+        reference=lambda *xs: max(xs),
+        vector=lambda *xs: np.maximum.reduce(xs),
+        sql=_sql_greatest,
+        signature="MAX(a, b, ...)",
+        summary={"en": "the largest of two or more numbers", "zh": "两个或多个数中的最大值"},
+    ),
     Function(
-        name="abs", params=(NUMBER,), reference=abs, vector=np.abs, sql=sa.func.abs,
-        signature="ABS(x)", summary={"en": "absolute value", "zh": "绝对值"}),
+        name="abs",
+        params=(NUMBER,),
+        reference=abs,
+        vector=np.abs,
+        sql=sa.func.abs,
+        signature="ABS(x)",
+        summary={"en": "absolute value", "zh": "绝对值"},
+    ),
     Function(
-        name="round", params=(NUMBER,), optional=(NUMBER,), constant_params=1,
+        name="round",
+        params=(NUMBER,),
+        optional=(NUMBER,),
+        constant_params=1,
         check_constants=_check_round_digits,
-        reference=round_half_away, vector=round_half_away_vector,
+        reference=round_half_away,
+        vector=round_half_away_vector,
         signature="ROUND(x, digits)",
-        summary={"en": "round half away from zero: ROUND(2.5) = 3, ROUND(-2.5) = -3",
-                 "zh": "四舍五入(远离零):ROUND(2.5) = 3,ROUND(-2.5) = -3"}),
+        summary={
+            "en": "round half away from zero: ROUND(2.5) = 3, ROUND(-2.5) = -3",
+            "zh": "四舍五入(远离零):ROUND(2.5) = 3,ROUND(-2.5) = -3",
+        },
+    ),
     Function(
-        name="floor", params=(NUMBER,), reference=lambda x: float(math.floor(x)), vector=np.floor,
-        signature="FLOOR(x)", summary={"en": "round down to a whole number", "zh": "向下取整"}),
+        name="floor",
+        params=(NUMBER,),
+        reference=lambda x: float(math.floor(x)),
+        vector=np.floor,
+        signature="FLOOR(x)",
+        summary={"en": "round down to a whole number", "zh": "向下取整"},
+    ),
     Function(
-        name="ceil", params=(NUMBER,), reference=lambda x: float(math.ceil(x)), vector=np.ceil,
-        signature="CEIL(x)", summary={"en": "round up to a whole number", "zh": "向上取整"}),
+        name="ceil",
+        params=(NUMBER,),
+        reference=lambda x: float(math.ceil(x)),
+        vector=np.ceil,
+        signature="CEIL(x)",
+        summary={"en": "round up to a whole number", "zh": "向上取整"},
+    ),
     Function(
-        name="clamp", params=(NUMBER, NUMBER, NUMBER), reference=_clamp,
+        name="clamp",
+        params=(NUMBER, NUMBER, NUMBER),
+        reference=_clamp,
         vector=lambda x, low, high: np.minimum(np.maximum(x, low), high),
         sql=lambda x, low, high: _sql_least(_sql_greatest(x, low), high),
         signature="CLAMP(x, low, high)",
-        summary={"en": "x limited to the range low..high", "zh": "把 x 限制在 low 到 high 之间"}),
+        summary={"en": "x limited to the range low..high", "zh": "把 x 限制在 low 到 high 之间"},
+    ),
 )
 
 
 def builtin_functions() -> FunctionRegistry:
     """A fresh registry holding the built-in functions only."""
     return FunctionRegistry(BUILTINS)
-
-

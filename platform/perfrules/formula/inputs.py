@@ -14,9 +14,7 @@ import numpy as np
 
 from .types import BOOLEAN, NUMBER, TEXT, ValueType
 
-
-_PLAIN_KINDS = {NUMBER: {float, int, type(None)}, BOOLEAN: {bool, type(None)},
-                TEXT: {str, type(None)}}
+_PLAIN_KINDS = {NUMBER: {float, int, type(None)}, BOOLEAN: {bool, type(None)}, TEXT: {str, type(None)}}
 
 
 def _show(value) -> str:
@@ -63,8 +61,7 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
         values = values.astype(object).filled(None)
     array = values if isinstance(values, np.ndarray) else None
     if array is not None and array.shape != (size,):
-        raise ValueError(f"input '{name}' has {array.shape[0] if array.ndim else 1} values, "
-                         f"expected {size}")
+        raise ValueError(f"input '{name}' has {array.shape[0] if array.ndim else 1} values, expected {size}")
     if array is None and len(values) != size:
         raise ValueError(f"input '{name}' has {len(values)} values, expected {size}")
 

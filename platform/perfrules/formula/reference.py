@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from simpleeval import SimpleEval
 
@@ -26,6 +26,7 @@ _ORDER = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 class SharedValue(ast.expr):
     """An operand two comparisons of a chain share: evaluated once per row."""
+
     _fields = ("operand",)
 
 
@@ -60,32 +61,37 @@ class _PythonTree:
         elif isinstance(node, t.Not):
             out = ast.UnaryOp(op=ast.Not(), operand=self.build(node.operand))
         elif isinstance(node, t.Arithmetic):
-            out = ast.BinOp(left=self.build(node.left), op=_ARITHMETIC[node.op](),
-                            right=self.build(node.right))
+            out = ast.BinOp(left=self.build(node.left), op=_ARITHMETIC[node.op](), right=self.build(node.right))
             out.zero_note = f"division by zero: {source.excerpt(node.span)}"
             out.overflow = f"the result is too large: {source.excerpt(node.span)}"
         elif isinstance(node, t.Order):
-            out = ast.Compare(left=self.build(node.left), ops=[_ORDER[node.op]()],
-                              comparators=[self.build(node.right)])
+            out = ast.Compare(left=self.build(node.left), ops=[_ORDER[node.op]()], comparators=[self.build(node.right)])
         elif isinstance(node, t.Equal):
-            out = ast.Compare(left=self.build(node.left),
-                              ops=[ast.NotEq() if node.negated else ast.Eq()],
-                              comparators=[self.build(node.right)])
+            out = ast.Compare(
+                left=self.build(node.left),
+                ops=[ast.NotEq() if node.negated else ast.Eq()],
+                comparators=[self.build(node.right)],
+            )
         elif isinstance(node, t.IsNull):
-            out = ast.Compare(left=self.build(node.operand),
-                              ops=[ast.IsNot() if node.negated else ast.Is()],
-                              comparators=[ast.Constant(value=None)])
+            out = ast.Compare(
+                left=self.build(node.operand),
+                ops=[ast.IsNot() if node.negated else ast.Is()],
+                comparators=[ast.Constant(value=None)],
+            )
         elif isinstance(node, t.In):
-            out = ast.Compare(left=self.build(node.operand),
-                              ops=[ast.NotIn() if node.negated else ast.In()],
-                              comparators=[ast.Constant(value=node.values)])
+            out = ast.Compare(
+                left=self.build(node.operand),
+                ops=[ast.NotIn() if node.negated else ast.In()],
+                comparators=[ast.Constant(value=node.values)],
+            )
         elif isinstance(node, t.Logic):
-            out = ast.BoolOp(op=ast.And() if node.op == "and" else ast.Or(),
-                             values=[self.build(o) for o in node.operands])
+            out = ast.BoolOp(
+                op=ast.And() if node.op == "and" else ast.Or(), values=[self.build(o) for o in node.operands]
+            )
         elif isinstance(node, t.If):
-            out = ast.IfExp(test=self.build(node.condition),
-                            body=self.build(node.then),
-                            orelse=self.build(node.otherwise))
+            out = ast.IfExp(
+                test=self.build(node.condition), body=self.build(node.then), orelse=self.build(node.otherwise)
+            )
         elif isinstance(node, (t.Coalesce, t.Call)):
             name = "coalesce" if isinstance(node, t.Coalesce) else node.function.name
             args = [self.build(a) for a in node.args]

@@ -35,9 +35,15 @@ class ColumnResult:
     arose, so a row's first error is its reason.
     """
 
-    def __init__(self, type_: ValueType, values: np.ndarray, missing: np.ndarray,
-                 error: np.ndarray, reasons: list[tuple[str, np.ndarray]],
-                 notes: list[tuple[str, np.ndarray]]):
+    def __init__(
+        self,
+        type_: ValueType,
+        values: np.ndarray,
+        missing: np.ndarray,
+        error: np.ndarray,
+        reasons: list[tuple[str, np.ndarray]],
+        notes: list[tuple[str, np.ndarray]],
+    ):
         self.type = type_
         self.values = values
         self.missing = missing
@@ -68,5 +74,7 @@ class ColumnResult:
 
     def to_list(self) -> list:
         """Plain Python values, None where missing."""
-        return [None if missing else (bool(v) if self.type is BOOLEAN else float(v))
-                for v, missing in zip(self.values.tolist(), self.missing.tolist())]
+        return [
+            None if missing else (bool(v) if self.type is BOOLEAN else float(v))
+            for v, missing in zip(self.values.tolist(), self.missing.tolist())
+        ]

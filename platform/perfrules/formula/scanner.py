@@ -50,8 +50,7 @@ _OPERATOR_MESSAGES = {
     "->": "'->' is not allowed in formulas",
     "...": "'...' is not allowed in formulas",
 }
-_ALLOWED_OPERATORS = {"+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "(", ")", "[", "]",
-                      ",", "."}
+_ALLOWED_OPERATORS = {"+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "(", ")", "[", "]", ",", "."}
 _CLOSING = {")": "(", "]": "["}
 _QUOTE_LOOKALIKES = "‘’‚‛“”„‟＇＂「」『』"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -70,7 +69,7 @@ class Source:
         # lines as Python's tokenizer sees them: \r\n, \r and \n all end a line
         self.lines, self._line_starts, start = [], [], 0
         for match in _LINE_BREAK.finditer(text):
-            self.lines.append(text[start:match.start()])
+            self.lines.append(text[start : match.start()])
             self._line_starts.append(start)
             start = match.end()
         self.lines.append(text[start:])
@@ -98,7 +97,7 @@ class Source:
         return FormulaError(message, self.text, start, end)
 
     def excerpt(self, span: tuple[int, int]) -> str:
-        return " ".join(self.text[span[0]:span[1]].split())
+        return " ".join(self.text[span[0] : span[1]].split())
 
 
 def _character_message(char: str) -> str:
@@ -118,15 +117,16 @@ def scan(source: Source, limits: Limits) -> None:
     if len(text) > limits.max_length:
         raise source.error(
             f"the formula is too long ({len(text)} characters; the limit is {limits.max_length})",
-            limits.max_length, len(text))
+            limits.max_length,
+            len(text),
+        )
     if not text.strip():
         raise source.error("the formula is empty", 0, len(text))
     for position, char in enumerate(text):
         if char in "\t\n\r":
             continue
         if unicodedata.category(char) in _INVISIBLE:
-            raise source.error(f"the invisible character U+{ord(char):04X} is not allowed in formulas",
-                               position)
+            raise source.error(f"the invisible character U+{ord(char):04X} is not allowed in formulas", position)
         if char == "\\":
             raise source.error("backslashes are not allowed in formulas", position)
 
@@ -143,12 +143,12 @@ def scan(source: Source, limits: Limits) -> None:
                 continue  # the wrapper's own brackets
             count += 1
             if count > limits.max_nodes:
-                raise source.error(f"the formula has too many parts (more than {limits.max_nodes})",
-                                   start, end)
+                raise source.error(f"the formula has too many parts (more than {limits.max_nodes})", start, end)
             if kind == tokenize.OP:
                 if string == "=" and brackets and previous is not None and previous.type == tokenize.NAME:
-                    raise source.error("named arguments are not allowed; pass arguments in order: "
-                                       "ROUND(x, 2)", start, end)
+                    raise source.error(
+                        "named arguments are not allowed; pass arguments in order: ROUND(x, 2)", start, end
+                    )
                 _check_operator(source, string, start, end, brackets, limits)
             elif kind == tokenize.NAME:
                 _check_name(source, string, start, end)
@@ -172,8 +172,9 @@ def scan(source: Source, limits: Limits) -> None:
         raise source.error(f"'{opener}' is never closed", position)
 
 
-def _check_operator(source: Source, op: str, start: int, end: int,
-                    brackets: list[tuple[str, int]], limits: Limits) -> None:
+def _check_operator(
+    source: Source, op: str, start: int, end: int, brackets: list[tuple[str, int]], limits: Limits
+) -> None:
     if op in _OPERATOR_MESSAGES:
         raise source.error(_OPERATOR_MESSAGES[op], start, end)
     if op not in _ALLOWED_OPERATORS:
@@ -183,8 +184,7 @@ def _check_operator(source: Source, op: str, start: int, end: int,
     if op in "([":
         brackets.append((op, start))
         if len(brackets) > limits.max_brackets:
-            raise source.error(f"brackets are nested too deeply (more than {limits.max_brackets})",
-                               start, end)
+            raise source.error(f"brackets are nested too deeply (more than {limits.max_brackets})", start, end)
     elif op in _CLOSING:
         if not brackets or brackets[-1][0] != _CLOSING[op]:
             raise source.error(f"unmatched '{op}'", start, end)
@@ -214,18 +214,18 @@ def _check_number(source: Source, number: str, start: int, end: int, limits: Lim
         raise source.error("write numbers in decimal", start, end)
     if len(number) > limits.max_number_digits:
         raise source.error(
-            f"this number is too long ({len(number)} characters; the limit is {limits.max_number_digits})",
-            start, end)
+            f"this number is too long ({len(number)} characters; the limit is {limits.max_number_digits})", start, end
+        )
 
 
 def _check_string(source: Source, literal: str, start: int, end: int, limits: Limits) -> None:
     quote_at = min(i for i in (literal.find("'"), literal.find('"')) if i >= 0)
     if quote_at:
         raise source.error(
-            f"'{literal[:quote_at]}' before a quote is not allowed; write plain text in quotes: 'won'",
-            start, end)
+            f"'{literal[:quote_at]}' before a quote is not allowed; write plain text in quotes: 'won'", start, end
+        )
     body = literal[3:-3] if literal[:3] in ("'''", '"""') else literal[1:-1]
     if len(body) > limits.max_string:
         raise source.error(
-            f"this text is too long ({len(body)} characters; the limit is {limits.max_string})",
-            start, end)
+            f"this text is too long ({len(body)} characters; the limit is {limits.max_string})", start, end
+        )

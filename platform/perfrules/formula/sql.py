@@ -11,7 +11,7 @@ is built, with its depth, and a filter that would grow too large is refused inst
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -130,6 +130,7 @@ class _SqlBuilder:
         args = [p for p, _ in parts]
         # Functions never see a missing argument, in SQL as on the other paths; the guard and a
         # function's own SQL (MIN's CASE, for one) can each repeat an argument.
-        expression = sa.case((sa.or_(*(a.is_(None) for a in args)), sa.null()),
-                             else_=function.sql(*args, *node.constants))
+        expression = sa.case(
+            (sa.or_(*(a.is_(None) for a in args)), sa.null()), else_=function.sql(*args, *node.constants)
+        )
         return expression, 4 * sum(s for _, s in parts) + 1

@@ -52,6 +52,7 @@ class Arithmetic(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Order(Node):
     """An ordering comparison of two numbers; null if either side is null."""
+
     op: str  # one of < <= > >=
     left: Node
     right: Node
@@ -60,6 +61,7 @@ class Order(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Equal(Node):
     """Null-safe equality: None == None is true, None == 5 is false; never null itself."""
+
     left: Node
     right: Node
     negated: bool
@@ -74,6 +76,7 @@ class IsNull(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class In(Node):
     """Membership in a list of constants; a null operand is a member only if None is listed."""
+
     operand: Node
     values: tuple
     negated: bool
@@ -82,6 +85,7 @@ class In(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Logic(Node):
     """Three-valued and/or: false and null is false, true or null is true, otherwise null wins."""
+
     op: str  # "and" or "or"
     operands: tuple[Node, ...]
 
@@ -89,6 +93,7 @@ class Logic(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class If(Node):
     """`a if cond else b` and IF(cond, a, b): null when the condition is null."""
+
     condition: Node
     then: Node
     otherwise: Node
@@ -97,19 +102,22 @@ class If(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Shared(Node):
     """An operand used by two comparisons of a chain (`a < b < c`): evaluated once per row."""
+
     operand: Node
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Coalesce(Node):
     """The first argument that is not null."""
+
     args: tuple[Node, ...]
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Call(Node):
     """A registered function; null if any argument is null."""
-    function: "Function"
+
+    function: Function
     args: tuple[Node, ...]
     #: values of the arguments the function requires to be constants (such as ROUND's digits)
     constants: tuple

@@ -6,8 +6,8 @@ import enum
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 
 class ValueType(enum.Enum):
@@ -20,15 +20,26 @@ class ValueType(enum.Enum):
     @property
     def noun(self) -> str:
         """How a business user would call a value of this type."""
-        return {"number": "a number", "boolean": "a true/false condition", "text": "text",
-                "null": "None (no value)"}[self.value]
+        return {"number": "a number", "boolean": "a true/false condition", "text": "text", "null": "None (no value)"}[
+            self.value
+        ]
 
     @classmethod
-    def parse(cls, word: str) -> "ValueType":
-        aliases = {"number": cls.NUMBER, "num": cls.NUMBER, "decimal": cls.NUMBER,
-                   "integer": cls.NUMBER, "int": cls.NUMBER, "float": cls.NUMBER,
-                   "boolean": cls.BOOLEAN, "bool": cls.BOOLEAN,
-                   "text": cls.TEXT, "string": cls.TEXT, "str": cls.TEXT, "choice": cls.TEXT}
+    def parse(cls, word: str) -> ValueType:
+        aliases = {
+            "number": cls.NUMBER,
+            "num": cls.NUMBER,
+            "decimal": cls.NUMBER,
+            "integer": cls.NUMBER,
+            "int": cls.NUMBER,
+            "float": cls.NUMBER,
+            "boolean": cls.BOOLEAN,
+            "bool": cls.BOOLEAN,
+            "text": cls.TEXT,
+            "string": cls.TEXT,
+            "str": cls.TEXT,
+            "choice": cls.TEXT,
+        }
         try:
             return aliases[word.strip().lower()]
         except KeyError:
@@ -79,15 +90,17 @@ class Catalogue:
             raise ValueError(f"name {name!r}: a catalogue entry needs a real type, not null")
         key = normalise_name(name)
         if key != name:
-            raise ValueError(f"invalid name {name!r}: write it as {key!r} (full-width or compatibility "
-                             "characters are read as their plain forms)")
+            raise ValueError(
+                f"invalid name {name!r}: write it as {key!r} (full-width or compatibility "
+                "characters are read as their plain forms)"
+            )
         if any(keyword.iskeyword(part) for part in key.split(".")):
             raise ValueError(f"invalid name {name!r}: a Python keyword cannot be part of a name")
-        if (not _NAME_RE.fullmatch(key) or "__" in key
-                or not all(part.isidentifier() for part in key.split("."))):
+        if not _NAME_RE.fullmatch(key) or "__" in key or not all(part.isidentifier() for part in key.split(".")):
             raise ValueError(
                 f"invalid name {name!r}: use letters, digits and single underscores, parts joined "
-                "by dots, each part starting with a letter")
+                "by dots, each part starting with a letter"
+            )
         if any(part.lower() in RESERVED_WORDS for part in key.split(".")):
             raise ValueError(f"invalid name {name!r}: {key.split('.')[0]!r} is a reserved word")
         if key in self._entries:
@@ -109,6 +122,6 @@ class Catalogue:
     def names(self) -> list[str]:
         return list(self._entries)
 
-    def merged(self, other: "Catalogue") -> "Catalogue":
+    def merged(self, other: Catalogue) -> Catalogue:
         """A new catalogue with the entries of both; a name in both is an error."""
         return Catalogue([*self, *other])

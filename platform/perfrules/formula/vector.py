@@ -10,7 +10,7 @@ A row's first error wins and silences what follows, as raising does in the refer
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -24,8 +24,9 @@ from .types import BOOLEAN, NULL, NUMBER, TEXT
 class VectorEvaluation:
     """One evaluation of a checked formula over `size` rows."""
 
-    def __init__(self, root: t.Node, source: Source, names: tuple[str, ...], types: Mapping,
-                 columns: Mapping, size: int):
+    def __init__(
+        self, root: t.Node, source: Source, names: tuple[str, ...], types: Mapping, columns: Mapping, size: int
+    ):
         self.root = root
         self.source = source
         self.size = size
@@ -150,8 +151,7 @@ class VectorEvaluation:
     def _check_overflow(self, result, node: t.Node, active):
         overflow = np.isinf(result)
         if np.any(overflow):
-            self._fail(f"the result is too large: {self.source.excerpt(node.span)}",
-                       self._rows(overflow, active))
+            self._fail(f"the result is too large: {self.source.excerpt(node.span)}", self._rows(overflow, active))
             result = np.where(overflow, np.nan, result)
         return result
 
@@ -190,10 +190,7 @@ class VectorEvaluation:
             missing = self._missing(node.operand, value)
         found = np.False_
         for member in node.values:
-            if member is None:
-                found = found | missing
-            else:
-                found = found | (_equal_values(value, member) & ~missing)
+            found = found | missing if member is None else found | _equal_values(value, member) & ~missing
         return (~found if node.negated else found), np.False_
 
     def _logic(self, node: t.Logic, active):
@@ -218,8 +215,10 @@ class VectorEvaluation:
         if node.type is BOOLEAN:
             then_values, then_missing = self._condition(then)
             other_values, other_missing = self._condition(otherwise)
-            return (np.where(condition, then_values, other_values),
-                    np.where(condition, then_missing, other_missing) | ~known)
+            return (
+                np.where(condition, then_values, other_values),
+                np.where(condition, then_missing, other_missing) | ~known,
+            )
         if node.type is NULL:
             return None
         return np.where(known, np.where(condition, self._number(then), self._number(otherwise)), np.nan)
@@ -260,32 +259,46 @@ class VectorEvaluation:
         if function.null_reason:
             gave_nothing = np.isnan(result) & ~self._full(missing)
             if gave_nothing.any():
-                self._note(f"{function.display_name}: {function.null_reason}: "
-                           f"{self.source.excerpt(node.span)}", gave_nothing, active)
+                self._note(
+                    f"{function.display_name}: {function.null_reason}: {self.source.excerpt(node.span)}",
+                    gave_nothing,
+                    active,
+                )
         return self._check_overflow(result, node, active)
 
     def _condition_result(self, node: t.Call, result: np.ndarray, missing, active):
         """A true/false function's result; NaN or None in it mean it gave no value."""
         if result.dtype == bool:
             return result, missing
-        gave_nothing = (np.isnan(result.astype(np.float64)) if result.dtype.kind == "f"
-                        else _is_none(result.astype(object)))
+        gave_nothing = (
+            np.isnan(result.astype(np.float64)) if result.dtype.kind == "f" else _is_none(result.astype(object))
+        )
         gave_nothing = self._full(gave_nothing) & ~self._full(missing)
         if node.function.null_reason and gave_nothing.any():
-            self._note(f"{node.function.display_name}: {node.function.null_reason}: "
-                       f"{self.source.excerpt(node.span)}", gave_nothing, active)
+            self._note(
+                f"{node.function.display_name}: {node.function.null_reason}: {self.source.excerpt(node.span)}",
+                gave_nothing,
+                active,
+            )
         values = np.where(gave_nothing, False, result).astype(bool)
         return values, missing | gave_nothing
 
 
 _HANDLERS = {
-    t.Const: VectorEvaluation._const, t.Name: VectorEvaluation._name,
-    t.Negate: VectorEvaluation._negate, t.Not: VectorEvaluation._not,
-    t.Arithmetic: VectorEvaluation._arithmetic, t.Order: VectorEvaluation._order,
-    t.Equal: VectorEvaluation._equal, t.IsNull: VectorEvaluation._is_null,
-    t.In: VectorEvaluation._membership, t.Logic: VectorEvaluation._logic,
-    t.If: VectorEvaluation._if, t.Coalesce: VectorEvaluation._coalesce,
-    t.Call: VectorEvaluation._call, t.Shared: VectorEvaluation._shared,
+    t.Const: VectorEvaluation._const,
+    t.Name: VectorEvaluation._name,
+    t.Negate: VectorEvaluation._negate,
+    t.Not: VectorEvaluation._not,
+    t.Arithmetic: VectorEvaluation._arithmetic,
+    t.Order: VectorEvaluation._order,
+    t.Equal: VectorEvaluation._equal,
+    t.IsNull: VectorEvaluation._is_null,
+    t.In: VectorEvaluation._membership,
+    t.Logic: VectorEvaluation._logic,
+    t.If: VectorEvaluation._if,
+    t.Coalesce: VectorEvaluation._coalesce,
+    t.Call: VectorEvaluation._call,
+    t.Shared: VectorEvaluation._shared,
 }
 
 

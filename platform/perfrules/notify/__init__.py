@@ -16,8 +16,8 @@ when it is read or sent.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import orjson
 from sqlalchemy.orm import Session
@@ -43,11 +43,11 @@ class Notice:
 
 def utc(moment: dt.datetime) -> dt.datetime:
     """A stored time as an aware UTC time (SQLite gives them back without a zone)."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def is_app_path(link: str) -> bool:
@@ -63,9 +63,17 @@ def _check(notice: Notice) -> None:
         raise ValueError(f"a notification links to a path inside the app, not {notice.link!r}")
 
 
-def notify(session: Session, recipients: Iterable[int], kind: str, *, period: str | None = None,
-           employee_id: int | None = None, params: dict | None = None, link: str | None = None,
-           now: dt.datetime | None = None) -> int:
+def notify(
+    session: Session,
+    recipients: Iterable[int],
+    kind: str,
+    *,
+    period: str | None = None,
+    employee_id: int | None = None,
+    params: dict | None = None,
+    link: str | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     """Tell each of `recipients` (user ids) about `kind`; how many notifications were written."""
     return notify_many(session, [Notice(frozenset(recipients), kind, period, employee_id, params or {}, link)], now)
 
@@ -78,8 +86,10 @@ def notify_many(session: Session, notices: Iterable[Notice], now: dt.datetime | 
     for notice in notices:
         _check(notice)
         params = orjson.dumps(notice.params).decode()
-        rows.extend((user_id, notice.kind, notice.period, notice.employee_id, params, notice.link, created)
-                    for user_id in sorted(notice.recipients))
+        rows.extend(
+            (user_id, notice.kind, notice.period, notice.employee_id, params, notice.link, created)
+            for user_id in sorted(notice.recipients)
+        )
     if not rows:
         return 0
     session.flush()  # rows the caller added through the session go first (foreign keys)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Protocol
 
 
 class NotConfigured(Exception):
@@ -53,8 +54,9 @@ class Channel(Protocol):
 ChannelFactory = Callable[[Mapping[str, str]], Channel]
 
 
-def open_channels(factories: Mapping[str, ChannelFactory], environ: Mapping[str, str] | None = None
-                  ) -> tuple[dict[str, Channel], dict[str, str]]:
+def open_channels(
+    factories: Mapping[str, ChannelFactory], environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, Channel], dict[str, str]]:
     """(the active channels by name, the inactive ones with the reason)."""
     environ = os.environ if environ is None else environ
     active: dict[str, Channel] = {}

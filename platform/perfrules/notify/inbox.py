@@ -23,7 +23,7 @@ class InboxItem:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _mine(user_id: int, unread_only: bool):
@@ -35,29 +35,40 @@ def count(session: Session, user_id: int, unread_only: bool = False) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(_mine(user_id, unread_only)))
 
 
-def items(session: Session, user_id: int, language: str, *, unread_only: bool = False, offset: int = 0,
-          limit: int = 50) -> list[InboxItem]:
+def items(
+    session: Session, user_id: int, language: str, *, unread_only: bool = False, offset: int = 0, limit: int = 50
+) -> list[InboxItem]:
     """The user's notifications, newest first, rendered in `language` (zh or en)."""
     rows = session.execute(
-        sa.select(Notification, Employee.code).outerjoin(Employee, Employee.id == Notification.employee_id)
-        .where(_mine(user_id, unread_only)).order_by(Notification.id.desc()).offset(offset).limit(limit))
-    return [InboxItem(notification, code, *render(notification.kind, notification.params, language))
-            for notification, code in rows]
+        sa.select(Notification, Employee.code)
+        .outerjoin(Employee, Employee.id == Notification.employee_id)
+        .where(_mine(user_id, unread_only))
+        .order_by(Notification.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [
+        InboxItem(notification, code, *render(notification.kind, notification.params, language))
+        for notification, code in rows
+    ]
 
 
 def item(session: Session, user_id: int, notification_id: int, language: str) -> InboxItem | None:
     """One of the user's notifications; None for one that is not theirs (or not there)."""
     row = session.execute(
-        sa.select(Notification, Employee.code).outerjoin(Employee, Employee.id == Notification.employee_id)
-        .where(Notification.id == notification_id, Notification.user_id == user_id)).first()
+        sa.select(Notification, Employee.code)
+        .outerjoin(Employee, Employee.id == Notification.employee_id)
+        .where(Notification.id == notification_id, Notification.user_id == user_id)
+    ).first()
     if row is None:
         return None
     notification, code = row
     return InboxItem(notification, code, *render(notification.kind, notification.params, language))
 
 
-def mark_read(session: Session, user_id: int, notification_id: int | None = None,
-              now: dt.datetime | None = None) -> int:
+def mark_read(
+    session: Session, user_id: int, notification_id: int | None = None, now: dt.datetime | None = None
+) -> int:
     """Mark one of the user's notifications read (or all of them, without an id); how many
     changed. Nothing is committed."""
     condition = _mine(user_id, unread_only=True)

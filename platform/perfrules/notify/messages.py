@@ -34,74 +34,107 @@ def _message(subject_zh: str, subject_en: str, body_zh: tuple[str, ...], body_en
 
 MESSAGES: dict[str, Message] = {
     "review.waiting": _message(
-        "待您处理:{employee} {period} 的绩效考核表", "Waiting for you: {employee}'s scorecard for {period}",
+        "待您处理:{employee} {period} 的绩效考核表",
+        "Waiting for you: {employee}'s scorecard for {period}",
         ("当前步骤:{step}。", "截止时间:{due_at}。"),
-        ("It is at the step {step}.", "Due by {due_at}.")),
+        ("It is at the step {step}.", "Due by {due_at}."),
+    ),
     "review.rejected": _message(
-        "已驳回:{employee} {period} 的绩效考核表", "Rejected: {employee}'s scorecard for {period}",
+        "已驳回:{employee} {period} 的绩效考核表",
+        "Rejected: {employee}'s scorecard for {period}",
         ("{by} 在“{from_step}”驳回,退回到“{step}”。", "意见:{comment}"),
-        ("{by} rejected it at {from_step}; it is back at {step}.", "Comment: {comment}")),
+        ("{by} rejected it at {from_step}; it is back at {step}.", "Comment: {comment}"),
+    ),
     "review.returned": _message(
-        "已退回:{employee} {period} 的绩效考核表", "Returned: {employee}'s scorecard for {period}",
+        "已退回:{employee} {period} 的绩效考核表",
+        "Returned: {employee}'s scorecard for {period}",
         ("{by} 在“{from_step}”将其退回到第一步“{step}”。", "意见:{comment}"),
-        ("{by} returned it from {from_step} to the first step, {step}.", "Comment: {comment}")),
+        ("{by} returned it from {from_step} to the first step, {step}.", "Comment: {comment}"),
+    ),
     "review.approved": _message(
-        "已通过:{employee} {period} 的绩效考核表", "Approved: {employee}'s scorecard for {period}",
+        "已通过:{employee} {period} 的绩效考核表",
+        "Approved: {employee}'s scorecard for {period}",
         ("审批流程的每一步都已完成。",),
-        ("Every step of its approval is done.",)),
+        ("Every step of its approval is done.",),
+    ),
     "review.locked": _message(
-        "已锁定:{employee} {period} 的绩效考核表", "Locked: {employee}'s scorecard for {period}",
+        "已锁定:{employee} {period} 的绩效考核表",
+        "Locked: {employee}'s scorecard for {period}",
         ("{by} 锁定了结果:重新评估不会再改变它。",),
-        ("{by} locked it: it is final, and reruns keep it.",)),
+        ("{by} locked it: it is final, and reruns keep it.",),
+    ),
     "review.reopened": _message(
-        "已重新打开:{employee} {period} 的绩效考核表", "Reopened: {employee}'s scorecard for {period}",
+        "已重新打开:{employee} {period} 的绩效考核表",
+        "Reopened: {employee}'s scorecard for {period}",
         ("{by} 重新打开了它,原因:{comment}", "当前步骤:{step}。"),
-        ("{by} reopened it: {comment}", "It is at the step {step}.")),
+        ("{by} reopened it: {comment}", "It is at the step {step}."),
+    ),
     "review.due_soon": _message(
-        "即将到期:{employee} {period} 的绩效考核表", "Due soon: {employee}'s scorecard for {period}",
+        "即将到期:{employee} {period} 的绩效考核表",
+        "Due soon: {employee}'s scorecard for {period}",
         ("步骤“{step}”的截止时间是 {due_at}。",),
-        ("The step {step} is due by {due_at}.",)),
+        ("The step {step} is due by {due_at}.",),
+    ),
     "review.overdue": _message(
-        "已逾期:{employee} {period} 的绩效考核表", "Overdue: {employee}'s scorecard for {period}",
+        "已逾期:{employee} {period} 的绩效考核表",
+        "Overdue: {employee}'s scorecard for {period}",
         ("步骤“{step}”已于 {due_at} 到期,仍在等待您处理。",),
-        ("The step {step} was due by {due_at} and still waits for you.",)),
+        ("The step {step} was due by {due_at} and still waits for you.",),
+    ),
     "review.recomputed": _message(
-        "需重新审批:{employee} {period} 的绩效考核表", "To approve again: {employee}'s scorecard for {period}",
+        "需重新审批:{employee} {period} 的绩效考核表",
+        "To approve again: {employee}'s scorecard for {period}",
         ("重新评估改变了已通过的结果:{comment}", "当前步骤:{step}。"),
-        ("A rerun changed its approved numbers: {comment}", "It is at the step {step}.")),
+        ("A rerun changed its approved numbers: {comment}", "It is at the step {step}."),
+    ),
     "dispute.raised": _message(
-        "新申诉:{employee} {period} 的“{item}”", "New dispute: {employee} on {item} for {period}",
+        "新申诉:{employee} {period} 的“{item}”",
+        "New dispute: {employee} on {item} for {period}",
         ("申诉理由:{reason}",),
-        ("Reason: {reason}",)),
+        ("Reason: {reason}",),
+    ),
     "dispute.accepted": _message(
-        "申诉已受理:{period} 的“{item}”", "Dispute accepted: {item} for {period}",
+        "申诉已受理:{period} 的“{item}”",
+        "Dispute accepted: {item} for {period}",
         ("{by} 受理了您的申诉:{resolution}", "总分:{total_before} → {total_after}。"),
-        ("{by} accepted your dispute: {resolution}", "Total: {total_before} → {total_after}.")),
+        ("{by} accepted your dispute: {resolution}", "Total: {total_before} → {total_after}."),
+    ),
     "dispute.rejected": _message(
-        "申诉未予受理:{period} 的“{item}”", "Dispute rejected: {item} for {period}",
+        "申诉未予受理:{period} 的“{item}”",
+        "Dispute rejected: {item} for {period}",
         ("{by} 未受理您的申诉,理由:{resolution}",),
-        ("{by} rejected your dispute: {resolution}",)),
+        ("{by} rejected your dispute: {resolution}",),
+    ),
     "dispute.withdrawn": _message(
-        "申诉已撤回:{employee} {period} 的“{item}”", "Dispute withdrawn: {employee} on {item} for {period}",
+        "申诉已撤回:{employee} {period} 的“{item}”",
+        "Dispute withdrawn: {employee} on {item} for {period}",
         ("员工撤回了申诉,无需处理。",),
-        ("The employee withdrew it: nothing to resolve.",)),
+        ("The employee withdrew it: nothing to resolve.",),
+    ),
     "feedback.requested": _message(
-        "请您评价同事:{employee} {period}", "Your feedback, please: {employee} for {period}",
+        "请您评价同事:{employee} {period}",
+        "Your feedback, please: {employee} for {period}",
         ("{by} 请您填写“{form}”。", "截止日期:{due_on}。"),
-        ("{by} asks you to fill in the {form}.", "Due on {due_on}.")),
+        ("{by} asks you to fill in the {form}.", "Due on {due_on}."),
+    ),
     "feedback.proposed": _message(
-        "{employee} 推荐了评价人({period})", "{employee} proposed colleagues for feedback ({period})",
+        "{employee} 推荐了评价人({period})",
+        "{employee} proposed colleagues for feedback ({period})",
         ("推荐的同事:{peers}。确认后才会发出邀请。",),
-        ("Proposed: {peers}. Nobody is asked until you confirm.",)),
+        ("Proposed: {peers}. Nobody is asked until you confirm.",),
+    ),
     "delegation.granted": _message(
-        "请您代理:{user}({starts_on} 至 {ends_on})", "Standing in for {user}: {starts_on} to {ends_on}",
+        "请您代理:{user}({starts_on} 至 {ends_on})",
+        "Standing in for {user}: {starts_on} to {ends_on}",
         ("在此期间,您可以代替 {user} 处理等待其审批的步骤和转给其处理的申诉。", "由 {by} 设置。"),
-        ("Between these dates you may act for {user} on the steps and disputes waiting for them.",
-         "Set up by {by}.")),
+        ("Between these dates you may act for {user} on the steps and disputes waiting for them.", "Set up by {by}."),
+    ),
     "delegation.cancelled": _message(
-        "代理已取消:{user}({starts_on} 至 {ends_on})", "Delegation cancelled: {user}, {starts_on} to {ends_on}",
+        "代理已取消:{user}({starts_on} 至 {ends_on})",
+        "Delegation cancelled: {user}, {starts_on} to {ends_on}",
         ("您不再代替 {user} 处理审批。", "由 {by} 取消。"),
-        ("You no longer act for {user}.", "Cancelled by {by}.")),
+        ("You no longer act for {user}.", "Cancelled by {by}."),
+    ),
 }
 
 
@@ -145,4 +178,4 @@ def one_line(text: str) -> str:
 
 def moment_text(moment: dt.datetime) -> str:
     """How a time is written into a notification's parameters: to the minute, in UTC."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

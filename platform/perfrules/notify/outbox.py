@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,7 +72,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def clock_from(start: dt.datetime) -> Clock:
@@ -85,43 +85,69 @@ def clock_from(start: dt.datetime) -> Clock:
 def _file_deliveries(session: Session, channel: str, now: dt.datetime) -> None:
     """A pending delivery through `channel` for each recent notification that has none."""
     session.execute(insert_unless_present(session, NotificationChannel).values(name=channel, active_since=now))
-    active_since = utc(session.scalar(sa.select(NotificationChannel.active_since)
-                                      .where(NotificationChannel.name == channel)))
-    already = sa.exists().where(NotificationDelivery.notification_id == Notification.id,
-                                NotificationDelivery.channel == channel)
-    unseen = sa.select(Notification.id, sa.literal(channel), sa.literal("pending"), sa.literal(0),
-                       sa.literal(now, sa.DateTime(timezone=True)), sa.literal(now, sa.DateTime(timezone=True))
-                       ).where(Notification.created_at >= max(active_since, now - WINDOW), ~already)
-    session.execute(insert_unless_present(session, NotificationDelivery).from_select(
-        ["notification_id", "channel", "state", "attempts", "next_attempt_at", "created_at"], unseen))
+    active_since = utc(
+        session.scalar(sa.select(NotificationChannel.active_since).where(NotificationChannel.name == channel))
+    )
+    already = sa.exists().where(
+        NotificationDelivery.notification_id == Notification.id, NotificationDelivery.channel == channel
+    )
+    unseen = sa.select(
+        Notification.id,
+        sa.literal(channel),
+        sa.literal("pending"),
+        sa.literal(0),
+        sa.literal(now, sa.DateTime(timezone=True)),
+        sa.literal(now, sa.DateTime(timezone=True)),
+    ).where(Notification.created_at >= max(active_since, now - WINDOW), ~already)
+    session.execute(
+        insert_unless_present(session, NotificationDelivery).from_select(
+            ["notification_id", "channel", "state", "attempts", "next_attempt_at", "created_at"], unseen
+        )
+    )
 
 
 def _claim(session: Session, channel: str, now: dt.datetime, size: int) -> list[int]:
-    due = (sa.select(NotificationDelivery.id).where(
-        NotificationDelivery.channel == channel, NotificationDelivery.state == "pending",
-        NotificationDelivery.next_attempt_at <= now).order_by(NotificationDelivery.id).limit(size))
+    due = (
+        sa.select(NotificationDelivery.id)
+        .where(
+            NotificationDelivery.channel == channel,
+            NotificationDelivery.state == "pending",
+            NotificationDelivery.next_attempt_at <= now,
+        )
+        .order_by(NotificationDelivery.id)
+        .limit(size)
+    )
     ids = list(session.scalars(due))
     if not ids:
         return []
     # the condition is checked again under the row lock: a concurrent claimant's rows drop out
-    return sorted(session.scalars(
-        sa.update(NotificationDelivery)
-        .where(NotificationDelivery.id.in_(ids), NotificationDelivery.state == "pending",
-               NotificationDelivery.next_attempt_at <= now)
-        .values(attempts=NotificationDelivery.attempts + 1, next_attempt_at=now + LEASE)
-        .returning(NotificationDelivery.id)))
+    return sorted(
+        session.scalars(
+            sa.update(NotificationDelivery)
+            .where(
+                NotificationDelivery.id.in_(ids),
+                NotificationDelivery.state == "pending",
+                NotificationDelivery.next_attempt_at <= now,
+            )
+            .values(attempts=NotificationDelivery.attempts + 1, next_attempt_at=now + LEASE)
+            .returning(NotificationDelivery.id)
+        )
+    )
 
 
 def _outgoing(session: Session, ids: list[int], base_url: str | None) -> tuple[list[Outgoing], dict[int, str]]:
     """The messages of the claimed deliveries, each in its recipient's language; and the
     deliveries that cannot go out at all (the recipient was deactivated), with the reason."""
     rows = session.execute(
-        sa.select(NotificationDelivery.id, Notification, User.login, User.email, User.language, User.active,
-                  Employee.code)
+        sa.select(
+            NotificationDelivery.id, Notification, User.login, User.email, User.language, User.active, Employee.code
+        )
         .join(Notification, Notification.id == NotificationDelivery.notification_id)
         .join(User, User.id == Notification.user_id)
         .outerjoin(Employee, Employee.id == Notification.employee_id)
-        .where(NotificationDelivery.id.in_(ids)).order_by(NotificationDelivery.id))
+        .where(NotificationDelivery.id.in_(ids))
+        .order_by(NotificationDelivery.id)
+    )
     messages, refused = [], {}
     for delivery_id, notification, login, email, preference, active, code in rows:
         if not active:
@@ -132,10 +158,22 @@ def _outgoing(session: Session, ids: list[int], base_url: str | None) -> tuple[l
         link = notification.link
         if link and base_url:
             link = base_url.rstrip("/") + link
-        messages.append(Outgoing(delivery_id=delivery_id, kind=notification.kind, login=login, email=email,
-                                 language=language, subject=subject, body=body, link=link,
-                                 period=notification.period, employee=code, params=notification.params,
-                                 created_at=utc(notification.created_at)))
+        messages.append(
+            Outgoing(
+                delivery_id=delivery_id,
+                kind=notification.kind,
+                login=login,
+                email=email,
+                language=language,
+                subject=subject,
+                body=body,
+                link=link,
+                period=notification.period,
+                employee=code,
+                params=notification.params,
+                created_at=utc(notification.created_at),
+            )
+        )
     return messages, refused
 
 
@@ -151,7 +189,7 @@ def _send(name: str, channel: Channel, messages: list[Outgoing]) -> list[Excepti
     if len(results) != len(messages):
         log.error("channel %s answered %s results for %s messages", name, len(results), len(messages))
         error = RuntimeError(f"channel {name} answered {len(results)} results for {len(messages)} messages")
-        results = results[:len(messages)] + [error] * (len(messages) - len(results))
+        results = results[: len(messages)] + [error] * (len(messages) - len(results))
     return results
 
 
@@ -159,10 +197,16 @@ def _error_text(error: BaseException) -> str:
     return (f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)[:ERROR_LENGTH]
 
 
-def _record(session: Session, outcomes: dict[int, BaseException | None], now: dt.datetime,
-            report: ChannelReport) -> None:
-    attempts = dict(session.execute(sa.select(NotificationDelivery.id, NotificationDelivery.attempts)
-                                    .where(NotificationDelivery.id.in_(list(outcomes)))).all())
+def _record(
+    session: Session, outcomes: dict[int, BaseException | None], now: dt.datetime, report: ChannelReport
+) -> None:
+    attempts = dict(
+        session.execute(
+            sa.select(NotificationDelivery.id, NotificationDelivery.attempts).where(
+                NotificationDelivery.id.in_(list(outcomes))
+            )
+        ).all()
+    )
     changes = []
     for delivery_id, error in outcomes.items():
         change = {"delivery_id": delivery_id, "sent_at": None, "last_error": None, "next_attempt_at": now}
@@ -182,14 +226,26 @@ def _record(session: Session, outcomes: dict[int, BaseException | None], now: dt
         changes.append(change)
     table = NotificationDelivery.__table__
     session.connection().execute(
-        sa.update(table).where(table.c.id == sa.bindparam("delivery_id"))
-        .values(state=sa.bindparam("state"), sent_at=sa.bindparam("sent_at"),
-                last_error=sa.bindparam("last_error"), next_attempt_at=sa.bindparam("next_attempt_at")),
-        changes)
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("delivery_id"))
+        .values(
+            state=sa.bindparam("state"),
+            sent_at=sa.bindparam("sent_at"),
+            last_error=sa.bindparam("last_error"),
+            next_attempt_at=sa.bindparam("next_attempt_at"),
+        ),
+        changes,
+    )
 
 
-def deliver_pending(sessions: sessionmaker, channels: Mapping[str, Channel], *, clock: Clock | None = None,
-                    base_url: str | None = None, limit: int = LIMIT) -> DeliveryReport:
+def deliver_pending(
+    sessions: sessionmaker,
+    channels: Mapping[str, Channel],
+    *,
+    clock: Clock | None = None,
+    base_url: str | None = None,
+    limit: int = LIMIT,
+) -> DeliveryReport:
     """Send what is due through each active channel; `sessions` must write. Call it after the
     transactions that notified have committed (the scheduler does, at every look). `clock` is
     read afresh for each claim and each record (the real time unless given)."""
@@ -209,7 +265,8 @@ def deliver_pending(sessions: sessionmaker, channels: Mapping[str, Channel], *, 
             handled += len(ids)
             results = _send(name, channel, messages) if messages else []
             outcomes: dict[int, BaseException | None] = {
-                delivery_id: Undeliverable(reason) for delivery_id, reason in refused.items()}
+                delivery_id: Undeliverable(reason) for delivery_id, reason in refused.items()
+            }
             outcomes.update({message.delivery_id: result for message, result in zip(messages, results)})
             with sessions() as session, session.begin():
                 _record(session, outcomes, clock(), outcome)  # after the send: its back-offs lie ahead
@@ -227,16 +284,26 @@ class OutboxSummary:
 def summary(session: Session, failures: int = 10) -> OutboxSummary:
     counts: dict[str, dict[str, int]] = {}
     for channel, state, count in session.execute(
-            sa.select(NotificationDelivery.channel, NotificationDelivery.state, sa.func.count())
-            .group_by(NotificationDelivery.channel, NotificationDelivery.state)):
+        sa.select(NotificationDelivery.channel, NotificationDelivery.state, sa.func.count()).group_by(
+            NotificationDelivery.channel, NotificationDelivery.state
+        )
+    ):
         counts.setdefault(channel, {})[state] = count
     latest = session.execute(
-        sa.select(NotificationDelivery.channel, User.login, Notification.kind, NotificationDelivery.attempts,
-                  NotificationDelivery.last_error, NotificationDelivery.created_at)
+        sa.select(
+            NotificationDelivery.channel,
+            User.login,
+            Notification.kind,
+            NotificationDelivery.attempts,
+            NotificationDelivery.last_error,
+            NotificationDelivery.created_at,
+        )
         .join(Notification, Notification.id == NotificationDelivery.notification_id)
         .join(User, User.id == Notification.user_id)
         .where(NotificationDelivery.state == "failed")
-        .order_by(NotificationDelivery.id.desc()).limit(failures)).all()
+        .order_by(NotificationDelivery.id.desc())
+        .limit(failures)
+    ).all()
     return OutboxSummary(counts, [tuple(row) for row in latest])
 
 
@@ -245,5 +312,8 @@ def retry_failed(session: Session, channel: str | None = None, now: dt.datetime 
     condition = NotificationDelivery.state == "failed"
     if channel is not None:
         condition = sa.and_(condition, NotificationDelivery.channel == channel)
-    return session.execute(sa.update(NotificationDelivery).where(condition).values(
-        state="pending", attempts=0, next_attempt_at=now or _now())).rowcount
+    return session.execute(
+        sa.update(NotificationDelivery)
+        .where(condition)
+        .values(state="pending", attempts=0, next_attempt_at=now or _now())
+    ).rowcount

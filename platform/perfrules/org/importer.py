@@ -35,8 +35,12 @@ class Entry:
     line: int
 
     def problem(self, key: str, message: str) -> Problem:
-        return Problem(f"{self.kind}[{self.data.get('code', '?')}].{key}" if key else
-                       f"{self.kind}[{self.data.get('code', '?')}]", message, self.file, self.line)
+        return Problem(
+            f"{self.kind}[{self.data.get('code', '?')}].{key}" if key else f"{self.kind}[{self.data.get('code', '?')}]",
+            message,
+            self.file,
+            self.line,
+        )
 
 
 @dataclass
@@ -53,41 +57,52 @@ def read_entries(path: Path) -> list[Entry]:
     if path.suffix.lower() == ".csv":
         kind = path.stem.lower()
         if kind not in KINDS:
-            raise ConfigError([Problem("", f"cannot tell what {path.name} holds: name it "
-                                           "departments.csv, roles.csv or employees.csv", str(path))])
+            raise ConfigError(
+                [
+                    Problem(
+                        "",
+                        f"cannot tell what {path.name} holds: name it departments.csv, roles.csv or employees.csv",
+                        str(path),
+                    )
+                ]
+            )
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        return [Entry(kind, _from_csv(kind, row), str(path), reader.line_num) for row in reader
-                if any((v or "").strip() for v in row.values())]
+        return [
+            Entry(kind, _from_csv(kind, row), str(path), reader.line_num)
+            for row in reader
+            if any((v or "").strip() for v in row.values())
+        ]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError([Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path),
-                                   mark.line + 1 if mark else None)]) from None
+        raise ConfigError(
+            [Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path), mark.line + 1 if mark else None)]
+        ) from None
     if not isinstance(data, dict) or not set(data) <= set(KINDS):
-        raise ConfigError([Problem("", f"an organisation file holds the sections {', '.join(KINDS)}",
-                                   str(path), 1)])
+        raise ConfigError([Problem("", f"an organisation file holds the sections {', '.join(KINDS)}", str(path), 1)])
     nodes = {key.value: value for key, value in node.value}
     entries = []
     for kind, items in data.items():
         for item, item_node in zip(items or [], nodes[kind].value):
-            entries.append(Entry(kind, item if isinstance(item, dict) else {"code": item}, str(path),
-                                 item_node.start_mark.line + 1))
+            entries.append(
+                Entry(
+                    kind, item if isinstance(item, dict) else {"code": item}, str(path), item_node.start_mark.line + 1
+                )
+            )
     return entries
 
 
 def _from_csv(kind: str, row: dict) -> dict:
     row = {key.strip(): (value or "").strip() for key, value in row.items() if key}
     if kind in ("departments", "roles"):
-        data = {"code": row.get("code", ""), "label": {"zh": row.get("name_zh", ""),
-                                                        "en": row.get("name_en", "")}}
+        data = {"code": row.get("code", ""), "label": {"zh": row.get("name_zh", ""), "en": row.get("name_en", "")}}
         if kind == "departments" and row.get("parent"):
             data["parent"] = row["parent"]
         return data
     data = {key: value for key, value in row.items() if key in EMPLOYEE_COLUMNS and value != ""}
-    data["attributes"] = {key: value for key, value in row.items()
-                          if key not in EMPLOYEE_COLUMNS and value != ""}
+    data["attributes"] = {key: value for key, value in row.items() if key not in EMPLOYEE_COLUMNS and value != ""}
     return data
 
 
@@ -120,7 +135,7 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
             problems.append(entry.problem("parent", f"unknown department '{parent}'"))
         parents[code] = parent or None
         entry.data["label"] = label
-    for code, entry in by_kind["roles"].items():
+    for entry in by_kind["roles"].values():
         entry.data["label"] = _label(entry, problems)
     for code, entry in by_kind["employees"].items():
         data = entry.data
@@ -155,7 +170,8 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         problems.append(entry.problem("parent", message) if entry else Problem("departments", message))
     for chain in _loops(managers):
         entry = by_kind["employees"].get(chain[0]) or next(
-            (by_kind["employees"][c] for c in chain if c in by_kind["employees"]), None)
+            (by_kind["employees"][c] for c in chain if c in by_kind["employees"]), None
+        )
         message = "managers form a loop: " + " → ".join(chain)
         problems.append(entry.problem("manager", message) if entry else Problem("employees", message))
     if problems:
@@ -173,14 +189,18 @@ def _label(entry: Entry, problems: list[Problem]) -> dict:
 
 def _department_parents(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
-    return {code: codes.get(parent_id) for code, parent_id in
-            session.execute(sa.select(Department.code, Department.parent_id))}
+    return {
+        code: codes.get(parent_id)
+        for code, parent_id in session.execute(sa.select(Department.code, Department.parent_id))
+    }
 
 
 def _employee_managers(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
-    return {code: codes.get(manager_id) for code, manager_id in
-            session.execute(sa.select(Employee.code, Employee.manager_id))}
+    return {
+        code: codes.get(manager_id)
+        for code, manager_id in session.execute(sa.select(Employee.code, Employee.manager_id))
+    }
 
 
 def _loops(links: dict[str, str | None]) -> list[list[str]]:
@@ -194,13 +214,14 @@ def _loops(links: dict[str, str | None]) -> list[list[str]]:
             path.append(node)
             node = links.get(node)
         if node is not None and node in position:
-            loops.append(path[position[node]:] + [node])
+            loops.append(path[position[node] :] + [node])
         settled.update(path)
     return loops
 
 
-def _write(session: Session, by_kind: dict[str, dict[str, Entry]],
-           original_managers: dict[str, str | None], actor: str) -> OrgSummary:
+def _write(
+    session: Session, by_kind: dict[str, dict[str, Entry]], original_managers: dict[str, str | None], actor: str
+) -> OrgSummary:
     summary = OrgSummary()
     existing_departments = {d.code: d for d in session.scalars(sa.select(Department))}
     for code, entry in by_kind["departments"].items():
@@ -227,7 +248,9 @@ def _write(session: Session, by_kind: dict[str, dict[str, Entry]],
             session.add(Role(code=code, label=entry.data["label"]))
             _audit(session, actor, "roles", code, None, {"code": code, "label": entry.data["label"]}, summary.added)
         elif role.label != entry.data["label"]:
-            _audit(session, actor, "roles", code, {"label": role.label}, {"label": entry.data["label"]}, summary.changed)
+            _audit(
+                session, actor, "roles", code, {"label": role.label}, {"label": entry.data["label"]}, summary.changed
+            )
             role.label = entry.data["label"]
     session.flush()
 
@@ -236,9 +259,14 @@ def _write(session: Session, by_kind: dict[str, dict[str, Entry]],
     existing_employees = {e.code: e for e in session.scalars(sa.select(Employee))}
     for code, entry in by_kind["employees"].items():
         data = entry.data
-        fields = {"name": str(data["name"]).strip(), "department_id": department_ids[data["department"]],
-                  "role_id": role_ids.get(data.get("role")), "hire_date": _date(data.get("hire_date")),
-                  "active": data.get("active", True), "attributes": data.get("attributes") or {}}
+        fields = {
+            "name": str(data["name"]).strip(),
+            "department_id": department_ids[data["department"]],
+            "role_id": role_ids.get(data.get("role")),
+            "hire_date": _date(data.get("hire_date")),
+            "active": data.get("active", True),
+            "attributes": data.get("attributes") or {},
+        }
         employee = existing_employees.get(code)
         after = {"code": code, **{k: v for k, v in data.items() if k != "code"}}
         if employee is None:
@@ -246,10 +274,16 @@ def _write(session: Session, by_kind: dict[str, dict[str, Entry]],
             session.add(employee)
             existing_employees[code] = employee
             _audit(session, actor, "employees", code, None, after, summary.added)
-        elif (any(getattr(employee, key) != value for key, value in fields.items())
-              or original_managers.get(code) != (data.get("manager") or None)):
-            before = {"code": code, "name": employee.name, "active": employee.active,
-                      "manager": original_managers.get(code), "attributes": employee.attributes}
+        elif any(getattr(employee, key) != value for key, value in fields.items()) or original_managers.get(code) != (
+            data.get("manager") or None
+        ):
+            before = {
+                "code": code,
+                "name": employee.name,
+                "active": employee.active,
+                "manager": original_managers.get(code),
+                "attributes": employee.attributes,
+            }
             for key, value in fields.items():
                 setattr(employee, key, value)
             _audit(session, actor, "employees", code, before, after, summary.changed)
@@ -267,8 +301,7 @@ def _date(value):
 
 def _audit(session: Session, actor: str, kind: str, code: str, before, after, counter: dict) -> None:
     counter[kind] += 1
-    record_change(session, actor=actor, action="org.save", kind=kind, key=code,
-                  before=before, after=_jsonable(after))
+    record_change(session, actor=actor, action="org.save", kind=kind, key=code, before=before, after=_jsonable(after))
 
 
 def _jsonable(value):

@@ -21,8 +21,8 @@ class Department(Base):
     label: Mapped[dict] = mapped_column(JSONType)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
 
-    parent: Mapped["Department | None"] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Department"]] = relationship(back_populates="parent")
+    parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Department]] = relationship(back_populates="parent")
 
 
 class Role(Base):
@@ -51,7 +51,7 @@ class Employee(Base):
 
     department: Mapped[Department] = relationship()
     role: Mapped[Role | None] = relationship()
-    manager: Mapped["Employee | None"] = relationship(remote_side=[id])
+    manager: Mapped[Employee | None] = relationship(remote_side=[id])
 
 
 class User(Base):
@@ -71,8 +71,7 @@ class User(Base):
     #: part of every session cookie's identity: raised on sign-out (and password change), it ends
     #: every session of the user, including copies of the cookie
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                    server_default=sa.func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
     employee: Mapped[Employee | None] = relationship()
 

@@ -36,7 +36,7 @@ class SignIn:
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def wait_after(failures: int) -> dt.timedelta:
@@ -47,7 +47,7 @@ def wait_after(failures: int) -> dt.timedelta:
 
 def sign_in(session: Session, login: str, password: str, now: dt.datetime | None = None) -> SignIn:
     """Check a login and password; the caller commits (failures are counted either way)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     login = login.strip()[:64]
     failures = _locked_failures(session, login, now)
     if failures.count:
@@ -67,8 +67,15 @@ def sign_in(session: Session, login: str, password: str, now: dt.datetime | None
 def _locked_failures(session: Session, login: str, now: dt.datetime) -> SignInFailures:
     """The login's failure row, created with a count of 0 when there is none, locked until the
     caller's transaction ends."""
-    insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-    session.execute(insert(SignInFailures).values(login=login, count=0, last_at=now)
-                    .on_conflict_do_nothing(index_elements=["login"]))
-    return session.scalars(sa.select(SignInFailures).where(SignInFailures.login == login)
-                           .with_for_update().execution_options(populate_existing=True)).one()
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SignInFailures)
+        .values(login=login, count=0, last_at=now)
+        .on_conflict_do_nothing(index_elements=["login"])
+    )
+    return session.scalars(
+        sa.select(SignInFailures)
+        .where(SignInFailures.login == login)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

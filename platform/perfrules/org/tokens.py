@@ -26,30 +26,47 @@ def _digest(token: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     """SQLite gives back naive datetimes; they were written in UTC."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
     return moment
 
 
-def issue_token(session: Session, user: User, name: str, actor: str,
-                expires_in: dt.timedelta | None = None) -> tuple[str, ApiToken]:
+def issue_token(
+    session: Session, user: User, name: str, actor: str, expires_in: dt.timedelta | None = None
+) -> tuple[str, ApiToken]:
     """A new token for `user`: (the token in clear, its row)."""
     if not name.strip():
         raise ValueError("a token needs a name that says what it is for")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = _now()
-    row = ApiToken(user_id=user.id, name=name.strip(), digest=_digest(token), prefix=token[:10], created_at=now,
-                   expires_at=now + expires_in if expires_in else None)
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        digest=_digest(token),
+        prefix=token[:10],
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+    )
     session.add(row)
     session.flush()
-    record_change(session, actor=actor, action="token.issue", kind="api_tokens", key=str(row.id),
-                  after={"user": user.login, "name": row.name, "prefix": row.prefix,
-                         "expires_at": row.expires_at.isoformat() if row.expires_at else None})
+    record_change(
+        session,
+        actor=actor,
+        action="token.issue",
+        kind="api_tokens",
+        key=str(row.id),
+        after={
+            "user": user.login,
+            "name": row.name,
+            "prefix": row.prefix,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        },
+    )
     return token, row
 
 
@@ -61,10 +78,18 @@ def authenticate(read_sessions: sessionmaker, write_sessions: sessionmaker, toke
         return None
     now = _now()
     with read_sessions() as session:
-        row = session.execute(sa.select(ApiToken.id, ApiToken.user_id, ApiToken.expires_at, ApiToken.revoked_at,
-                                        ApiToken.last_used_at, User.active)
-                              .join(User, User.id == ApiToken.user_id)
-                              .where(ApiToken.digest == _digest(token))).first()
+        row = session.execute(
+            sa.select(
+                ApiToken.id,
+                ApiToken.user_id,
+                ApiToken.expires_at,
+                ApiToken.revoked_at,
+                ApiToken.last_used_at,
+                User.active,
+            )
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.digest == _digest(token))
+        ).first()
     if row is None or row.revoked_at is not None or not row.active:
         return None
     if row.expires_at is not None and _aware(row.expires_at) <= now:
@@ -82,6 +107,12 @@ def revoke_token(session: Session, token_id: int, actor: str) -> ApiToken:
         raise ValueError(f"no token {token_id}")
     if row.revoked_at is None:
         row.revoked_at = _now()
-        record_change(session, actor=actor, action="token.revoke", kind="api_tokens", key=str(row.id),
-                      after={"user": row.user.login, "name": row.name, "prefix": row.prefix})
+        record_change(
+            session,
+            actor=actor,
+            action="token.revoke",
+            kind="api_tokens",
+            key=str(row.id),
+            after={"user": row.user.login, "name": row.name, "prefix": row.prefix},
+        )
     return row

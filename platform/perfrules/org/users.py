@@ -30,9 +30,16 @@ def check_email(email: str | None) -> str | None:
     return email
 
 
-def create_user(session: Session, login: str, password: str, roles: list[str],
-                employee_id: int | None, actor: str, password_hash: str | None = None,
-                email: str | None = None) -> User:
+def create_user(
+    session: Session,
+    login: str,
+    password: str,
+    roles: list[str],
+    employee_id: int | None,
+    actor: str,
+    password_hash: str | None = None,
+    email: str | None = None,
+) -> User:
     """`password_hash` lets a caller that creates many users with one password hash it once."""
     unknown = sorted(set(roles) - set(USER_ROLES))
     if unknown:
@@ -40,10 +47,20 @@ def create_user(session: Session, login: str, password: str, roles: list[str],
     if session.scalar(sa.select(User.id).where(User.login == login)) is not None:
         raise ValueError(f"user '{login}' already exists")
     email = check_email(email)
-    user = User(login=login, password_hash=password_hash or hash_password(password), roles=sorted(set(roles)),
-                employee_id=employee_id, email=email)
+    user = User(
+        login=login,
+        password_hash=password_hash or hash_password(password),
+        roles=sorted(set(roles)),
+        employee_id=employee_id,
+        email=email,
+    )
     session.add(user)
-    record_change(session, actor=actor, action="user.create", kind="users", key=login,
-                  after={"login": login, "roles": user.roles, "employee_id": employee_id,
-                         **({"email": email} if email else {})})
+    record_change(
+        session,
+        actor=actor,
+        action="user.create",
+        kind="users",
+        key=login,
+        after={"login": login, "roles": user.roles, "employee_id": employee_id, **({"email": email} if email else {})},
+    )
     return user

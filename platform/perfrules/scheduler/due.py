@@ -33,7 +33,7 @@ class Due:
     @property
     def claim(self) -> str:
         base = f"schedule:{self.schedule}:{self.period}"
-        return f"{base}@{self.fired_at.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%MZ}" if self.each_firing else base
+        return f"{base}@{self.fired_at.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}" if self.each_firing else base
 
 
 def _trigger(schedule: dict) -> CronTrigger:
@@ -93,6 +93,7 @@ def due(schedules: dict[str, dict], now: dt.datetime, last_fired: dict[str, dt.d
                     break
             calendar = calendar.previous()
         each_firing = schedule.get("evaluate", "previous") == "current"
-        result.extend(Due(slug, period, fire, tuple(schedule["templates"]), each_firing)
-                      for period, fire in reversed(found))
+        result.extend(
+            Due(slug, period, fire, tuple(schedule["templates"]), each_firing) for period, fire in reversed(found)
+        )
     return result

@@ -42,20 +42,29 @@ class TickReport:
 def _last_fired(session, schedules) -> dict[str, dt.datetime]:
     fired = {}
     for slug in schedules:
-        scope = session.scalar(sa.select(EvaluationRun.scope).where(EvaluationRun.schedule == slug)
-                               .order_by(EvaluationRun.id.desc()).limit(1))
+        scope = session.scalar(
+            sa.select(EvaluationRun.scope)
+            .where(EvaluationRun.schedule == slug)
+            .order_by(EvaluationRun.id.desc())
+            .limit(1)
+        )
         if scope and scope.get("fired_at"):
             fired[slug] = dt.datetime.fromisoformat(scope["fired_at"])
     return fired
 
 
 def _real_time() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-def tick(sessions: sessionmaker, functions: FunctionRegistry, now: dt.datetime | None = None,
-         channels: dict[str, Channel] | None = None, base_url: str | None = None,
-         clock: Clock | None = None) -> TickReport:
+def tick(
+    sessions: sessionmaker,
+    functions: FunctionRegistry,
+    now: dt.datetime | None = None,
+    channels: dict[str, Channel] | None = None,
+    base_url: str | None = None,
+    clock: Clock | None = None,
+) -> TickReport:
     """One pass: every due (schedule, period) claimed and run, oldest first; then reminders and
     notifications (after the runs, so the reviews they opened are announced at once).
 
@@ -89,10 +98,19 @@ def _run_due(sessions: sessionmaker, functions: FunctionRegistry, now: dt.dateti
         number, digest, config = version.number, version.content_hash, version.snapshot
     for item in todo:
         try:
-            run, _ = start_run(sessions, item.period, config, functions, version_number=number,
-                               version_hash=digest, actor=ACTOR, templates=list(item.templates),
-                               schedule=item.schedule, claim=item.claim,
-                               scope_extra={"fired_at": item.fired_at.isoformat()})
+            run, _ = start_run(
+                sessions,
+                item.period,
+                config,
+                functions,
+                version_number=number,
+                version_hash=digest,
+                actor=ACTOR,
+                templates=list(item.templates),
+                schedule=item.schedule,
+                claim=item.claim,
+                scope_extra={"fired_at": item.fired_at.isoformat()},
+            )
         except AlreadyClaimed:
             report.skipped.append(item.claim)
             log.info("%s: already claimed by another scheduler", item.claim)

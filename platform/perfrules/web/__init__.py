@@ -16,8 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     instance_path, and any Flask setting."""
     config = dict(config or {})
     settings = Settings.from_env(**{key: config.pop(key) for key in SETTING_KEYS if key in config})
-    app = Flask(__name__, instance_path=str(settings.instance_path),
-                template_folder=str(resource_path("templates")))
+    app = Flask(__name__, instance_path=str(settings.instance_path), template_folder=str(resource_path("templates")))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         PERFRULES_SETTINGS=settings,
@@ -36,8 +35,22 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["perfrules.read_sessions"] = make_sessionmaker(engine)
     app.extensions["perfrules.write_sessions"] = make_sessionmaker(engine, write=True)
 
-    from . import auth, db, designer, disputes, feedback, flows, i18n, inbox, pages, runner, scorecards, security, signin
-    from . import delegations
+    from . import (
+        auth,
+        db,
+        delegations,
+        designer,
+        disputes,
+        feedback,
+        flows,
+        i18n,
+        inbox,
+        pages,
+        runner,
+        scorecards,
+        security,
+        signin,
+    )
     from .admin import init_admin
     from .api import init_api
     from .navigation import nav_items

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort as page_abort, current_app, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask import abort as page_abort
 from flask_login import LoginManager, current_user
 from flask_smorest import abort
 
@@ -46,8 +47,9 @@ def token_user() -> User | None:
     token = bearer_token()
     if token is None:
         return None
-    user_id = authenticate(current_app.extensions["perfrules.read_sessions"],
-                           current_app.extensions["perfrules.write_sessions"], token)
+    user_id = authenticate(
+        current_app.extensions["perfrules.read_sessions"], current_app.extensions["perfrules.write_sessions"], token
+    )
     return None if user_id is None else get_session().get(User, user_id)
 
 
@@ -65,6 +67,7 @@ def _allowed(user: User, roles: tuple[str, ...]) -> bool:
 def login_required(*roles: str):
     """Pages: signed-in users holding one of `roles` (any role when none are given); anyone else
     is sent to sign in, and a user without the role gets 403."""
+
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
@@ -74,7 +77,9 @@ def login_required(*roles: str):
                 page_abort(403)
             g.user = current_user._get_current_object()
             return view(*args, **kwargs)
+
         return guarded
+
     return decorate
 
 
@@ -82,18 +87,24 @@ def token_required(*roles: str):
     """API endpoints: a live token, or a signed-in browser session (which must then carry the
     CSRF token on writes), of a user holding one of `roles`. Errors are JSON like every other
     API error."""
+
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
             user = requesting_user()
             if user is None:
-                abort(401, message="send a valid API token: Authorization: Bearer <token>",
-                      headers={"WWW-Authenticate": 'Bearer realm="perfrules"'})
+                abort(
+                    401,
+                    message="send a valid API token: Authorization: Bearer <token>",
+                    headers={"WWW-Authenticate": 'Bearer realm="perfrules"'},
+                )
             if not _allowed(user, roles):
                 abort(403, message=f"this needs one of the roles: {', '.join(roles)}")
             g.user = user
             return view(*args, **kwargs)
+
         return guarded
+
     return decorate
 
 

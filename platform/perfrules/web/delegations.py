@@ -8,11 +8,23 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from ..workflow.delegations import (DelegationConflict, DelegationError, DelegationForbidden, DelegationInvalid,
-                                    active_users, cancel, delegate, delegations_of, every_delegation, manages,
-                                    sees_all, visible)
+from ..workflow.delegations import (
+    DelegationConflict,
+    DelegationError,
+    DelegationForbidden,
+    DelegationInvalid,
+    active_users,
+    cancel,
+    delegate,
+    delegations_of,
+    every_delegation,
+    manages,
+    sees_all,
+    visible,
+)
 from .auth import login_required
 from .db import get_session
 
@@ -31,9 +43,18 @@ def _page(form: dict | None = None, errors: dict | None = None, status: int = 20
     mine = delegations_of(session, g.user, today)
     everyone = every_delegation(session, g.user, today, limit=LIST_ROWS) if sees_all(g.user) else None
     form = form or {"starts_on": today.isoformat(), "ends_on": (today + dt.timedelta(days=6)).isoformat()}
-    return render_template("delegations.html", mine=mine, everyone=everyone, users=active_users(session),
-                           form=form, errors=errors or {}, may_manage=manages(g.user), status_names=STATUS_NAMES,
-                           today=today, row_limit=LIST_ROWS), status
+    return render_template(
+        "delegations.html",
+        mine=mine,
+        everyone=everyone,
+        users=active_users(session),
+        form=form,
+        errors=errors or {},
+        may_manage=manages(g.user),
+        status_names=STATUS_NAMES,
+        today=today,
+        row_limit=LIST_ROWS,
+    ), status
 
 
 @bp.route("")
@@ -52,8 +73,15 @@ def create():
         abort(403)
     session = get_session()
     try:
-        made = delegate(session, g.user, for_user=for_user, delegate_login=form["delegate"],
-                        starts_on=form["starts_on"], ends_on=form["ends_on"], actor=g.user.login)
+        made = delegate(
+            session,
+            g.user,
+            for_user=for_user,
+            delegate_login=form["delegate"],
+            starts_on=form["starts_on"],
+            ends_on=form["ends_on"],
+            actor=g.user.login,
+        )
     except DelegationInvalid as exc:
         session.rollback()
         return _page(form, {exc.field: exc.detail}, 422)
@@ -66,11 +94,26 @@ def create():
         return _page(form, status=409)
     session.commit()
     if for_user and for_user != g.user.login:
-        flash(_("%(delegate)s may act for %(user)s from %(start)s to %(end)s.", delegate=form["delegate"],
-                user=for_user, start=made.starts_on.isoformat(), end=made.ends_on.isoformat()), "success")
+        flash(
+            _(
+                "%(delegate)s may act for %(user)s from %(start)s to %(end)s.",
+                delegate=form["delegate"],
+                user=for_user,
+                start=made.starts_on.isoformat(),
+                end=made.ends_on.isoformat(),
+            ),
+            "success",
+        )
     else:
-        flash(_("%(delegate)s may act for you from %(start)s to %(end)s.", delegate=form["delegate"],
-                start=made.starts_on.isoformat(), end=made.ends_on.isoformat()), "success")
+        flash(
+            _(
+                "%(delegate)s may act for you from %(start)s to %(end)s.",
+                delegate=form["delegate"],
+                start=made.starts_on.isoformat(),
+                end=made.ends_on.isoformat(),
+            ),
+            "success",
+        )
     return redirect(url_for("delegations.index"))
 
 
@@ -91,6 +134,10 @@ def cancel_delegation(delegation_id: int):
         flash(str(exc), "danger")
         return redirect(url_for("delegations.index"))
     session.commit()
-    flash(_("Delegation cancelled: it ended yesterday, and stays in the history.") if outcome.outcome == "ended"
-          else _("Delegation cancelled."), "success")
+    flash(
+        _("Delegation cancelled: it ended yesterday, and stays in the history.")
+        if outcome.outcome == "ended"
+        else _("Delegation cancelled."),
+        "success",
+    )
     return redirect(url_for("delegations.index"))

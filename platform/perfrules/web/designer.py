@@ -18,6 +18,7 @@ YAML and the audit log) into the draft; publishing is `versions.publish`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -28,9 +29,18 @@ from flask_babel import gettext as _
 from ..audit import AuditEntry
 from ..config.schemas import CYCLES, DIRECTIONS, FIELD_TYPES, MISSING_POLICIES
 from ..config.sources import SourceDocument
-from ..config.store import apply_documents, clone_template as clone_into_draft, validate_documents, working_config
-from ..config.submissions import (mark_edited, publish_message, publish_template, release, return_submission,
-                                  submission_of, submissions, submit)
+from ..config.store import apply_documents, validate_documents, working_config
+from ..config.store import clone_template as clone_into_draft
+from ..config.submissions import (
+    mark_edited,
+    publish_message,
+    publish_template,
+    release,
+    return_submission,
+    submission_of,
+    submissions,
+    submit,
+)
 from ..config.validation import dataset_catalogue
 from ..config.versions import diff_configs, latest_version
 from ..engine.models import EvaluationRun
@@ -51,6 +61,7 @@ LINEAR_KEYS = ("value_from", "value_to", "points_from", "points_to", "floor", "c
 
 
 # --- who may touch which template ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DepartmentNode:
@@ -86,8 +97,9 @@ class Reach:
 
 def department_tree(session) -> list[DepartmentNode]:
     """Every department, parents before children, with its depth."""
-    rows = session.execute(sa.select(Department.id, Department.code, Department.label, Department.parent_id)
-                           .order_by(Department.code)).all()
+    rows = session.execute(
+        sa.select(Department.id, Department.code, Department.label, Department.parent_id).order_by(Department.code)
+    ).all()
     children: dict[int | None, list] = {}
     for row in rows:
         children.setdefault(row.parent_id, []).append(row)
@@ -158,10 +170,12 @@ def _errors_getter(by_path: dict[str, list[str]]):
                 if other.startswith(path + "[") and other != path:
                     found.extend(messages)
         return found
+
     return errors
 
 
 # --- reading the template form ------------------------------------------------------------------
+
 
 def _text(form, key: str) -> str:
     return (form.get(key) or "").strip()
@@ -182,7 +196,7 @@ def _number(form, key: str):
 def _indices(form, pattern: str) -> list[int]:
     found = set()
     matcher = re.compile(pattern)
-    for key in form.keys():
+    for key in form:
         match = matcher.match(key)
         if match:
             found.add(int(match.group(1)))
@@ -197,8 +211,10 @@ def _put(target: dict, key: str, value) -> None:
 def template_from_form(form, slug: str) -> dict:
     """The template document the editor's fields describe."""
     document = {"slug": slug, "label": {"zh": _text(form, "label_zh"), "en": _text(form, "label_en")}}
-    document["applies_to"] = {"departments": [d for d in form.getlist("departments") if d],
-                              "roles": [r for r in form.getlist("roles") if r]}
+    document["applies_to"] = {
+        "departments": [d for d in form.getlist("departments") if d],
+        "roles": [r for r in form.getlist("roles") if r],
+    }
     cycles = [c for c in form.getlist("cycles") if c]
     if cycles:
         document["cycles"] = cycles
@@ -207,8 +223,10 @@ def template_from_form(form, slug: str) -> dict:
     sections = []
     for s in _indices(form, r"^s-(\d+)-name$"):
         prefix = f"s-{s}-"
-        section = {"name": _text(form, prefix + "name"),
-                   "label": {"zh": _text(form, prefix + "label_zh"), "en": _text(form, prefix + "label_en")}}
+        section = {
+            "name": _text(form, prefix + "name"),
+            "label": {"zh": _text(form, prefix + "label_zh"), "en": _text(form, prefix + "label_en")},
+        }
         _put(section, "weight", _number(form, prefix + "weight"))
         items = []
         for i in _indices(form, rf"^s-{s}-it-(\d+)-kind$"):
@@ -232,8 +250,10 @@ def template_from_form(form, slug: str) -> dict:
     grades = []
     for k in _indices(form, r"^g-(\d+)-grade$"):
         at = f"g-{k}-"
-        grade = {"grade": _text(form, at + "grade"),
-                 "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")}}
+        grade = {
+            "grade": _text(form, at + "grade"),
+            "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
+        }
         _put(grade, "min", _number(form, at + "min"))
         grades.append(grade)
     document["grades"] = grades
@@ -247,16 +267,23 @@ def unchosen(template: dict) -> list[Problem]:
     for s, section in enumerate(template.get("sections", [])):
         for i, item in enumerate(section.get("items", [])):
             if "manual" in item and not item["manual"]:
-                problems.append(Problem(f"sections[{s}].items[{i}].manual",
-                                        _("give the rated item a code: lowercase letters, digits and _")))
+                problems.append(
+                    Problem(
+                        f"sections[{s}].items[{i}].manual",
+                        _("give the rated item a code: lowercase letters, digits and _"),
+                    )
+                )
             elif "manual" not in item and not item.get("kpi"):
                 problems.append(Problem(f"sections[{s}].items[{i}].kpi", _("choose a KPI")))
     return problems
 
 
 def kpi_from_form(form, slug: str) -> dict:
-    document = {"slug": slug, "label": {"zh": _text(form, "label_zh"), "en": _text(form, "label_en")},
-                "formula": (form.get("formula") or "").strip()}
+    document = {
+        "slug": slug,
+        "label": {"zh": _text(form, "label_zh"), "en": _text(form, "label_en")},
+        "formula": (form.get("formula") or "").strip(),
+    }
     for key in ("description", "unit", "format"):
         _put(document, key, _text(form, key))
     document["direction"] = _text(form, "direction") or "higher"
@@ -283,6 +310,7 @@ def kpi_from_form(form, slug: str) -> dict:
 
 # --- what the pages show ------------------------------------------------------------------------
 
+
 @bp.app_template_filter("plain_number")
 def plain_number(value) -> str:
     """60.0 → 60, 0.125 → 0.125; text (a wrong entry being shown again) as it is; None → ''."""
@@ -303,16 +331,27 @@ def _as_number(value) -> float | None:
 def weight_sums(template: dict) -> dict:
     """The sums the editor shows (the browser recomputes them as people type)."""
     sections = template.get("sections", [])
-    per_section = [sum(_as_number(item.get("weight")) or 0 for item in section.get("items", [])) for section in sections]
+    per_section = [
+        sum(_as_number(item.get("weight")) or 0 for item in section.get("items", [])) for section in sections
+    ]
     return {"sections": sum(_as_number(s.get("weight")) or 0 for s in sections), "items": per_section}
 
 
 def names() -> dict:
     """Words for the codes the pages show."""
-    return {"cycle_names": {"monthly": _("monthly"), "quarterly": _("quarterly"), "half_yearly": _("half-yearly"),
-                            "yearly": _("yearly")},
-            "policy_names": {"zero": _("zero: 0 points"), "exclude": _("exclude: weights re-normalised"),
-                             "fail": _("fail: no total")}}
+    return {
+        "cycle_names": {
+            "monthly": _("monthly"),
+            "quarterly": _("quarterly"),
+            "half_yearly": _("half-yearly"),
+            "yearly": _("yearly"),
+        },
+        "policy_names": {
+            "zero": _("zero: 0 points"),
+            "exclude": _("exclude: weights re-normalised"),
+            "fail": _("fail: no total"),
+        },
+    }
 
 
 def _choices(session, config: dict, reach: Reach) -> dict:
@@ -352,16 +391,32 @@ def templates():
         if not reach.may_see(template):
             continue
         applies = template.get("applies_to", {})
-        rows.append({
-            "slug": slug, "label": template.get("label"), "departments": applies.get("departments", []),
-            "roles": applies.get("roles", []), "cycles": template.get("cycles") or [],
-            "sections": len(template.get("sections", [])),
-            "changed": "new" if slug not in published else published[slug] != template,
-            "submission": states.get(slug), "may_edit": reach.may_edit(template)})
+        rows.append(
+            {
+                "slug": slug,
+                "label": template.get("label"),
+                "departments": applies.get("departments", []),
+                "roles": applies.get("roles", []),
+                "cycles": template.get("cycles") or [],
+                "sections": len(template.get("sections", [])),
+                "changed": "new" if slug not in published else published[slug] != template,
+                "submission": states.get(slug),
+                "may_edit": reach.may_edit(template),
+            }
+        )
     waiting = [row for row in rows if row["submission"] is not None and row["submission"].state == "submitted"]
     choices = _choices(session, config, reach)
-    return render_template("designer/templates.html", rows=rows, waiting=waiting, version=number,
-                           department_labels=labels, role_labels=dict(choices["roles"]), reach=reach, may_publish=g.user.has_role(*CONFIG_ROLES), **choices)
+    return render_template(
+        "designer/templates.html",
+        rows=rows,
+        waiting=waiting,
+        version=number,
+        department_labels=labels,
+        role_labels=dict(choices["roles"]),
+        reach=reach,
+        may_publish=g.user.has_role(*CONFIG_ROLES),
+        **choices,
+    )
 
 
 def _render_editor(session, config, reach, slug, template, by_path=None, listed=None, status=200):
@@ -369,10 +424,20 @@ def _render_editor(session, config, reach, slug, template, by_path=None, listed=
     number, snapshot = _latest_snapshot(session)
     stored = config.get("templates", {}).get(slug)
     changed = stored is not None and snapshot.get("templates", {}).get(slug) != stored
-    return render_template("designer/edit_template.html", slug=slug, template=template,
-                           errors=_errors_getter(by_path or {}), problems=listed or [], sums=weight_sums(template),
-                           submission=row, version=number, changed=changed, reach=reach,
-                           may_publish=g.user.has_role(*CONFIG_ROLES), **_choices(session, config, reach)), status
+    return render_template(
+        "designer/edit_template.html",
+        slug=slug,
+        template=template,
+        errors=_errors_getter(by_path or {}),
+        problems=listed or [],
+        sums=weight_sums(template),
+        submission=row,
+        version=number,
+        changed=changed,
+        reach=reach,
+        may_publish=g.user.has_role(*CONFIG_ROLES),
+        **_choices(session, config, reach),
+    ), status
 
 
 @bp.route("/templates/<slug>", methods=["GET", "POST"])
@@ -386,8 +451,16 @@ def edit_template(slug: str):
     departments = document["applies_to"]["departments"]
     if not reach.everything and (not departments or not set(departments) <= reach.codes):
         message = _("choose departments of your own part of the organisation")
-        return _render_editor(session, config, reach, slug, document, {"applies_to.departments": [message]},
-                              [("applies_to.departments", message)], 422)
+        return _render_editor(
+            session,
+            config,
+            reach,
+            slug,
+            document,
+            {"applies_to.departments": [message]},
+            [("applies_to.departments", message)],
+            422,
+        )
     functions = load_plugins().functions
     own = unchosen(document)
     try:
@@ -425,20 +498,32 @@ def clone_template(slug: str):
         names = {d.code: d.label for d in department_tree(session)}
         zh = "、".join((names.get(d) or {}).get("zh") or d for d in departments)
         en = ", ".join((names.get(d) or {}).get("en") or d for d in departments)
-        label = {"zh": f"{source['label']['zh']}({zh})" if zh else source["label"]["zh"],
-                 "en": f"{source['label']['en']} ({en})" if en else source["label"]["en"]}
+        label = {
+            "zh": f"{source['label']['zh']}({zh})" if zh else source["label"]["zh"],
+            "en": f"{source['label']['en']} ({en})" if en else source["label"]["en"],
+        }
     label = {key: (value or label["zh"] or label["en"])[:200] for key, value in label.items()}
     try:
-        clone_into_draft(session, slug, new_slug, load_plugins().functions, g.user.login,
-                         departments=departments or None, roles=roles, label=label)
+        clone_into_draft(
+            session,
+            slug,
+            new_slug,
+            load_plugins().functions,
+            g.user.login,
+            departments=departments or None,
+            roles=roles,
+            label=label,
+        )
     except ConfigError as exc:
         session.rollback()
         for path, message in problems_by_path(exc)[1]:
             flash(f"{path}: {message}", "danger")
         return redirect(url_for("designer.templates"))
     session.commit()
-    flash(_("Template %(slug)s was cloned into the draft; adjust it, then submit or publish it.", slug=new_slug),
-          "success")
+    flash(
+        _("Template %(slug)s was cloned into the draft; adjust it, then submit or publish it.", slug=new_slug),
+        "success",
+    )
     return redirect(url_for("designer.edit_template", slug=new_slug))
 
 
@@ -471,23 +556,38 @@ def review_template(slug: str):
     draft = {kind: documents for kind, documents in config.items() if documents}
     lines = diff_configs(snapshot, release(session, slug, template))
     row = submission_of(session, slug)
-    others = [line[2:] for line in diff_configs(snapshot, draft)
-              if line[:1] in "+-~" and line[2:] != f"templates.{slug}"]
+    others = [
+        line[2:] for line in diff_configs(snapshot, draft) if line[:1] in "+-~" and line[2:] != f"templates.{slug}"
+    ]
     source, source_lines = None, []
     if slug not in snapshot.get("templates", {}):  # new: what differs from the template it was cloned from
-        cloned = session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "template.clone",
-                                                           AuditEntry.key == slug).order_by(AuditEntry.id.desc()))
+        cloned = session.scalar(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "template.clone", AuditEntry.key == slug)
+            .order_by(AuditEntry.id.desc())
+        )
         source = (cloned.after or {}).get("source") if cloned else None
         original = snapshot.get("templates", {}).get(source) or config.get("templates", {}).get(source)
         if original is not None:
-            source_lines = [line for line in diff_configs({"templates": {slug: original}},
-                                                          {"templates": {slug: template}})[1:]
-                            if not line.strip().startswith("slug:")]
+            source_lines = [
+                line
+                for line in diff_configs({"templates": {slug: original}}, {"templates": {slug: template}})[1:]
+                if not line.strip().startswith("slug:")
+            ]
         else:
             source = None
-    return render_template("designer/review.html", slug=slug, template=template, submission=row, version=number,
-                           lines=lines, others=others, message=publish_message(slug, template.get("label"), row),
-                           source=source, source_lines=source_lines)
+    return render_template(
+        "designer/review.html",
+        slug=slug,
+        template=template,
+        submission=row,
+        version=number,
+        lines=lines,
+        others=others,
+        message=publish_message(slug, template.get("label"), row),
+        source=source,
+        source_lines=source_lines,
+    )
 
 
 @bp.route("/templates/<slug>/publish", methods=["POST"])
@@ -496,8 +596,9 @@ def publish(slug: str):
     session, config, reach = _context()
     template = _template_or_abort(config, reach, slug, edit=False)
     try:
-        version = publish_template(session, slug, template, load_plugins().functions, g.user.login,
-                                   _text(request.form, "note"))
+        version = publish_template(
+            session, slug, template, load_plugins().functions, g.user.login, _text(request.form, "note")
+        )
     except ConfigError as exc:
         session.rollback()
         for problem in exc.problems:
@@ -527,6 +628,7 @@ def return_template(slug: str):
 
 # --- KPIs ---------------------------------------------------------------------------------------
 
+
 @bp.route("/kpis")
 @login_required(*CONFIG_ROLES)
 def kpis():
@@ -537,23 +639,45 @@ def kpis():
 
 def _preview_choices(session) -> tuple[list, str]:
     seen = visibility(session, g.user)
-    employees = session.execute(sa.select(Employee.code, Employee.name, Employee.department_id, Employee.id)
-                                .where(Employee.active.is_(True)).order_by(Employee.code)).all()
-    visible = [(code, name) for code, name, department_id, employee_id in employees
-               if seen.allows(department_id, employee_id)]
-    period = session.scalar(sa.select(EvaluationRun.period).where(EvaluationRun.status == "succeeded")
-                            .order_by(EvaluationRun.id.desc()).limit(1))
+    employees = session.execute(
+        sa.select(Employee.code, Employee.name, Employee.department_id, Employee.id)
+        .where(Employee.active.is_(True))
+        .order_by(Employee.code)
+    ).all()
+    visible = [
+        (code, name) for code, name, department_id, employee_id in employees if seen.allows(department_id, employee_id)
+    ]
+    period = session.scalar(
+        sa.select(EvaluationRun.period)
+        .where(EvaluationRun.status == "succeeded")
+        .order_by(EvaluationRun.id.desc())
+        .limit(1)
+    )
     return visible, period or ""
 
 
 def _render_kpi(session, config, slug, kpi, by_path=None, listed=None, status=200):
     employees, period = _preview_choices(session)
-    used_by = [template_slug for template_slug, template in sorted(config.get("templates", {}).items())
-               if any(item.get("kpi") == slug for section in template["sections"] for item in section["items"])]
-    return render_template("designer/edit_kpi.html", slug=slug, kpi=kpi, errors=_errors_getter(by_path or {}),
-                           problems=listed or [], directions=DIRECTIONS, policies=MISSING_POLICIES,
-                           scoring_types=SCORING_TYPES, linear_keys=LINEAR_KEYS, employees=employees,
-                           period=period, used_by=used_by, **names()), status
+    used_by = [
+        template_slug
+        for template_slug, template in sorted(config.get("templates", {}).items())
+        if any(item.get("kpi") == slug for section in template["sections"] for item in section["items"])
+    ]
+    return render_template(
+        "designer/edit_kpi.html",
+        slug=slug,
+        kpi=kpi,
+        errors=_errors_getter(by_path or {}),
+        problems=listed or [],
+        directions=DIRECTIONS,
+        policies=MISSING_POLICIES,
+        scoring_types=SCORING_TYPES,
+        linear_keys=LINEAR_KEYS,
+        employees=employees,
+        period=period,
+        used_by=used_by,
+        **names(),
+    ), status
 
 
 @bp.route("/kpis/<slug>", methods=["GET", "POST"])
@@ -568,8 +692,9 @@ def edit_kpi(slug: str):
         return _render_kpi(session, config, slug, stored)
     document = kpi_from_form(request.form, slug)
     try:
-        summary = apply_documents(session, [SourceDocument("kpis", 0, document)], load_plugins().functions,
-                                  g.user.login)
+        summary = apply_documents(
+            session, [SourceDocument("kpis", 0, document)], load_plugins().functions, g.user.login
+        )
     except ConfigError as exc:
         session.rollback()
         by_path, listed = problems_by_path(exc)
@@ -580,6 +705,7 @@ def edit_kpi(slug: str):
 
 
 # --- datasets -----------------------------------------------------------------------------------
+
 
 def _checked(form, key: str) -> bool:
     return (form.get(key) or "").strip().lower() in ("on", "1", "true", "yes", "y")
@@ -595,16 +721,21 @@ def dataset_from_form(form, slug: str) -> dict:
     fields = []
     for i in _indices(form, r"^f-(\d+)-name$"):
         at = f"f-{i}-"
-        field = {"name": _text(form, at + "name"),
-                 "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
-                 "type": _text(form, at + "type") or "text",
-                 "required": _checked(form, at + "required"), "unique": _checked(form, at + "unique")}
+        field = {
+            "name": _text(form, at + "name"),
+            "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
+            "type": _text(form, at + "type") or "text",
+            "required": _checked(form, at + "required"),
+            "unique": _checked(form, at + "unique"),
+        }
         if field["type"] == "choice":
             options = []
             for k in _indices(form, rf"^f-{i}-op-(\d+)-value$"):
                 op = f"{at}op-{k}-"
-                option = {"value": _text(form, op + "value"),
-                          "label": {"zh": _text(form, op + "label_zh"), "en": _text(form, op + "label_en")}}
+                option = {
+                    "value": _text(form, op + "value"),
+                    "label": {"zh": _text(form, op + "label_zh"), "en": _text(form, op + "label_en")},
+                }
                 if option["value"] or option["label"]["zh"] or option["label"]["en"]:  # a blank row is no option
                     options.append(option)
             field["options"] = options
@@ -628,10 +759,8 @@ def field_uses(config: dict, slug: str, dataset: dict | None) -> dict[str, list[
         if metric.get("filter"):
             if functions is None:
                 functions = load_plugins().functions
-            try:
+            with contextlib.suppress(FormulaError):
                 names |= set(compile_formula(metric["filter"], catalogue, functions=functions, expect=BOOLEAN).names)
-            except FormulaError:
-                pass
         for name in sorted(names):
             uses.setdefault(name, []).append(metric_slug)
     return uses
@@ -641,15 +770,31 @@ def removed_in_use(config: dict, slug: str, document: dict) -> list[Problem]:
     """Fields the editor removed (or renamed) that metrics still use, naming those metrics."""
     stored = config.get("datasets", {}).get(slug)
     kept = {field.get("name") for field in document.get("fields", [])}
-    return [Problem("fields", _("The field %(field)s cannot be removed: metric %(metrics)s uses it. "
-                                "Change or remove the metric first.", field=name, metrics=", ".join(metrics)))
-            for name, metrics in field_uses(config, slug, stored).items() if name not in kept]
+    return [
+        Problem(
+            "fields",
+            _(
+                "The field %(field)s cannot be removed: metric %(metrics)s uses it. Change or remove the metric first.",
+                field=name,
+                metrics=", ".join(metrics),
+            ),
+        )
+        for name, metrics in field_uses(config, slug, stored).items()
+        if name not in kept
+    ]
 
 
 def dataset_type_names() -> dict:
-    return {"text": _("text"), "integer": _("whole number"), "decimal": _("decimal number"), "date": _("date"),
-            "datetime": _("date and time"), "boolean": _("yes / no"), "choice": _("choice"),
-            "employee": _("employee")}
+    return {
+        "text": _("text"),
+        "integer": _("whole number"),
+        "decimal": _("decimal number"),
+        "date": _("date"),
+        "datetime": _("date and time"),
+        "boolean": _("yes / no"),
+        "choice": _("choice"),
+        "employee": _("employee"),
+    }
 
 
 @bp.route("/datasets")
@@ -659,10 +804,17 @@ def datasets():
     config = working_config(session)
     number, snapshot = _latest_snapshot(session)
     published = snapshot.get("datasets", {})
-    rows = [{"slug": slug, "label": dataset.get("label"), "owner_field": dataset.get("owner_field"),
-             "date_field": dataset.get("date_field"), "fields": len(dataset.get("fields", [])),
-             "changed": "new" if slug not in published else published[slug] != dataset}
-            for slug, dataset in sorted(config.get("datasets", {}).items())]
+    rows = [
+        {
+            "slug": slug,
+            "label": dataset.get("label"),
+            "owner_field": dataset.get("owner_field"),
+            "date_field": dataset.get("date_field"),
+            "fields": len(dataset.get("fields", [])),
+            "changed": "new" if slug not in published else published[slug] != dataset,
+        }
+        for slug, dataset in sorted(config.get("datasets", {}).items())
+    ]
     return render_template("designer/datasets.html", rows=rows, version=number)
 
 
@@ -670,11 +822,20 @@ def _render_dataset(session, config, slug, dataset, by_path=None, listed=None, s
     number, snapshot = _latest_snapshot(session)
     stored = config.get("datasets", {}).get(slug) if not new else None
     changed = stored is not None and snapshot.get("datasets", {}).get(slug) != stored
-    return render_template("designer/edit_dataset.html", slug=slug, dataset=dataset, new=new,
-                           errors=_errors_getter(by_path or {}), problems=listed or [], version=number,
-                           changed=changed, published=stored is not None and slug in snapshot.get("datasets", {}),
-                           field_types=FIELD_TYPES, type_names=dataset_type_names(),
-                           used_by=field_uses(config, slug, stored)), status
+    return render_template(
+        "designer/edit_dataset.html",
+        slug=slug,
+        dataset=dataset,
+        new=new,
+        errors=_errors_getter(by_path or {}),
+        problems=listed or [],
+        version=number,
+        changed=changed,
+        published=stored is not None and slug in snapshot.get("datasets", {}),
+        field_types=FIELD_TYPES,
+        type_names=dataset_type_names(),
+        used_by=field_uses(config, slug, stored),
+    ), status
 
 
 def _save_dataset(session, config, slug: str, *, new: bool):
@@ -706,11 +867,15 @@ def new_dataset():
     session = get_session()
     config = working_config(session)
     if request.method == "GET":
-        blank = {"label": {}, "owner_field": "owner", "date_field": "date",
-                 "fields": [{"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee",
-                             "required": True},
-                            {"name": "date", "label": {"zh": "日期", "en": "Date"}, "type": "date",
-                             "required": True}]}
+        blank = {
+            "label": {},
+            "owner_field": "owner",
+            "date_field": "date",
+            "fields": [
+                {"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee", "required": True},
+                {"name": "date", "label": {"zh": "日期", "en": "Date"}, "type": "date", "required": True},
+            ],
+        }
         return _render_dataset(session, config, "", blank, new=True)
     return _save_dataset(session, config, _text(request.form, "slug"), new=True)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..engine.explain import format_points
 from ..engine.models import Scorecard
@@ -26,19 +27,30 @@ from .db import get_session
 bp = Blueprint("disputes", __name__, url_prefix="/scorecards")
 
 #: the states in the reader's language
-STATE_NAMES = {"open": _l("open"), "accepted": _l("accepted"), "rejected": _l("rejected"),
-               "withdrawn": _l("withdrawn")}
+STATE_NAMES = {"open": _l("open"), "accepted": _l("accepted"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn")}
 ROUTE_NAMES = {"manager": _l("the manager"), "hr": _l("HR")}
 LIST_ROWS = 500
 
 
 def _correction_text(correction: dict) -> str:
     """What an accepted dispute changed, in words."""
-    parts = [_("Value corrected: %(before)s → %(after)s.", before=format_points(correction.get("previous_value")),
-               after=format_points(correction["value"])) if "value" in correction else _("The data was corrected.")]
+    parts = [
+        _(
+            "Value corrected: %(before)s → %(after)s.",
+            before=format_points(correction.get("previous_value")),
+            after=format_points(correction["value"]),
+        )
+        if "value" in correction
+        else _("The data was corrected.")
+    ]
     if "total_after" in correction:
-        parts.append(_("Total %(before)s → %(after)s.", before=format_points(correction.get("total_before")),
-                       after=format_points(correction["total_after"])))
+        parts.append(
+            _(
+                "Total %(before)s → %(after)s.",
+                before=format_points(correction.get("total_before")),
+                after=format_points(correction["total_after"]),
+            )
+        )
     if correction.get("reopened"):
         parts.append(_("The scorecard was reopened for review."))
     return " ".join(parts)
@@ -46,17 +58,26 @@ def _correction_text(correction: dict) -> str:
 
 def _shown(objects: list[dict]) -> list[dict]:
     """The disputes with their words for the page: state, route, points, correction."""
-    return [{**d, "state_name": STATE_NAMES[d["state"]], "route_name": ROUTE_NAMES[d["routed_to"]],
-             "points_text": format_points(d["points_raised"]),
-             "correction_text": _correction_text(d["correction"]) if d["state"] == "accepted" and d["correction"] else ""}
-            for d in objects]
+    return [
+        {
+            **d,
+            "state_name": STATE_NAMES[d["state"]],
+            "route_name": ROUTE_NAMES[d["routed_to"]],
+            "points_text": format_points(d["points_raised"]),
+            "correction_text": _correction_text(d["correction"])
+            if d["state"] == "accepted" and d["correction"]
+            else "",
+        }
+        for d in objects
+    ]
 
 
 def dispute_panel(session, card: Scorecard) -> dict | None:
     """The scorecard's disputes and, for its employee once it is approved, the items they may
     dispute; None when there is nothing to show."""
-    review = session.scalar(sa.select(Review).where(Review.period == card.period,
-                                                    Review.employee_id == card.employee_id))
+    review = session.scalar(
+        sa.select(Review).where(Review.period == card.period, Review.employee_id == card.employee_id)
+    )
     if review is None:
         return None
     disputes = _shown(disputes_of_scorecard(session, card.period, card.employee_id, g.user))
@@ -65,12 +86,21 @@ def dispute_panel(session, card: Scorecard) -> dict | None:
         return None
     items = []
     if raising:
-        definitions = item_definitions(_snapshot(session, card.version_number), card.template) \
-            if card.version_number is not None else {}
+        definitions = (
+            item_definitions(_snapshot(session, card.version_number), card.template)
+            if card.version_number is not None
+            else {}
+        )
         disputed = {d["item"] for d in disputes if d["state"] == "open"}
-        items = [{"key": entry["key"], "label": definitions.get(entry["key"], {}).get("label"),
-                  "points": format_points(entry.get("points"))}
-                 for entry in card.items or [] if entry["key"] not in disputed]
+        items = [
+            {
+                "key": entry["key"],
+                "label": definitions.get(entry["key"], {}).get("label"),
+                "points": format_points(entry.get("points")),
+            }
+            for entry in card.items or []
+            if entry["key"] not in disputed
+        ]
     return {"disputes": disputes, "items": items, "may_raise": raising and bool(items)}
 
 
@@ -102,9 +132,15 @@ def raise_(period, employee_code):
     except PeriodError:
         abort(404)
     session = get_session()
-    review = session.scalar(sa.select(Review).join(Employee, Employee.id == Review.employee_id)
-                            .where(Review.period == key, Employee.code == employee_code,
-                                   visibility(session, g.user).condition(Employee.department_id, Review.employee_id)))
+    review = session.scalar(
+        sa.select(Review)
+        .join(Employee, Employee.id == Review.employee_id)
+        .where(
+            Review.period == key,
+            Employee.code == employee_code,
+            visibility(session, g.user).condition(Employee.department_id, Review.employee_id),
+        )
+    )
     if review is None:
         abort(404)
     try:
@@ -113,8 +149,10 @@ def raise_(period, employee_code):
         _flash_refusal(exc)
     else:
         session.commit()
-        flash(_("Your dispute of %(item)s is sent to %(whom)s.", item=dispute.item,
-                whom=ROUTE_NAMES[dispute.routed_to]), "success")
+        flash(
+            _("Your dispute of %(item)s is sent to %(whom)s.", item=dispute.item, whom=ROUTE_NAMES[dispute.routed_to]),
+            "success",
+        )
     return redirect(url_for("scorecards.show", period=key, employee_code=employee_code))
 
 
@@ -127,11 +165,21 @@ def resolve(dispute_id):
     decision = request.form.get("decision", "")
     correction = None
     if decision == "accept":
-        correction = ({"value": request.form.get("value")} if request.form.get("kind") == "manual"
-                      else {"data_corrected": request.form.get("data_corrected") == "yes"})
+        correction = (
+            {"value": request.form.get("value")}
+            if request.form.get("kind") == "manual"
+            else {"data_corrected": request.form.get("data_corrected") == "yes"}
+        )
     try:
-        resolve_dispute(session, dispute, g.user, decision, request.form.get("resolution"), correction,
-                        functions=load_plugins().functions)
+        resolve_dispute(
+            session,
+            dispute,
+            g.user,
+            decision,
+            request.form.get("resolution"),
+            correction,
+            functions=load_plugins().functions,
+        )
     except DisputeError as exc:
         _flash_refusal(exc)
     else:
@@ -174,6 +222,12 @@ def index():
             flash(str(exc), "warning")
         query = query.where(Dispute.period == period)
     rows = session.execute(query.order_by(Dispute.raised_at.desc(), Dispute.id.desc()).limit(LIST_ROWS)).all()
-    return render_template("scorecards/disputes.html", disputes=_shown(dispute_objects(session, rows, g.user)),
-                           state=state if state in DISPUTE_STATES else "", period=period, states=DISPUTE_STATES,
-                           state_names=STATE_NAMES, row_limit=LIST_ROWS)
+    return render_template(
+        "scorecards/disputes.html",
+        disputes=_shown(dispute_objects(session, rows, g.user)),
+        state=state if state in DISPUTE_STATES else "",
+        period=period,
+        states=DISPUTE_STATES,
+        state_names=STATE_NAMES,
+        row_limit=LIST_ROWS,
+    )

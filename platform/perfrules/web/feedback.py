@@ -15,8 +15,7 @@ from ..engine.periods import Period, PeriodError
 from ..org.models import Employee
 from ..plugins import load_plugins
 from ..workflow.engine import WorkflowError
-from ..workflow.feedback import (Asked, answer, ask, asked_of, decline, drop, feedback_view, one_asked,
-                                 suggestions)
+from ..workflow.feedback import Asked, answer, ask, asked_of, decline, drop, feedback_view, one_asked, suggestions
 from ..workflow.feedback_models import FeedbackRequest
 from ..workflow.forms import FormError, FormNeed
 from ..workflow.models import Review
@@ -61,10 +60,18 @@ def show(request_id):
 
     asked = _asked(request_id)
     state = asked.request.state
-    form = {"slug": asked.request.form, "label": asked.label, "fields": form_fields(asked.definition),
-            "may_fill": asked.may_answer, "state": state if state in ("draft", "submitted") else None,
-            "values": dict(asked.request.values or {}), "by": g.user.login, "submitted_at": asked.request.submitted_at,
-            "action": url_for("feedback.answer_request", request_id=request_id), "peer": None}
+    form = {
+        "slug": asked.request.form,
+        "label": asked.label,
+        "fields": form_fields(asked.definition),
+        "may_fill": asked.may_answer,
+        "state": state if state in ("draft", "submitted") else None,
+        "values": dict(asked.request.values or {}),
+        "by": g.user.login,
+        "submitted_at": asked.request.submitted_at,
+        "action": url_for("feedback.answer_request", request_id=request_id),
+        "peer": None,
+    }
     return render_template("feedback/answer.html", asked=asked, forms=[form], today=dt.date.today())
 
 
@@ -89,8 +96,10 @@ def answer_request(request_id):
         flash(str(exc), "danger")
     else:
         session.commit()
-        flash(_("Thank you: your feedback is submitted.") if submit else _("Your feedback is saved as a draft."),
-              "success")
+        flash(
+            _("Thank you: your feedback is submitted.") if submit else _("Your feedback is saved as a draft."),
+            "success",
+        )
     return redirect(url_for("feedback.show", request_id=request_id))
 
 
@@ -118,16 +127,20 @@ def _visible_review(period: str, employee_code: str) -> tuple[Review, str]:
     except PeriodError:
         abort(404)
     session = get_session()
-    found = session.execute(sa.select(Review, Employee.department_id).join(Employee, Employee.id == Review.employee_id)
-                            .where(Review.period == key, Employee.code == employee_code)).first()
+    found = session.execute(
+        sa.select(Review, Employee.department_id)
+        .join(Employee, Employee.id == Review.employee_id)
+        .where(Review.period == key, Employee.code == employee_code)
+    ).first()
     if found is None or not may_read_scorecard(session, g.user, key, found[0].employee_id, found[1]):
         abort(404)
     return found[0], key
 
 
 def _back_to_card(key: str, employee_code: str, form_slug: str):
-    return redirect(url_for("scorecards.show", period=key, employee_code=employee_code,
-                            _anchor=f"feedback-{form_slug}"))
+    return redirect(
+        url_for("scorecards.show", period=key, employee_code=employee_code, _anchor=f"feedback-{form_slug}")
+    )
 
 
 @bp.route("/ask/<period>/<employee_code>/<form_slug>", methods=["POST"])
@@ -150,8 +163,12 @@ def ask_colleagues(period, employee_code, form_slug):
     else:
         session.commit()
         named = ", ".join(logins)
-        flash(_("Proposed to the manager: %(logins)s.", logins=named) if asked[0].state == "proposed"
-              else _("Feedback asked of %(logins)s.", logins=named), "success")
+        flash(
+            _("Proposed to the manager: %(logins)s.", logins=named)
+            if asked[0].state == "proposed"
+            else _("Feedback asked of %(logins)s.", logins=named),
+            "success",
+        )
     return _back_to_card(key, employee_code, form_slug)
 
 

@@ -16,7 +16,8 @@ import re
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..config.sources import SourceDocument
 from ..config.store import apply_documents, validate_documents, working_config
@@ -33,11 +34,20 @@ bp = Blueprint("flows", __name__, url_prefix="/designer/flows")
 
 #: how a step's actor is chosen in the editor; `role` and `user` take a role or a login with them
 ACTOR_KINDS = ("employee", "manager", "department_head", "role", "user")
-ACTOR_NAMES = {"employee": _l("the employee (self-review)"), "manager": _l("their manager"),
-               "department_head": _l("the head of their department"), "role": _l("everyone with a role"),
-               "user": _l("a named user")}
-ROLE_NAMES = {"admin": _l("administrators"), "hr": _l("HR"), "manager": _l("managers"),
-              "employee": _l("employees"), "auditor": _l("auditors")}
+ACTOR_NAMES = {
+    "employee": _l("the employee (self-review)"),
+    "manager": _l("their manager"),
+    "department_head": _l("the head of their department"),
+    "role": _l("everyone with a role"),
+    "user": _l("a named user"),
+}
+ROLE_NAMES = {
+    "admin": _l("administrators"),
+    "hr": _l("HR"),
+    "manager": _l("managers"),
+    "employee": _l("employees"),
+    "auditor": _l("auditors"),
+}
 MODES = ("any", "all")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
@@ -73,9 +83,12 @@ def flow_from_form(form, slug: str) -> dict:
             actor = f"user:{_text(form, at + 'login')}"
         else:
             actor = kind
-        step = {"name": _text(form, at + "name"),
-                "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
-                "actor": actor, "mode": _text(form, at + "mode") or "any"}
+        step = {
+            "name": _text(form, at + "name"),
+            "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
+            "actor": actor,
+            "mode": _text(form, at + "mode") or "any",
+        }
         _put(step, "condition", (form.get(at + "condition") or "").strip())
         _put(step, "deadline_days", _whole_number(form, at + "deadline_days"))
         steps.append(step)
@@ -138,12 +151,17 @@ def _save(session, config: dict, document: dict, *, new: bool):
         by_path, listed = problems_by_path(ConfigError([Problem(_inside(p.path), p.message) for p in exc.problems]))
         return _render_editor(session, config, slug, document, by_path, listed, 422, new=new)
     session.commit()
-    flash(_("Saved into the draft. Publish the draft for the next runs to follow it.")
-          if summary.changed or summary.added else _("Nothing changed."), "success")
+    flash(
+        _("Saved into the draft. Publish the draft for the next runs to follow it.")
+        if summary.changed or summary.added
+        else _("Nothing changed."),
+        "success",
+    )
     return redirect(url_for("flows.edit_flow", slug=slug))
 
 
 # --- the pages ----------------------------------------------------------------------------------
+
 
 def _users_of_flows(config: dict) -> dict[str, list[str]]:
     """{flow: [templates that name it]} in the draft."""
@@ -166,28 +184,60 @@ def list_flows():
     config = working_config(session)
     number, published = _published(session)
     users = _users_of_flows(config)
-    rows = [{"slug": slug, "label": flow.get("label"), "steps": flow.get("steps", []),
-             "templates": users.get(slug, []),
-             "changed": "new" if slug not in published else published[slug] != flow}
-            for slug, flow in sorted(config.get("approval_flows", {}).items())]
-    return render_template("designer/flows.html", rows=rows, version=number, actor_names=ACTOR_NAMES,
-                           role_names=ROLE_NAMES, split_actor=split_actor)
+    rows = [
+        {
+            "slug": slug,
+            "label": flow.get("label"),
+            "steps": flow.get("steps", []),
+            "templates": users.get(slug, []),
+            "changed": "new" if slug not in published else published[slug] != flow,
+        }
+        for slug, flow in sorted(config.get("approval_flows", {}).items())
+    ]
+    return render_template(
+        "designer/flows.html",
+        rows=rows,
+        version=number,
+        actor_names=ACTOR_NAMES,
+        role_names=ROLE_NAMES,
+        split_actor=split_actor,
+    )
 
 
 def _render_editor(session, config, slug, flow, by_path=None, listed=None, status=200, *, new=False):
     number, published = _published(session)
     stored = None if new else config.get("approval_flows", {}).get(slug)
-    open_reviews = [] if new else session.execute(
-        sa.select(Review.version_number, sa.func.count()).where(Review.flow == slug, Review.state == "in_review")
-        .group_by(Review.version_number).order_by(Review.version_number)).all()
+    open_reviews = (
+        []
+        if new
+        else session.execute(
+            sa.select(Review.version_number, sa.func.count())
+            .where(Review.flow == slug, Review.state == "in_review")
+            .group_by(Review.version_number)
+            .order_by(Review.version_number)
+        ).all()
+    )
     logins = session.scalars(sa.select(User.login).where(User.active).order_by(User.login)).all()
     return render_template(
-        "designer/edit_flow.html", slug=slug, flow=flow, new=new, errors=_errors_getter(by_path or {}),
-        problems=listed or [], version=number, published=stored is not None and slug in published,
+        "designer/edit_flow.html",
+        slug=slug,
+        flow=flow,
+        new=new,
+        errors=_errors_getter(by_path or {}),
+        problems=listed or [],
+        version=number,
+        published=stored is not None and slug in published,
         changed=stored is not None and published.get(slug) != stored,
-        templates=_users_of_flows(config).get(slug, []), open_reviews=open_reviews, logins=logins,
-        actor_kinds=ACTOR_KINDS, actor_names=ACTOR_NAMES, roles=USER_ROLES, role_names=ROLE_NAMES,
-        modes=MODES, split_actor=split_actor), status
+        templates=_users_of_flows(config).get(slug, []),
+        open_reviews=open_reviews,
+        logins=logins,
+        actor_kinds=ACTOR_KINDS,
+        actor_names=ACTOR_NAMES,
+        roles=USER_ROLES,
+        role_names=ROLE_NAMES,
+        modes=MODES,
+        split_actor=split_actor,
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -196,10 +246,13 @@ def new_flow():
     session = get_session()
     config = working_config(session)
     if request.method == "GET":
-        blank = {"label": {}, "steps": [{"name": "self_review", "label": {"zh": "员工自评", "en": "Self-review"},
-                                         "actor": "employee"},
-                                        {"name": "manager_review", "label": {"zh": "上级评分", "en": "Manager review"},
-                                         "actor": "manager"}]}
+        blank = {
+            "label": {},
+            "steps": [
+                {"name": "self_review", "label": {"zh": "员工自评", "en": "Self-review"}, "actor": "employee"},
+                {"name": "manager_review", "label": {"zh": "上级评分", "en": "Manager review"}, "actor": "manager"},
+            ],
+        }
         return _render_editor(session, config, "", blank, new=True)
     return _save(session, config, flow_from_form(request.form, _text(request.form, "slug")), new=True)
 

@@ -23,11 +23,17 @@ def index():
     unread_only = request.args.get("unread") == "1"
     page = max(request.args.get("page", 1, type=int), 1)
     total = inbox.count(session, g.user.id, unread_only)
-    shown = inbox.items(session, g.user.id, label_language(), unread_only=unread_only,
-                        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return render_template("inbox.html", items=shown, unread_only=unread_only, page=page,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-                           unread=inbox.count(session, g.user.id, unread_only=True))
+    shown = inbox.items(
+        session, g.user.id, label_language(), unread_only=unread_only, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    return render_template(
+        "inbox.html",
+        items=shown,
+        unread_only=unread_only,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        unread=inbox.count(session, g.user.id, unread_only=True),
+    )
 
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])

@@ -27,6 +27,10 @@ def nav_items() -> list[tuple[str, str, tuple]]:
     if not current_user.is_authenticated:
         return []
     endpoints = current_app.view_functions
-    return [(endpoint, str(text), roles) for endpoint, text, roles, needs_employee in MENU
-            if endpoint in endpoints and (not roles or current_user.has_role(*roles))
-            and (not needs_employee or current_user.employee_id is not None)]
+    return [
+        (endpoint, str(text), roles)
+        for endpoint, text, roles, needs_employee in MENU
+        if endpoint in endpoints
+        and (not roles or current_user.has_role(*roles))
+        and (not needs_employee or current_user.employee_id is not None)
+    ]

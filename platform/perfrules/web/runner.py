@@ -36,9 +36,12 @@ def _progress_writer(sessions: sessionmaker, run_id: int):
             return
         last[0] = now
         with sessions() as session, session.begin():
-            session.execute(sa.update(EvaluationRun).where(EvaluationRun.id == run_id,
-                                                           EvaluationRun.status == "running")
-                            .values(counts={"progress": {"step": step, "done": done, "total": total}}))
+            session.execute(
+                sa.update(EvaluationRun)
+                .where(EvaluationRun.id == run_id, EvaluationRun.status == "running")
+                .values(counts={"progress": {"step": step, "done": done, "total": total}})
+            )
+
     return progress
 
 
@@ -58,9 +61,16 @@ class RunRefused(Exception):
         self.field, self.message, self.busy = field, message, busy
 
 
-def start_run_in_background(session: Session, period: Period, *, version: str = "latest",
-                            templates: list[str] | None = None, department: str | None = None,
-                            actor: str, scope_extra: dict | None = None) -> EvaluationRun:
+def start_run_in_background(
+    session: Session,
+    period: Period,
+    *,
+    version: str = "latest",
+    templates: list[str] | None = None,
+    department: str | None = None,
+    actor: str,
+    scope_extra: dict | None = None,
+) -> EvaluationRun:
     """Check what is asked, record the run and hand it to the background thread. The request's
     own transaction is ended first: the run is recorded in a transaction of its own."""
     try:
@@ -73,14 +83,22 @@ def start_run_in_background(session: Session, period: Period, *, version: str = 
         check_scope(session, chosen.config, templates, department)
     except RunError as exc:
         raise RunRefused("department" if "department" in str(exc) else "templates", str(exc)) from None
-    busy = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.period == str(period),
-                                                            EvaluationRun.status == "running"))
+    busy = session.scalar(
+        sa.select(EvaluationRun.id).where(EvaluationRun.period == str(period), EvaluationRun.status == "running")
+    )
     if busy is not None:
         raise RunRefused("period", f"run {busy} of {period} is still running; wait for it to end", busy=True)
     session.commit()  # nothing written
-    run = open_run(current_app.extensions["perfrules.write_sessions"], period, version_number=chosen.number,
-                   version_hash=chosen.content_hash, actor=actor, templates=templates or None,
-                   department=department, scope_extra=scope_extra)
+    run = open_run(
+        current_app.extensions["perfrules.write_sessions"],
+        period,
+        version_number=chosen.number,
+        version_hash=chosen.content_hash,
+        actor=actor,
+        templates=templates or None,
+        department=department,
+        scope_extra=scope_extra,
+    )
     submit_run(run, chosen.config)
     return run
 

@@ -12,23 +12,25 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from ..engine.explain import (RuleBook, explain_scorecard, format_number, format_points, label_text)
+from ..engine.explain import RuleBook, explain_scorecard, format_number, format_points, label_text
 from ..engine.export import scorecard_object, scorecard_query
 from ..engine.models import Scorecard
-from ..engine.scorecards import item_definitions
 from ..engine.periods import Period, PeriodError
+from ..engine.scorecards import item_definitions
 from ..org.access import department_subtree, visibility
 from ..org.models import Department, Employee, User
 from ..plugins import load_plugins
+from ..workflow.calibration import CalibrationError, adjustment_object, adjustments, distribution
+from ..workflow.calibration import adjust_grade as calibrate
 from ..workflow.calibration_models import GradeAdjustment
-from ..workflow.calibration import CalibrationError, adjust_grade as calibrate, adjustment_object, adjustments, distribution
+from ..workflow.deadlines import step_deadline
 from ..workflow.engine import ACTIONS, WorkflowError, act, allowed_actions
 from ..workflow.forms import FormError, forms_for, save_response
-from ..workflow.deadlines import step_deadline
-from ..workflow.models import Review
 from ..workflow.history import review_history
+from ..workflow.models import Review
 from ..workflow.reading import may_read_scorecard
 from ..workflow.reruns import RECOMPUTED
 from .auth import login_required
@@ -79,27 +81,30 @@ def _same_cycle(periods, period: str) -> list[str]:
 
 # --- one scorecard -------------------------------------------------------------------------------
 
+
 def _card_page(row, picker_url, mine: bool):
     """Render one scorecard row (Scorecard, code, name, department code, department label)."""
     session = get_session()
     card, code, name, department, department_label = row
     language = label_language()
     rules = RuleBook(session)  # the version's snapshot, read once for the definitions and the rules
-    current = scorecard_object(card, code, name, department,
-                               item_definitions(rules.snapshot(card.version_number), card.template))
+    current = scorecard_object(
+        card, code, name, department, item_definitions(rules.snapshot(card.version_number), card.template)
+    )
 
     # the employee's scorecards the user may see: the period picker, the trend, the previous one
     history = session.execute(
-        sa.select(Scorecard.period, Scorecard.total, Scorecard.grade)
-        .where(Scorecard.employee_id == card.employee_id, _condition())).all()
+        sa.select(Scorecard.period, Scorecard.total, Scorecard.grade).where(
+            Scorecard.employee_id == card.employee_id, _condition()
+        )
+    ).all()
     periods = sorted((h.period for h in history), key=_period_key, reverse=True)
     trend_periods = _same_cycle(periods, card.period)
     totals = {h.period: h.total for h in history}
     earlier = [p for p in trend_periods if _period_key(p) < _period_key(card.period)]
     previous = None
     if earlier:
-        found = session.execute(scorecard_query(earlier[-1], employee_id=card.employee_id)
-                                .where(_condition())).first()
+        found = session.execute(scorecard_query(earlier[-1], employee_id=card.employee_id).where(_condition())).first()
         if found is not None:
             old, *names = found
             previous = scorecard_object(old, *names)
@@ -107,45 +112,78 @@ def _card_page(row, picker_url, mine: bool):
 
     # ranks are among the scorecards of the same template: in the company and in the department
     counts = session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(Scorecard.department_id == card.department_id))
-        .where(Scorecard.period == card.period, Scorecard.template == card.template,
-               Scorecard.total.is_not(None))).one()
+        sa.select(sa.func.count(), sa.func.count().filter(Scorecard.department_id == card.department_id)).where(
+            Scorecard.period == card.period, Scorecard.template == card.template, Scorecard.total.is_not(None)
+        )
+    ).one()
     charts = {
-        "attainment": {"labels": [a["label"] for a in view["attainment"]],
-                       "values": [round(a["ratio"] * 100, 1) for a in view["attainment"]],
-                       "basis": [a["basis"] for a in view["attainment"]],
-                       "title": _("Attainment (%)"),
-                       "note_score": _("share of the item's top score (no target)")},
-        "trend": {"labels": trend_periods,
-                  "values": [None if totals[p] is None else round(totals[p], 1) for p in trend_periods],
-                  "title": _("Total")},
+        "attainment": {
+            "labels": [a["label"] for a in view["attainment"]],
+            "values": [round(a["ratio"] * 100, 1) for a in view["attainment"]],
+            "basis": [a["basis"] for a in view["attainment"]],
+            "title": _("Attainment (%)"),
+            "note_score": _("share of the item's top score (no target)"),
+        },
+        "trend": {
+            "labels": trend_periods,
+            "values": [None if totals[p] is None else round(totals[p], 1) for p in trend_periods],
+            "title": _("Total"),
+        },
     }
     return render_template(
-        "scorecards/card.html", card=view, department_label=department_label, periods=periods,
-        picker_url=picker_url, mine=mine, charts=charts, company_count=counts[0], department_count=counts[1],
-        see_team=g.user.has_role("manager", *SEE_ALL), review=_review_panel(session, card, rules),
-        action_names=ACTION_NAMES, forms=_forms_panel(session, card), disputes=dispute_panel(session, card),
-        calibration=adjustment_object(adjustments(session, card.period,
-                                                                             [card.employee_id]).get(card.employee_id)))
+        "scorecards/card.html",
+        card=view,
+        department_label=department_label,
+        periods=periods,
+        picker_url=picker_url,
+        mine=mine,
+        charts=charts,
+        company_count=counts[0],
+        department_count=counts[1],
+        see_team=g.user.has_role("manager", *SEE_ALL),
+        review=_review_panel(session, card, rules),
+        action_names=ACTION_NAMES,
+        forms=_forms_panel(session, card),
+        disputes=dispute_panel(session, card),
+        calibration=adjustment_object(adjustments(session, card.period, [card.employee_id]).get(card.employee_id)),
+    )
 
 
 def _review_panel(session, card: Scorecard, rules: RuleBook) -> dict | None:
     """Where the scorecard is in its approval flow, what happened, and what the user may do."""
-    review = session.scalar(sa.select(Review).where(Review.period == card.period,
-                                                    Review.employee_id == card.employee_id))
+    review = session.scalar(
+        sa.select(Review).where(Review.period == card.period, Review.employee_id == card.employee_id)
+    )
     if review is None:
         return None
-    steps = {step["name"]: step for step in rules.snapshot(review.version_number)
-             .get("approval_flows", {}).get(review.flow, {}).get("steps", [])}
+    steps = {
+        step["name"]: step
+        for step in rules.snapshot(review.version_number)
+        .get("approval_flows", {})
+        .get(review.flow, {})
+        .get("steps", [])
+    }
     history = review_history(session, review.id)
     deadline = step_deadline(steps.get(review.step), review.step_started_at) if review.state == "in_review" else None
-    return {"state": review.state, "step": steps.get(review.step, {}).get("label") if review.step else None,
-            "due_at": deadline.due_at if deadline else None,
-            "overdue": deadline is not None and deadline.overdue(dt.datetime.now(dt.timezone.utc)),
-            "steps": [(name, step.get("label"), name in review.path) for name, step in steps.items()],
-            "history": [{"step": steps.get(a.step, {}).get("label"), "action": a.action, "by": by, "for": behalf,
-                         "comment": a.comment, "at": a.at} for a, by, behalf in history],
-            "allowed": sorted({a.action for a in allowed_actions(session, review, g.user)}, key=ACTIONS.index)}
+    return {
+        "state": review.state,
+        "step": steps.get(review.step, {}).get("label") if review.step else None,
+        "due_at": deadline.due_at if deadline else None,
+        "overdue": deadline is not None and deadline.overdue(dt.datetime.now(dt.UTC)),
+        "steps": [(name, step.get("label"), name in review.path) for name, step in steps.items()],
+        "history": [
+            {
+                "step": steps.get(a.step, {}).get("label"),
+                "action": a.action,
+                "by": by,
+                "for": behalf,
+                "comment": a.comment,
+                "at": a.at,
+            }
+            for a, by, behalf in history
+        ],
+        "allowed": sorted({a.action for a in allowed_actions(session, review, g.user)}, key=ACTIONS.index),
+    }
 
 
 @bp.route("/<period>/<employee_code>/review/<any(approve, reject, return, lock, reopen):action>", methods=["POST"])
@@ -156,8 +194,9 @@ def act_on_review(period, employee_code, action):
     row = _card_row(scorecard_query(key).where(Employee.code == employee_code)) if key else None
     review = None
     if row is not None:
-        review = get_session().scalar(sa.select(Review).where(Review.period == key,
-                                                              Review.employee_id == row[0].employee_id))
+        review = get_session().scalar(
+            sa.select(Review).where(Review.period == key, Review.employee_id == row[0].employee_id)
+        )
     if review is None:
         abort(404)
     session = get_session()
@@ -173,8 +212,14 @@ def act_on_review(period, employee_code, action):
 
 
 #: the actions in the reader's language
-ACTION_NAMES = {"approve": _l("approve"), "reject": _l("reject"), "return": _l("return to the employee"),
-                "lock": _l("lock"), "reopen": _l("reopen"), RECOMPUTED: _l("sent back: the numbers changed")}
+ACTION_NAMES = {
+    "approve": _l("approve"),
+    "reject": _l("reject"),
+    "return": _l("return to the employee"),
+    "lock": _l("lock"),
+    "reopen": _l("reopen"),
+    RECOMPUTED: _l("sent back: the numbers changed"),
+}
 
 
 def _card_row(query):
@@ -183,8 +228,7 @@ def _card_row(query):
     API follows too)."""
     session = get_session()
     row = session.execute(query.add_columns(Department.label)).first()
-    if row is None or not may_read_scorecard(session, g.user, row[0].period, row[0].employee_id,
-                                             row[0].department_id):
+    if row is None or not may_read_scorecard(session, g.user, row[0].period, row[0].employee_id, row[0].department_id):
         return None
     return row
 
@@ -196,8 +240,11 @@ def mine():
     session = get_session()
     if g.user.employee_id is None:
         return render_template("scorecards/card.html", card=None, no_employee=True, periods=[], mine=True)
-    periods = sorted(session.scalars(sa.select(Scorecard.period).where(Scorecard.employee_id == g.user.employee_id)),
-                     key=_period_key, reverse=True)
+    periods = sorted(
+        session.scalars(sa.select(Scorecard.period).where(Scorecard.employee_id == g.user.employee_id)),
+        key=_period_key,
+        reverse=True,
+    )
     if not periods:
         return render_template("scorecards/card.html", card=None, no_employee=False, periods=[], mine=True)
     asked = request.args.get("period")
@@ -244,8 +291,9 @@ def _forms_panel(session, card: Scorecard) -> list[dict]:
     """The scorecard's appraisal forms: the one the reader may fill now (with their draft), and
     the submitted answers for everyone who may see the scorecard; a peer form with its feedback
     as far as the reader may see it."""
-    review = session.scalar(sa.select(Review).where(Review.period == card.period,
-                                                    Review.employee_id == card.employee_id))
+    review = session.scalar(
+        sa.select(Review).where(Review.period == card.period, Review.employee_id == card.employee_id)
+    )
     if review is None:
         return []
     panels = []
@@ -254,11 +302,19 @@ def _forms_panel(session, card: Scorecard) -> list[dict]:
         if not may_fill and not need.submitted:
             response = None  # someone else's draft is theirs alone
         by = session.scalar(sa.select(User.login).where(User.id == response.filled_by)) if response else None
-        panels.append({"slug": need.slug, "label": need.label, "fields": form_fields(need.definition),
-                       "may_fill": may_fill, "state": response.state if response else None,
-                       "values": dict(response.values or {}) if response else {},
-                       "by": by, "submitted_at": response.submitted_at if response else None,
-                       "peer": peer_panel(session, review, need) if need.filled_by == "peer" else None})
+        panels.append(
+            {
+                "slug": need.slug,
+                "label": need.label,
+                "fields": form_fields(need.definition),
+                "may_fill": may_fill,
+                "state": response.state if response else None,
+                "values": dict(response.values or {}) if response else {},
+                "by": by,
+                "submitted_at": response.submitted_at if response else None,
+                "peer": peer_panel(session, review, need) if need.filled_by == "peer" else None,
+            }
+        )
     return panels
 
 
@@ -271,14 +327,16 @@ def fill_form(period, employee_code, form_slug):
     session = get_session()
     review = None
     if row is not None:
-        review = session.scalar(sa.select(Review).where(Review.period == key,
-                                                        Review.employee_id == row[0].employee_id))
+        review = session.scalar(sa.select(Review).where(Review.period == key, Review.employee_id == row[0].employee_id))
     need = next((n for n in forms_for(session, review) if n.slug == form_slug), None) if review else None
     if need is None:
         abort(404)
     submit = request.form.get("action") == "submit"
-    values = {spec["name"]: request.form[spec["name"]] for spec in need.definition.get("fields", [])
-              if spec["name"] in request.form}
+    values = {
+        spec["name"]: request.form[spec["name"]]
+        for spec in need.definition.get("fields", [])
+        if spec["name"] in request.form
+    }
     try:
         save_response(session, review, g.user, form_slug, values, submit, functions=load_plugins().functions)
     except FormError as exc:
@@ -292,25 +350,33 @@ def fill_form(period, employee_code, form_slug):
     else:
         session.commit()
         form_label = label(need.label) or form_slug
-        flash(_("%(form)s submitted.", form=form_label) if submit
-              else _("%(form)s saved as a draft.", form=form_label), "success")
+        flash(
+            _("%(form)s submitted.", form=form_label) if submit else _("%(form)s saved as a draft.", form=form_label),
+            "success",
+        )
     return redirect(url_for("scorecards.show", period=key, employee_code=employee_code))
 
 
 # --- the team table ------------------------------------------------------------------------------
 
 SORTS = {
-    "employee": Employee.code, "name": Employee.name, "department": Department.code,
-    "template": Scorecard.template, "total": Scorecard.total, "grade": Scorecard.grade,
-    "rank_department": Scorecard.rank_department, "rank_company": Scorecard.rank_company,
+    "employee": Employee.code,
+    "name": Employee.name,
+    "department": Department.code,
+    "template": Scorecard.template,
+    "total": Scorecard.total,
+    "grade": Scorecard.grade,
+    "rank_department": Scorecard.rank_department,
+    "rank_company": Scorecard.rank_company,
 }
 #: the order a column sorts in when first asked for
 DEFAULT_ORDER = {"total": "desc"}
 
 
 def _visible_periods() -> list[str]:
-    return sorted(get_session().scalars(sa.select(Scorecard.period).distinct().where(_condition())),
-                  key=_period_key, reverse=True)
+    return sorted(
+        get_session().scalars(sa.select(Scorecard.period).distinct().where(_condition())), key=_period_key, reverse=True
+    )
 
 
 def _template_labels(period: str, condition) -> dict[str, str]:
@@ -319,8 +385,11 @@ def _template_labels(period: str, condition) -> dict[str, str]:
     rules, language = RuleBook(session), label_language()
     labels: dict[str, str] = {}
     for slug, version in session.execute(
-            sa.select(Scorecard.template, Scorecard.version_number).distinct()
-            .where(Scorecard.period == period, condition).order_by(Scorecard.version_number.desc())):
+        sa.select(Scorecard.template, Scorecard.version_number)
+        .distinct()
+        .where(Scorecard.period == period, condition)
+        .order_by(Scorecard.version_number.desc())
+    ):
         labels.setdefault(slug, label_text(rules(version, slug).label, language) or slug)
     return dict(sorted(labels.items()))
 
@@ -332,8 +401,8 @@ def _grade_order(period: str, condition, found) -> list[str]:
     rules = RuleBook(session)
     order: dict[str, float] = {}
     for slug, version in session.execute(
-            sa.select(Scorecard.template, Scorecard.version_number).distinct()
-            .where(Scorecard.period == period, condition)):
+        sa.select(Scorecard.template, Scorecard.version_number).distinct().where(Scorecard.period == period, condition)
+    ):
         for band in rules(version, slug).grades:
             order[band["grade"]] = max(order.get(band["grade"], float("-inf")), band.get("min", 0))
     grades = sorted(order, key=lambda grade: -order[grade])
@@ -344,13 +413,25 @@ def _histogram(condition) -> dict:
     """Totals in bins of 10 points, counted in SQL."""
     edges = list(range(BIN_WIDTH, BIN_WIDTH * BIN_COUNT + 1, BIN_WIDTH))
     # literal numbers, so that the CASE in GROUP BY is the very expression selected (PostgreSQL)
-    bucket = sa.case(*[(Scorecard.total < sa.literal_column(str(edge)), sa.literal_column(str(index)))
-                       for index, edge in enumerate(edges)], else_=sa.literal_column(str(len(edges))))
-    counts = dict(get_session().execute(
-        sa.select(bucket.label("bin"), sa.func.count()).select_from(Scorecard)
-        .join(Employee, Employee.id == Scorecard.employee_id)
-        .join(Department, Department.id == Scorecard.department_id)
-        .where(condition, Scorecard.total.is_not(None)).group_by(bucket)).all())
+    bucket = sa.case(
+        *[
+            (Scorecard.total < sa.literal_column(str(edge)), sa.literal_column(str(index)))
+            for index, edge in enumerate(edges)
+        ],
+        else_=sa.literal_column(str(len(edges))),
+    )
+    counts = dict(
+        get_session()
+        .execute(
+            sa.select(bucket.label("bin"), sa.func.count())
+            .select_from(Scorecard)
+            .join(Employee, Employee.id == Scorecard.employee_id)
+            .join(Department, Department.id == Scorecard.department_id)
+            .where(condition, Scorecard.total.is_not(None))
+            .group_by(bucket)
+        )
+        .all()
+    )
     labels = [f"<{BIN_WIDTH}"] + [f"{low}–{low + BIN_WIDTH}" for low in edges[:-1]] + [f"≥{edges[-1]}"]
     return {"labels": labels, "values": [counts.get(index, 0) for index in range(len(labels))]}
 
@@ -366,14 +447,16 @@ def team():
     period = _parse_period(request.args.get("period")) or (periods[0] if periods else None)
     args = {key: (request.args.get(key) or "").strip() for key in ("department", "template", "grade", "q")}
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "total"
-    order = request.args.get("order") if request.args.get("order") in ("asc", "desc") \
-        else DEFAULT_ORDER.get(sort, "asc")
+    order = (
+        request.args.get("order") if request.args.get("order") in ("asc", "desc") else DEFAULT_ORDER.get(sort, "asc")
+    )
 
     base = [Scorecard.period == period, visible]
     departments = session.execute(
         sa.select(Department.code, Department.label)
         .where(Department.id.in_(sa.select(Scorecard.department_id).where(*base)))
-        .order_by(Department.code)).all()
+        .order_by(Department.code)
+    ).all()
     templates = _template_labels(period, visible) if period else {}
     problems = []
     filters = list(base)
@@ -389,59 +472,112 @@ def team():
     if args["grade"]:
         filters.append(Scorecard.total.is_(None) if args["grade"] == "-" else Scorecard.grade == args["grade"])
     if args["q"]:
-        filters.append(sa.or_(Employee.code.icontains(args["q"], autoescape=True),
-                              Employee.name.icontains(args["q"], autoescape=True)))
+        filters.append(
+            sa.or_(
+                Employee.code.icontains(args["q"], autoescape=True), Employee.name.icontains(args["q"], autoescape=True)
+            )
+        )
     condition = sa.and_(*filters)
 
     column = SORTS[sort]
     ordering = [column.is_(None), column.desc() if order == "desc" else column.asc(), Employee.code]
     rows = session.execute(
-        sa.select(Scorecard.period, Scorecard.template, Scorecard.total, Scorecard.grade, Scorecard.error,
-                  Scorecard.rank_department, Scorecard.rank_company, Employee.code, Employee.name,
-                  Department.code.label("department"), Department.label.label("department_label"),
-                  GradeAdjustment.adjusted_grade, GradeAdjustment.reason.label("adjustment_reason"),
-                  Review.state.label("review_state"), Review.step.label("review_step"),
-                  Review.flow.label("review_flow"), Review.version_number.label("review_version"))
+        sa.select(
+            Scorecard.period,
+            Scorecard.template,
+            Scorecard.total,
+            Scorecard.grade,
+            Scorecard.error,
+            Scorecard.rank_department,
+            Scorecard.rank_company,
+            Employee.code,
+            Employee.name,
+            Department.code.label("department"),
+            Department.label.label("department_label"),
+            GradeAdjustment.adjusted_grade,
+            GradeAdjustment.reason.label("adjustment_reason"),
+            Review.state.label("review_state"),
+            Review.step.label("review_step"),
+            Review.flow.label("review_flow"),
+            Review.version_number.label("review_version"),
+        )
         .join(Employee, Employee.id == Scorecard.employee_id)
         .join(Department, Department.id == Scorecard.department_id)
-        .outerjoin(GradeAdjustment, sa.and_(GradeAdjustment.period == Scorecard.period,
-                                            GradeAdjustment.employee_id == Scorecard.employee_id))
+        .outerjoin(
+            GradeAdjustment,
+            sa.and_(GradeAdjustment.period == Scorecard.period, GradeAdjustment.employee_id == Scorecard.employee_id),
+        )
         .outerjoin(Review, sa.and_(Review.period == Scorecard.period, Review.employee_id == Scorecard.employee_id))
-        .where(condition).order_by(*ordering).limit(TEAM_ROWS)).all()
-    step_labels = _step_labels(RuleBook(session), {(row.review_version, row.review_flow) for row in rows
-                                                   if row.review_step})
+        .where(condition)
+        .order_by(*ordering)
+        .limit(TEAM_ROWS)
+    ).all()
+    step_labels = _step_labels(
+        RuleBook(session), {(row.review_version, row.review_flow) for row in rows if row.review_step}
+    )
     summary = session.execute(
-        sa.select(sa.func.count(), sa.func.avg(Scorecard.total), sa.func.min(Scorecard.total),
-                  sa.func.max(Scorecard.total))
-        .join(Employee, Employee.id == Scorecard.employee_id)
-        .join(Department, Department.id == Scorecard.department_id).where(condition)).one()
-    by_grade = dict(session.execute(
-        sa.select(Scorecard.grade, sa.func.count())
+        sa.select(
+            sa.func.count(), sa.func.avg(Scorecard.total), sa.func.min(Scorecard.total), sa.func.max(Scorecard.total)
+        )
         .join(Employee, Employee.id == Scorecard.employee_id)
         .join(Department, Department.id == Scorecard.department_id)
-        .where(condition).group_by(Scorecard.grade)).all())
+        .where(condition)
+    ).one()
+    by_grade = dict(
+        session.execute(
+            sa.select(Scorecard.grade, sa.func.count())
+            .join(Employee, Employee.id == Scorecard.employee_id)
+            .join(Department, Department.id == Scorecard.department_id)
+            .where(condition)
+            .group_by(Scorecard.grade)
+        ).all()
+    )
     grade_names = _grade_order(period, visible, [grade for grade in by_grade if grade]) if period else []
-    all_grades = dict(session.execute(sa.select(Scorecard.grade, sa.func.count()).where(*base)
-                                      .group_by(Scorecard.grade)).all())
+    all_grades = dict(
+        session.execute(sa.select(Scorecard.grade, sa.func.count()).where(*base).group_by(Scorecard.grade)).all()
+    )
     charts = {
         "histogram": {**_histogram(condition), "title": _("Scorecards"), "axis": _("Total")},
-        "grades": {"labels": grade_names, "values": [by_grade.get(grade, 0) for grade in grade_names],
-                   "colours": [GRADE_COLOURS[i % len(GRADE_COLOURS)] for i in range(len(grade_names))],
-                   "title": _("Scorecards")},
+        "grades": {
+            "labels": grade_names,
+            "values": [by_grade.get(grade, 0) for grade in grade_names],
+            "colours": [GRADE_COLOURS[i % len(GRADE_COLOURS)] for i in range(len(grade_names))],
+            "title": _("Scorecards"),
+        },
     }
 
     def sort_url(key: str) -> str:
         next_order = ("asc" if order == "desc" else "desc") if key == sort else DEFAULT_ORDER.get(key, "asc")
-        return url_for("scorecards.team", **{k: v for k, v in args.items() if v}, period=period, sort=key,
-                       order=next_order)
+        return url_for(
+            "scorecards.team", **{k: v for k, v in args.items() if v}, period=period, sort=key, order=next_order
+        )
 
     return render_template(
-        "scorecards/team.html", periods=periods, period=period, args=args, sort=sort, order=order,
-        rows=rows, count=summary[0], average=summary[1], lowest=summary[2], highest=summary[3],
-        by_grade=by_grade, grade_names=grade_names, grade_choices=sorted(g for g in all_grades if g),
-        departments=departments, templates=templates, problems=problems, charts=charts, sort_url=sort_url,
-        row_limit=TEAM_ROWS, see_all=g.user.has_role(*SEE_ALL), format_points=format_points,
-        format_number=format_number, step_labels=step_labels)
+        "scorecards/team.html",
+        periods=periods,
+        period=period,
+        args=args,
+        sort=sort,
+        order=order,
+        rows=rows,
+        count=summary[0],
+        average=summary[1],
+        lowest=summary[2],
+        highest=summary[3],
+        by_grade=by_grade,
+        grade_names=grade_names,
+        grade_choices=sorted(g for g in all_grades if g),
+        departments=departments,
+        templates=templates,
+        problems=problems,
+        charts=charts,
+        sort_url=sort_url,
+        row_limit=TEAM_ROWS,
+        see_all=g.user.has_role(*SEE_ALL),
+        format_points=format_points,
+        format_number=format_number,
+        step_labels=step_labels,
+    )
 
 
 def _step_labels(rules: RuleBook, flows: set[tuple[int, str]]) -> dict[tuple[int, str, str], dict]:
@@ -454,6 +590,7 @@ def _step_labels(rules: RuleBook, flows: set[tuple[int, str]]) -> dict[tuple[int
 
 
 # --- the company summary -------------------------------------------------------------------------
+
 
 @bp.route("/company")
 @login_required(*SEE_ALL)
@@ -469,47 +606,77 @@ def company():
         filters.append(Scorecard.template == template)
     language = label_language()
 
-    aggregates = (sa.func.count().label("count"), sa.func.count(Scorecard.total).label("scored"),
-                  sa.func.avg(Scorecard.total).label("average"), sa.func.min(Scorecard.total).label("lowest"),
-                  sa.func.max(Scorecard.total).label("highest"))
-    per_department = (sa.select(Scorecard.department_id, *aggregates).where(*filters)
-                      .group_by(Scorecard.department_id).subquery())
+    aggregates = (
+        sa.func.count().label("count"),
+        sa.func.count(Scorecard.total).label("scored"),
+        sa.func.avg(Scorecard.total).label("average"),
+        sa.func.min(Scorecard.total).label("lowest"),
+        sa.func.max(Scorecard.total).label("highest"),
+    )
+    per_department = (
+        sa.select(Scorecard.department_id, *aggregates).where(*filters).group_by(Scorecard.department_id).subquery()
+    )
     departments = session.execute(
         sa.select(Department.id, Department.code, Department.label, *[per_department.c[a.name] for a in aggregates])
         .join(per_department, per_department.c.department_id == Department.id)
-        .order_by(Department.code)).all()
+        .order_by(Department.code)
+    ).all()
     grades = {}
     for department_id, grade, count in session.execute(
-            sa.select(Scorecard.department_id, Scorecard.grade, sa.func.count())
-            .where(*filters).group_by(Scorecard.department_id, Scorecard.grade)):
+        sa.select(Scorecard.department_id, Scorecard.grade, sa.func.count())
+        .where(*filters)
+        .group_by(Scorecard.department_id, Scorecard.grade)
+    ):
         grades.setdefault(department_id, {})[grade] = count
     overall = session.execute(sa.select(*aggregates).where(*filters)).one()
-    overall_grades = dict(session.execute(
-        sa.select(Scorecard.grade, sa.func.count()).where(*filters).group_by(Scorecard.grade)).all())
+    overall_grades = dict(
+        session.execute(sa.select(Scorecard.grade, sa.func.count()).where(*filters).group_by(Scorecard.grade)).all()
+    )
     grade_names = _grade_order(period, sa.true(), [grade for grade in overall_grades if grade]) if period else []
 
     cycle_periods = _same_cycle(periods, period) if period else []
     trend_filters = [Scorecard.period.in_(cycle_periods)] + ([Scorecard.template == template] if template else [])
-    trend = dict((p, (average, count)) for p, average, count in session.execute(
-        sa.select(Scorecard.period, sa.func.avg(Scorecard.total), sa.func.count(Scorecard.total))
-        .where(*trend_filters).group_by(Scorecard.period)))
+    trend = {
+        p: (average, count)
+        for p, average, count in session.execute(
+            sa.select(Scorecard.period, sa.func.avg(Scorecard.total), sa.func.count(Scorecard.total))
+            .where(*trend_filters)
+            .group_by(Scorecard.period)
+        )
+    }
     charts = {
         "departments": {
             "labels": [label_text(row.label, language) or row.code for row in departments],
-            "datasets": [{"label": grade, "colour": GRADE_COLOURS[i % len(GRADE_COLOURS)],
-                          "values": [grades.get(row.id, {}).get(grade, 0) for row in departments]}
-                         for i, grade in enumerate(grade_names)],
-            "title": _("Scorecards")},
-        "trend": {"labels": cycle_periods,
-                  "values": [None if trend.get(p, (None,))[0] is None else round(trend[p][0], 1)
-                             for p in cycle_periods],
-                  "title": _("Company average")},
+            "datasets": [
+                {
+                    "label": grade,
+                    "colour": GRADE_COLOURS[i % len(GRADE_COLOURS)],
+                    "values": [grades.get(row.id, {}).get(grade, 0) for row in departments],
+                }
+                for i, grade in enumerate(grade_names)
+            ],
+            "title": _("Scorecards"),
+        },
+        "trend": {
+            "labels": cycle_periods,
+            "values": [None if trend.get(p, (None,))[0] is None else round(trend[p][0], 1) for p in cycle_periods],
+            "title": _("Company average"),
+        },
     }
     return render_template(
-        "scorecards/company.html", periods=periods, period=period, template=template,
-        templates=_template_labels(period, sa.true()) if period else {}, departments=departments,
-        grades=grades, grade_names=grade_names, overall=overall, overall_grades=overall_grades, charts=charts,
-        format_points=format_points)
+        "scorecards/company.html",
+        periods=periods,
+        period=period,
+        template=template,
+        templates=_template_labels(period, sa.true()) if period else {},
+        departments=departments,
+        grades=grades,
+        grade_names=grade_names,
+        overall=overall,
+        overall_grades=overall_grades,
+        charts=charts,
+        format_points=format_points,
+    )
 
 
 # --- calibration (校准) -----------------------------------------------------------------------------
@@ -536,20 +703,33 @@ def calibration():
         try:
             view = distribution(session, period, department or None, template)
         except CalibrationError as exc:
-            problems.append(_("There is no department %(code)s.", code=department) if exc.kind == "missing"
-                            else str(exc))
+            problems.append(
+                _("There is no department %(code)s.", code=department) if exc.kind == "missing" else str(exc)
+            )
     chart = None
     if view is not None and view["size"]:
-        chart = {"labels": [row["grade"] for row in view["grades"]],
-                 "target": [row["target_count"] or 0 for row in view["grades"]],
-                 "computed": [row["computed_count"] for row in view["grades"]],
-                 "adjusted": [row["adjusted_count"] for row in view["grades"]],
-                 "titles": {"target": _("Target"), "computed": _("Computed"), "adjusted": _("After calibration")},
-                 "axis": _("Scorecards")}
+        chart = {
+            "labels": [row["grade"] for row in view["grades"]],
+            "target": [row["target_count"] or 0 for row in view["grades"]],
+            "computed": [row["computed_count"] for row in view["grades"]],
+            "adjusted": [row["adjusted_count"] for row in view["grades"]],
+            "titles": {"target": _("Target"), "computed": _("Computed"), "adjusted": _("After calibration")},
+            "axis": _("Scorecards"),
+        }
     return render_template(
-        "scorecards/calibration.html", periods=periods, period=period, department=department,
-        departments=departments, templates=templates, template=template, view=view, chart=chart,
-        problems=problems, can_adjust=g.user.has_role(*CALIBRATORS), format_points=format_points)
+        "scorecards/calibration.html",
+        periods=periods,
+        period=period,
+        department=department,
+        departments=departments,
+        templates=templates,
+        template=template,
+        view=view,
+        chart=chart,
+        problems=problems,
+        can_adjust=g.user.has_role(*CALIBRATORS),
+        format_points=format_points,
+    )
 
 
 @bp.route("/calibration/<period>/<employee_code>", methods=["POST"])
@@ -561,8 +741,9 @@ def adjust_grade(period, employee_code):
         abort(404)
     session = get_session()
     try:
-        adjusted = calibrate(session, key, employee_code, request.form.get("grade", ""),
-                             request.form.get("reason"), g.user.login)
+        adjusted = calibrate(
+            session, key, employee_code, request.form.get("grade", ""), request.form.get("reason"), g.user.login
+        )
     except CalibrationError as exc:
         session.rollback()
         if exc.kind == "missing":
@@ -573,8 +754,12 @@ def adjust_grade(period, employee_code):
         if adjusted is None:
             flash(_("%(employee)s is back at the computed grade.", employee=employee_code), "success")
         else:
-            flash(_("%(employee)s: grade %(grade)s.", employee=employee_code, grade=adjusted.adjusted_grade),
-                  "success")
-    return redirect(url_for("scorecards.calibration", period=key,
-                            department=(request.form.get("department") or "").strip() or None,
-                            template=(request.form.get("template") or "").strip() or None))
+            flash(_("%(employee)s: grade %(grade)s.", employee=employee_code, grade=adjusted.adjusted_grade), "success")
+    return redirect(
+        url_for(
+            "scorecards.calibration",
+            period=key,
+            department=(request.form.get("department") or "").strip() or None,
+            template=(request.form.get("template") or "").strip() or None,
+        )
+    )

@@ -25,7 +25,7 @@ def csp_nonce() -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, unless a token is sent
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid as long as the session
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     csrf.init_app(app)
@@ -36,9 +36,7 @@ def init_app(app: Flask) -> None:
         # Pages always check. API endpoints authenticate a request that carries a bearer token by
         # the token alone, never by its cookies, so such a request has nothing to forge; an API
         # call with neither is refused as 401 by the endpoint itself.
-        if not request.path.startswith("/api/"):
-            csrf.protect()
-        elif bearer_token() is None and current_user.is_authenticated:
+        if not request.path.startswith("/api/") or (bearer_token() is None and current_user.is_authenticated):
             csrf.protect()
 
     @app.after_request
@@ -47,13 +45,17 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", (
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{csp_nonce()}'; "
-            # Flask-Admin's and Swagger UI's widgets set style attributes; styles cannot run code
-            "style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"))
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            (
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{csp_nonce()}'; "
+                # Flask-Admin's and Swagger UI's widgets set style attributes; styles cannot run code
+                "style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+                "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+            ),
+        )
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -27,8 +27,13 @@ class SignInForm(FlaskForm):
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: `next` must not send people elsewhere after signing in."""
     # browsers read a backslash as a slash, so "/\\evil.example" would leave the site too
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("pages.home")
 
@@ -48,8 +53,9 @@ def sign_in():
             return redirect(_safe_next(request.args.get("next")))
         db.commit()  # the failure is counted
         if result.retry_after:
-            flash(_("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=result.retry_after),
-                  "danger")
+            flash(
+                _("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=result.retry_after), "danger"
+            )
             status = 429
         else:
             flash(_("Wrong login or password."), "danger")

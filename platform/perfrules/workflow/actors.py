@@ -41,14 +41,17 @@ class Directory:
     by_login: dict[str, int]
 
     @classmethod
-    def load(cls, session: Session) -> "Directory":
-        employees = {row.id: (row.manager_id, row.department_id) for row in session.execute(
-            sa.select(Employee.id, Employee.manager_id, Employee.department_id))}
+    def load(cls, session: Session) -> Directory:
+        employees = {
+            row.id: (row.manager_id, row.department_id)
+            for row in session.execute(sa.select(Employee.id, Employee.manager_id, Employee.department_id))
+        }
         users_of: dict[int, set[int]] = {}
         by_role: dict[str, set[int]] = {}
         by_login: dict[str, int] = {}
         for user_id, login, roles, employee_id in session.execute(
-                sa.select(User.id, User.login, User.roles, User.employee_id).where(User.active)):
+            sa.select(User.id, User.login, User.roles, User.employee_id).where(User.active)
+        ):
             by_login[login] = user_id
             for role in roles:
                 by_role.setdefault(role, set()).add(user_id)
@@ -105,5 +108,10 @@ class Directory:
 
 def delegators(session: Session, delegate_id: int, day: dt.date) -> set[int]:
     """Whom `delegate_id` stands in for on `day`."""
-    return set(session.scalars(sa.select(Delegation.user_id).where(
-        Delegation.delegate_id == delegate_id, Delegation.starts_on <= day, Delegation.ends_on >= day)))
+    return set(
+        session.scalars(
+            sa.select(Delegation.user_id).where(
+                Delegation.delegate_id == delegate_id, Delegation.starts_on <= day, Delegation.ends_on >= day
+            )
+        )
+    )

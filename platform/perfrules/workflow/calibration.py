@@ -53,7 +53,7 @@ def target_counts(percentages: dict[str, float], grades: list[str], size: int) -
     add up to `size` (ties go to the higher grade)."""
     total = sum(percentages.get(grade, 0) for grade in grades)
     if size == 0 or total <= 0:
-        return {grade: 0 for grade in grades}
+        return dict.fromkeys(grades, 0)
     quotas = {grade: percentages.get(grade, 0) * size / total for grade in grades}
     counts = {grade: math.floor(quota) for grade, quota in quotas.items()}
     left = size - sum(counts.values())
@@ -83,19 +83,25 @@ def adjustments(session: Session, period: str, employee_ids=None) -> dict[int, G
 def adjustment_object(adjustment: GradeAdjustment | None) -> dict | None:
     if adjustment is None:
         return None
-    return {"grade": adjustment.adjusted_grade, "computed_grade": adjustment.computed_grade,
-            "reason": adjustment.reason, "by": adjustment.adjusted_by,
-            "at": adjustment.adjusted_at.isoformat() if adjustment.adjusted_at else None}
+    return {
+        "grade": adjustment.adjusted_grade,
+        "computed_grade": adjustment.computed_grade,
+        "reason": adjustment.reason,
+        "by": adjustment.adjusted_by,
+        "at": adjustment.adjusted_at.isoformat() if adjustment.adjusted_at else None,
+    }
 
 
 def distribution(session: Session, period: str, department_code: str | None, template: str) -> dict:
     """Per grade of the template: the target percent and count, and the actual count as computed
     and after the adjustments; with the group's scorecards, highest total first."""
     ids = _department_ids(session, department_code)
-    query = (sa.select(Scorecard, Employee.code, Employee.name, Department.code)
-             .join(Employee, Employee.id == Scorecard.employee_id)
-             .join(Department, Department.id == Scorecard.department_id)
-             .where(Scorecard.period == period, Scorecard.template == template))
+    query = (
+        sa.select(Scorecard, Employee.code, Employee.name, Department.code)
+        .join(Employee, Employee.id == Scorecard.employee_id)
+        .join(Department, Department.id == Scorecard.department_id)
+        .where(Scorecard.period == period, Scorecard.template == template)
+    )
     if ids is not None:
         query = query.where(Scorecard.department_id.in_(sorted(ids)))
     rows = session.execute(query.order_by(Scorecard.total.is_(None), Scorecard.total.desc(), Employee.code)).all()
@@ -108,25 +114,45 @@ def distribution(session: Session, period: str, department_code: str | None, tem
     cards = []
     for card, code, name, department in rows:
         adjustment = found.get(card.employee_id)
-        cards.append({"employee": code, "name": name, "department": department, "total": card.total,
-                      "computed_grade": card.grade,
-                      "grade": adjustment.adjusted_grade if adjustment else card.grade,
-                      "adjustment": adjustment_object(adjustment), "locked": bool(card.locked)})
+        cards.append(
+            {
+                "employee": code,
+                "name": name,
+                "department": department,
+                "total": card.total,
+                "computed_grade": card.grade,
+                "grade": adjustment.adjusted_grade if adjustment else card.grade,
+                "adjustment": adjustment_object(adjustment),
+                "locked": bool(card.locked),
+            }
+        )
     # grades no longer in the template (an older version's) are counted after the others
     extra = sorted({c[key] for c in cards for key in ("computed_grade", "grade") if c[key]} - set(grades))
     targets = target_counts(percentages, grades, len(cards))
     computed = {grade: sum(1 for c in cards if c["computed_grade"] == grade) for grade in grades + extra}
     adjusted = {grade: sum(1 for c in cards if c["grade"] == grade) for grade in grades + extra}
     return {
-        "period": period, "department": department_code or None, "template": template, "size": len(cards),
-        "configured": bool(percentages), "grade_names": grades,
-        "grades": [{"grade": grade, "label": labels.get(grade),
-                    "target_percent": percentages.get(grade, 0) if grade in grades else None,
-                    "target_count": targets.get(grade, 0) if grade in grades else None,
-                    "computed_count": computed[grade], "adjusted_count": adjusted[grade]}
-                   for grade in grades + extra],
-        "ungraded": {"computed": sum(1 for c in cards if not c["computed_grade"]),
-                     "adjusted": sum(1 for c in cards if not c["grade"])},
+        "period": period,
+        "department": department_code or None,
+        "template": template,
+        "size": len(cards),
+        "configured": bool(percentages),
+        "grade_names": grades,
+        "grades": [
+            {
+                "grade": grade,
+                "label": labels.get(grade),
+                "target_percent": percentages.get(grade, 0) if grade in grades else None,
+                "target_count": targets.get(grade, 0) if grade in grades else None,
+                "computed_count": computed[grade],
+                "adjusted_count": adjusted[grade],
+            }
+            for grade in grades + extra
+        ],
+        "ungraded": {
+            "computed": sum(1 for c in cards if not c["computed_grade"]),
+            "adjusted": sum(1 for c in cards if not c["grade"]),
+        },
         "scorecards": cards,
     }
 
@@ -139,20 +165,27 @@ def _actor(session: Session, actor: User | str) -> tuple[str, int | None]:
     return actor, session.scalar(sa.select(User.employee_id).where(User.login == actor))
 
 
-def adjust_grade(session: Session, period: str, employee_code: str, grade: str, reason: str | None,
-                 actor: User | str) -> GradeAdjustment | None:
+def adjust_grade(
+    session: Session, period: str, employee_code: str, grade: str, reason: str | None, actor: User | str
+) -> GradeAdjustment | None:
     """Set the employee's grade for the period to `grade`, with a reason, as `actor` (the user, or
     their login); adjusting again replaces the earlier adjustment, and adjusting to the computed
     grade removes it (None). Audited. Nobody adjusts their own grade."""
-    found = session.execute(sa.select(Scorecard).join(Employee, Employee.id == Scorecard.employee_id)
-                            .where(Scorecard.period == period, Employee.code == employee_code)).scalars().first()
+    found = (
+        session.execute(
+            sa.select(Scorecard)
+            .join(Employee, Employee.id == Scorecard.employee_id)
+            .where(Scorecard.period == period, Employee.code == employee_code)
+        )
+        .scalars()
+        .first()
+    )
     if found is None:
         raise CalibrationError(f"{employee_code} has no scorecard for {period}", "missing")
     card = found
     actor, actor_employee_id = _actor(session, actor)
     if actor_employee_id is not None and actor_employee_id == card.employee_id:
-        raise CalibrationError(f"{actor} may not calibrate their own grade: nobody acts on their own scorecard",
-                               "own")
+        raise CalibrationError(f"{actor} may not calibrate their own grade: nobody acts on their own scorecard", "own")
     reason = (reason or "").strip()
     if not reason:
         raise CalibrationError("say why: a calibrated grade needs a reason")
@@ -163,26 +196,46 @@ def adjust_grade(session: Session, period: str, employee_code: str, grade: str, 
         raise CalibrationError(f"'{grade}' is not a grade of template {card.template}: use one of {', '.join(names)}")
     if card.locked:
         raise CalibrationError(f"the scorecard of {employee_code} for {period} is locked: reopen it first", "locked")
-    existing = session.scalar(sa.select(GradeAdjustment).where(GradeAdjustment.period == period,
-                                                               GradeAdjustment.employee_id == card.employee_id))
-    before = ({"grade": existing.adjusted_grade, "computed_grade": existing.computed_grade, "reason": existing.reason}
-              if existing else {"grade": card.grade, "computed_grade": card.grade})
+    existing = session.scalar(
+        sa.select(GradeAdjustment).where(
+            GradeAdjustment.period == period, GradeAdjustment.employee_id == card.employee_id
+        )
+    )
+    before = (
+        {"grade": existing.adjusted_grade, "computed_grade": existing.computed_grade, "reason": existing.reason}
+        if existing
+        else {"grade": card.grade, "computed_grade": card.grade}
+    )
     key = f"{period}:{employee_code}"
     if grade == card.grade:
         if existing is None:
             raise CalibrationError(f"{grade} is already the grade of {employee_code} for {period}")
         session.delete(existing)
-        record_change(session, actor=actor, action="calibration.clear", kind="grade_adjustments", key=key,
-                      before=before, after={"grade": grade, "computed_grade": card.grade, "reason": reason})
+        record_change(
+            session,
+            actor=actor,
+            action="calibration.clear",
+            kind="grade_adjustments",
+            key=key,
+            before=before,
+            after={"grade": grade, "computed_grade": card.grade, "reason": reason},
+        )
         session.flush()
         return None
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if existing is None:
         existing = GradeAdjustment(period=period, employee_id=card.employee_id)
         session.add(existing)
     existing.computed_grade, existing.adjusted_grade = card.grade, grade
     existing.reason, existing.adjusted_by, existing.adjusted_at = reason, actor, now
-    record_change(session, actor=actor, action="calibration.adjust", kind="grade_adjustments", key=key,
-                  before=before, after={"grade": grade, "computed_grade": card.grade, "reason": reason})
+    record_change(
+        session,
+        actor=actor,
+        action="calibration.adjust",
+        kind="grade_adjustments",
+        key=key,
+        before=before,
+        after={"grade": grade, "computed_grade": card.grade, "reason": reason},
+    )
     session.flush()
     return existing

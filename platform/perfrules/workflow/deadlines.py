@@ -9,8 +9,8 @@ function of the step, the time it was entered and `now`, so that tests need not 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -56,11 +56,22 @@ def flow_steps(session: Session, flows: Iterable[tuple[int, str]]) -> dict[tuple
     """(version number, flow) → step name → step, reading each version's snapshot once."""
     flows = set(flows)
     versions = {number for number, _ in flows}
-    snapshots = dict(session.execute(sa.select(ConfigVersion.number, ConfigVersion.snapshot)
-                                     .where(ConfigVersion.number.in_(versions))).all()) if versions else {}
-    return {(number, flow): {step["name"]: step for step in (snapshots.get(number) or {})
-                             .get("approval_flows", {}).get(flow, {}).get("steps", [])}
-            for number, flow in flows}
+    snapshots = (
+        dict(
+            session.execute(
+                sa.select(ConfigVersion.number, ConfigVersion.snapshot).where(ConfigVersion.number.in_(versions))
+            ).all()
+        )
+        if versions
+        else {}
+    )
+    return {
+        (number, flow): {
+            step["name"]: step
+            for step in (snapshots.get(number) or {}).get("approval_flows", {}).get(flow, {}).get("steps", [])
+        }
+        for number, flow in flows
+    }
 
 
 def review_deadlines(session: Session, reviews: Iterable[Review]) -> dict[int, Deadline]:

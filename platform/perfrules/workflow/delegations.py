@@ -85,9 +85,18 @@ class Shown:
 
     def as_dict(self) -> dict:
         d = self.delegation
-        return {"id": d.id, "user": self.user_login, "user_name": self.user_name, "delegate": self.delegate_login,
-                "delegate_name": self.delegate_name, "starts_on": d.starts_on, "ends_on": d.ends_on,
-                "created_by": d.created_by, "status": self.status, "may_cancel": self.may_cancel}
+        return {
+            "id": d.id,
+            "user": self.user_login,
+            "user_name": self.user_name,
+            "delegate": self.delegate_login,
+            "delegate_name": self.delegate_name,
+            "starts_on": d.starts_on,
+            "ends_on": d.ends_on,
+            "created_by": d.created_by,
+            "status": self.status,
+            "may_cancel": self.may_cancel,
+        }
 
 
 @dataclass(frozen=True)
@@ -157,21 +166,41 @@ def _user_by_login(session: Session, login: str, field: str) -> User:
 
 def _name(session: Session, user: User) -> str:
     """How a notification names a user: their employee's name, else their login."""
-    name = session.scalar(sa.select(Employee.name).where(Employee.id == user.employee_id)) \
-        if user.employee_id is not None else None
+    name = (
+        session.scalar(sa.select(Employee.name).where(Employee.id == user.employee_id))
+        if user.employee_id is not None
+        else None
+    )
     return name or user.login
 
 
 def _state(session: Session, delegation: Delegation) -> dict:
-    logins = dict(session.execute(sa.select(User.id, User.login).where(
-        User.id.in_([delegation.user_id, delegation.delegate_id]))).all())
-    return {"id": delegation.id, "user": logins.get(delegation.user_id), "delegate": logins.get(delegation.delegate_id),
-            "starts_on": delegation.starts_on.isoformat(), "ends_on": delegation.ends_on.isoformat(),
-            "created_by": delegation.created_by}
+    logins = dict(
+        session.execute(
+            sa.select(User.id, User.login).where(User.id.in_([delegation.user_id, delegation.delegate_id]))
+        ).all()
+    )
+    return {
+        "id": delegation.id,
+        "user": logins.get(delegation.user_id),
+        "delegate": logins.get(delegation.delegate_id),
+        "starts_on": delegation.starts_on.isoformat(),
+        "ends_on": delegation.ends_on.isoformat(),
+        "created_by": delegation.created_by,
+    }
 
 
-def delegate(session: Session, user: User, *, for_user: User | str | None = None, delegate_login: str,
-             starts_on, ends_on, actor: str, today: dt.date | None = None) -> Delegation:
+def delegate(
+    session: Session,
+    user: User,
+    *,
+    for_user: User | str | None = None,
+    delegate_login: str,
+    starts_on,
+    ends_on,
+    actor: str,
+    today: dt.date | None = None,
+) -> Delegation:
     """`user` lets the user `delegate_login` act for them — or, for HR and administrators, for
     `for_user` (a user or a login) — from `starts_on` to `ends_on` (dates, or YYYY-MM-DD), both
     included. `actor`: who is recorded as having done it. Not committed."""
@@ -179,13 +208,17 @@ def delegate(session: Session, user: User, *, for_user: User | str | None = None
     if isinstance(for_user, str):
         login = for_user.strip()
         if login and login != user.login and not manages(user):
-            raise DelegationForbidden(f"{user.login} may not set up a delegation for {login}: "
-                                      "only HR and administrators delegate for someone else")
+            raise DelegationForbidden(
+                f"{user.login} may not set up a delegation for {login}: "
+                "only HR and administrators delegate for someone else"
+            )
         for_user = _user_by_login(session, login, "for_user") if login else None
     principal = for_user or user
     if principal.id != user.id and not manages(user):
-        raise DelegationForbidden(f"{user.login} may not set up a delegation for {principal.login}: "
-                                  "only HR and administrators delegate for someone else")
+        raise DelegationForbidden(
+            f"{user.login} may not set up a delegation for {principal.login}: "
+            "only HR and administrators delegate for someone else"
+        )
     if not principal.active:
         raise DelegationInvalid("for_user", f"{principal.login} is not active")
     stand_in = _user_by_login(session, delegate_login, "delegate")
@@ -197,8 +230,9 @@ def delegate(session: Session, user: User, *, for_user: User | str | None = None
     if ends_on < today:
         raise DelegationInvalid("ends_on", f"{ends_on.isoformat()} is in the past")
     if starts_on < today:
-        raise DelegationInvalid("starts_on", f"{starts_on.isoformat()} is in the past: a delegation starts today "
-                                             "or later")
+        raise DelegationInvalid(
+            "starts_on", f"{starts_on.isoformat()} is in the past: a delegation starts today or later"
+        )
     if ends_on < starts_on:
         raise DelegationInvalid("ends_on", f"{ends_on.isoformat()} is before the start, {starts_on.isoformat()}")
     days = (ends_on - starts_on).days + 1
@@ -207,20 +241,31 @@ def delegate(session: Session, user: User, *, for_user: User | str | None = None
     # one delegation of a user at a time: lock the user's row so that two requests cannot both pass
     session.execute(sa.select(User.id).where(User.id == principal.id).with_for_update())
     overlapping = session.execute(
-        sa.select(Delegation, User.login).join(User, User.id == Delegation.delegate_id)
+        sa.select(Delegation, User.login)
+        .join(User, User.id == Delegation.delegate_id)
         .where(Delegation.user_id == principal.id, Delegation.starts_on <= ends_on, Delegation.ends_on >= starts_on)
-        .order_by(Delegation.starts_on).limit(1)).first()
+        .order_by(Delegation.starts_on)
+        .limit(1)
+    ).first()
     if overlapping is not None:
         other, other_login = overlapping
         raise DelegationConflict(
             f"{principal.login} already has {other_login} standing in from {other.starts_on.isoformat()} to "
-            f"{other.ends_on.isoformat()} (delegation {other.id}): cancel it first, or choose dates outside it")
-    delegation = Delegation(user_id=principal.id, delegate_id=stand_in.id, starts_on=starts_on, ends_on=ends_on,
-                            created_by=actor)
+            f"{other.ends_on.isoformat()} (delegation {other.id}): cancel it first, or choose dates outside it"
+        )
+    delegation = Delegation(
+        user_id=principal.id, delegate_id=stand_in.id, starts_on=starts_on, ends_on=ends_on, created_by=actor
+    )
     session.add(delegation)
     session.flush()
-    record_change(session, actor=actor, action="delegation.create", kind="delegations", key=str(delegation.id),
-                  after=_state(session, delegation))
+    record_change(
+        session,
+        actor=actor,
+        action="delegation.create",
+        kind="delegations",
+        key=str(delegation.id),
+        after=_state(session, delegation),
+    )
     params = {"user": _name(session, principal), "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()}
     if principal.id != user.id:
         params["by"] = user.login
@@ -229,18 +274,23 @@ def delegate(session: Session, user: User, *, for_user: User | str | None = None
     return delegation
 
 
-def cancel(session: Session, delegation: Delegation, user: User, *, actor: str | None = None,
-           today: dt.date | None = None) -> Cancelled:
+def cancel(
+    session: Session, delegation: Delegation, user: User, *, actor: str | None = None, today: dt.date | None = None
+) -> Cancelled:
     """Cancel `delegation` as `user` (its delegating user, HR or an administrator): one under way
     ends yesterday and is kept, one not begun is removed; one already over is refused. Not
     committed."""
     today = _today(today)
     if delegation.user_id != user.id and not manages(user):
-        raise DelegationForbidden(f"{user.login} may not cancel delegation {delegation.id}: only the user who "
-                                  "delegated, HR and administrators may")
+        raise DelegationForbidden(
+            f"{user.login} may not cancel delegation {delegation.id}: only the user who "
+            "delegated, HR and administrators may"
+        )
     if delegation.ends_on < today:
-        raise DelegationConflict(f"delegation {delegation.id} ended on {delegation.ends_on.isoformat()}: "
-                                 "it is kept as history and cannot be cancelled")
+        raise DelegationConflict(
+            f"delegation {delegation.id} ended on {delegation.ends_on.isoformat()}: "
+            "it is kept as history and cannot be cancelled"
+        )
     before = _state(session, delegation)
     principal = session.get(User, delegation.user_id)
     stand_in_id = delegation.delegate_id
@@ -253,8 +303,15 @@ def cancel(session: Session, delegation: Delegation, user: User, *, actor: str |
         result = Cancelled("deleted", None)
         after = {"outcome": "deleted"}
     session.flush()
-    record_change(session, actor=actor or user.login, action="delegation.cancel", kind="delegations",
-                  key=str(before["id"]), before=before, after=after)
+    record_change(
+        session,
+        actor=actor or user.login,
+        action="delegation.cancel",
+        kind="delegations",
+        key=str(before["id"]),
+        before=before,
+        after=after,
+    )
     params = {"user": _name(session, principal), "starts_on": before["starts_on"], "ends_on": before["ends_on"]}
     if principal.id != user.id:
         params["by"] = user.login
@@ -266,12 +323,14 @@ def cancel(session: Session, delegation: Delegation, user: User, *, actor: str |
 def _query():
     delegator, stand_in = aliased(User), aliased(User)
     delegator_employee, stand_in_employee = aliased(Employee), aliased(Employee)
-    query = (sa.select(Delegation, delegator.login, delegator_employee.name, stand_in.login, stand_in_employee.name)
-             .join(delegator, delegator.id == Delegation.user_id)
-             .join(stand_in, stand_in.id == Delegation.delegate_id)
-             .outerjoin(delegator_employee, delegator_employee.id == delegator.employee_id)
-             .outerjoin(stand_in_employee, stand_in_employee.id == stand_in.employee_id)
-             .order_by(Delegation.starts_on.desc(), Delegation.id.desc()))
+    query = (
+        sa.select(Delegation, delegator.login, delegator_employee.name, stand_in.login, stand_in_employee.name)
+        .join(delegator, delegator.id == Delegation.user_id)
+        .join(stand_in, stand_in.id == Delegation.delegate_id)
+        .outerjoin(delegator_employee, delegator_employee.id == delegator.employee_id)
+        .outerjoin(stand_in_employee, stand_in_employee.id == stand_in.employee_id)
+        .order_by(Delegation.starts_on.desc(), Delegation.id.desc())
+    )
     return query
 
 
@@ -286,20 +345,36 @@ def visible_query(session: Session, user: User):
 
 def shown(rows, user: User, today: dt.date | None = None) -> list[Shown]:
     today = _today(today)
-    return [Shown(delegation, user_login, user_name, delegate_login, delegate_name, status_of(delegation, today),
-                  may_cancel(delegation, user, today))
-            for delegation, user_login, user_name, delegate_login, delegate_name in rows]
+    return [
+        Shown(
+            delegation,
+            user_login,
+            user_name,
+            delegate_login,
+            delegate_name,
+            status_of(delegation, today),
+            may_cancel(delegation, user, today),
+        )
+        for delegation, user_login, user_name, delegate_login, delegate_name in rows
+    ]
 
 
 def delegations_of(session: Session, user: User, today: dt.date | None = None) -> Mine:
     """The delegations `user` gave (who acts for them) and received (whom they act for)."""
-    rows = shown(session.execute(_query().where(
-        sa.or_(Delegation.user_id == user.id, Delegation.delegate_id == user.id))), user, today)
-    return Mine([row for row in rows if row.delegation.user_id == user.id],
-                [row for row in rows if row.delegation.delegate_id == user.id])
+    rows = shown(
+        session.execute(_query().where(sa.or_(Delegation.user_id == user.id, Delegation.delegate_id == user.id))),
+        user,
+        today,
+    )
+    return Mine(
+        [row for row in rows if row.delegation.user_id == user.id],
+        [row for row in rows if row.delegation.delegate_id == user.id],
+    )
 
 
-def every_delegation(session: Session, user: User, today: dt.date | None = None, limit: int | None = None) -> list[Shown]:
+def every_delegation(
+    session: Session, user: User, today: dt.date | None = None, limit: int | None = None
+) -> list[Shown]:
     """Every delegation, newest first, for those who see all of them (admin, HR, auditors)."""
     query = _query()
     return shown(session.execute(query.limit(limit) if limit else query), user, today)
@@ -313,6 +388,12 @@ def visible(session: Session, user: User, delegation_id: int) -> Delegation | No
 
 def active_users(session: Session) -> list[tuple[str, str | None]]:
     """(login, employee's name) of every active user: who may stand in."""
-    return [(login, name) for login, name in session.execute(
-        sa.select(User.login, Employee.name).outerjoin(Employee, Employee.id == User.employee_id)
-        .where(User.active).order_by(User.login))]
+    return [
+        (login, name)
+        for login, name in session.execute(
+            sa.select(User.login, Employee.name)
+            .outerjoin(Employee, Employee.id == User.employee_id)
+            .where(User.active)
+            .order_by(User.login)
+        )
+    ]

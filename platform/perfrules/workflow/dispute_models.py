@@ -25,8 +25,15 @@ DISPUTE_ROUTES = ("manager", "hr")
 class Dispute(Base):
     __tablename__ = "disputes"
     __table_args__ = (
-        sa.Index("uq_disputes_open_item", "period", "employee_id", "item", unique=True,
-                 sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'")),
+        sa.Index(
+            "uq_disputes_open_item",
+            "period",
+            "employee_id",
+            "item",
+            unique=True,
+            sqlite_where=sa.text("state = 'open'"),
+            postgresql_where=sa.text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

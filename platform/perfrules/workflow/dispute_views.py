@@ -22,9 +22,16 @@ from .models import Review
 def visible_query(session: Session, user: User, today: dt.date | None = None):
     """SELECT Dispute, Employee.code, Employee.name for the disputes `user` may see."""
     waiting = [dispute.id for dispute in disputes_for(session, user, today)]
-    return (sa.select(Dispute, Employee.code, Employee.name).join(Employee, Employee.id == Dispute.employee_id)
-            .where(sa.or_(visibility(session, user).condition(Employee.department_id, Dispute.employee_id),
-                          Dispute.id.in_(waiting))))
+    return (
+        sa.select(Dispute, Employee.code, Employee.name)
+        .join(Employee, Employee.id == Dispute.employee_id)
+        .where(
+            sa.or_(
+                visibility(session, user).condition(Employee.department_id, Dispute.employee_id),
+                Dispute.id.in_(waiting),
+            )
+        )
+    )
 
 
 def dispute_objects(session: Session, rows, user: User, today: dt.date | None = None) -> list[dict]:
@@ -35,8 +42,12 @@ def dispute_objects(session: Session, rows, user: User, today: dt.date | None = 
         return []
     user_ids = {i for dispute, *_ in rows for i in (dispute.raised_by, dispute.resolved_by, dispute.on_behalf_of) if i}
     logins = dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(sorted(user_ids)))).all())
-    reviews = {review.id: review for review in session.scalars(
-        sa.select(Review).where(Review.id.in_(sorted({dispute.review_id for dispute, *_ in rows}))))}
+    reviews = {
+        review.id: review
+        for review in session.scalars(
+            sa.select(Review).where(Review.id.in_(sorted({dispute.review_id for dispute, *_ in rows})))
+        )
+    }
     definitions: dict[tuple[int, str], dict] = {}
     directory = Directory.load(session)
     stood_in_for = delegators(session, user.id, today or dt.date.today())
@@ -48,22 +59,40 @@ def dispute_objects(session: Session, rows, user: User, today: dt.date | None = 
             definitions[key] = item_definitions(_snapshot(session, review.version_number), review.template)
         definition = definitions[key].get(dispute.item, {})
         resolvable = dispute.state == "open" and resolving_authority(dispute, user, directory, stood_in_for)[0]
-        objects.append({
-            "id": dispute.id, "period": dispute.period, "employee": code, "employee_name": name,
-            "item": dispute.item, "item_label": definition.get("label"), "item_kind": definition.get("kind", "kpi"),
-            "points_raised": dispute.points_raised, "review_state": dispute.review_state, "reason": dispute.reason,
-            "raised_by": logins.get(dispute.raised_by), "raised_at": dispute.raised_at, "state": dispute.state,
-            "routed_to": dispute.routed_to, "resolved_by": logins.get(dispute.resolved_by),
-            "on_behalf_of": logins.get(dispute.on_behalf_of), "resolved_at": dispute.resolved_at,
-            "resolution": dispute.resolution, "correction": dispute.correction, "may_resolve": resolvable,
-            "may_withdraw": dispute.state == "open" and user.employee_id == dispute.employee_id})
+        objects.append(
+            {
+                "id": dispute.id,
+                "period": dispute.period,
+                "employee": code,
+                "employee_name": name,
+                "item": dispute.item,
+                "item_label": definition.get("label"),
+                "item_kind": definition.get("kind", "kpi"),
+                "points_raised": dispute.points_raised,
+                "review_state": dispute.review_state,
+                "reason": dispute.reason,
+                "raised_by": logins.get(dispute.raised_by),
+                "raised_at": dispute.raised_at,
+                "state": dispute.state,
+                "routed_to": dispute.routed_to,
+                "resolved_by": logins.get(dispute.resolved_by),
+                "on_behalf_of": logins.get(dispute.on_behalf_of),
+                "resolved_at": dispute.resolved_at,
+                "resolution": dispute.resolution,
+                "correction": dispute.correction,
+                "may_resolve": resolvable,
+                "may_withdraw": dispute.state == "open" and user.employee_id == dispute.employee_id,
+            }
+        )
     return objects
 
 
 def disputes_of_scorecard(session: Session, period: str, employee_id: int, user: User) -> list[dict]:
     """Every dispute on one scorecard, newest first (the caller has checked the user may see it)."""
-    rows = session.execute(sa.select(Dispute, Employee.code, Employee.name)
-                           .join(Employee, Employee.id == Dispute.employee_id)
-                           .where(Dispute.period == period, Dispute.employee_id == employee_id)
-                           .order_by(Dispute.raised_at.desc(), Dispute.id.desc())).all()
+    rows = session.execute(
+        sa.select(Dispute, Employee.code, Employee.name)
+        .join(Employee, Employee.id == Dispute.employee_id)
+        .where(Dispute.period == period, Dispute.employee_id == employee_id)
+        .order_by(Dispute.raised_at.desc(), Dispute.id.desc())
+    ).all()
     return dispute_objects(session, rows, user)

@@ -72,12 +72,13 @@ class DisputeInvalid(DisputeError):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _card(session: Session, review: Review) -> Scorecard | None:
-    return session.scalar(sa.select(Scorecard).where(Scorecard.period == review.period,
-                                                     Scorecard.employee_id == review.employee_id))
+    return session.scalar(
+        sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
+    )
 
 
 def _entry(card: Scorecard | None, item: str) -> dict | None:
@@ -99,7 +100,9 @@ def routed_principals(dispute: Dispute, directory: Directory) -> set[int]:
     return directory.principals("manager" if dispute.routed_to == "manager" else "role:hr", dispute.employee_id)
 
 
-def resolving_authority(dispute: Dispute, user: User, directory: Directory, stood_in_for: set[int]) -> tuple[bool, int | None]:
+def resolving_authority(
+    dispute: Dispute, user: User, directory: Directory, stood_in_for: set[int]
+) -> tuple[bool, int | None]:
     """Whether `user` may resolve the dispute, and for whom when as a delegate. `stood_in_for`:
     whom the user is a delegate for today."""
     if user.employee_id == dispute.employee_id:
@@ -111,11 +114,14 @@ def resolving_authority(dispute: Dispute, user: User, directory: Directory, stoo
     return (True, min(stood_in)) if stood_in else (False, None)
 
 
-def may_resolve(session: Session, dispute: Dispute, user: User, today: dt.date | None = None) -> tuple[bool, int | None]:
+def may_resolve(
+    session: Session, dispute: Dispute, user: User, today: dt.date | None = None
+) -> tuple[bool, int | None]:
     if dispute.state != "open":
         return False, None
-    return resolving_authority(dispute, user, Directory.load(session),
-                               delegators(session, user.id, today or dt.date.today()))
+    return resolving_authority(
+        dispute, user, Directory.load(session), delegators(session, user.id, today or dt.date.today())
+    )
 
 
 def may_raise(review: Review | None, user: User) -> bool:
@@ -128,20 +134,39 @@ def _key(session: Session, dispute: Dispute) -> str:
 
 
 def _state(dispute: Dispute) -> dict:
-    return {"id": dispute.id, "state": dispute.state, "item": dispute.item, "routed_to": dispute.routed_to,
-            "reason": dispute.reason, "resolution": dispute.resolution, "correction": dispute.correction}
+    return {
+        "id": dispute.id,
+        "state": dispute.state,
+        "item": dispute.item,
+        "routed_to": dispute.routed_to,
+        "reason": dispute.reason,
+        "resolution": dispute.resolution,
+        "correction": dispute.correction,
+    }
 
 
 def _record(session: Session, dispute: Dispute, actor: User, action: str, before: dict | None) -> None:
     """The dispute was raised, resolved or withdrawn: the audit row and the notices (the one place
     such an event happens)."""
-    record_change(session, actor=actor.login, action=f"dispute.{action}", kind="disputes",
-                  key=_key(session, dispute), before=before,
-                  after={**_state(dispute), "on_behalf_of": dispute.on_behalf_of})
+    record_change(
+        session,
+        actor=actor.login,
+        action=f"dispute.{action}",
+        kind="disputes",
+        key=_key(session, dispute),
+        before=before,
+        after={**_state(dispute), "on_behalf_of": dispute.on_behalf_of},
+    )
     card = _card(session, session.get(Review, dispute.review_id))
-    announce_dispute(session, dispute, action, by=actor, now=_now(),
-                     item_label=_definition(session, card, dispute.item).get("label") or dispute.item,
-                     routed_actor="manager" if dispute.routed_to == "manager" else "role:hr")
+    announce_dispute(
+        session,
+        dispute,
+        action,
+        by=actor,
+        now=_now(),
+        item_label=_definition(session, card, dispute.item).get("label") or dispute.item,
+        routed_actor="manager" if dispute.routed_to == "manager" else "role:hr",
+    )
 
 
 def raise_dispute(session: Session, review: Review, user: User, item: str, reason: str | None) -> Dispute:
@@ -150,8 +175,11 @@ def raise_dispute(session: Session, review: Review, user: User, item: str, reaso
     if user.employee_id != review.employee_id:
         raise DisputeRefused(f"{user.login} may not dispute someone else's scorecard: only its employee may")
     if review.state not in DISPUTABLE_STATES:
-        raise DisputeRefused(f"the scorecard is {review.state}" + (f" at step {review.step}" if review.step else "")
-                             + ": it may be disputed once it is approved")
+        raise DisputeRefused(
+            f"the scorecard is {review.state}"
+            + (f" at step {review.step}" if review.step else "")
+            + ": it may be disputed once it is approved"
+        )
     card = _card(session, review)
     item = (item or "").strip()
     names = [entry["key"] for entry in (card.items or [])] if card else []
@@ -163,18 +191,38 @@ def raise_dispute(session: Session, review: Review, user: User, item: str, reaso
     reason = (reason or "").strip()
     if not reason:
         raise DisputeInvalid("reason", "say why: a dispute needs a reason")
-    if session.scalar(sa.select(Dispute.id).where(Dispute.period == review.period, Dispute.employee_id == review.employee_id,
-                                                  Dispute.item == item, Dispute.state == "open")) is not None:
+    if (
+        session.scalar(
+            sa.select(Dispute.id).where(
+                Dispute.period == review.period,
+                Dispute.employee_id == review.employee_id,
+                Dispute.item == item,
+                Dispute.state == "open",
+            )
+        )
+        is not None
+    ):
         raise DisputeRefused(f"'{item}' is already disputed: wait for that dispute to be resolved, or withdraw it")
-    dispute = Dispute(period=review.period, employee_id=review.employee_id, review_id=review.id, item=item,
-                      points_raised=entry.get("points"), review_state=review.state, reason=reason, raised_by=user.id,
-                      raised_at=_now(), state="open", routed_to=route_of(session, review))
+    dispute = Dispute(
+        period=review.period,
+        employee_id=review.employee_id,
+        review_id=review.id,
+        item=item,
+        points_raised=entry.get("points"),
+        review_state=review.state,
+        reason=reason,
+        raised_by=user.id,
+        raised_at=_now(),
+        state="open",
+        routed_to=route_of(session, review),
+    )
     try:
         with session.begin_nested():  # the partial unique index settles two requests at the same moment
             session.add(dispute)
     except sa.exc.IntegrityError:
-        raise DisputeRefused(f"'{item}' is already disputed: wait for that dispute to be resolved, "
-                             "or withdraw it") from None
+        raise DisputeRefused(
+            f"'{item}' is already disputed: wait for that dispute to be resolved, or withdraw it"
+        ) from None
     _record(session, dispute, user, "raise", None)
     return dispute
 
@@ -207,13 +255,17 @@ def _clean_correction(kind: str | None, correction: dict | None) -> dict:
     expected = {"value"} if kind == "manual" else {"data_corrected"}
     unknown = sorted(set(correction) - expected)
     if unknown:
-        what = "manual item's correction is its value" if kind == "manual" else "KPI item's correction is data_corrected"
+        what = (
+            "manual item's correction is its value" if kind == "manual" else "KPI item's correction is data_corrected"
+        )
         raise DisputeInvalid(f"correction.{unknown[0]}", f"'{unknown[0]}' does not apply: a {what}")
     if kind == "manual":
         return {"value": _value(correction.get("value"))}
     if correction.get("data_corrected") is not True:
-        raise DisputeInvalid("correction.data_corrected", "a KPI item scores from the data: correct the records, "
-                             "then accept with data_corrected")
+        raise DisputeInvalid(
+            "correction.data_corrected",
+            "a KPI item scores from the data: correct the records, then accept with data_corrected",
+        )
     return {"data_corrected": True}
 
 
@@ -221,8 +273,9 @@ def _lock(session: Session, dispute: Dispute) -> Dispute:
     """Lock the dispute's row until the transaction ends and refresh it with its committed
     state: another resolver (or the employee withdrawing) waits here for this one, then sees
     what it did."""
-    return session.scalars(sa.select(Dispute).where(Dispute.id == dispute.id).with_for_update()
-                           .execution_options(populate_existing=True)).one()
+    return session.scalars(
+        sa.select(Dispute).where(Dispute.id == dispute.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
 
 
 def settled_items(session: Session, period: str, employee_id: int, items: list[str]) -> dict[str, int]:
@@ -231,23 +284,39 @@ def settled_items(session: Session, period: str, employee_id: int, items: list[s
     answers that would score the item again are refused."""
     if not items:
         return {}
-    return {item: dispute_id for (_, _, item), dispute_id in corrected_values(
-        session, [period], Dispute.employee_id == employee_id, Dispute.item.in_(list(items))).items()}
+    return {
+        item: dispute_id
+        for (_, _, item), dispute_id in corrected_values(
+            session, [period], Dispute.employee_id == employee_id, Dispute.item.in_(list(items))
+        ).items()
+    }
 
 
 def corrected_values(session: Session, periods, *conditions) -> dict[tuple[str, int, str], int]:
     """The (period, employee id, item) values accepted disputes of these periods corrected, each
     with the latest such dispute's id, in one query."""
-    rows = session.execute(sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.id, Dispute.correction)
-                           .where(Dispute.period.in_(sorted(set(periods))), Dispute.state == "accepted", *conditions)
-                           .order_by(Dispute.id))
-    return {(period, employee_id, item): dispute_id for period, employee_id, item, dispute_id, correction in rows
-            if "value" in (correction or {})}
+    rows = session.execute(
+        sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.id, Dispute.correction)
+        .where(Dispute.period.in_(sorted(set(periods))), Dispute.state == "accepted", *conditions)
+        .order_by(Dispute.id)
+    )
+    return {
+        (period, employee_id, item): dispute_id
+        for period, employee_id, item, dispute_id, correction in rows
+        if "value" in (correction or {})
+    }
 
 
-def resolve_dispute(session: Session, dispute: Dispute, user: User, decision: str, resolution: str | None,
-                    correction: dict | None = None, functions: FunctionRegistry | None = None,
-                    today: dt.date | None = None) -> Dispute:
+def resolve_dispute(
+    session: Session,
+    dispute: Dispute,
+    user: User,
+    decision: str,
+    resolution: str | None,
+    correction: dict | None = None,
+    functions: FunctionRegistry | None = None,
+    today: dt.date | None = None,
+) -> Dispute:
     """Accept (with a correction: rescored, reopened) or reject the dispute, as `user`, with a
     resolution the employee reads. Not committed."""
     if decision not in DECISIONS:
@@ -258,22 +327,31 @@ def resolve_dispute(session: Session, dispute: Dispute, user: User, decision: st
     allowed, on_behalf_of = may_resolve(session, dispute, user, today)
     if not allowed:
         own = user.employee_id == dispute.employee_id
-        raise DisputeRefused(f"{user.login} may not resolve a dispute on their own scorecard" if own else
-                             f"{user.login} may not resolve this dispute: it is routed to "
-                             + ("the employee's manager" if dispute.routed_to == "manager" else "HR"))
+        raise DisputeRefused(
+            f"{user.login} may not resolve a dispute on their own scorecard"
+            if own
+            else f"{user.login} may not resolve this dispute: it is routed to "
+            + ("the employee's manager" if dispute.routed_to == "manager" else "HR")
+        )
     resolution = (resolution or "").strip()
     if not resolution:
         raise DisputeInvalid("resolution", f"say why: {decision}ing a dispute needs a resolution")
     # the review's row too, before the scorecard is touched: a colleague's peer feedback locks it
     # first as well, so the two wait for each other in one order (no deadlock), and the answer
     # that comes second sees the accepted correction
-    review = session.scalars(sa.select(Review).where(Review.id == dispute.review_id).with_for_update()
-                             .execution_options(populate_existing=True)).one()
+    review = session.scalars(
+        sa.select(Review)
+        .where(Review.id == dispute.review_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     card = _card(session, review)
     before = _state(dispute)
     if decision == "accept":
         cleaned = _clean_correction(_definition(session, card, dispute.item).get("kind"), correction)
-        dispute.correction = _correct(session, dispute, review, card, user, cleaned, resolution, on_behalf_of, functions)
+        dispute.correction = _correct(
+            session, dispute, review, card, user, cleaned, resolution, on_behalf_of, functions
+        )
     dispute.state = "accepted" if decision == "accept" else "rejected"
     dispute.resolution, dispute.resolved_by, dispute.on_behalf_of = resolution, user.id, on_behalf_of
     dispute.resolved_at = _now()
@@ -282,19 +360,40 @@ def resolve_dispute(session: Session, dispute: Dispute, user: User, decision: st
     return dispute
 
 
-def _correct(session: Session, dispute: Dispute, review: Review, card: Scorecard | None, user: User, cleaned: dict,
-             resolution: str, on_behalf_of: int | None, functions: FunctionRegistry | None) -> dict:
+def _correct(
+    session: Session,
+    dispute: Dispute,
+    review: Review,
+    card: Scorecard | None,
+    user: User,
+    cleaned: dict,
+    resolution: str,
+    on_behalf_of: int | None,
+    functions: FunctionRegistry | None,
+) -> dict:
     """Apply an accepted correction: the manual value, the rescore, the reopening. What changed."""
     applied = dict(cleaned)
     if "value" in cleaned:
-        existing = session.scalar(sa.select(ManualValue).where(
-            ManualValue.period == dispute.period, ManualValue.employee_id == dispute.employee_id,
-            ManualValue.item == dispute.item))
+        existing = session.scalar(
+            sa.select(ManualValue).where(
+                ManualValue.period == dispute.period,
+                ManualValue.employee_id == dispute.employee_id,
+                ManualValue.item == dispute.item,
+            )
+        )
         applied["previous_value"] = existing.value if existing else None
         source, now = f"dispute {dispute.id} ({user.login})", _now()
         if existing is None:
-            session.add(ManualValue(period=dispute.period, employee_id=dispute.employee_id, item=dispute.item,
-                                    value=cleaned["value"], source=source, updated_at=now))
+            session.add(
+                ManualValue(
+                    period=dispute.period,
+                    employee_id=dispute.employee_id,
+                    item=dispute.item,
+                    value=cleaned["value"],
+                    source=source,
+                    updated_at=now,
+                )
+            )
         else:
             existing.value, existing.source, existing.updated_at = cleaned["value"], source, now
         session.flush()
@@ -328,11 +427,15 @@ def withdraw_dispute(session: Session, dispute: Dispute, user: User) -> Dispute:
 def disputes_for(session: Session, user: User, today: dt.date | None = None, limit: int = 200) -> list[Dispute]:
     """The open disputes waiting for `user` — routed to them, or to someone they stand in for —
     oldest first, in a handful of queries."""
-    found = session.scalars(sa.select(Dispute).where(Dispute.state == "open")
-                            .order_by(Dispute.raised_at, Dispute.id)).all()
+    found = session.scalars(
+        sa.select(Dispute).where(Dispute.state == "open").order_by(Dispute.raised_at, Dispute.id)
+    ).all()
     if not found:
         return []
     directory = Directory.load(session)
     for_whom = {user.id} | delegators(session, user.id, today or dt.date.today())
-    return [dispute for dispute in found if user.employee_id != dispute.employee_id
-            and routed_principals(dispute, directory) & for_whom][:limit]
+    return [
+        dispute
+        for dispute in found
+        if user.employee_id != dispute.employee_id and routed_principals(dispute, directory) & for_whom
+    ][:limit]

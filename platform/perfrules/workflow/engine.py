@@ -35,8 +35,19 @@ from .notices import announce_action, announce_opened
 
 ACTIONS = ("approve", "reject", "return", "lock", "reopen")
 #: the columns a run's reviews are opened with, in one driver-level insert (`db.bulk`)
-REVIEW_COLUMNS = ("period", "employee_id", "template", "flow", "version_number", "state", "step", "path", "entries",
-                  "step_started_at", "updated_at")
+REVIEW_COLUMNS = (
+    "period",
+    "employee_id",
+    "template",
+    "flow",
+    "version_number",
+    "state",
+    "step",
+    "path",
+    "entries",
+    "step_started_at",
+    "updated_at",
+)
 #: who may lock and reopen
 PRIVILEGED = ("admin", "hr")
 
@@ -53,7 +64,7 @@ class Allowed:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _snapshot(session: Session, version_number: int) -> dict:
@@ -65,8 +76,9 @@ def _flow(session: Session, review: Review) -> list[dict]:
 
 
 def _scorecard(session: Session, review: Review) -> Scorecard | None:
-    return session.scalar(sa.select(Scorecard).where(Scorecard.period == review.period,
-                                                     Scorecard.employee_id == review.employee_id))
+    return session.scalar(
+        sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
+    )
 
 
 class _Conditions:
@@ -97,11 +109,14 @@ class _Context:
             return True
         formula = self.conditions.get(step["condition"])
         card, employee = self.card, self.employee
-        row = {"total": card.total if card else None, "grade": card.grade if card else None,
-               "company_rank": card.rank_company if card else None,
-               "department_rank": card.rank_department if card else None,
-               **{f"employee.{key}": value for key, value in (employee.attributes or {}).items()},
-               "employee.tenure_months": _tenure_months(employee.hire_date)}
+        row = {
+            "total": card.total if card else None,
+            "grade": card.grade if card else None,
+            "company_rank": card.rank_company if card else None,
+            "department_rank": card.rank_department if card else None,
+            **{f"employee.{key}": value for key, value in (employee.attributes or {}).items()},
+            "employee.tenure_months": _tenure_months(employee.hire_date),
+        }
         return formula.evaluate(row).value is True
 
     def next_step(self, steps: list[dict], start: int) -> str | None:
@@ -119,8 +134,12 @@ def _tenure_months(hired: dt.date | None) -> float | None:
 
 
 def _context(session: Session, review: Review, functions: FunctionRegistry | None) -> _Context:
-    return _Context(Directory.load(session), _Conditions(_snapshot(session, review.version_number), functions),
-                    _scorecard(session, review), session.get(Employee, review.employee_id))
+    return _Context(
+        Directory.load(session),
+        _Conditions(_snapshot(session, review.version_number), functions),
+        _scorecard(session, review),
+        session.get(Employee, review.employee_id),
+    )
 
 
 def _enter(review: Review, step: str | None, now: dt.datetime) -> None:
@@ -137,11 +156,21 @@ def start_reviews(session: Session, period: str, actor: str, functions: Function
     that has none yet, all in one insert; how many were opened."""
     existing = set(session.scalars(sa.select(Review.employee_id).where(Review.period == period)))
     # plain rows of the few columns conditions read: a company's traces are not loaded for this
-    cards = [card for card in session.execute(
-        sa.select(Scorecard.employee_id, Scorecard.template, Scorecard.version_number, Scorecard.total,
-                  Scorecard.grade, Scorecard.rank_company, Scorecard.rank_department)
-        .where(Scorecard.period == period))
-        if card.employee_id not in existing and card.version_number is not None]
+    cards = [
+        card
+        for card in session.execute(
+            sa.select(
+                Scorecard.employee_id,
+                Scorecard.template,
+                Scorecard.version_number,
+                Scorecard.total,
+                Scorecard.grade,
+                Scorecard.rank_company,
+                Scorecard.rank_department,
+            ).where(Scorecard.period == period)
+        )
+        if card.employee_id not in existing and card.version_number is not None
+    ]
     if not cards:
         return 0
     directory = Directory.load(session)
@@ -158,27 +187,58 @@ def start_reviews(session: Session, period: str, actor: str, functions: Function
             continue
         steps = snapshot.get("approval_flows", {}).get(flow, {}).get("steps", [])
         step = _Context(directory, conditions, card, employees[card.employee_id]).next_step(steps, 0)
-        rows.append({"period": period, "employee_id": card.employee_id, "template": card.template, "flow": flow,
-                     "version_number": card.version_number, "state": "in_review" if step else "approved",
-                     "step": step, "path": [step] if step else [], "entries": 1 if step else 0,
-                     "step_started_at": now if step else None, "updated_at": now})
+        rows.append(
+            {
+                "period": period,
+                "employee_id": card.employee_id,
+                "template": card.template,
+                "flow": flow,
+                "version_number": card.version_number,
+                "state": "in_review" if step else "approved",
+                "step": step,
+                "path": [step] if step else [],
+                "entries": 1 if step else 0,
+                "step_started_at": now if step else None,
+                "updated_at": now,
+            }
+        )
     if rows:
         connection = session.connection()
         stamp = driver_timestamp(connection, now)
-        driver_insert(connection, Review.__tablename__, REVIEW_COLUMNS, (
-            (*(row[c] for c in REVIEW_COLUMNS[:5]), row["state"], row["step"], orjson.dumps(row["path"]).decode(),
-             row["entries"], stamp if row["step"] else None, stamp) for row in rows))
+        driver_insert(
+            connection,
+            Review.__tablename__,
+            REVIEW_COLUMNS,
+            (
+                (
+                    *(row[c] for c in REVIEW_COLUMNS[:5]),
+                    row["state"],
+                    row["step"],
+                    orjson.dumps(row["path"]).decode(),
+                    row["entries"],
+                    stamp if row["step"] else None,
+                    stamp,
+                )
+                for row in rows
+            ),
+        )
         announce_opened(session, directory, rows, {number: snapshot for number, (snapshot, _) in versions.items()}, now)
-        record_change(session, actor=actor, action="review.start", kind="reviews", key=period,
-                      after={"opened": len(rows)})
+        record_change(
+            session, actor=actor, action="review.start", kind="reviews", key=period, after={"opened": len(rows)}
+        )
     return len(rows)
 
 
 def _approvals(session: Session, review: Review) -> set[int]:
     """The users whose approval of the current pass through the current step is on record."""
-    rows = session.execute(sa.select(ReviewAction.user_id, ReviewAction.on_behalf_of).where(
-        ReviewAction.review_id == review.id, ReviewAction.action == "approve", ReviewAction.step == review.step,
-        ReviewAction.step_entry == review.entries))
+    rows = session.execute(
+        sa.select(ReviewAction.user_id, ReviewAction.on_behalf_of).where(
+            ReviewAction.review_id == review.id,
+            ReviewAction.action == "approve",
+            ReviewAction.step == review.step,
+            ReviewAction.step_entry == review.entries,
+        )
+    )
     return {on_behalf_of or user_id for user_id, on_behalf_of in rows}
 
 
@@ -195,8 +255,9 @@ def allowed_actions(session: Session, review: Review, user: User, today: dt.date
             if user.id in eligible:
                 on_behalf = None
             else:  # a delegate, never on their own scorecard, nor for someone's self-review
-                stood_in = eligible & delegators(session, user.id, today) \
-                    if not own and step["actor"] != "employee" else set()
+                stood_in = (
+                    eligible & delegators(session, user.id, today) if not own and step["actor"] != "employee" else set()
+                )
                 on_behalf = min(stood_in) if stood_in else None
             if user.id in eligible or on_behalf is not None:
                 result.append(Allowed("approve", on_behalf))
@@ -212,15 +273,25 @@ def allowed_actions(session: Session, review: Review, user: User, today: dt.date
     return result
 
 
-def act(session: Session, review: Review, user: User, action: str, comment: str | None = None,
-        functions: FunctionRegistry | None = None, today: dt.date | None = None) -> Review:
+def act(
+    session: Session,
+    review: Review,
+    user: User,
+    action: str,
+    comment: str | None = None,
+    functions: FunctionRegistry | None = None,
+    today: dt.date | None = None,
+) -> Review:
     """Do `action` as `user`; WorkflowError when it is not theirs to do now."""
     if action not in ACTIONS:
         raise WorkflowError(f"unknown action '{action}'; use one of {', '.join(ACTIONS)}")
     granted = next((a for a in allowed_actions(session, review, user, today) if a.action == action), None)
     if granted is None:
-        raise WorkflowError(f"{user.login} may not {action} this scorecard now (it is {review.state}"
-                            + (f" at step {review.step}" if review.step else "") + ")")
+        raise WorkflowError(
+            f"{user.login} may not {action} this scorecard now (it is {review.state}"
+            + (f" at step {review.step}" if review.step else "")
+            + ")"
+        )
     if action == "approve":
         from .forms import unsubmitted_form  # forms builds on this module
 
@@ -232,8 +303,18 @@ def act(session: Session, review: Review, user: User, action: str, comment: str 
         raise WorkflowError(f"say why: {action} needs a comment")
     before = {"state": review.state, "step": review.step}
     now = _now()
-    session.add(ReviewAction(review_id=review.id, step=review.step, step_entry=review.entries, action=action,
-                             user_id=user.id, on_behalf_of=granted.on_behalf_of, comment=comment, at=now))
+    session.add(
+        ReviewAction(
+            review_id=review.id,
+            step=review.step,
+            step_entry=review.entries,
+            action=action,
+            user_id=user.id,
+            on_behalf_of=granted.on_behalf_of,
+            comment=comment,
+            at=now,
+        )
+    )
     session.flush()
     steps = _flow(session, review)
     context = _context(session, review, functions)
@@ -257,34 +338,81 @@ def act(session: Session, review: Review, user: User, action: str, comment: str 
         review.state, review.updated_at = "locked", now
         if card is not None:
             card.locked = True
-    announce_action(session, review, action, by=user, comment=comment, from_step=before["step"], steps=steps,
-                    directory=context.directory, employee=context.employee, now=now)
-    record_change(session, actor=user.login, action=f"review.{action}", kind="reviews",
-                  key=f"{review.period}:{review.employee_id}", before=before,
-                  after={"state": review.state, "step": review.step, "comment": comment,
-                         "on_behalf_of": granted.on_behalf_of})
+    announce_action(
+        session,
+        review,
+        action,
+        by=user,
+        comment=comment,
+        from_step=before["step"],
+        steps=steps,
+        directory=context.directory,
+        employee=context.employee,
+        now=now,
+    )
+    record_change(
+        session,
+        actor=user.login,
+        action=f"review.{action}",
+        kind="reviews",
+        key=f"{review.period}:{review.employee_id}",
+        before=before,
+        after={"state": review.state, "step": review.step, "comment": comment, "on_behalf_of": granted.on_behalf_of},
+    )
     return review
 
 
-def reopen_review(session: Session, review: Review, user: User, comment: str, on_behalf_of: int | None = None,
-                  functions: FunctionRegistry | None = None) -> Review:
+def reopen_review(
+    session: Session,
+    review: Review,
+    user: User,
+    comment: str,
+    on_behalf_of: int | None = None,
+    functions: FunctionRegistry | None = None,
+) -> Review:
     """Reopen an approved or locked review at its first step and unlock its scorecard, recorded
     and audited as a reopen, for a caller that has made its own checks (an accepted dispute,
     whose resolver may be the employee's manager rather than HR)."""
     before = {"state": review.state, "step": review.step}
     now = _now()
-    session.add(ReviewAction(review_id=review.id, step=review.step, step_entry=review.entries, action="reopen",
-                             user_id=user.id, on_behalf_of=on_behalf_of, comment=comment, at=now))
+    session.add(
+        ReviewAction(
+            review_id=review.id,
+            step=review.step,
+            step_entry=review.entries,
+            action="reopen",
+            user_id=user.id,
+            on_behalf_of=on_behalf_of,
+            comment=comment,
+            at=now,
+        )
+    )
     context, steps = _context(session, review, functions), _flow(session, review)
     review.path = []
     _enter(review, context.next_step(steps, 0), now)
     if context.card is not None:
         context.card.locked = False
-    announce_action(session, review, "reopen", by=user, comment=comment, from_step=before["step"], steps=steps,
-                    directory=context.directory, employee=context.employee, now=now)
-    record_change(session, actor=user.login, action="review.reopen", kind="reviews",
-                  key=f"{review.period}:{review.employee_id}", before=before,
-                  after={"state": review.state, "step": review.step, "comment": comment, "on_behalf_of": on_behalf_of})
+    announce_action(
+        session,
+        review,
+        "reopen",
+        by=user,
+        comment=comment,
+        from_step=before["step"],
+        steps=steps,
+        directory=context.directory,
+        employee=context.employee,
+        now=now,
+    )
+    record_change(
+        session,
+        actor=user.login,
+        action="review.reopen",
+        kind="reviews",
+        key=f"{review.period}:{review.employee_id}",
+        before=before,
+        after={"state": review.state, "step": review.step, "comment": comment, "on_behalf_of": on_behalf_of},
+    )
     return review
 
 
@@ -292,31 +420,41 @@ def pending_for(session: Session, user: User, today: dt.date | None = None, limi
     """The reviews waiting for `user` to act at their current step (as themselves or as a
     delegate), oldest first — in a handful of queries, whatever the number of reviews."""
     today = today or dt.date.today()
-    reviews = session.scalars(sa.select(Review).where(Review.state == "in_review")
-                              .order_by(Review.step_started_at, Review.id)).all()
+    reviews = session.scalars(
+        sa.select(Review).where(Review.state == "in_review").order_by(Review.step_started_at, Review.id)
+    ).all()
     if not reviews:
         return []
     directory = Directory.load(session)
     for_whom = {user.id} | delegators(session, user.id, today)
     approved: dict[int, set[int]] = {}
     for review_id, step_entry, user_id, on_behalf_of in session.execute(
-            sa.select(ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id,
-                      ReviewAction.on_behalf_of).where(ReviewAction.action == "approve",
-                                                       ReviewAction.review_id.in_([r.id for r in reviews]))):
+        sa.select(
+            ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id, ReviewAction.on_behalf_of
+        ).where(ReviewAction.action == "approve", ReviewAction.review_id.in_([r.id for r in reviews]))
+    ):
         approved.setdefault((review_id, step_entry), set()).add(on_behalf_of or user_id)
     steps: dict[tuple[int, str], dict[str, dict]] = {}
     waiting = []
     for review in reviews:
         key = (review.version_number, review.flow)
         if key not in steps:
-            steps[key] = {s["name"]: s for s in _snapshot(session, review.version_number)
-                          .get("approval_flows", {}).get(review.flow, {}).get("steps", [])}
+            steps[key] = {
+                s["name"]: s
+                for s in _snapshot(session, review.version_number)
+                .get("approval_flows", {})
+                .get(review.flow, {})
+                .get("steps", [])
+            }
         step = steps[key].get(review.step)
         if step is None:
             continue
-        eligible = directory.principals(step["actor"], review.employee_id) - approved.get((review.id, review.entries), set())
-        mine = eligible & ({user.id} if review.employee_id == user.employee_id or step["actor"] == "employee"
-                           else for_whom)
+        eligible = directory.principals(step["actor"], review.employee_id) - approved.get(
+            (review.id, review.entries), set()
+        )
+        mine = eligible & (
+            {user.id} if review.employee_id == user.employee_id or step["actor"] == "employee" else for_whom
+        )
         if mine:
             waiting.append(review)
             if len(waiting) >= limit:

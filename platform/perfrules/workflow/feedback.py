@@ -47,8 +47,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
-from ..formula import FunctionRegistry
 from ..engine.models import ManualValue
+from ..formula import FunctionRegistry
 from ..org.access import department_subtree
 from ..org.models import Employee, User
 from .dispute_models import Dispute
@@ -73,7 +73,7 @@ SUGGESTIONS = 500
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def peer_forms(session: Session, review: Review) -> list[FormNeed]:
@@ -92,8 +92,11 @@ def _managers(session: Session, review: Review) -> set[int]:
     """The users the flow's `manager` actor names for the review's employee (as `actors` says),
     in one query rather than the whole directory."""
     manager = sa.select(Employee.manager_id).where(Employee.id == review.employee_id).scalar_subquery()
-    return set(session.scalars(sa.select(User.id).where(User.active, User.employee_id == manager,
-                                                        User.employee_id != review.employee_id)))
+    return set(
+        session.scalars(
+            sa.select(User.id).where(User.active, User.employee_id == manager, User.employee_id != review.employee_id)
+        )
+    )
 
 
 def may_ask(session: Session, review: Review, user: User) -> bool:
@@ -118,9 +121,15 @@ def sees_answers(session: Session, review: Review, user: User) -> bool:
 def _requests(session: Session, review: Review, form_slug: str, lock: bool = False) -> list[FeedbackRequest]:
     """The form's requests about the review's employee; `lock`: locked until the transaction
     ends and refreshed with their committed state."""
-    query = sa.select(FeedbackRequest).where(
-        FeedbackRequest.period == review.period, FeedbackRequest.employee_id == review.employee_id,
-        FeedbackRequest.form == form_slug).order_by(FeedbackRequest.id)
+    query = (
+        sa.select(FeedbackRequest)
+        .where(
+            FeedbackRequest.period == review.period,
+            FeedbackRequest.employee_id == review.employee_id,
+            FeedbackRequest.form == form_slug,
+        )
+        .order_by(FeedbackRequest.id)
+    )
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return list(session.scalars(query))
@@ -138,12 +147,16 @@ def _settled(session: Session, review: Review, need: FormNeed) -> dict[str, int]
 
 
 def _settled_text(settled: dict[str, int], form: str) -> str:
-    return (f"the {form} is closed: " + ", ".join(f"dispute {dispute} corrected '{item}'" for item, dispute in
-                                                  settled.items()) + ", and that correction stands")
+    return (
+        f"the {form} is closed: "
+        + ", ".join(f"dispute {dispute} corrected '{item}'" for item, dispute in settled.items())
+        + ", and that correction stands"
+    )
 
 
-def _problems(session: Session, review: Review, user: User, form_slug: str, form: str, wanted: list[str],
-              proposing: bool) -> tuple[list[str], dict[str, User], dict[int, FeedbackRequest], set[int]]:
+def _problems(
+    session: Session, review: Review, user: User, form_slug: str, form: str, wanted: list[str], proposing: bool
+) -> tuple[list[str], dict[str, User], dict[int, FeedbackRequest], set[int]]:
     """What keeps each colleague from being asked (proposed), and what was found: the users by
     login, the form's requests by colleague (locked), the employee's managers. Someone proposing
     reads one message that says nothing of the account — whether it exists, is linked, is the
@@ -158,8 +171,9 @@ def _problems(session: Session, review: Review, user: User, form_slug: str, form
         if peer is not None and peer.employee_id is not None and peer.employee_id == review.employee_id:
             problems.append(f"{login}: nobody gives peer feedback on their own scorecard")
         elif proposing and earlier is not None and earlier.proposed_by == user.id:
-            problems.append(f"{login} has already been {'proposed' if earlier.state == 'proposed' else 'asked'} "
-                            f"for the {form}")
+            problems.append(
+                f"{login} has already been {'proposed' if earlier.state == 'proposed' else 'asked'} for the {form}"
+            )
         elif proposing:
             if peer is None or peer.employee_id is None or peer.id in managers or earlier is not None:
                 problems.append(f"{login} cannot be proposed")
@@ -176,8 +190,15 @@ def _problems(session: Session, review: Review, user: User, form_slug: str, form
     return problems, peers, existing, managers
 
 
-def ask(session: Session, review: Review, user: User, form_slug: str, logins: list[str],
-        due_on: dt.date | None = None, today: dt.date | None = None) -> list[FeedbackRequest]:
+def ask(
+    session: Session,
+    review: Review,
+    user: User,
+    form_slug: str,
+    logins: list[str],
+    due_on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> list[FeedbackRequest]:
     """Ask colleagues (by login) for feedback on the review's scorecard through a peer form —
     or, when `user` is the employee, propose them. Asking a proposed colleague confirms the
     proposal. WorkflowError naming each colleague who may not be asked, and nothing changes.
@@ -187,8 +208,10 @@ def ask(session: Session, review: Review, user: User, form_slug: str, logins: li
     if review.state != "in_review":
         raise WorkflowError(f"feedback is asked for only while the scorecard is under review (it is {review.state})")
     if not proposing and not may_ask(session, review, user):
-        raise WorkflowError(f"{user.login} may not ask for feedback on this scorecard: the employee's manager, "
-                            "HR or an administrator does")
+        raise WorkflowError(
+            f"{user.login} may not ask for feedback on this scorecard: the employee's manager, "
+            "HR or an administrator does"
+        )
     if proposing and due_on is not None:
         raise WorkflowError("the one who asks sets the due date: propose colleagues without one")
     if due_on is not None and due_on < (today or dt.date.today()):
@@ -211,8 +234,14 @@ def ask(session: Session, review: Review, user: User, form_slug: str, logins: li
             for login in wanted:
                 request = existing.get(peers[login].id)
                 if request is None:
-                    request = FeedbackRequest(period=review.period, employee_id=review.employee_id, form=form_slug,
-                                              peer_id=peers[login].id, state="proposed", values={})
+                    request = FeedbackRequest(
+                        period=review.period,
+                        employee_id=review.employee_id,
+                        form=form_slug,
+                        peer_id=peers[login].id,
+                        state="proposed",
+                        values={},
+                    )
                     session.add(request)
                 if proposing:
                     request.proposed_by = user.id
@@ -223,11 +252,18 @@ def ask(session: Session, review: Review, user: User, form_slug: str, logins: li
                 asked.append(request)
     except sa.exc.IntegrityError:
         problems = _problems(session, review, user, form_slug, form, wanted, proposing)[0]
-        raise WorkflowError("; ".join(problems) or "these colleagues were asked by someone else at the same "
-                            "moment: look again, then ask") from None
-    record_change(session, actor=user.login, action="feedback.propose" if proposing else "feedback.ask",
-                  kind="feedback_requests", key=f"{review.period}:{review.employee_id}:{form_slug}",
-                  after={"peers": wanted, "due_on": due_on.isoformat() if due_on else None})
+        raise WorkflowError(
+            "; ".join(problems)
+            or "these colleagues were asked by someone else at the same moment: look again, then ask"
+        ) from None
+    record_change(
+        session,
+        actor=user.login,
+        action="feedback.propose" if proposing else "feedback.ask",
+        kind="feedback_requests",
+        key=f"{review.period}:{review.employee_id}:{form_slug}",
+        after={"peers": wanted, "due_on": due_on.isoformat() if due_on else None},
+    )
     announce_feedback(session, review, asked, by=user, form_label=need.label or form_slug, managers=managers, now=now)
     return asked
 
@@ -242,11 +278,18 @@ def drop(session: Session, review: Review, request: FeedbackRequest, user: User)
     peer = session.get(User, request.peer_id)
     session.delete(request)
     session.flush()
-    record_change(session, actor=user.login, action="feedback.drop", kind="feedback_requests",
-                  key=f"{review.period}:{review.employee_id}:{request.form}", before={"peers": [peer.login]})
+    record_change(
+        session,
+        actor=user.login,
+        action="feedback.drop",
+        kind="feedback_requests",
+        key=f"{review.period}:{review.employee_id}:{request.form}",
+        before={"peers": [peer.login]},
+    )
 
 
 # --- the colleague asked -------------------------------------------------------------------------
+
 
 @dataclass
 class Asked:
@@ -266,8 +309,12 @@ class Asked:
 
     @property
     def may_answer(self) -> bool:
-        return (self.review.state == "in_review" and self.request.state != "declined" and bool(self.definition)
-                and not self.settled)
+        return (
+            self.review.state == "in_review"
+            and self.request.state != "declined"
+            and bool(self.definition)
+            and not self.settled
+        )
 
     @property
     def waiting(self) -> bool:
@@ -283,10 +330,12 @@ def _asked(session: Session, user: User, *conditions) -> list[Asked]:
     rows = session.execute(
         sa.select(FeedbackRequest, Employee.name, Review)
         .join(Employee, Employee.id == FeedbackRequest.employee_id)
-        .join(Review, sa.and_(Review.period == FeedbackRequest.period,
-                              Review.employee_id == FeedbackRequest.employee_id))
+        .join(
+            Review, sa.and_(Review.period == FeedbackRequest.period, Review.employee_id == FeedbackRequest.employee_id)
+        )
         .where(FeedbackRequest.peer_id == user.id, FeedbackRequest.state != "proposed", *conditions)
-        .order_by(FeedbackRequest.requested_at.desc(), FeedbackRequest.id.desc())).all()
+        .order_by(FeedbackRequest.requested_at.desc(), FeedbackRequest.id.desc())
+    ).all()
     snapshots: dict[int, dict] = {}
     found, scored = [], {}
     for request, name, review in rows:
@@ -296,19 +345,32 @@ def _asked(session: Session, user: User, *conditions) -> list[Asked]:
         found.append(Asked(request, name, review, snapshot.get("forms", {}).get(request.form) or {}))
         scored[request.id] = _form_items(snapshot, review.template, request.form)
     if found:  # the forms whose items an accepted dispute corrected, in one query
-        corrected = {(period, employee_id, item) for period, employee_id, item, correction in session.execute(
-            sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.correction).where(
-                Dispute.state == "accepted", Dispute.employee_id.in_(sorted({a.request.employee_id for a in found})),
-                Dispute.period.in_(sorted({a.request.period for a in found})))) if "value" in (correction or {})}
+        corrected = {
+            (period, employee_id, item)
+            for period, employee_id, item, correction in session.execute(
+                sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.correction).where(
+                    Dispute.state == "accepted",
+                    Dispute.employee_id.in_(sorted({a.request.employee_id for a in found})),
+                    Dispute.period.in_(sorted({a.request.period for a in found})),
+                )
+            )
+            if "value" in (correction or {})
+        }
         for a in found:
-            a.settled = any((a.request.period, a.request.employee_id, item) in corrected for item in scored[a.request.id])
+            a.settled = any(
+                (a.request.period, a.request.employee_id, item) in corrected for item in scored[a.request.id]
+            )
     return found
 
 
 def _form_items(snapshot: dict, template: str, form: str) -> list[str]:
     """The manual items of the template (in the snapshot) that the form scores."""
-    return [item["manual"] for section in snapshot.get("templates", {}).get(template, {}).get("sections", [])
-            for item in section.get("items", []) if item.get("manual") and item.get("form") == form]
+    return [
+        item["manual"]
+        for section in snapshot.get("templates", {}).get(template, {}).get("sections", [])
+        for item in section.get("items", [])
+        if item.get("manual") and item.get("form") == form
+    ]
 
 
 def asked_of(session: Session, user: User, waiting_only: bool = False) -> list[Asked]:
@@ -332,8 +394,9 @@ def _answerable(session: Session, asked: Asked, user: User) -> FormNeed:
     request, review = asked.request, asked.review
     if request.peer_id != user.id or request.state == "proposed":
         raise WorkflowError(f"{user.login} was not asked for this feedback")
-    session.scalars(sa.select(Review).where(Review.id == review.id).with_for_update()
-                    .execution_options(populate_existing=True)).one()
+    session.scalars(
+        sa.select(Review).where(Review.id == review.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
     session.refresh(request)
     if review.state != "in_review":
         raise WorkflowError(f"feedback on this scorecard is closed: it is {review.state}")
@@ -344,8 +407,9 @@ def _answerable(session: Session, asked: Asked, user: User) -> FormNeed:
     need = _peer_form(session, review, request.form)
     asked.settled = bool(_settled(session, review, need))
     if asked.settled:  # the colleague learns nothing of the dispute: it is the employee's
-        raise WorkflowError("this feedback is closed: the value it would give has been settled, and answers no "
-                            "longer change it")
+        raise WorkflowError(
+            "this feedback is closed: the value it would give has been settled, and answers no longer change it"
+        )
     return need
 
 
@@ -357,25 +421,41 @@ def _mean_points(definition: dict, answers: list[dict]) -> tuple[float | None, i
 def _submitted(session: Session, review: Review, form_slug: str) -> list[dict]:
     """The submitted answers to the form about the review's employee, as committed (and as this
     transaction changed them)."""
-    return list(session.scalars(sa.select(FeedbackRequest.values).where(
-        FeedbackRequest.period == review.period, FeedbackRequest.employee_id == review.employee_id,
-        FeedbackRequest.form == form_slug, FeedbackRequest.state == "submitted").order_by(FeedbackRequest.id)))
+    return list(
+        session.scalars(
+            sa.select(FeedbackRequest.values)
+            .where(
+                FeedbackRequest.period == review.period,
+                FeedbackRequest.employee_id == review.employee_id,
+                FeedbackRequest.form == form_slug,
+                FeedbackRequest.state == "submitted",
+            )
+            .order_by(FeedbackRequest.id)
+        )
+    )
 
 
 def _remove_points(session: Session, review: Review, need: FormNeed) -> dict[str, float]:
     """Remove the values peer feedback through this form wrote for its items (never another
     source's: an import, a dispute's correction); the values removed."""
-    written = list(session.scalars(sa.select(ManualValue).where(
-        ManualValue.period == review.period, ManualValue.employee_id == review.employee_id,
-        ManualValue.item.in_(need.items), ManualValue.source.startswith(f"peer feedback {need.slug} (",
-                                                                        autoescape=True))))
+    written = list(
+        session.scalars(
+            sa.select(ManualValue).where(
+                ManualValue.period == review.period,
+                ManualValue.employee_id == review.employee_id,
+                ManualValue.item.in_(need.items),
+                ManualValue.source.startswith(f"peer feedback {need.slug} (", autoescape=True),
+            )
+        )
+    )
     for value in written:
         session.delete(value)
     return {value.item: value.value for value in written}
 
 
-def answer(session: Session, asked: Asked, user: User, values: dict, submit: bool,
-           functions: FunctionRegistry | None = None) -> FeedbackRequest:
+def answer(
+    session: Session, asked: Asked, user: User, values: dict, submit: bool, functions: FunctionRegistry | None = None
+) -> FeedbackRequest:
     """Save the colleague's answers as a draft, or submit them: submitting scores the form's
     manual items with the mean of every submitted answer, and the employee again. WorkflowError
     when it is not theirs to answer now, FormError when an answer does not fit. Not committed."""
@@ -399,17 +479,23 @@ def answer(session: Session, asked: Asked, user: User, values: dict, submit: boo
             # the source names no one: it is shown wherever the item's value is
             source = f"peer feedback {request.form} ({count} answers)"
             before["points"] = write_points(session, review, need.items, mean, source, now)
-            after["points"] = {item: mean for item in need.items}
+            after["points"] = dict.fromkeys(need.items, mean)
             scored = True
         else:  # too few answers to keep anyone's anonymous: the item has no value yet
             removed = _remove_points(session, review, need)
             if removed:
-                before["points"], after["points"] = removed, {item: None for item in removed}
+                before["points"], after["points"] = removed, dict.fromkeys(removed)
                 scored = True
         session.flush()
-    record_change(session, actor=user.login, action="feedback.submit" if submit else "feedback.save",
-                  kind="feedback_requests", key=f"{review.period}:{review.employee_id}:{request.form}",
-                  before=before, after=after)
+    record_change(
+        session,
+        actor=user.login,
+        action="feedback.submit" if submit else "feedback.save",
+        kind="feedback_requests",
+        key=f"{review.period}:{review.employee_id}:{request.form}",
+        before=before,
+        after=after,
+    )
     if scored:
         rescore(session, review, functions)
     return request
@@ -427,13 +513,20 @@ def decline(session: Session, asked: Asked, user: User, reason: str | None) -> F
     before = {"state": request.state}
     request.state, request.decline_reason, request.values, request.updated_at = "declined", reason, {}, _now()
     session.flush()
-    record_change(session, actor=user.login, action="feedback.decline", kind="feedback_requests",
-                  key=f"{review.period}:{review.employee_id}:{request.form}", before=before,
-                  after={"state": "declined", "reason": reason})
+    record_change(
+        session,
+        actor=user.login,
+        action="feedback.decline",
+        kind="feedback_requests",
+        key=f"{review.period}:{review.employee_id}:{request.form}",
+        before=before,
+        after={"state": "declined", "reason": reason},
+    )
     return request
 
 
 # --- what the scorecard shows -------------------------------------------------------------------
+
 
 def summary(definition: dict, answers: list[tuple[dict, str]], named: bool) -> list[dict]:
     """The submitted answers field by field: the mean of each rating and number, how often each
@@ -444,14 +537,24 @@ def summary(definition: dict, answers: list[tuple[dict, str]], named: bool) -> l
         given = [(values[spec["name"]], name) for values, name in answers if values.get(spec["name"]) is not None]
         entry = {"name": spec["name"], "label": spec.get("label") or {}, "type": spec["type"], "count": len(given)}
         if spec["type"] in ("rating", "number"):
-            entry.update(mean=sum(v for v, _ in given) / len(given) if given else None,
-                         min=spec.get("min"), max=spec.get("max"))
+            entry.update(
+                mean=sum(v for v, _ in given) / len(given) if given else None, min=spec.get("min"), max=spec.get("max")
+            )
         elif spec["type"] == "choice":
-            entry["options"] = [{"value": o["value"], "label": o.get("label") or {},
-                                 "count": sum(1 for v, _ in given if v == o["value"])} for o in spec.get("options") or []]
+            entry["options"] = [
+                {
+                    "value": o["value"],
+                    "label": o.get("label") or {},
+                    "count": sum(1 for v, _ in given if v == o["value"]),
+                }
+                for o in spec.get("options") or []
+            ]
         else:
-            texts = [{"text": v, "by": name} for v, name in given] if named else \
-                [{"text": v, "by": None} for v in sorted(v for v, _ in given)]
+            texts = (
+                [{"text": v, "by": name} for v, name in given]
+                if named
+                else [{"text": v, "by": None} for v in sorted(v for v, _ in given)]
+            )
             entry["answers"] = texts
         fields.append(entry)
     return fields
@@ -465,35 +568,75 @@ def feedback_view(session: Session, review: Review, need: FormNeed, user: User) 
     anonymous form's from the anonymity minimum on) and once an accepted dispute `settled` the
     item's value, which closes the form."""
     requests = _requests(session, review, need.slug)
-    people = {user_id: (login, name) for user_id, login, name in session.execute(
-        sa.select(User.id, User.login, Employee.name).outerjoin(Employee, Employee.id == User.employee_id)
-        .where(User.id.in_([r.peer_id for r in requests])))} if requests else {}
+    people = (
+        {
+            user_id: (login, name)
+            for user_id, login, name in session.execute(
+                sa.select(User.id, User.login, Employee.name)
+                .outerjoin(Employee, Employee.id == User.employee_id)
+                .where(User.id.in_([r.peer_id for r in requests]))
+            )
+        }
+        if requests
+        else {}
+    )
     submitted = [r for r in requests if r.state == "submitted"]
     mean, _ = _mean_points(need.definition, [r.values for r in submitted])
     anonymous = need.definition.get("anonymous") is not False
     individual = sees_answers(session, review, user)
     settled = bool(_settled(session, review, need))
     counting = counts(need.definition, len(submitted)) and not settled
-    view = {"form": need.slug, "label": need.label, "anonymous": anonymous, "items": need.items,
-            "asked": sum(1 for r in requests if r.state != "proposed"), "answered": len(submitted),
-            "points": mean if counting else None, "counts": counting, "settled": settled,
-            "individual": individual, "may_ask": may_ask(session, review, user) and not settled,
-            "may_propose": may_propose(review, user) and not settled, "anonymity_minimum": ANONYMITY_MINIMUM,
-            "summary": None}
+    view = {
+        "form": need.slug,
+        "label": need.label,
+        "anonymous": anonymous,
+        "items": need.items,
+        "asked": sum(1 for r in requests if r.state != "proposed"),
+        "answered": len(submitted),
+        "points": mean if counting else None,
+        "counts": counting,
+        "settled": settled,
+        "individual": individual,
+        "may_ask": may_ask(session, review, user) and not settled,
+        "may_propose": may_propose(review, user) and not settled,
+        "anonymity_minimum": ANONYMITY_MINIMUM,
+        "summary": None,
+    }
     if individual:
-        view["requests"] = [{"id": r.id, "peer": people[r.peer_id][0], "name": people[r.peer_id][1],
-                             "state": r.state, "proposed": r.proposed_by is not None, "due_on": r.due_on,
-                             "requested_at": r.requested_at, "submitted_at": r.submitted_at,
-                             "decline_reason": r.decline_reason,
-                             "answers": r.values if r.state == "submitted" else None} for r in requests]
+        view["requests"] = [
+            {
+                "id": r.id,
+                "peer": people[r.peer_id][0],
+                "name": people[r.peer_id][1],
+                "state": r.state,
+                "proposed": r.proposed_by is not None,
+                "due_on": r.due_on,
+                "requested_at": r.requested_at,
+                "submitted_at": r.submitted_at,
+                "decline_reason": r.decline_reason,
+                "answers": r.values if r.state == "submitted" else None,
+            }
+            for r in requests
+        ]
     else:
         # the employee follows what they proposed — asked or not, never answered or declined
-        view["requests"] = [{"id": r.id, "peer": people[r.peer_id][0], "name": people[r.peer_id][1],
-                             "state": "proposed" if r.state == "proposed" else "asked", "proposed": True}
-                            for r in requests if r.proposed_by is not None and r.proposed_by == user.id]
+        view["requests"] = [
+            {
+                "id": r.id,
+                "peer": people[r.peer_id][0],
+                "name": people[r.peer_id][1],
+                "state": "proposed" if r.state == "proposed" else "asked",
+                "proposed": True,
+            }
+            for r in requests
+            if r.proposed_by is not None and r.proposed_by == user.id
+        ]
     if individual or not anonymous or len(submitted) >= ANONYMITY_MINIMUM:
-        view["summary"] = summary(need.definition, [(r.values, people[r.peer_id][1] or people[r.peer_id][0])
-                                                    for r in submitted], named=individual or not anonymous)
+        view["summary"] = summary(
+            need.definition,
+            [(r.values, people[r.peer_id][1] or people[r.peer_id][0]) for r in submitted],
+            named=individual or not anonymous,
+        )
     return view
 
 
@@ -502,14 +645,22 @@ def suggestions(session: Session, review: Review, user: User) -> list[tuple[str,
     employee nor their manager, those of the employee's department first. To the employee
     proposing, only those of their own department and the departments below it: the list is no
     directory of everyone's account."""
-    department, manager = session.execute(sa.select(Employee.department_id, Employee.manager_id)
-                                          .where(Employee.id == review.employee_id)).one()
+    department, manager = session.execute(
+        sa.select(Employee.department_id, Employee.manager_id).where(Employee.id == review.employee_id)
+    ).one()
     scope = []
     if user.employee_id == review.employee_id:
         scope = [Employee.department_id.in_(sorted(department_subtree(session, department)))]
     rows = session.execute(
-        sa.select(User.login, Employee.name).join(Employee, Employee.id == User.employee_id)
-        .where(User.active, Employee.id != review.employee_id,
-               *([Employee.id != manager] if manager is not None else []), *scope)
-        .order_by((Employee.department_id != department), Employee.name, User.login).limit(SUGGESTIONS))
+        sa.select(User.login, Employee.name)
+        .join(Employee, Employee.id == User.employee_id)
+        .where(
+            User.active,
+            Employee.id != review.employee_id,
+            *([Employee.id != manager] if manager is not None else []),
+            *scope,
+        )
+        .order_by((Employee.department_id != department), Employee.name, User.login)
+        .limit(SUGGESTIONS)
+    )
     return [(login, name) for login, name in rows]

@@ -89,17 +89,25 @@ def forms_for(session: Session, review: Review) -> list[FormNeed]:
         return []
     directory = Directory.load(session)
     current = next((s for s in _flow(session, review) if s["name"] == review.step), None)
-    responses = {r.form: r for r in session.scalars(sa.select(FormResponse).where(
-        FormResponse.period == review.period, FormResponse.employee_id == review.employee_id,
-        FormResponse.form.in_(list(items))))}
+    responses = {
+        r.form: r
+        for r in session.scalars(
+            sa.select(FormResponse).where(
+                FormResponse.period == review.period,
+                FormResponse.employee_id == review.employee_id,
+                FormResponse.form.in_(list(items)),
+            )
+        )
+    }
     needs = []
     for slug, manual_items in items.items():
         definition = definitions[slug]
         filled_by = definition["filled_by"]
         actor = STEP_ACTOR.get(filled_by)
         users = directory.principals(actor, review.employee_id) if actor else set()
-        at_step = (review.state == "in_review" and current is not None and actor is not None
-                   and current["actor"] == actor)
+        at_step = (
+            review.state == "in_review" and current is not None and actor is not None and current["actor"] == actor
+        )
         needs.append(FormNeed(slug, definition, manual_items, filled_by, users, responses.get(slug), at_step))
     return needs
 
@@ -147,8 +155,15 @@ def clean_values(definition: dict, values: dict, submit: bool) -> dict:
                 errors[name] = f"{raw!r} is not a number"
                 continue
             if (low is not None and value < low) or (high is not None and value > high):
-                errors[name] = f"{value:g} is outside {low:g}–{high:g}" if low is not None and high is not None \
-                    else (f"{value:g} is below {low:g}" if low is not None and value < low else f"{value:g} is above {high:g}")
+                errors[name] = (
+                    f"{value:g} is outside {low:g}–{high:g}"
+                    if low is not None and high is not None
+                    else (
+                        f"{value:g} is below {low:g}"
+                        if low is not None and value < low
+                        else f"{value:g} is above {high:g}"
+                    )
+                )
                 continue
             cleaned[name] = int(value) if value.is_integer() else value
         elif kind == "choice":
@@ -179,8 +194,15 @@ def points(definition: dict, values: dict) -> float | None:
     return None if not weights else total / weights
 
 
-def save_response(session: Session, review: Review, user: User, form_slug: str, values: dict, submit: bool,
-                  functions: FunctionRegistry | None = None) -> FormResponse:
+def save_response(
+    session: Session,
+    review: Review,
+    user: User,
+    form_slug: str,
+    values: dict,
+    submit: bool,
+    functions: FunctionRegistry | None = None,
+) -> FormResponse:
     """Save `user`'s answers to a form of the review's scorecard, as a draft or submitted.
     WorkflowError when it is not theirs to fill now, FormError when an answer does not fit.
     Submitting writes the manual items' points and scores the employee again. Not committed."""
@@ -188,22 +210,35 @@ def save_response(session: Session, review: Review, user: User, form_slug: str, 
     if need is None:
         raise WorkflowError(f"this scorecard has no form '{form_slug}'")
     if need.filled_by == "peer":
-        raise WorkflowError(f"the {label_text(need.label, form_slug)} is filled by the colleagues asked for it, "
-                            "each through their own feedback request")
+        raise WorkflowError(
+            f"the {label_text(need.label, form_slug)} is filled by the colleagues asked for it, "
+            "each through their own feedback request"
+        )
     if user.employee_id == review.employee_id and need.filled_by != "employee":
         raise WorkflowError(f"{user.login} may not fill the {label_text(need.label, form_slug)} of their own scorecard")
     if not need.may_fill(user):
-        raise WorkflowError(f"{user.login} may not fill the {label_text(need.label, form_slug)} now (the scorecard is "
-                            f"{review.state}" + (f" at step {review.step}" if review.step else "") + ")")
+        raise WorkflowError(
+            f"{user.login} may not fill the {label_text(need.label, form_slug)} now (the scorecard is "
+            f"{review.state}" + (f" at step {review.step}" if review.step else "") + ")"
+        )
     if not submit and need.submitted:
-        raise WorkflowError(f"the {label_text(need.label, form_slug)} is already submitted: submit it again to change it")
+        raise WorkflowError(
+            f"the {label_text(need.label, form_slug)} is already submitted: submit it again to change it"
+        )
     cleaned = clean_values(need.definition, values, submit)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     response = need.response
     before = None if response is None else {"state": response.state, "values": response.values}
     if response is None:
-        response = FormResponse(period=review.period, employee_id=review.employee_id, form=form_slug,
-                                filled_by=user.id, values=cleaned, state="draft", updated_at=now)
+        response = FormResponse(
+            period=review.period,
+            employee_id=review.employee_id,
+            form=form_slug,
+            filled_by=user.id,
+            values=cleaned,
+            state="draft",
+            updated_at=now,
+        )
         session.add(response)
     response.filled_by, response.values, response.updated_at = user.id, cleaned, now
     after: dict = {"state": "submitted" if submit else "draft", "values": cleaned}
@@ -220,31 +255,54 @@ def save_response(session: Session, review: Review, user: User, form_slug: str, 
         if score is not None and scored:
             earlier = write_points(session, review, scored, score, f"form {form_slug} ({user.login})", now)
             before = {**(before or {}), "points": earlier}
-            after["points"] = {item: score for item in scored}
+            after["points"] = dict.fromkeys(scored, score)
     else:
         response.state = "draft"
     session.flush()
-    record_change(session, actor=user.login, action="form.submit" if submit else "form.save", kind="form_responses",
-                  key=f"{review.period}:{review.employee_id}:{form_slug}", before=before, after=after)
+    record_change(
+        session,
+        actor=user.login,
+        action="form.submit" if submit else "form.save",
+        kind="form_responses",
+        key=f"{review.period}:{review.employee_id}:{form_slug}",
+        before=before,
+        after=after,
+    )
     if submit and "points" in after:
         rescore(session, review, functions)
     return response
 
 
-def write_points(session: Session, review: Review, items: list[str], score: float, source: str,
-                 now: dt.datetime) -> dict[str, float]:
+def write_points(
+    session: Session, review: Review, items: list[str], score: float, source: str, now: dt.datetime
+) -> dict[str, float]:
     """Write `score` as the value of each manual item of the review's employee and period; the
     values the items had before (for the audit log)."""
-    existing = {m.item: m for m in session.scalars(sa.select(ManualValue).where(
-        ManualValue.period == review.period, ManualValue.employee_id == review.employee_id,
-        ManualValue.item.in_(items)))}
+    existing = {
+        m.item: m
+        for m in session.scalars(
+            sa.select(ManualValue).where(
+                ManualValue.period == review.period,
+                ManualValue.employee_id == review.employee_id,
+                ManualValue.item.in_(items),
+            )
+        )
+    }
     earlier = {item: m.value for item, m in existing.items()}
     for item in items:
         if item in existing:
             existing[item].value, existing[item].source, existing[item].updated_at = score, source, now
         else:
-            session.add(ManualValue(period=review.period, employee_id=review.employee_id, item=item,
-                                    value=score, source=source, updated_at=now))
+            session.add(
+                ManualValue(
+                    period=review.period,
+                    employee_id=review.employee_id,
+                    item=item,
+                    value=score,
+                    source=source,
+                    updated_at=now,
+                )
+            )
     return earlier
 
 
@@ -253,9 +311,15 @@ def rescore(session: Session, review: Review, functions: FunctionRegistry | None
     from ..engine.runs import rescore_employee  # the engine opens reviews: imported here, not above
     from ..plugins import load_plugins
 
-    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == review.period,
-                                                     Scorecard.employee_id == review.employee_id))
+    card = session.scalar(
+        sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
+    )
     if card is None or card.locked or card.version_number is None:
         return None
-    return rescore_employee(session, review.period, review.employee_id, _snapshot(session, card.version_number),
-                            functions if functions is not None else load_plugins().functions)
+    return rescore_employee(
+        session,
+        review.period,
+        review.employee_id,
+        _snapshot(session, card.version_number),
+        functions if functions is not None else load_plugins().functions,
+    )

@@ -12,8 +12,13 @@ from .models import ReviewAction
 def review_history(session: Session, review_id: int) -> list[tuple[ReviewAction, str | None, str | None]]:
     """(action, the acting user's login — None for a rerun —, the login acted for) rows, oldest first."""
     acting, behalf = aliased(User), aliased(User)
-    return [tuple(row) for row in session.execute(
-        sa.select(ReviewAction, acting.login, behalf.login)
-        .outerjoin(acting, acting.id == ReviewAction.user_id)
-        .outerjoin(behalf, behalf.id == ReviewAction.on_behalf_of)
-        .where(ReviewAction.review_id == review_id).order_by(ReviewAction.id))]
+    return [
+        tuple(row)
+        for row in session.execute(
+            sa.select(ReviewAction, acting.login, behalf.login)
+            .outerjoin(acting, acting.id == ReviewAction.user_id)
+            .outerjoin(behalf, behalf.id == ReviewAction.on_behalf_of)
+            .where(ReviewAction.review_id == review_id)
+            .order_by(ReviewAction.id)
+        )
+    ]

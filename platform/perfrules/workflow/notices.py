@@ -20,8 +20,8 @@ answer (`Directory.principals`), so nobody hears of a scorecard they may not act
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -35,11 +35,14 @@ from .dispute_models import Dispute
 from .models import Delegation, Review
 
 #: the notice for an action, by action; approve and reopen also announce the step entered
-ACTION_KINDS = {"reject": "review.rejected", "return": "review.returned", "lock": "review.locked",
-                "reopen": "review.reopened"}
+ACTION_KINDS = {
+    "reject": "review.rejected",
+    "return": "review.returned",
+    "lock": "review.locked",
+    "reopen": "review.reopened",
+}
 #: where the people a dispute is routed to resolve it (a delegate may not see the scorecard)
 DISPUTES_LINK = "/scorecards/disputes"
-
 
 
 def scorecard_link(period: str, employee_code: str) -> str:
@@ -55,10 +58,13 @@ class Audience:
     stand_ins: dict[int, set[int]]
 
     @classmethod
-    def load(cls, session: Session, directory: Directory, day: dt.date) -> "Audience":
+    def load(cls, session: Session, directory: Directory, day: dt.date) -> Audience:
         stand_ins: dict[int, set[int]] = {}
-        for user_id, delegate_id in session.execute(sa.select(Delegation.user_id, Delegation.delegate_id).where(
-                Delegation.starts_on <= day, Delegation.ends_on >= day)):
+        for user_id, delegate_id in session.execute(
+            sa.select(Delegation.user_id, Delegation.delegate_id).where(
+                Delegation.starts_on <= day, Delegation.ends_on >= day
+            )
+        ):
             stand_ins.setdefault(user_id, set()).add(delegate_id)
         return cls(directory, stand_ins)
 
@@ -80,19 +86,27 @@ def step_params(step: dict | None, entered_at: dt.datetime | None) -> dict:
     if step is None:
         return {}
     deadline = step_deadline(step, entered_at)
-    return {"step": step.get("label") or step["name"],
-            **({"due_at": moment_text(deadline.due_at)} if deadline is not None else {})}
+    return {
+        "step": step.get("label") or step["name"],
+        **({"due_at": moment_text(deadline.due_at)} if deadline is not None else {}),
+    }
 
 
-def review_params(employee_code: str, employee_name: str, period: str, step: dict | None,
-                  entered_at: dt.datetime | None) -> dict:
+def review_params(
+    employee_code: str, employee_name: str, period: str, step: dict | None, entered_at: dt.datetime | None
+) -> dict:
     """What every review notice says: whose scorecard, which period, at which step, due when."""
-    return {"employee": employee_name, "employee_code": employee_code, "period": period,
-            **step_params(step, entered_at)}
+    return {
+        "employee": employee_name,
+        "employee_code": employee_code,
+        "period": period,
+        **step_params(step, entered_at),
+    }
 
 
-def announce_opened(session: Session, directory: Directory, reviews: Iterable[dict],
-                    snapshots: dict[int, dict], now: dt.datetime) -> int:
+def announce_opened(
+    session: Session, directory: Directory, reviews: Iterable[dict], snapshots: dict[int, dict], now: dt.datetime
+) -> int:
     """Tell the actors of each newly opened review's first step, all in one insert. `reviews`
     are the rows inserted into reviews; `snapshots` the configuration versions they name."""
     reviews = [review for review in reviews if review["step"]]
@@ -106,22 +120,40 @@ def announce_opened(session: Session, directory: Directory, reviews: Iterable[di
     for review in reviews:
         key = (review["version_number"], review["flow"], review["step"])
         if key not in steps:
-            step = next(s for s in snapshots[key[0]].get("approval_flows", {}).get(key[1], {}).get("steps", [])
-                        if s["name"] == key[2])
+            step = next(
+                s
+                for s in snapshots[key[0]].get("approval_flows", {}).get(key[1], {}).get("steps", [])
+                if s["name"] == key[2]
+            )
             steps[key] = (step, step_params(step, now))
         step, said = steps[key]
         person = people[review["employee_id"]]
-        notices.append(Notice(frozenset(audience.waiting(step["actor"], person.id)), "review.waiting",
-                              review["period"], person.id,
-                              {"employee": person.name, "employee_code": person.code, "period": review["period"],
-                               **said},
-                              scorecard_link(review["period"], person.code)))
+        notices.append(
+            Notice(
+                frozenset(audience.waiting(step["actor"], person.id)),
+                "review.waiting",
+                review["period"],
+                person.id,
+                {"employee": person.name, "employee_code": person.code, "period": review["period"], **said},
+                scorecard_link(review["period"], person.code),
+            )
+        )
     return notify_many(session, notices, now)
 
 
-def announce_action(session: Session, review: Review, action: str, *, by: User, comment: str | None,
-                    from_step: str | None, steps: list[dict], directory: Directory, employee: Employee,
-                    now: dt.datetime) -> int:
+def announce_action(
+    session: Session,
+    review: Review,
+    action: str,
+    *,
+    by: User,
+    comment: str | None,
+    from_step: str | None,
+    steps: list[dict],
+    directory: Directory,
+    employee: Employee,
+    now: dt.datetime,
+) -> int:
     """Tell who should know about `action`, just taken by `by` on `review` (already moved)."""
     by_name = {step["name"]: step for step in steps}
     step = by_name.get(review.step) if review.state == "in_review" else None
@@ -133,7 +165,9 @@ def announce_action(session: Session, review: Review, action: str, *, by: User, 
     own = audience.employee(employee.id)
     params = review_params(employee.code, employee.name, review.period, step, review.step_started_at)
     previous = by_name.get(from_step) if from_step else None
-    params.update(by=by.login, comment=comment, from_step=(previous.get("label") or previous["name"]) if previous else None)
+    params.update(
+        by=by.login, comment=comment, from_step=(previous.get("label") or previous["name"]) if previous else None
+    )
     told: list[tuple[set[int], str]] = []
     if action == "approve":
         if review.state == "approved":
@@ -147,19 +181,38 @@ def announce_action(session: Session, review: Review, action: str, *, by: User, 
     elif action == "lock":
         told.append((own, ACTION_KINDS[action]))
     link = scorecard_link(review.period, employee.code)
-    return notify_many(session, [
-        Notice(frozenset(users - {by.id}), kind, review.period, employee.id,
-               {key: value for key, value in params.items() if value is not None}, link)
-        for users, kind in told], now)
+    return notify_many(
+        session,
+        [
+            Notice(
+                frozenset(users - {by.id}),
+                kind,
+                review.period,
+                employee.id,
+                {key: value for key, value in params.items() if value is not None},
+                link,
+            )
+            for users, kind in told
+        ],
+        now,
+    )
 
 
-def announce_dispute(session: Session, dispute: Dispute, action: str, *, by: User, routed_actor: str,
-                     item_label, now: dt.datetime) -> int:
+def announce_dispute(
+    session: Session, dispute: Dispute, action: str, *, by: User, routed_actor: str, item_label, now: dt.datetime
+) -> int:
     """Tell who should know that `by` raised, withdrew, accepted or rejected `dispute`.
     `routed_actor` is the step actor the dispute is routed to (manager or role:hr)."""
     employee = session.get(Employee, dispute.employee_id)
-    params = {"employee": employee.name, "employee_code": employee.code, "period": dispute.period,
-              "item": item_label, "by": by.login, "reason": dispute.reason, "resolution": dispute.resolution}
+    params = {
+        "employee": employee.name,
+        "employee_code": employee.code,
+        "period": dispute.period,
+        "item": item_label,
+        "by": by.login,
+        "reason": dispute.reason,
+        "resolution": dispute.resolution,
+    }
     correction = dispute.correction or {}
     for key in ("total_before", "total_after"):
         if correction.get(key) is not None:
@@ -169,33 +222,73 @@ def announce_dispute(session: Session, dispute: Dispute, action: str, *, by: Use
         kind, link = ("dispute.raised" if action == "raise" else "dispute.withdrawn"), DISPUTES_LINK
     else:
         users = Audience.load(session, Directory.load(session), now.date()).employee(employee.id)
-        kind, link = ("dispute.accepted" if action == "accept" else "dispute.rejected"), \
-            scorecard_link(dispute.period, employee.code)
-    return notify_many(session, [Notice(frozenset(users - {by.id}), kind, dispute.period, employee.id,
-                                        {key: value for key, value in params.items() if value is not None}, link)], now)
+        kind, link = (
+            ("dispute.accepted" if action == "accept" else "dispute.rejected"),
+            scorecard_link(dispute.period, employee.code),
+        )
+    return notify_many(
+        session,
+        [
+            Notice(
+                frozenset(users - {by.id}),
+                kind,
+                dispute.period,
+                employee.id,
+                {key: value for key, value in params.items() if value is not None},
+                link,
+            )
+        ],
+        now,
+    )
 
 
-def announce_feedback(session: Session, review: Review, requests: list, *, by: User, form_label,
-                      managers: set[int], now: dt.datetime) -> int:
+def announce_feedback(
+    session: Session, review: Review, requests: list, *, by: User, form_label, managers: set[int], now: dt.datetime
+) -> int:
     """Tell each colleague asked for feedback (a request each, linked to its own page), or — when
     the employee proposed them — the employee's manager, who decides whether to ask."""
     employee = session.get(Employee, review.employee_id)
-    base = {"employee": employee.name, "employee_code": employee.code, "period": review.period,
-            "form": form_label, "by": by.login}
+    base = {
+        "employee": employee.name,
+        "employee_code": employee.code,
+        "period": review.period,
+        "form": form_label,
+        "by": by.login,
+    }
     if by.employee_id == review.employee_id:
-        peers = ", ".join(session.scalars(sa.select(User.login).where(User.id.in_([r.peer_id for r in requests]))
-                                          .order_by(User.login)))
-        notices = [Notice(frozenset(managers - {by.id}), "feedback.proposed", review.period, employee.id,
-                          {**base, "peers": peers}, scorecard_link(review.period, employee.code))]
+        peers = ", ".join(
+            session.scalars(
+                sa.select(User.login).where(User.id.in_([r.peer_id for r in requests])).order_by(User.login)
+            )
+        )
+        notices = [
+            Notice(
+                frozenset(managers - {by.id}),
+                "feedback.proposed",
+                review.period,
+                employee.id,
+                {**base, "peers": peers},
+                scorecard_link(review.period, employee.code),
+            )
+        ]
     else:
-        notices = [Notice(frozenset({request.peer_id}), "feedback.requested", review.period, employee.id,
-                          {**base, **({"due_on": request.due_on.isoformat()} if request.due_on else {})},
-                          f"/feedback/{request.id}") for request in requests]
+        notices = [
+            Notice(
+                frozenset({request.peer_id}),
+                "feedback.requested",
+                review.period,
+                employee.id,
+                {**base, **({"due_on": request.due_on.isoformat()} if request.due_on else {})},
+                f"/feedback/{request.id}",
+            )
+            for request in requests
+        ]
     return notify_many(session, notices, now)
 
 
-def announce_recomputed(session: Session, directory: Directory,
-                        sent_back: Iterable[tuple[Review, dict, Employee, str]], now: dt.datetime) -> int:
+def announce_recomputed(
+    session: Session, directory: Directory, sent_back: Iterable[tuple[Review, dict, Employee, str]], now: dt.datetime
+) -> int:
     """Tell each employee whose approved scorecard a rerun sent back (with what changed), and the
     actors of the step it is now at, in one insert: (review, the step entered, employee, comment)."""
     audience = Audience.load(session, directory, now.date())
@@ -204,7 +297,15 @@ def announce_recomputed(session: Session, directory: Directory,
         params = {**review_params(employee.code, employee.name, review.period, step, now), "comment": comment}
         link = scorecard_link(review.period, employee.code)
         own = audience.employee(employee.id)
-        notices += [Notice(frozenset(own), "review.recomputed", review.period, employee.id, params, link),
-                    Notice(frozenset(audience.waiting(step["actor"], employee.id) - own), "review.waiting",
-                           review.period, employee.id, params, link)]
+        notices += [
+            Notice(frozenset(own), "review.recomputed", review.period, employee.id, params, link),
+            Notice(
+                frozenset(audience.waiting(step["actor"], employee.id) - own),
+                "review.waiting",
+                review.period,
+                employee.id,
+                params,
+                link,
+            ),
+        ]
     return notify_many(session, notices, now)

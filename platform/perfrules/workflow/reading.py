@@ -37,15 +37,21 @@ def _through_review(session: Session, user: User, period: str, employee_id: int,
     review = session.scalar(sa.select(Review).where(Review.period == period, Review.employee_id == employee_id))
     if review is None:
         return False
-    acted = session.scalar(sa.select(ReviewAction.id).where(
-        ReviewAction.review_id == review.id,
-        sa.or_(ReviewAction.user_id == user.id, ReviewAction.on_behalf_of == user.id)).limit(1))
+    acted = session.scalar(
+        sa.select(ReviewAction.id)
+        .where(
+            ReviewAction.review_id == review.id,
+            sa.or_(ReviewAction.user_id == user.id, ReviewAction.on_behalf_of == user.id),
+        )
+        .limit(1)
+    )
     return acted is not None or bool(allowed_actions(session, review, user, today))
 
 
 def _through_dispute(session: Session, user: User, period: str, employee_id: int, today: dt.date | None) -> bool:
-    disputes = session.scalars(sa.select(Dispute).where(Dispute.period == period,
-                                                        Dispute.employee_id == employee_id)).all()
+    disputes = session.scalars(
+        sa.select(Dispute).where(Dispute.period == period, Dispute.employee_id == employee_id)
+    ).all()
     if any(user.id in (dispute.resolved_by, dispute.on_behalf_of) for dispute in disputes):
         return True
     waiting = [dispute for dispute in disputes if dispute.state == "open"]
@@ -56,19 +62,21 @@ def _through_dispute(session: Session, user: User, period: str, employee_id: int
     return any(resolving_authority(dispute, user, directory, stood_in_for)[0] for dispute in waiting)
 
 
-def opened_by_workflow(session: Session, user: User, period: str, employee_id: int,
-                       today: dt.date | None = None) -> bool:
+def opened_by_workflow(
+    session: Session, user: User, period: str, employee_id: int, today: dt.date | None = None
+) -> bool:
     """Whether the scorecard's review or one of its disputes opens it to `user` (see above),
     whatever `org.access` says."""
-    return (_through_review(session, user, period, employee_id, today)
-            or _through_dispute(session, user, period, employee_id, today))
+    return _through_review(session, user, period, employee_id, today) or _through_dispute(
+        session, user, period, employee_id, today
+    )
 
 
-def may_read_scorecard(session: Session, user: User, period: str, employee_id: int, department_id: int,
-                       today: dt.date | None = None) -> bool:
+def may_read_scorecard(
+    session: Session, user: User, period: str, employee_id: int, department_id: int, today: dt.date | None = None
+) -> bool:
     """Whether `user` may read the scorecard of `employee_id` for `period`; `department_id` is the
     department `org.access` judges it by. `today`: the day delegations are counted on."""
     if visibility(session, user).allows(department_id, employee_id):
         return True
     return opened_by_workflow(session, user, period, employee_id, today)
-

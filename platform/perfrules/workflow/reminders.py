@@ -40,15 +40,26 @@ class _Due:
 def _due(session: Session, now: dt.datetime) -> list[_Due]:
     """The reminders due now and not yet sent."""
     reviews = session.execute(
-        sa.select(Review.id, Review.period, Review.employee_id, Review.version_number, Review.flow, Review.step,
-                  Review.entries, Review.step_started_at)
-        .where(Review.state == "in_review", Review.step_started_at <= now - EARLIEST_REMINDER)).all()
+        sa.select(
+            Review.id,
+            Review.period,
+            Review.employee_id,
+            Review.version_number,
+            Review.flow,
+            Review.step,
+            Review.entries,
+            Review.step_started_at,
+        ).where(Review.state == "in_review", Review.step_started_at <= now - EARLIEST_REMINDER)
+    ).all()
     if not reviews:
         return []
-    sent = set(session.execute(
-        sa.select(ReviewReminder.review_id, ReviewReminder.kind)
-        .join(Review, sa.and_(Review.id == ReviewReminder.review_id, Review.entries == ReviewReminder.step_entry))
-        .where(Review.state == "in_review")).all())
+    sent = set(
+        session.execute(
+            sa.select(ReviewReminder.review_id, ReviewReminder.kind)
+            .join(Review, sa.and_(Review.id == ReviewReminder.review_id, Review.entries == ReviewReminder.step_entry))
+            .where(Review.state == "in_review")
+        ).all()
+    )
     steps = flow_steps(session, {(review.version_number, review.flow) for review in reviews})
     due = []
     for review in reviews:
@@ -56,19 +67,21 @@ def _due(session: Session, now: dt.datetime) -> list[_Due]:
         deadline = step_deadline(step, review.step_started_at)
         kind = deadline.reminder(now) if deadline else None
         if kind and (review.id, kind) not in sent:
-            due.append(_Due(review.id, review.period, review.employee_id, review.entries, kind, step,
-                            review.step_started_at))
+            due.append(
+                _Due(review.id, review.period, review.employee_id, review.entries, kind, step, review.step_started_at)
+            )
     return due
 
 
 def _claim(session: Session, due: list[_Due], now: dt.datetime) -> list[_Due]:
     """The reminders this transaction claimed (the others were claimed by someone else)."""
     claimed: set[tuple[int, str]] = set()
-    statement = insert_unless_present(session, ReviewReminder).returning(ReviewReminder.review_id,
-                                                                         ReviewReminder.kind)
+    statement = insert_unless_present(session, ReviewReminder).returning(ReviewReminder.review_id, ReviewReminder.kind)
     for start in range(0, len(due), CLAIM_CHUNK):
-        rows = [{"review_id": d.review_id, "step_entry": d.entry, "kind": d.kind, "sent_at": now}
-                for d in due[start:start + CLAIM_CHUNK]]
+        rows = [
+            {"review_id": d.review_id, "step_entry": d.entry, "kind": d.kind, "sent_at": now}
+            for d in due[start : start + CLAIM_CHUNK]
+        ]
         claimed.update(tuple(row) for row in session.execute(statement.values(rows)))
     return [d for d in due if (d.review_id, d.kind) in claimed]
 
@@ -79,9 +92,10 @@ def _approved(session: Session, due: list[_Due]) -> dict[tuple[int, int], set[in
     ids = sorted({d.review_id for d in due})
     for start in range(0, len(ids), CLAIM_CHUNK):
         for review_id, entry, user_id, on_behalf_of in session.execute(
-                sa.select(ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id,
-                          ReviewAction.on_behalf_of)
-                .where(ReviewAction.action == "approve", ReviewAction.review_id.in_(ids[start:start + CLAIM_CHUNK]))):
+            sa.select(
+                ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id, ReviewAction.on_behalf_of
+            ).where(ReviewAction.action == "approve", ReviewAction.review_id.in_(ids[start : start + CLAIM_CHUNK]))
+        ):
             approved.setdefault((review_id, entry), set()).add(on_behalf_of or user_id)
     return approved
 
@@ -96,15 +110,27 @@ def send_reminders(session: Session, now: dt.datetime) -> int:
         return 0
     audience = Audience.load(session, Directory.load(session), now.date())
     approved = _approved(session, claimed)
-    people = {row.id: row for row in session.execute(
-        sa.select(Employee.id, Employee.code, Employee.name)
-        .where(Employee.id.in_(sorted({d.employee_id for d in claimed}))))}
+    people = {
+        row.id: row
+        for row in session.execute(
+            sa.select(Employee.id, Employee.code, Employee.name).where(
+                Employee.id.in_(sorted({d.employee_id for d in claimed}))
+            )
+        )
+    }
     notices = []
     for d in claimed:
         person = people[d.employee_id]
         recipients = audience.waiting(d.step["actor"], d.employee_id, approved.get((d.review_id, d.entry), set()))
-        notices.append(Notice(frozenset(recipients), f"review.{d.kind}", d.period, d.employee_id,
-                              review_params(person.code, person.name, d.period, d.step, d.entered_at),
-                              scorecard_link(d.period, person.code)))
+        notices.append(
+            Notice(
+                frozenset(recipients),
+                f"review.{d.kind}",
+                d.period,
+                d.employee_id,
+                review_params(person.code, person.name, d.period, d.step, d.entered_at),
+                scorecard_link(d.period, person.code),
+            )
+        )
     notify_many(session, notices, now)
     return len(claimed)

@@ -32,10 +32,14 @@ Numbers = tuple[float | None, str | None]
 
 def approved_numbers(session: Session, period: str) -> dict[int, Numbers]:
     """The total and grade of each approved, unlocked scorecard of the period, by employee id."""
-    return {employee_id: (total, grade) for employee_id, total, grade in session.execute(
-        sa.select(Scorecard.employee_id, Scorecard.total, Scorecard.grade)
-        .join(Review, sa.and_(Review.period == Scorecard.period, Review.employee_id == Scorecard.employee_id))
-        .where(Scorecard.period == period, Review.state == "approved", Scorecard.locked.is_(False)))}
+    return {
+        employee_id: (total, grade)
+        for employee_id, total, grade in session.execute(
+            sa.select(Scorecard.employee_id, Scorecard.total, Scorecard.grade)
+            .join(Review, sa.and_(Review.period == Scorecard.period, Review.employee_id == Scorecard.employee_id))
+            .where(Scorecard.period == period, Review.state == "approved", Scorecard.locked.is_(False))
+        )
+    }
 
 
 def _same(before: Numbers, after: Numbers) -> bool:
@@ -49,20 +53,34 @@ def _shown(total: float | None) -> str:
     return "—" if total is None else f"{total:.1f}"
 
 
-def withdraw_changed_approvals(session: Session, period: str, before: dict[int, Numbers], actor: str, run_id: int,
-                               functions: FunctionRegistry | None = None) -> int:
+def withdraw_changed_approvals(
+    session: Session,
+    period: str,
+    before: dict[int, Numbers],
+    actor: str,
+    run_id: int,
+    functions: FunctionRegistry | None = None,
+) -> int:
     """Send back the approved reviews whose scorecard's total or grade differs from `before`
     (`approved_numbers`, read before the rerun wrote); how many went back."""
     if not before:
         return 0
-    cards = {card.employee_id: card for card in session.scalars(
-        sa.select(Scorecard).where(Scorecard.period == period, Scorecard.employee_id.in_(sorted(before))))}
-    changed = {employee_id for employee_id, card in cards.items()
-               if not _same(before[employee_id], (card.total, card.grade))}
+    cards = {
+        card.employee_id: card
+        for card in session.scalars(
+            sa.select(Scorecard).where(Scorecard.period == period, Scorecard.employee_id.in_(sorted(before)))
+        )
+    }
+    changed = {
+        employee_id for employee_id, card in cards.items() if not _same(before[employee_id], (card.total, card.grade))
+    }
     if not changed:
         return 0
-    reviews = session.scalars(sa.select(Review).where(Review.period == period, Review.state == "approved",
-                                                      Review.employee_id.in_(sorted(changed)))).all()
+    reviews = session.scalars(
+        sa.select(Review).where(
+            Review.period == period, Review.state == "approved", Review.employee_id.in_(sorted(changed))
+        )
+    ).all()
     directory = Directory.load(session)
     employees = {e.id: e for e in session.scalars(sa.select(Employee).where(Employee.id.in_(sorted(changed))))}
     versions: dict[int, tuple[dict, _Conditions]] = {}
@@ -78,10 +96,22 @@ def withdraw_changed_approvals(session: Session, period: str, before: dict[int, 
         if first is None:  # no step applies to the new numbers: approved as they are
             continue
         (old_total, old_grade) = before[review.employee_id]
-        comment = (f"run {run_id} changed the total from {_shown(old_total)} to {_shown(card.total)}"
-                   f" and the grade from {old_grade or '—'} to {card.grade or '—'}")
-        actions.append({"review_id": review.id, "step": None, "step_entry": review.entries, "action": RECOMPUTED,
-                        "user_id": None, "on_behalf_of": None, "comment": comment, "at": now})
+        comment = (
+            f"run {run_id} changed the total from {_shown(old_total)} to {_shown(card.total)}"
+            f" and the grade from {old_grade or '—'} to {card.grade or '—'}"
+        )
+        actions.append(
+            {
+                "review_id": review.id,
+                "step": None,
+                "step_entry": review.entries,
+                "action": RECOMPUTED,
+                "user_id": None,
+                "on_behalf_of": None,
+                "comment": comment,
+                "at": now,
+            }
+        )
         review.path = []
         _enter(review, first, now)
         step = next(s for s in steps if s["name"] == first)
@@ -91,6 +121,12 @@ def withdraw_changed_approvals(session: Session, period: str, before: dict[int, 
         return 0
     session.execute(sa.insert(ReviewAction), actions)
     announce_recomputed(session, directory, announced, now)
-    record_change(session, actor=actor, action=f"review.{RECOMPUTED}", kind="reviews", key=period,
-                  after={"run": run_id, "sent_back": sent_back})
+    record_change(
+        session,
+        actor=actor,
+        action=f"review.{RECOMPUTED}",
+        kind="reviews",
+        key=period,
+        after={"run": run_id, "sent_back": sent_back},
+    )
     return len(sent_back)

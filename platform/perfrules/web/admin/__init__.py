@@ -100,8 +100,13 @@ class ConsoleHome(Guarded, AdminIndexView):
 
 def init_admin(app: Flask) -> Admin:
     theme = Bootstrap4Theme(swatch="default", base_template="admin/perfrules_base.html")
-    admin = Admin(app, name="perfrules", theme=theme,
-                  index_view=ConsoleHome(name="Console", url="/admin"), csp_nonce_generator=csp_nonce)
+    admin = Admin(
+        app,
+        name="perfrules",
+        theme=theme,
+        index_view=ConsoleHome(name="Console", url="/admin"),
+        csp_nonce_generator=csp_nonce,
+    )
     from .views import add_views
 
     add_views(admin)

@@ -33,11 +33,13 @@ def run_actor() -> str:
 
 def writes(method):
     """A view method that changes something: only for the view's `write_roles` (403 otherwise)."""
+
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
         if not self.may_write():
             abort(403)
         return method(self, *args, **kwargs)
+
     return guarded
 
 
@@ -73,8 +75,9 @@ class ProblemRow:
         return self.message.split("\n", 1)[1] if "\n" in self.message else ""
 
 
-def problem_rows(problems: list[Problem], text: str | None = None,
-                 rename: tuple[str, str] | None = None) -> list[ProblemRow]:
+def problem_rows(
+    problems: list[Problem], text: str | None = None, rename: tuple[str, str] | None = None
+) -> list[ProblemRow]:
     """Problems as the page lists them. `rename` = (prefix, shown): the edited document's own
     path prefix (`kpis[0]`) shown by its name (`kpis.sales_attainment`); `text` the edited YAML,
     to quote the line a problem is on."""
@@ -82,8 +85,8 @@ def problem_rows(problems: list[Problem], text: str | None = None,
     rows = []
     for problem in problems:
         path = problem.path
-        if rename and (path == rename[0] or path.startswith(rename[0] + ".") or path.startswith(rename[0] + "[")):
-            path = rename[1] + path[len(rename[0]):]
+        if rename and (path == rename[0] or path.startswith((rename[0] + ".", rename[0] + "["))):
+            path = rename[1] + path[len(rename[0]) :]
         source = lines[problem.line - 1] if problem.line and 0 < problem.line <= len(lines) else None
         rows.append(ProblemRow(path, problem.line, problem.message, source))
     return rows

@@ -18,7 +18,8 @@ import re
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ...config.models import ConfigEntry
 from ...config.schemas import KINDS
@@ -50,8 +51,11 @@ KIND_NAMES = {
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DESIGNER_ENDPOINT = "designer.edit_template"
 #: the designer page that edits a document of a kind, where there is one
-DESIGNER_ENDPOINTS = {"templates": DESIGNER_ENDPOINT, "datasets": "designer.edit_dataset",
-                      "approval_flows": "flows.edit_flow"}
+DESIGNER_ENDPOINTS = {
+    "templates": DESIGNER_ENDPOINT,
+    "datasets": "designer.edit_dataset",
+    "approval_flows": "flows.edit_flow",
+}
 
 
 def has_designer(kind: str = "templates") -> bool:
@@ -69,16 +73,20 @@ class ConfigKindView(GuardedView):
 
     def __init__(self, kind: str):
         self.kind = kind
-        super().__init__(name=KIND_NAMES[kind], category=CONFIG_CATEGORY, endpoint=f"config_{kind}",
-                         url=f"/admin/config/{kind}")
+        super().__init__(
+            name=KIND_NAMES[kind], category=CONFIG_CATEGORY, endpoint=f"config_{kind}", url=f"/admin/config/{kind}"
+        )
 
     # --- reading ------------------------------------------------------------------------------
 
     def _entry(self, slug: str) -> ConfigEntry:
         if not SLUG.match(slug):
             abort(404)
-        entry = get_session().scalars(sa.select(ConfigEntry).where(ConfigEntry.kind == self.kind,
-                                                                   ConfigEntry.slug == slug)).first()
+        entry = (
+            get_session()
+            .scalars(sa.select(ConfigEntry).where(ConfigEntry.kind == self.kind, ConfigEntry.slug == slug))
+            .first()
+        )
         if entry is None:
             abort(404)
         return entry
@@ -87,8 +95,9 @@ class ConfigKindView(GuardedView):
         session = get_session()
         latest = latest_version(session)
         published = latest.snapshot.get(self.kind, {}) if latest is not None else None
-        entries = session.scalars(sa.select(ConfigEntry).where(ConfigEntry.kind == self.kind)
-                                  .order_by(ConfigEntry.slug)).all()
+        entries = session.scalars(
+            sa.select(ConfigEntry).where(ConfigEntry.kind == self.kind).order_by(ConfigEntry.slug)
+        ).all()
         rows = []
         for entry in entries:
             if published is None:
@@ -97,9 +106,16 @@ class ConfigKindView(GuardedView):
                 state = "new"
             else:
                 state = "changed" if published[entry.slug] != entry.document else "published"
-            rows.append({"entry": entry, "slug": entry.slug, "label": label(entry.document.get("label")),
-                         "summary": summary(self.kind, entry.document), "state": state,
-                         "document": entry.document})
+            rows.append(
+                {
+                    "entry": entry,
+                    "slug": entry.slug,
+                    "label": label(entry.document.get("label")),
+                    "summary": summary(self.kind, entry.document),
+                    "state": state,
+                    "document": entry.document,
+                }
+            )
         removed = sorted(set(published or {}) - {entry.slug for entry in entries})
         return rows, removed, latest
 
@@ -108,18 +124,34 @@ class ConfigKindView(GuardedView):
 
     def _list(self, problems=None, status: int = 200):
         rows, removed, latest = self._rows()
-        return self.render("admin/config_list.html", kind=self.kind, rows=rows, removed=removed, latest=latest,
-                           can_write=self.may_write(), designer=designer_endpoint(self.kind),
-                           problems=problems or [], **self.extra_list_context(rows)), status
+        return self.render(
+            "admin/config_list.html",
+            kind=self.kind,
+            rows=rows,
+            removed=removed,
+            latest=latest,
+            can_write=self.may_write(),
+            designer=designer_endpoint(self.kind),
+            problems=problems or [],
+            **self.extra_list_context(rows),
+        ), status
 
     @expose("/")
     def index(self):
         return self._list()
 
     def _editor(self, *, slug: str | None, text: str, problems=None, status: int = 200, entry=None):
-        return self.render("admin/config_edit.html", kind=self.kind, slug=slug, text=text, entry=entry,
-                           problems=problems or [], help=schema_help(self.kind), can_write=self.may_write(),
-                           designer=designer_endpoint(self.kind) if slug is not None else None), status
+        return self.render(
+            "admin/config_edit.html",
+            kind=self.kind,
+            slug=slug,
+            text=text,
+            entry=entry,
+            problems=problems or [],
+            help=schema_help(self.kind),
+            can_write=self.may_write(),
+            designer=designer_endpoint(self.kind) if slug is not None else None,
+        ), status
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -131,12 +163,26 @@ class ConfigKindView(GuardedView):
             document = parse_document(self.kind, text)
             shown_slug = document.slug or slug
             if slug is not None and document.slug != slug:
-                raise ConfigError([document.problem(("slug",), f"the slug cannot change here (it is '{slug}'): "
-                                                               "clone the document under the new slug instead")])
-            if slug is None and document.slug and session.scalar(sa.select(ConfigEntry.id).where(
-                    ConfigEntry.kind == self.kind, ConfigEntry.slug == document.slug)) is not None:
-                raise ConfigError([document.problem(("slug",), f"'{document.slug}' already exists: edit it, "
-                                                               "or choose another slug")])
+                raise ConfigError(
+                    [
+                        document.problem(
+                            ("slug",),
+                            f"the slug cannot change here (it is '{slug}'): "
+                            "clone the document under the new slug instead",
+                        )
+                    ]
+                )
+            if (
+                slug is None
+                and document.slug
+                and session.scalar(
+                    sa.select(ConfigEntry.id).where(ConfigEntry.kind == self.kind, ConfigEntry.slug == document.slug)
+                )
+                is not None
+            ):
+                raise ConfigError(
+                    [document.problem(("slug",), f"'{document.slug}' already exists: edit it, or choose another slug")]
+                )
             saved = apply_documents(session, [document], functions(), actor())
             session.commit()
         except ConfigError as exc:
@@ -184,23 +230,39 @@ class ConfigKindView(GuardedView):
             abort(403)
         entry = self._entry(slug)
         session = get_session()
-        values = {"slug": request.form.get("new_slug", f"{slug}_copy"[:64]),
-                  "label_zh": request.form.get("label_zh", entry.document["label"]["zh"]),
-                  "label_en": request.form.get("label_en", entry.document["label"]["en"]),
-                  "departments": request.form.getlist("departments"), "roles": request.form.getlist("roles")}
+        values = {
+            "slug": request.form.get("new_slug", f"{slug}_copy"[:64]),
+            "label_zh": request.form.get("label_zh", entry.document["label"]["zh"]),
+            "label_en": request.form.get("label_en", entry.document["label"]["en"]),
+            "departments": request.form.getlist("departments"),
+            "roles": request.form.getlist("roles"),
+        }
         problems = []
         if request.method == "POST":
             new_slug = values["slug"].strip()
-            label_value = {"zh": values["label_zh"].strip() or entry.document["label"]["zh"],
-                           "en": values["label_en"].strip() or entry.document["label"]["en"]}
+            label_value = {
+                "zh": values["label_zh"].strip() or entry.document["label"]["zh"],
+                "en": values["label_en"].strip() or entry.document["label"]["en"],
+            }
             try:
-                if session.scalar(sa.select(ConfigEntry.id).where(ConfigEntry.kind == self.kind,
-                                                                  ConfigEntry.slug == new_slug)) is not None:
+                if (
+                    session.scalar(
+                        sa.select(ConfigEntry.id).where(ConfigEntry.kind == self.kind, ConfigEntry.slug == new_slug)
+                    )
+                    is not None
+                ):
                     raise ConfigError([Problem("slug", f"'{new_slug}' already exists: choose another slug")])
                 if self.kind == "templates":
-                    clone_template(session, slug, new_slug, functions(), actor(),
-                                   departments=values["departments"] or None, roles=values["roles"] or None,
-                                   label=label_value)
+                    clone_template(
+                        session,
+                        slug,
+                        new_slug,
+                        functions(),
+                        actor(),
+                        departments=values["departments"] or None,
+                        roles=values["roles"] or None,
+                        label=label_value,
+                    )
                 else:
                     document = copy.deepcopy(entry.document)
                     document.update(slug=new_slug, label=label_value)
@@ -210,16 +272,22 @@ class ConfigKindView(GuardedView):
                 session.rollback()
                 problems = problem_rows(exc.problems, None, (f"{self.kind}[0]", f"{self.kind}.{new_slug}"))
             else:
-                flash(_("%(name)s cloned from %(source)s into the draft.", name=f"{self.kind}.{new_slug}",
-                        source=slug), "success")
+                flash(
+                    _("%(name)s cloned from %(source)s into the draft.", name=f"{self.kind}.{new_slug}", source=slug),
+                    "success",
+                )
                 return redirect(self.get_url(".edit", slug=new_slug))
         choices = {}
         if self.kind == "templates":
-            choices = {"departments": [(d.code, label(d.label)) for d in session.scalars(
-                           sa.select(Department).order_by(Department.code))],
-                       "roles": [(r.code, label(r.label)) for r in session.scalars(sa.select(Role).order_by(Role.code))]}
-        return self.render("admin/config_clone.html", kind=self.kind, entry=entry, values=values,
-                           problems=problems, choices=choices), 422 if problems else 200
+            choices = {
+                "departments": [
+                    (d.code, label(d.label)) for d in session.scalars(sa.select(Department).order_by(Department.code))
+                ],
+                "roles": [(r.code, label(r.label)) for r in session.scalars(sa.select(Role).order_by(Role.code))],
+            }
+        return self.render(
+            "admin/config_clone.html", kind=self.kind, entry=entry, values=values, problems=problems, choices=choices
+        ), 422 if problems else 200
 
     @expose("/delete/<slug>", methods=("POST",))
     @writes
@@ -231,11 +299,19 @@ class ConfigKindView(GuardedView):
             session.commit()
         except ConfigError as exc:
             session.rollback()
-            flash(_("%(name)s was not deleted: the configuration without it would have %(count)d problem(s).",
-                    name=f"{self.kind}.{slug}", count=len(exc.problems)), "error")
+            flash(
+                _(
+                    "%(name)s was not deleted: the configuration without it would have %(count)d problem(s).",
+                    name=f"{self.kind}.{slug}",
+                    count=len(exc.problems),
+                ),
+                "error",
+            )
             return self._list(problem_rows(exc.problems), 422)
-        flash(_("%(name)s deleted from the draft. Publish a version to make it final.",
-                name=f"{self.kind}.{slug}"), "success")
+        flash(
+            _("%(name)s deleted from the draft. Publish a version to make it final.", name=f"{self.kind}.{slug}"),
+            "success",
+        )
         return redirect(self.get_url(".index"))
 
 
@@ -250,7 +326,7 @@ class ScheduleView(ConfigKindView):
     def extra_list_context(self, rows) -> dict:
         latest = latest_version(get_session())
         published = latest.snapshot.get("schedules", {}) if latest is not None else {}
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         due = {}
         for row in rows:
             schedule = published.get(row["slug"])
@@ -268,9 +344,13 @@ class ScheduleView(ConfigKindView):
         except ConfigError as exc:
             session.rollback()
             return self._list(problem_rows(exc.problems, None, ("schedules[0]", f"schedules.{slug}")), 422)
-        message = (_("Schedule %(slug)s enabled in the draft. Publish a version for the scheduler to follow it.", slug=slug)
-                   if enabled else
-                   _("Schedule %(slug)s disabled in the draft. Publish a version for the scheduler to follow it.", slug=slug))
+        message = (
+            _("Schedule %(slug)s enabled in the draft. Publish a version for the scheduler to follow it.", slug=slug)
+            if enabled
+            else _(
+                "Schedule %(slug)s disabled in the draft. Publish a version for the scheduler to follow it.", slug=slug
+            )
+        )
         flash(message, "success")
         return redirect(self.get_url(".index"))
 
@@ -295,17 +375,30 @@ class ScheduleView(ConfigKindView):
         if schedule is None:
             flash(_("Schedule %(slug)s is not in the latest published version: publish it first.", slug=slug), "error")
             return redirect(self.get_url(".index"))
-        period = firing_period(schedule, dt.datetime.now(dt.timezone.utc))
+        period = firing_period(schedule, dt.datetime.now(dt.UTC))
         try:
-            run = start_run_in_background(session, period, version=str(latest.number),
-                                          templates=list(schedule["templates"]), actor=run_actor(),
-                                          scope_extra={"schedule": slug})
+            run = start_run_in_background(
+                session,
+                period,
+                version=str(latest.number),
+                templates=list(schedule["templates"]),
+                actor=run_actor(),
+                scope_extra={"schedule": slug},
+            )
         except RunRefused as exc:
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
         number = latest.number
-        flash(_("Run %(run)s of %(period)s started for schedule %(slug)s with version %(version)s.",
-                run=run.id, period=period, slug=slug, version=number), "success")
+        flash(
+            _(
+                "Run %(run)s of %(period)s started for schedule %(slug)s with version %(version)s.",
+                run=run.id,
+                period=period,
+                slug=slug,
+                version=number,
+            ),
+            "success",
+        )
         return redirect(url_for("console_runs.detail", run_id=run.id))
 
 

@@ -34,8 +34,13 @@ def _expanded_size(root: yaml.Node) -> int:
         node, done = stack.pop()
         if id(node) in sizes:
             continue
-        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
-                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        children = (
+            [n for pair in node.value for n in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+            if isinstance(node, yaml.SequenceNode)
+            else []
+        )
         if done:
             sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
             if sizes[id(node)] > MAX_NODES:
@@ -60,12 +65,21 @@ def parse_document(kind: str, text: str) -> SourceDocument:
         reason = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([Problem("", f"not valid YAML: {reason}", None, mark.line + 1 if mark else None)]) from None
     if not isinstance(data, dict):
-        raise ConfigError([Problem("", "write one document: a mapping with slug, label and the other fields "
-                                       "listed beside the editor", None, 1)])
+        raise ConfigError(
+            [
+                Problem(
+                    "",
+                    "write one document: a mapping with slug, label and the other fields listed beside the editor",
+                    None,
+                    1,
+                )
+            ]
+        )
     return SourceDocument(kind, 0, data, None, _line_map(node))
 
 
 # --- the schema's fields, as help ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FieldHelp:
@@ -81,8 +95,11 @@ def _type_name(field: fields.Field) -> str:
     if isinstance(field, fields.Nested):
         return "mapping"
     if isinstance(field, fields.List):
-        return "list" if isinstance(field.inner, fields.Nested) and not _is_label(field.inner) else \
-            f"list of {_type_name(field.inner)}"
+        return (
+            "list"
+            if isinstance(field.inner, fields.Nested) and not _is_label(field.inner)
+            else f"list of {_type_name(field.inner)}"
+        )
     if isinstance(field, fields.Dict):
         return "mapping"
     if isinstance(field, fields.Boolean):
@@ -100,7 +117,11 @@ def _allowed(field: fields.Field) -> tuple[str, ...]:
         if isinstance(validator, validate.OneOf):
             found.extend(str(choice) for choice in validator.choices)
         elif isinstance(validator, validate.Range):
-            low = "" if validator.min is None else (f"> {validator.min:g}" if not validator.min_inclusive else f"≥ {validator.min:g}")
+            low = (
+                ""
+                if validator.min is None
+                else (f"> {validator.min:g}" if not validator.min_inclusive else f"≥ {validator.min:g}")
+            )
             high = "" if validator.max is None else f"≤ {validator.max:g}"
             found.append(" and ".join(part for part in (low, high) if part))
         elif validator is SLUG:
@@ -130,8 +151,16 @@ def schema_help(kind: str) -> list[FieldHelp]:
     def walk(schema: Schema, prefix: str, depth: int) -> None:  # schemas nest three levels at most
         for name, field in schema.fields.items():
             path = prefix + (field.data_key or name)
-            rows.append(FieldHelp(path, "{zh: …, en: …}" if _is_label(field) else _type_name(field),
-                                  bool(field.required), _default(field), _allowed(field), depth))
+            rows.append(
+                FieldHelp(
+                    path,
+                    "{zh: …, en: …}" if _is_label(field) else _type_name(field),
+                    bool(field.required),
+                    _default(field),
+                    _allowed(field),
+                    depth,
+                )
+            )
             inner = field.inner if isinstance(field, fields.List) else field
             if isinstance(inner, fields.Nested) and not _is_label(inner):
                 walk(inner.schema, path + ("[]." if isinstance(field, fields.List) else "."), depth + 1)
@@ -141,6 +170,7 @@ def schema_help(kind: str) -> list[FieldHelp]:
 
 
 # --- a line about each document, for the lists ----------------------------------------------------
+
 
 def _short(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -159,8 +189,11 @@ def summary(kind: str, document: dict) -> str:
         if document.get("filter"):
             what += f" where {document['filter']}"
         window = document.get("window", "period")
-        return _short(what + ("" if window == "period" else f" · {window}") +
-                      ("" if document.get("scope", "self") == "self" else f" · {document['scope']}"))
+        return _short(
+            what
+            + ("" if window == "period" else f" · {window}")
+            + ("" if document.get("scope", "self") == "self" else f" · {document['scope']}")
+        )
     if kind == "kpis":
         return _short(f"{document.get('formula', '')} · {document.get('scoring', {}).get('type', '')}")
     if kind == "targets":
@@ -170,56 +203,110 @@ def summary(kind: str, document: dict) -> str:
     if kind == "templates":
         applies = document.get("applies_to", {})
         scope = ", ".join(applies.get("departments", []) + applies.get("roles", [])) or "everyone"
-        return _short(f"{scope} · {len(document.get('sections', []))} sections"
-                      + (f" · {', '.join(document['cycles'])}" if document.get("cycles") else ""))
+        return _short(
+            f"{scope} · {len(document.get('sections', []))} sections"
+            + (f" · {', '.join(document['cycles'])}" if document.get("cycles") else "")
+        )
     if kind == "schedules":
-        return _short(f"{document.get('cycle')} · {document.get('cron')} {document.get('timezone', '')} · "
-                      f"{', '.join(document.get('templates', []))}")
+        return _short(
+            f"{document.get('cycle')} · {document.get('cron')} {document.get('timezone', '')} · "
+            f"{', '.join(document.get('templates', []))}"
+        )
     return ""
 
 
 # --- new documents -------------------------------------------------------------------------------
+
 
 def skeleton(kind: str, config: dict) -> dict:
     """A small valid-looking document to start from, using what the draft already has."""
     first = lambda section, fallback: next(iter(sorted(config.get(section, {}))), fallback)  # noqa: E731
     label = {"zh": "新建", "en": "New"}
     if kind == "datasets":
-        return {"slug": "new_dataset", "label": label, "owner_field": "owner", "date_field": "occurred_on",
-                "fields": [{"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee", "required": True},
-                           {"name": "occurred_on", "label": {"zh": "日期", "en": "Date"}, "type": "date", "required": True},
-                           {"name": "amount", "label": {"zh": "金额", "en": "Amount"}, "type": "decimal"}]}
+        return {
+            "slug": "new_dataset",
+            "label": label,
+            "owner_field": "owner",
+            "date_field": "occurred_on",
+            "fields": [
+                {"name": "owner", "label": {"zh": "负责人", "en": "Owner"}, "type": "employee", "required": True},
+                {"name": "occurred_on", "label": {"zh": "日期", "en": "Date"}, "type": "date", "required": True},
+                {"name": "amount", "label": {"zh": "金额", "en": "Amount"}, "type": "decimal"},
+            ],
+        }
     if kind == "employee_attributes":
         return {"slug": "new_attribute", "label": label, "type": "number"}
     if kind == "forms":
-        return {"slug": "new_form", "label": label, "filled_by": "manager",
-                "fields": [{"name": "rating", "label": {"zh": "评分", "en": "Rating"}, "type": "rating", "min": 1, "max": 5}]}
+        return {
+            "slug": "new_form",
+            "label": label,
+            "filled_by": "manager",
+            "fields": [
+                {"name": "rating", "label": {"zh": "评分", "en": "Rating"}, "type": "rating", "min": 1, "max": 5}
+            ],
+        }
     if kind == "metrics":
         return {"slug": "new_metric", "label": label, "dataset": first("datasets", "deals"), "aggregate": "count"}
     if kind == "kpis":
-        return {"slug": "new_kpi", "label": label, "formula": first("metrics", "0"),
-                "scoring": {"type": "linear", "value_from": 0, "value_to": 1, "points_from": 0, "points_to": 100,
-                            "floor": 0, "cap": 100}}
+        return {
+            "slug": "new_kpi",
+            "label": label,
+            "formula": first("metrics", "0"),
+            "scoring": {
+                "type": "linear",
+                "value_from": 0,
+                "value_to": 1,
+                "points_from": 0,
+                "points_to": 100,
+                "floor": 0,
+                "cap": 100,
+            },
+        }
     if kind == "targets":
         return {"slug": "new_targets", "label": label, "entries": []}
     if kind == "approval_flows":
-        return {"slug": "new_flow", "label": label,
-                "steps": [{"name": "manager_review", "label": {"zh": "上级评分", "en": "Manager review"}, "actor": "manager"}]}
+        return {
+            "slug": "new_flow",
+            "label": label,
+            "steps": [
+                {"name": "manager_review", "label": {"zh": "上级评分", "en": "Manager review"}, "actor": "manager"}
+            ],
+        }
     if kind == "templates":
-        return {"slug": "new_template", "label": label, "applies_to": {"departments": [], "roles": []},
-                "sections": [{"name": "results", "label": {"zh": "业绩", "en": "Results"}, "weight": 100,
-                              "items": [{"kpi": first("kpis", "kpi_slug"), "weight": 100}]}],
-                "grades": [{"grade": "A", "min": 85, "label": {"zh": "优秀", "en": "Excellent"}},
-                           {"grade": "B", "min": 60, "label": {"zh": "合格", "en": "Acceptable"}},
-                           {"grade": "C", "min": 0, "label": {"zh": "待改进", "en": "Needs improvement"}}]}
+        return {
+            "slug": "new_template",
+            "label": label,
+            "applies_to": {"departments": [], "roles": []},
+            "sections": [
+                {
+                    "name": "results",
+                    "label": {"zh": "业绩", "en": "Results"},
+                    "weight": 100,
+                    "items": [{"kpi": first("kpis", "kpi_slug"), "weight": 100}],
+                }
+            ],
+            "grades": [
+                {"grade": "A", "min": 85, "label": {"zh": "优秀", "en": "Excellent"}},
+                {"grade": "B", "min": 60, "label": {"zh": "合格", "en": "Acceptable"}},
+                {"grade": "C", "min": 0, "label": {"zh": "待改进", "en": "Needs improvement"}},
+            ],
+        }
     if kind == "schedules":
-        return {"slug": "new_schedule", "label": label, "templates": [first("templates", "template_slug")],
-                "cycle": "monthly", "cron": "0 2 3 * *", "timezone": "Asia/Shanghai", "evaluate": "previous",
-                "enabled": False}
+        return {
+            "slug": "new_schedule",
+            "label": label,
+            "templates": [first("templates", "template_slug")],
+            "cycle": "monthly",
+            "cron": "0 2 3 * *",
+            "timezone": "Asia/Shanghai",
+            "evaluate": "previous",
+            "enabled": False,
+        }
     raise KeyError(kind)
 
 
 # --- two versions of a document side by side ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DiffRow:
@@ -248,14 +335,19 @@ def side_by_side(old_text: str, new_text: str, context: int = CONTEXT) -> list[D
             if len(opcodes) > 1 and len(pairs) > keep_head + keep_tail + 2 * context:
                 rows.extend(DiffRow(i + 1, old[i], j + 1, new[j], tag) for i, j in pairs[:keep_head])
                 rows.append(DiffRow(len(pairs) - keep_head - keep_tail, None, None, None, "fold"))
-                rows.extend(DiffRow(i + 1, old[i], j + 1, new[j], tag) for i, j in pairs[len(pairs) - keep_tail:])
+                rows.extend(DiffRow(i + 1, old[i], j + 1, new[j], tag) for i, j in pairs[len(pairs) - keep_tail :])
             else:
                 rows.extend(DiffRow(i + 1, old[i], j + 1, new[j], tag) for i, j in pairs)
             continue
         for offset in range(max(i2 - i1, j2 - j1)):
             i, j = i1 + offset, j1 + offset
-            rows.append(DiffRow(i + 1 if i < i2 else None, old[i] if i < i2 else None,
-                                j + 1 if j < j2 else None, new[j] if j < j2 else None,
-                                tag if tag != "replace" else ("replace" if i < i2 and j < j2 else
-                                                              "delete" if i < i2 else "insert")))
+            rows.append(
+                DiffRow(
+                    i + 1 if i < i2 else None,
+                    old[i] if i < i2 else None,
+                    j + 1 if j < j2 else None,
+                    new[j] if j < j2 else None,
+                    tag if tag != "replace" else ("replace" if i < i2 and j < j2 else "delete" if i < i2 else "insert"),
+                )
+            )
     return rows

@@ -64,8 +64,9 @@ def _jsonable(value):
     return value
 
 
-def _in_use_by_config(session: Session, *, department: str | None = None, role: str | None = None,
-                      employee: str | None = None) -> list[str]:
+def _in_use_by_config(
+    session: Session, *, department: str | None = None, role: str | None = None, employee: str | None = None
+) -> list[str]:
     """Where the draft configuration names this department, role or employee."""
     config = working_config(session)
     uses = []
@@ -89,10 +90,13 @@ def _count(session: Session, column, value) -> int:
 
 # --- departments ------------------------------------------------------------------------------
 
+
 def department_parents(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
-    return {code: codes.get(parent_id) for code, parent_id in
-            session.execute(sa.select(Department.code, Department.parent_id))}
+    return {
+        code: codes.get(parent_id)
+        for code, parent_id in session.execute(sa.select(Department.code, Department.parent_id))
+    }
 
 
 def department_tree(session: Session) -> list[tuple[Department, int]]:
@@ -120,8 +124,16 @@ def _department_after(code: str, label: dict, parent: str | None) -> dict:
     return {"code": code, "label": label, "parent": parent}
 
 
-def save_department(session: Session, department: Department | None, *, code: str, label_zh: str,
-                    label_en: str, parent: str | None, actor: str) -> Department:
+def save_department(
+    session: Session,
+    department: Department | None,
+    *,
+    code: str,
+    label_zh: str,
+    label_en: str,
+    parent: str | None,
+    actor: str,
+) -> Department:
     """Create (department None) or change a department."""
     code = department.code if department is not None else (code or "").strip()
     parent = (parent or "").strip() or None
@@ -168,13 +180,20 @@ def delete_department(session: Session, department: Department, actor: str) -> N
     problems = []
     children = session.scalars(sa.select(Department.code).where(Department.parent_id == department.id)).all()
     if children:
-        problems.append(("", f"department '{department.code}' has sub-departments ({', '.join(children)}): "
-                             "move or delete them first"))
+        problems.append(
+            (
+                "",
+                f"department '{department.code}' has sub-departments ({', '.join(children)}): "
+                "move or delete them first",
+            )
+        )
     employees = _count(session, Employee.department_id, department.id)
     if employees:
         problems.append(("", f"{employees} employee(s) belong to department '{department.code}': move them first"))
     if _count(session, Scorecard.department_id, department.id):
-        problems.append(("", f"scorecards were computed for department '{department.code}': it stays for their history"))
+        problems.append(
+            ("", f"scorecards were computed for department '{department.code}': it stays for their history")
+        )
     for use in _in_use_by_config(session, department=department.code):
         problems.append(("", f"the draft configuration names department '{department.code}' at {use}"))
     _refuse(*problems)
@@ -185,6 +204,7 @@ def delete_department(session: Session, department: Department, actor: str) -> N
 
 
 # --- roles ------------------------------------------------------------------------------------
+
 
 def save_role(session: Session, role: Role | None, *, code: str, label_zh: str, label_en: str, actor: str) -> Role:
     code = role.code if role is not None else (code or "").strip()
@@ -222,26 +242,52 @@ def delete_role(session: Session, role: Role, actor: str) -> None:
 
 # --- employees --------------------------------------------------------------------------------
 
+
 def employee_state(session: Session, employee: Employee) -> dict:
     """An employee as the audit log and the importer describe one: by codes."""
     department = session.scalar(sa.select(Department.code).where(Department.id == employee.department_id))
     role = session.scalar(sa.select(Role.code).where(Role.id == employee.role_id)) if employee.role_id else None
-    manager = (session.scalar(sa.select(Employee.code).where(Employee.id == employee.manager_id))
-               if employee.manager_id else None)
-    return _jsonable({"code": employee.code, "name": employee.name, "department": department, "role": role,
-                      "manager": manager, "hire_date": employee.hire_date, "active": employee.active,
-                      "attributes": dict(employee.attributes or {})})
+    manager = (
+        session.scalar(sa.select(Employee.code).where(Employee.id == employee.manager_id))
+        if employee.manager_id
+        else None
+    )
+    return _jsonable(
+        {
+            "code": employee.code,
+            "name": employee.name,
+            "department": department,
+            "role": role,
+            "manager": manager,
+            "hire_date": employee.hire_date,
+            "active": employee.active,
+            "attributes": dict(employee.attributes or {}),
+        }
+    )
 
 
 def employee_managers(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
-    return {code: codes.get(manager_id) for code, manager_id in
-            session.execute(sa.select(Employee.code, Employee.manager_id))}
+    return {
+        code: codes.get(manager_id)
+        for code, manager_id in session.execute(sa.select(Employee.code, Employee.manager_id))
+    }
 
 
-def save_employee(session: Session, employee: Employee | None, *, code: str, name: str, department: str | None,
-                  role: str | None, manager: str | None, hire_date: dt.date | None, active: bool,
-                  attributes: dict, actor: str) -> Employee:
+def save_employee(
+    session: Session,
+    employee: Employee | None,
+    *,
+    code: str,
+    name: str,
+    department: str | None,
+    role: str | None,
+    manager: str | None,
+    hire_date: dt.date | None,
+    active: bool,
+    attributes: dict,
+    actor: str,
+) -> Employee:
     code = employee.code if employee is not None else (code or "").strip()
     name = (name or "").strip()
     department, role, manager = ((value or "").strip() or None for value in (department, role, manager))
@@ -282,8 +328,15 @@ def save_employee(session: Session, employee: Employee | None, *, code: str, nam
             if code in chain:
                 problems.append(("manager", "managers form a loop: " + " → ".join(chain)))
     _refuse(*problems)
-    fields = {"name": name, "department_id": department_id, "role_id": role_id, "manager_id": manager_id,
-              "hire_date": hire_date, "active": bool(active), "attributes": attributes}
+    fields = {
+        "name": name,
+        "department_id": department_id,
+        "role_id": role_id,
+        "manager_id": manager_id,
+        "hire_date": hire_date,
+        "active": bool(active),
+        "attributes": attributes,
+    }
     if employee is None:
         employee = Employee(code=code, **fields)
         session.add(employee)
@@ -303,16 +356,29 @@ def delete_employee(session: Session, employee: Employee, actor: str) -> None:
     problems = []
     reports = session.scalars(sa.select(Employee.code).where(Employee.manager_id == employee.id)).all()
     if reports:
-        problems.append(("", f"{len(reports)} employee(s) report to '{employee.code}' "
-                             f"({', '.join(reports[:5])}{' …' if len(reports) > 5 else ''}): give them another manager first"))
+        problems.append(
+            (
+                "",
+                f"{len(reports)} employee(s) report to '{employee.code}' "
+                f"({', '.join(reports[:5])}{' …' if len(reports) > 5 else ''}): give them another manager first",
+            )
+        )
     user = session.scalar(sa.select(User.login).where(User.employee_id == employee.id))
     if user is not None:
         problems.append(("", f"user '{user}' signs in as '{employee.code}': unlink or delete the user first"))
-    history = [what for what, column in (("CRM records", Record.owner_id), ("scorecards", Scorecard.employee_id),
-                                         ("ratings", ManualValue.employee_id)) if _count(session, column, employee.id)]
+    history = [
+        what
+        for what, column in (
+            ("CRM records", Record.owner_id),
+            ("scorecards", Scorecard.employee_id),
+            ("ratings", ManualValue.employee_id),
+        )
+        if _count(session, column, employee.id)
+    ]
     if history:
-        problems.append(("", f"'{employee.code}' has {', '.join(history)}: set them inactive instead, "
-                             "so their history stays"))
+        problems.append(
+            ("", f"'{employee.code}' has {', '.join(history)}: set them inactive instead, so their history stays")
+        )
     for use in _in_use_by_config(session, employee=employee.code):
         problems.append(("", f"the draft configuration names employee '{employee.code}' at {use}"))
     _refuse(*problems)
@@ -324,16 +390,34 @@ def delete_employee(session: Session, employee: Employee, actor: str) -> None:
 
 # --- users ------------------------------------------------------------------------------------
 
+
 def user_state(session: Session, user: User) -> dict:
     """A user as the audit log shows one; never the password or its hash."""
-    employee = (session.scalar(sa.select(Employee.code).where(Employee.id == user.employee_id))
-                if user.employee_id else None)
-    return {"login": user.login, "roles": sorted(user.roles or []), "employee": employee, "active": bool(user.active),
-            **({"email": user.email} if user.email else {})}
+    employee = (
+        session.scalar(sa.select(Employee.code).where(Employee.id == user.employee_id)) if user.employee_id else None
+    )
+    return {
+        "login": user.login,
+        "roles": sorted(user.roles or []),
+        "employee": employee,
+        "active": bool(user.active),
+        **({"email": user.email} if user.email else {}),
+    }
 
 
-def save_user(session: Session, user: User | None, *, login: str, roles: list[str], employee: str | None,
-              active: bool, password: str | None, acting: User, actor: str, email: str | None = None) -> User:
+def save_user(
+    session: Session,
+    user: User | None,
+    *,
+    login: str,
+    roles: list[str],
+    employee: str | None,
+    active: bool,
+    password: str | None,
+    acting: User,
+    actor: str,
+    email: str | None = None,
+) -> User:
     """Create (user None) or change a user. `acting` is who does it: nobody removes their own
     admin role, deactivates themselves, or locks themselves out that way."""
     login = user.login if user is not None else (login or "").strip()
@@ -363,8 +447,9 @@ def save_user(session: Session, user: User | None, *, login: str, roles: list[st
         if employee_id is None:
             problems.append(("employee", f"unknown employee '{employee}'"))
         else:
-            holder = session.scalar(sa.select(User.login).where(User.employee_id == employee_id,
-                                                                User.id != (user.id if user else -1)))
+            holder = session.scalar(
+                sa.select(User.login).where(User.employee_id == employee_id, User.id != (user.id if user else -1))
+            )
             if holder is not None:
                 problems.append(("employee", f"user '{holder}' already signs in as '{employee}'"))
     try:

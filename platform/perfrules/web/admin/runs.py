@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_admin import expose
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ...config.versions import list_versions
 from ...engine.models import EvaluationRun
@@ -21,10 +22,16 @@ from .common import run_actor
 
 PAGE = 50
 #: what a run's counts and timings mean, in the reader's language (unknown keys are shown as they are)
-COUNT_NAMES = {"employees": _l("Employees in scope"), "scorecards": _l("Scorecards"), "failed": _l("Failed"),
-               "other_cycle": _l("On templates of another cycle"), "without_template": _l("Without a template"),
-               "ambiguous": _l("With two equally specific templates"), "skipped_locked": _l("Locked scorecards kept"),
-               "queries": _l("Database queries")}
+COUNT_NAMES = {
+    "employees": _l("Employees in scope"),
+    "scorecards": _l("Scorecards"),
+    "failed": _l("Failed"),
+    "other_cycle": _l("On templates of another cycle"),
+    "without_template": _l("Without a template"),
+    "ambiguous": _l("With two equally specific templates"),
+    "skipped_locked": _l("Locked scorecards kept"),
+    "queries": _l("Database queries"),
+}
 TIMING_NAMES = {"aggregate": _l("Aggregate"), "evaluate": _l("Evaluate"), "write": _l("Write"), "total": _l("Total")}
 
 
@@ -43,10 +50,18 @@ class RunsView(GuardedView):
         session = get_session()
         page = max(request.args.get("page", 0, type=int), 0)
         total = session.scalar(sa.select(sa.func.count()).select_from(EvaluationRun))
-        runs = session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.id.desc())
-                               .offset(page * PAGE).limit(PAGE)).all()
-        return self.render("admin/runs.html", runs=runs, page=page, pages=max((total + PAGE - 1) // PAGE, 1),
-                           total=total, duration=duration, can_write=self.may_write())
+        runs = session.scalars(
+            sa.select(EvaluationRun).order_by(EvaluationRun.id.desc()).offset(page * PAGE).limit(PAGE)
+        ).all()
+        return self.render(
+            "admin/runs.html",
+            runs=runs,
+            page=page,
+            pages=max((total + PAGE - 1) // PAGE, 1),
+            total=total,
+            duration=duration,
+            can_write=self.may_write(),
+        )
 
     @expose("/<int:run_id>")
     def detail(self, run_id: int):
@@ -56,11 +71,19 @@ class RunsView(GuardedView):
         progress = (run.counts or {}).get("progress") if run.status == "running" else None
         counts = {key: value for key, value in (run.counts or {}).items() if key != "progress"}
         timings = run.timings or {}
-        timings = [(key, timings[key]) for key in TIMING_NAMES if key in timings] + \
-            sorted((key, value) for key, value in timings.items() if key not in TIMING_NAMES)
-        return self.render("admin/run_detail.html", run=run, progress=progress, counts=counts,
-                           duration=duration(run), count_names=COUNT_NAMES, timings=timings,
-                           timing_names=TIMING_NAMES)
+        timings = [(key, timings[key]) for key in TIMING_NAMES if key in timings] + sorted(
+            (key, value) for key, value in timings.items() if key not in TIMING_NAMES
+        )
+        return self.render(
+            "admin/run_detail.html",
+            run=run,
+            progress=progress,
+            counts=counts,
+            duration=duration(run),
+            count_names=COUNT_NAMES,
+            timings=timings,
+            timing_names=TIMING_NAMES,
+        )
 
     @expose("/start", methods=("GET", "POST"))
     def start(self):
@@ -68,10 +91,12 @@ class RunsView(GuardedView):
             abort(403)
         session = get_session()
         versions = list_versions(session)
-        form = {"period": request.form.get("period", "").strip() if request.method == "POST" else "last-month",
-                "template": request.form.get("template", "").strip(),
-                "department": request.form.get("department", "").strip(),
-                "version": request.form.get("version", "latest").strip() or "latest"}
+        form = {
+            "period": request.form.get("period", "").strip() if request.method == "POST" else "last-month",
+            "template": request.form.get("template", "").strip(),
+            "department": request.form.get("department", "").strip(),
+            "version": request.form.get("version", "latest").strip() or "latest",
+        }
         errors: dict[str, str] = {}
         if request.method == "POST":
             try:
@@ -80,21 +105,40 @@ class RunsView(GuardedView):
                 errors["period"] = str(exc)
             else:
                 try:
-                    run = start_run_in_background(session, period, version=form["version"],
-                                                  templates=[form["template"]] if form["template"] else None,
-                                                  department=form["department"] or None, actor=run_actor())
+                    run = start_run_in_background(
+                        session,
+                        period,
+                        version=form["version"],
+                        templates=[form["template"]] if form["template"] else None,
+                        department=form["department"] or None,
+                        actor=run_actor(),
+                    )
                 except RunRefused as exc:
                     errors["template" if exc.field == "templates" else exc.field] = exc.message
                 else:
-                    flash(_("Run %(run)s of %(period)s started with version %(version)s.", run=run.id,
-                            period=period, version=run.version_number), "success")
+                    flash(
+                        _(
+                            "Run %(run)s of %(period)s started with version %(version)s.",
+                            run=run.id,
+                            period=period,
+                            version=run.version_number,
+                        ),
+                        "success",
+                    )
                     return redirect(self.get_url(".detail", run_id=run.id))
         latest = versions[-1] if versions else None
         templates = sorted((latest.snapshot.get("templates", {}) if latest else {}).items())
-        departments = [(d.code, label(d.label)) for d in session.scalars(sa.select(Department).order_by(Department.code))]
-        return self.render("admin/run_start.html", form=form, errors=errors, versions=list(reversed(versions)),
-                           templates=[(slug, label(t.get("label"))) for slug, t in templates],
-                           departments=departments), 422 if errors else 200
+        departments = [
+            (d.code, label(d.label)) for d in session.scalars(sa.select(Department).order_by(Department.code))
+        ]
+        return self.render(
+            "admin/run_start.html",
+            form=form,
+            errors=errors,
+            versions=list(reversed(versions)),
+            templates=[(slug, label(t.get("label"))) for slug, t in templates],
+            departments=departments,
+        ), 422 if errors else 200
 
 
 def add_run_views(admin) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_admin import expose
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ...config.models import ConfigVersion
 from ...config.store import export_yaml, replace_working_config
@@ -34,9 +35,18 @@ def compare(old: dict, new: dict) -> list[dict]:
         sign, name = line[0], line[2:]
         kind, slug = name.split(".", 1)
         before, after = old.get(kind, {}).get(slug), new.get(kind, {}).get(slug)
-        documents.append({"sign": sign, "name": name, "kind": kind, "slug": slug, "changes": [],
-                          "rows": side_by_side(document_yaml(kind, before) if before else "",
-                                               document_yaml(kind, after) if after else "")})
+        documents.append(
+            {
+                "sign": sign,
+                "name": name,
+                "kind": kind,
+                "slug": slug,
+                "changes": [],
+                "rows": side_by_side(
+                    document_yaml(kind, before) if before else "", document_yaml(kind, after) if after else ""
+                ),
+            }
+        )
     return documents
 
 
@@ -58,8 +68,9 @@ class VersionsView(GuardedView):
         draft = resolve(session, DRAFT)
         pending = diff_configs(latest.snapshot if latest else {}, draft.config)
         changed = [line for line in pending if not line.startswith(" ")]
-        return self.render("admin/versions.html", versions=versions, latest=latest, changed=changed,
-                           can_write=self.may_write())
+        return self.render(
+            "admin/versions.html", versions=versions, latest=latest, changed=changed, can_write=self.may_write()
+        )
 
     @expose("/<int:number>")
     def show(self, number: int):
@@ -71,16 +82,24 @@ class VersionsView(GuardedView):
         session = get_session()
         versions = list_versions(session)
         latest = versions[-1] if versions else None
-        old_ref = request.args.get("old") or (str(versions[-2].number) if len(versions) > 1 else
-                                               str(latest.number) if latest else DRAFT)
+        old_ref = request.args.get("old") or (
+            str(versions[-2].number) if len(versions) > 1 else str(latest.number) if latest else DRAFT
+        )
         new_ref = request.args.get("new") or (DRAFT if len(versions) < 2 else str(latest.number))
         try:
             old, new = resolve(session, old_ref), resolve(session, new_ref)
         except ConfigError as exc:
             flash(" ".join(p.message for p in exc.problems), "error")
             return redirect(self.get_url(".index"))
-        return self.render("admin/version_diff.html", versions=versions, old=old, new=new, old_ref=old_ref,
-                           new_ref=new_ref, documents=compare(old.config, new.config))
+        return self.render(
+            "admin/version_diff.html",
+            versions=versions,
+            old=old,
+            new=new,
+            old_ref=old_ref,
+            new_ref=new_ref,
+            documents=compare(old.config, new.config),
+        )
 
     @expose("/publish", methods=("GET", "POST"))
     def publish_draft(self):
@@ -97,14 +116,21 @@ class VersionsView(GuardedView):
                 session.rollback()
                 problems, status = problem_rows(exc.problems), 422
             else:
-                flash(_("Version %(number)s published (%(hash)s).", number=version.number,
-                        hash=version.content_hash[:12]), "success")
+                flash(
+                    _(
+                        "Version %(number)s published (%(hash)s).",
+                        number=version.number,
+                        hash=version.content_hash[:12],
+                    ),
+                    "success",
+                )
                 return redirect(self.get_url(".index"))
         latest = latest_version(session)
         draft = resolve(session, DRAFT)
         documents = compare(latest.snapshot if latest else {}, draft.config)
-        return self.render("admin/version_publish.html", latest=latest, documents=documents, problems=problems,
-                           message=message), status
+        return self.render(
+            "admin/version_publish.html", latest=latest, documents=documents, problems=problems, message=message
+        ), status
 
     @expose("/rollback/<int:number>", methods=("GET", "POST"))
     def rollback(self, number: int):
@@ -126,15 +152,30 @@ class VersionsView(GuardedView):
                 session.rollback()
                 problems, status = problem_rows(exc.problems), 422
             else:
-                flash(_("Rolled back: version %(number)s has the configuration of version %(old)s.",
-                        number=version.number, old=number), "success")
+                flash(
+                    _(
+                        "Rolled back: version %(number)s has the configuration of version %(old)s.",
+                        number=version.number,
+                        old=number,
+                    ),
+                    "success",
+                )
                 return redirect(self.get_url(".index"))
         draft = resolve(session, DRAFT)
         documents = compare(draft.config, target.snapshot)
-        return self.render("admin/version_rollback.html", target=target, documents=documents, problems=problems,
-                           reason=reason, latest=latest_version(session)), status
+        return self.render(
+            "admin/version_rollback.html",
+            target=target,
+            documents=documents,
+            problems=problems,
+            reason=reason,
+            latest=latest_version(session),
+        ), status
 
 
 def add_version_views(admin) -> None:
-    admin.add_view(VersionsView(name=_l("Versions"), endpoint="config_versions", url="/admin/versions",
-                                category=_l("Configuration")))
+    admin.add_view(
+        VersionsView(
+            name=_l("Versions"), endpoint="config_versions", url="/admin/versions", category=_l("Configuration")
+        )
+    )

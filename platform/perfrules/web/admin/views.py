@@ -24,7 +24,8 @@ def pretty_json(view, context, model, name) -> Markup:
     if value is None:
         return Markup('<span class="text-muted">—</span>')
     return Markup('<pre class="audit-json mb-0">{}</pre>').format(
-        json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+        json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    )
 
 
 class AuditLogView(RefuseWrites, GuardedModelView):
@@ -36,8 +37,15 @@ class AuditLogView(RefuseWrites, GuardedModelView):
     column_default_sort = ("id", True)
     column_list = ("at", "actor", "action", "kind", "key")
     column_details_list = ("id", "at", "actor", "action", "kind", "key", "before", "after")
-    column_labels = {"at": _l("When"), "actor": _l("Who"), "action": _l("Action"), "kind": _l("Kind"),
-                     "key": _l("Key"), "before": _l("Before"), "after": _l("After")}
+    column_labels = {
+        "at": _l("When"),
+        "actor": _l("Who"),
+        "action": _l("Action"),
+        "kind": _l("Kind"),
+        "key": _l("Key"),
+        "before": _l("Before"),
+        "after": _l("After"),
+    }
     column_formatters_detail = {"before": pretty_json, "after": pretty_json}
     column_searchable_list = ("actor", "action", "kind", "key")
     column_filters = ("actor", "action", "kind")

@@ -45,8 +45,9 @@ class PerfrulesApi(Api):
         payload, code, headers = super().handle_http_exception(error)
         errors = payload.get("errors")
         if isinstance(errors, dict):
-            payload["errors"] = [{"path": format_path(path), "message": message}
-                                 for path, message in flatten_messages(errors)]
+            payload["errors"] = [
+                {"path": format_path(path), "message": message} for path, message in flatten_messages(errors)
+            ]
         return payload, code, headers
 
 
@@ -80,10 +81,21 @@ def init_api(app: Flask) -> Api:
     from .scorecards import blp as scorecards
 
     api = PerfrulesApi(app)
-    api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
-                                                  "description": "a token from `perfrules token create`"})
-    for blueprint in (datasets, config, runs, scorecards, reviews, formulas, calibration, disputes, feedback,
-                      notifications):
+    api.spec.components.security_scheme(
+        "token", {"type": "http", "scheme": "bearer", "description": "a token from `perfrules token create`"}
+    )
+    for blueprint in (
+        datasets,
+        config,
+        runs,
+        scorecards,
+        reviews,
+        formulas,
+        calibration,
+        disputes,
+        feedback,
+        notifications,
+    ):
         api.register_blueprint(blueprint)
     api.register_blueprint(delegations)
     app.register_blueprint(docs)

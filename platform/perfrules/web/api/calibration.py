@@ -15,8 +15,12 @@ from ..auth import token_required
 from ..db import get_session
 from . import SECURITY
 
-blp = Blueprint("api_calibration", __name__, url_prefix="/api/v1/calibration",
-                description="Calibration against a target grade distribution (校准)")
+blp = Blueprint(
+    "api_calibration",
+    __name__,
+    url_prefix="/api/v1/calibration",
+    description="Calibration against a target grade distribution (校准)",
+)
 
 
 class DistributionArgs(Schema):
@@ -72,8 +76,9 @@ class AdjustIn(Schema):
 class AdjustOut(Schema):
     period = fields.Str()
     employee = fields.Str()
-    adjustment = fields.Nested(AdjustmentOut, allow_none=True,
-                               metadata={"description": "null: back at the computed grade"})
+    adjustment = fields.Nested(
+        AdjustmentOut, allow_none=True, metadata={"description": "null: back at the computed grade"}
+    )
 
 
 def _period(text: str) -> str:
@@ -103,8 +108,11 @@ class Adjust(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(AdjustIn)
     @blp.response(200, AdjustOut)
-    @blp.alt_response(409, description="The scorecard is locked, or it is your own (nobody calibrates their own "
-                                       "grade): the message says which; nothing changed")
+    @blp.alt_response(
+        409,
+        description="The scorecard is locked, or it is your own (nobody calibrates their own "
+        "grade): the message says which; nothing changed",
+    )
     @token_required("admin", "hr")
     def put(self, payload, period, employee):
         """Set the employee's grade for the period, with a reason (adjusting again replaces it; the

@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from ...config.store import apply_documents, clone_template, export_yaml, in_schema_order
 from ...config.sources import SourceDocument
+from ...config.store import apply_documents, clone_template, export_yaml, in_schema_order
 from ...config.versions import list_versions, resolve
 from ...plugins import load_plugins
 from ...problems import ConfigError
@@ -17,13 +17,13 @@ from ..auth import token_required
 from ..db import get_session
 from . import SECURITY
 
-blp = Blueprint("config", __name__, url_prefix="/api/v1/config",
-                description="Configuration as code: versions, exports, target sets")
+blp = Blueprint(
+    "config", __name__, url_prefix="/api/v1/config", description="Configuration as code: versions, exports, target sets"
+)
 
 
 class ExportArgs(Schema):
-    version = fields.Str(load_default="latest",
-                         metadata={"description": "a version number, latest, or draft"})
+    version = fields.Str(load_default="latest", metadata={"description": "a version number, latest, or draft"})
     format = fields.Str(load_default="yaml", validate=validate.OneOf(("yaml", "json")))
 
 
@@ -36,8 +36,11 @@ class VersionOut(Schema):
 
 
 class CloneIn(Schema):
-    slug = fields.Str(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"),
-                      metadata={"description": "the new template's code"})
+    slug = fields.Str(
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"),
+        metadata={"description": "the new template's code"},
+    )
     departments = fields.List(fields.Str(), load_default=None, metadata={"description": "the new scope (and below)"})
     roles = fields.List(fields.Str(), load_default=None)
     label = fields.Dict(load_default=None, metadata={"description": '{"zh": "…", "en": "…"}'})
@@ -45,14 +48,22 @@ class CloneIn(Schema):
 
 class TargetSetIn(Schema):
     label = fields.Dict(required=True, metadata={"description": '{"zh": "…", "en": "…"}'})
-    entries = fields.List(fields.Dict(), required=True,
-                          metadata={"description": "name, period, employee | department | role, value, "
-                                                   "and optionally split, weight_attribute, month_shares, decimals"})
+    entries = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={
+            "description": "name, period, employee | department | role, value, "
+            "and optionally split, weight_attribute, month_shares, decimals"
+        },
+    )
 
 
 def config_problems(exc: ConfigError):
-    abort(422, message=f"{len(exc.problems)} problem(s); nothing was saved",
-          errors=[{"path": problem.path, "message": problem.message} for problem in exc.problems])
+    abort(
+        422,
+        message=f"{len(exc.problems)} problem(s); nothing was saved",
+        errors=[{"path": problem.path, "message": problem.message} for problem in exc.problems],
+    )
 
 
 @blp.route("/versions")
@@ -78,10 +89,14 @@ class Export(MethodView):
         except ConfigError as exc:
             abort(404, message="; ".join(problem.message for problem in exc.problems))
         if args["format"] == "json":
-            return {kind: [in_schema_order(kind, chosen.config[kind][slug]) for slug in sorted(chosen.config[kind])]
-                    for kind in chosen.config if chosen.config[kind]}
-        return Response(export_yaml(chosen.config), mimetype="application/yaml",
-                        headers={"X-Perfrules-Configuration": chosen.name})
+            return {
+                kind: [in_schema_order(kind, chosen.config[kind][slug]) for slug in sorted(chosen.config[kind])]
+                for kind in chosen.config
+                if chosen.config[kind]
+            }
+        return Response(
+            export_yaml(chosen.config), mimetype="application/yaml", headers={"X-Perfrules-Configuration": chosen.name}
+        )
 
 
 @blp.route("/templates/<slug>/clone")
@@ -96,9 +111,16 @@ class CloneTemplate(MethodView):
         else copied (publish to use it)."""
         session = get_session()
         try:
-            clone = clone_template(session, slug, payload["slug"], load_plugins().functions, g.user.login,
-                                   departments=payload["departments"], roles=payload["roles"],
-                                   label=payload["label"])
+            clone = clone_template(
+                session,
+                slug,
+                payload["slug"],
+                load_plugins().functions,
+                g.user.login,
+                departments=payload["departments"],
+                roles=payload["roles"],
+                label=payload["label"],
+            )
         except ConfigError as exc:
             session.rollback()
             config_problems(exc)

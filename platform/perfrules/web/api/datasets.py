@@ -13,16 +13,17 @@ from ..auth import token_required
 from ..db import get_session
 from . import SECURITY
 
-blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets",
-                description="CRM datasets and their records")
+blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets", description="CRM datasets and their records")
 
 MAX_RECORDS = 10_000
 
 
 class RecordsIn(Schema):
-    records = fields.List(fields.Dict(), required=True,
-                          metadata={"description": f"up to {MAX_RECORDS} records, each with external_id "
-                                                   "and the dataset's fields"})
+    records = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": f"up to {MAX_RECORDS} records, each with external_id and the dataset's fields"},
+    )
     skip_invalid = fields.Bool(load_default=False)
 
 
@@ -80,14 +81,26 @@ class Records(MethodView):
             abort(413, message=f"at most {MAX_RECORDS} records per request")
         columns = list(dict.fromkeys(key for row in rows for key in row))
         try:
-            report = import_records(session, dataset, columns, enumerate(rows, start=1),
-                                    actor=g.user.login, source="api", skip_invalid=payload["skip_invalid"])
+            report = import_records(
+                session,
+                dataset,
+                columns,
+                enumerate(rows, start=1),
+                actor=g.user.login,
+                source="api",
+                skip_invalid=payload["skip_invalid"],
+            )
         except ImportRefused as exc:
             abort(422, message=str(exc))
         if not report.written:
             session.rollback()
-            abort(422, message=f"{report.rejected} record(s) have problems; nothing was written",
-                  errors=[{"path": f"json.records[{p.row - 1}].{p.column}", "message": p.reason, "value": p.value}
-                          for p in report.problems])
+            abort(
+                422,
+                message=f"{report.rejected} record(s) have problems; nothing was written",
+                errors=[
+                    {"path": f"json.records[{p.row - 1}].{p.column}", "message": p.reason, "value": p.value}
+                    for p in report.problems
+                ],
+            )
         session.commit()
         return report

@@ -9,15 +9,29 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
-from ...workflow.delegations import (STATUSES, DelegationError, DelegationForbidden,
-                                     DelegationInvalid, MAX_DAYS, cancel, delegate, shown, visible, visible_query)
+from ...workflow.delegations import (
+    MAX_DAYS,
+    STATUSES,
+    DelegationError,
+    DelegationForbidden,
+    DelegationInvalid,
+    cancel,
+    delegate,
+    shown,
+    visible,
+    visible_query,
+)
 from ...workflow.models import Delegation
 from ..auth import token_required
 from ..db import get_session
 from . import SECURITY, one_page
 
-blp = Blueprint("api_delegations", __name__, url_prefix="/api/v1/delegations",
-                description="Delegations: a stand-in acts for you between two dates (代理)")
+blp = Blueprint(
+    "api_delegations",
+    __name__,
+    url_prefix="/api/v1/delegations",
+    description="Delegations: a stand-in acts for you between two dates (代理)",
+)
 
 
 class DelegationOut(Schema):
@@ -37,14 +51,21 @@ class DelegationIn(Schema):
     delegate = fields.Str(required=True, metadata={"description": "the stand-in's login: another active user"})
     starts_on = fields.Date(required=True, metadata={"description": "today or later"})
     ends_on = fields.Date(required=True, metadata={"description": f"the last day, included; at most {MAX_DAYS} days"})
-    for_user = fields.Str(load_default=None, metadata={
-        "description": "whose delegation it is, by login: yourself (the default); HR and administrators may name anyone"})
+    for_user = fields.Str(
+        load_default=None,
+        metadata={
+            "description": "whose delegation it is, by login: yourself (the default); HR and administrators may name anyone"
+        },
+    )
 
 
 class CancelledOut(Schema):
     id = fields.Int()
-    outcome = fields.Str(metadata={"description": "ended: it was in force, now ended yesterday and kept as history; "
-                                                  "deleted: it had not begun"})
+    outcome = fields.Str(
+        metadata={
+            "description": "ended: it was in force, now ended yesterday and kept as history; deleted: it had not begun"
+        }
+    )
     delegation = fields.Nested(DelegationOut, allow_none=True, metadata={"description": "null when deleted"})
 
 
@@ -72,23 +93,35 @@ class Delegations(MethodView):
     def get(self, pagination_parameters):
         """Your delegations, given and received (every one for admin, HR and auditors), newest first."""
         session = get_session()
-        return [row.as_dict() for row in shown(one_page(session, visible_query(session, g.user), pagination_parameters),
-                                              g.user)]
+        return [
+            row.as_dict()
+            for row in shown(one_page(session, visible_query(session, g.user), pagination_parameters), g.user)
+        ]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(DelegationIn)
     @blp.response(201, DelegationOut)
     @blp.alt_response(403, description="A delegation for someone else, without the HR or admin role")
     @blp.alt_response(409, description="Its dates overlap another delegation of the same user: cancel that first")
-    @blp.alt_response(422, description="An unknown or inactive stand-in, yourself, dates in the past, the wrong way "
-                                       "round or over a year: `errors` has the field's path")
+    @blp.alt_response(
+        422,
+        description="An unknown or inactive stand-in, yourself, dates in the past, the wrong way "
+        "round or over a year: `errors` has the field's path",
+    )
     @token_required()
     def post(self, payload):
         """Let a stand-in act for you (or, as HR or an administrator, for `for_user`) between two dates."""
         session = get_session()
         try:
-            made = delegate(session, g.user, for_user=payload["for_user"], delegate_login=payload["delegate"],
-                            starts_on=payload["starts_on"], ends_on=payload["ends_on"], actor=g.user.login)
+            made = delegate(
+                session,
+                g.user,
+                for_user=payload["for_user"],
+                delegate_login=payload["delegate"],
+                starts_on=payload["starts_on"],
+                ends_on=payload["ends_on"],
+                actor=g.user.login,
+            )
         except DelegationError as exc:
             _refused(exc)
         session.commit()
@@ -123,5 +156,8 @@ class OneDelegation(MethodView):
         except DelegationError as exc:
             _refused(exc)
         session.commit()
-        return {"id": delegation_id, "outcome": result.outcome,
-                "delegation": _object(result.delegation) if result.delegation is not None else None}
+        return {
+            "id": delegation_id,
+            "outcome": result.outcome,
+            "delegation": _object(result.delegation) if result.delegation is not None else None,
+        }

@@ -16,14 +16,22 @@ from ...org.models import Employee
 from ...plugins import load_plugins
 from ...workflow.dispute_models import DISPUTE_ROUTES, DISPUTE_STATES, Dispute
 from ...workflow.dispute_views import dispute_objects, visible_query
-from ...workflow.disputes import (DECISIONS, DisputeError, DisputeInvalid, raise_dispute, resolve_dispute,
-                                  withdraw_dispute)
+from ...workflow.disputes import (
+    DECISIONS,
+    DisputeError,
+    DisputeInvalid,
+    raise_dispute,
+    resolve_dispute,
+    withdraw_dispute,
+)
 from ...workflow.models import Review
 from ..auth import token_required
 from ..db import get_session
 from . import SECURITY, one_page
 
-blp = Blueprint("api_disputes", __name__, url_prefix="/api/v1/disputes", description="Disputes on approved scorecards (申诉)")
+blp = Blueprint(
+    "api_disputes", __name__, url_prefix="/api/v1/disputes", description="Disputes on approved scorecards (申诉)"
+)
 
 
 class DisputeOut(Schema):
@@ -45,9 +53,13 @@ class DisputeOut(Schema):
     on_behalf_of = fields.Str(allow_none=True, metadata={"description": "whom a delegate resolved it for"})
     resolved_at = fields.DateTime(allow_none=True)
     resolution = fields.Str(allow_none=True)
-    correction = fields.Dict(allow_none=True, metadata={
-        "description": "what an acceptance changed: value and previous_value (a manual item) or data_corrected "
-                       "(a KPI item), total_before/after, points_before/after, reopened"})
+    correction = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "what an acceptance changed: value and previous_value (a manual item) or data_corrected "
+            "(a KPI item), total_before/after, points_before/after, reopened"
+        },
+    )
     may_resolve = fields.Bool(metadata={"description": "whether you may accept or reject it now"})
     may_withdraw = fields.Bool()
 
@@ -97,7 +109,9 @@ def _visible(dispute_id: int) -> Dispute:
 def _object(dispute: Dispute) -> dict:
     """The dispute as its actor sees it just after acting (a delegate may no longer see it)."""
     session = get_session()
-    code, name = session.execute(sa.select(Employee.code, Employee.name).where(Employee.id == dispute.employee_id)).one()
+    code, name = session.execute(
+        sa.select(Employee.code, Employee.name).where(Employee.id == dispute.employee_id)
+    ).one()
     return dispute_objects(session, [(dispute, code, name)], g.user)[0]
 
 
@@ -139,11 +153,17 @@ class Disputes(MethodView):
         session = get_session()
         period = _period(payload["period"], "period")
         employee = payload["employee"]
-        query = (sa.select(Review).join(Employee, Employee.id == Review.employee_id)
-                 .where(Review.period == period,
-                        visibility(session, g.user).condition(Employee.department_id, Review.employee_id)))
-        review = session.scalar(query.where(Employee.code == employee) if employee
-                                else query.where(Employee.id == g.user.employee_id))
+        query = (
+            sa.select(Review)
+            .join(Employee, Employee.id == Review.employee_id)
+            .where(
+                Review.period == period,
+                visibility(session, g.user).condition(Employee.department_id, Review.employee_id),
+            )
+        )
+        review = session.scalar(
+            query.where(Employee.code == employee) if employee else query.where(Employee.id == g.user.employee_id)
+        )
         if review is None:
             abort(404, message=f"no scorecard under review of {employee or 'yours'} for {period}")
         try:
@@ -178,8 +198,15 @@ class ResolveDispute(MethodView):
         dispute = _visible(dispute_id)
         session = get_session()
         try:
-            resolve_dispute(session, dispute, g.user, payload["decision"], payload["resolution"],
-                            payload["correction"], functions=load_plugins().functions)
+            resolve_dispute(
+                session,
+                dispute,
+                g.user,
+                payload["decision"],
+                payload["resolution"],
+                payload["correction"],
+                functions=load_plugins().functions,
+            )
         except DisputeError as exc:
             _refused(exc)
         session.commit()

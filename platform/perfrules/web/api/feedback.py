@@ -15,7 +15,8 @@ from ...workflow.feedback_models import FEEDBACK_STATES, FeedbackRequest
 from ..auth import token_required
 from ..db import get_session
 from . import SECURITY, committed
-from .reviews import FormFieldOut, _one as visible_review
+from .reviews import FormFieldOut
+from .reviews import _one as visible_review
 
 blp = Blueprint("api_feedback", __name__, url_prefix="/api/v1", description="Peer feedback (同事评价 / 360)")
 
@@ -39,7 +40,9 @@ class AskedOut(Schema):
 
 class AnswerIn(Schema):
     values = fields.Dict(required=True, metadata={"description": "field name → answer"})
-    submit = fields.Bool(load_default=False, metadata={"description": "submit (checked in full, counted) or save a draft"})
+    submit = fields.Bool(
+        load_default=False, metadata={"description": "submit (checked in full, counted) or save a draft"}
+    )
 
 
 class DeclineIn(Schema):
@@ -48,8 +51,12 @@ class DeclineIn(Schema):
 
 class AskIn(Schema):
     form = fields.Str(required=True, metadata={"description": "a peer form of the scorecard's template"})
-    peers = fields.List(fields.Str(), required=True, validate=validate.Length(min=1, max=100),
-                        metadata={"description": "the colleagues' logins"})
+    peers = fields.List(
+        fields.Str(),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the colleagues' logins"},
+    )
     due_on = fields.Date(load_default=None, metadata={"description": "a reminder for them; not for a proposal"})
 
 
@@ -57,8 +64,11 @@ class PeerRequestOut(Schema):
     id = fields.Int()
     peer = fields.Str()
     name = fields.Str(allow_none=True)
-    state = fields.Str(metadata={"description": "proposed, requested, draft, submitted or declined; to the "
-                                                "employee only proposed or asked"})
+    state = fields.Str(
+        metadata={
+            "description": "proposed, requested, draft, submitted or declined; to the employee only proposed or asked"
+        }
+    )
     proposed = fields.Bool(metadata={"description": "proposed by the employee"})
     due_on = fields.Date(allow_none=True)
     requested_at = fields.DateTime(allow_none=True)
@@ -88,31 +98,61 @@ class FeedbackOut(Schema):
     items = fields.List(fields.Str(), metadata={"description": "the manual items the answers score"})
     asked = fields.Int()
     answered = fields.Int()
-    points = fields.Float(allow_none=True, metadata={"description": "the mean of the submitted answers' points, which "
-                                                     "the item scores; null until they count (see `counts`)"})
-    counts = fields.Bool(metadata={"description": "whether the answers score the item now: a named form's from the "
-                                                  "first, an anonymous one's from `anonymity_minimum` answers on, and "
-                                                  "never once a dispute settled the item"})
-    anonymity_minimum = fields.Int(metadata={"description": "how many answers an anonymous form needs to be shown "
-                                                            "and to score the item"})
-    settled = fields.Bool(metadata={"description": "an accepted dispute corrected the item's value: the correction "
-                                                   "stands, and the form takes no more answers nor colleagues"})
+    points = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "the mean of the submitted answers' points, which "
+            "the item scores; null until they count (see `counts`)"
+        },
+    )
+    counts = fields.Bool(
+        metadata={
+            "description": "whether the answers score the item now: a named form's from the "
+            "first, an anonymous one's from `anonymity_minimum` answers on, and "
+            "never once a dispute settled the item"
+        }
+    )
+    anonymity_minimum = fields.Int(
+        metadata={"description": "how many answers an anonymous form needs to be shown and to score the item"}
+    )
+    settled = fields.Bool(
+        metadata={
+            "description": "an accepted dispute corrected the item's value: the correction "
+            "stands, and the form takes no more answers nor colleagues"
+        }
+    )
     individual = fields.Bool(metadata={"description": "whether you see each answer and who gave it"})
     may_ask = fields.Bool()
     may_propose = fields.Bool()
-    requests = fields.List(fields.Nested(PeerRequestOut),
-                           metadata={"description": "every request to those who see answers; the employee's own proposals"})
-    summary = fields.List(fields.Nested(SummaryFieldOut), allow_none=True,
-                          metadata={"description": "null until the anonymity minimum of answers"})
+    requests = fields.List(
+        fields.Nested(PeerRequestOut),
+        metadata={"description": "every request to those who see answers; the employee's own proposals"},
+    )
+    summary = fields.List(
+        fields.Nested(SummaryFieldOut),
+        allow_none=True,
+        metadata={"description": "null until the anonymity minimum of answers"},
+    )
 
 
 def _asked_object(asked: Asked) -> dict:
     request = asked.request
-    return {"id": request.id, "colleague": asked.colleague, "period": request.period, "form": request.form,
-            "label": asked.label, "fields": [{"required": True, **spec} for spec in asked.definition.get("fields", [])],
-            "state": request.state, "values": request.values or {}, "due_on": request.due_on,
-            "overdue": asked.overdue(), "requested_at": request.requested_at, "submitted_at": request.submitted_at,
-            "decline_reason": request.decline_reason, "may_answer": asked.may_answer}
+    return {
+        "id": request.id,
+        "colleague": asked.colleague,
+        "period": request.period,
+        "form": request.form,
+        "label": asked.label,
+        "fields": [{"required": True, **spec} for spec in asked.definition.get("fields", [])],
+        "state": request.state,
+        "values": request.values or {},
+        "due_on": request.due_on,
+        "overdue": asked.overdue(),
+        "requested_at": request.requested_at,
+        "submitted_at": request.submitted_at,
+        "decline_reason": request.decline_reason,
+        "may_answer": asked.may_answer,
+    }
 
 
 def _asked(request_id: int) -> Asked:

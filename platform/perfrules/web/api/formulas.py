@@ -25,8 +25,15 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ...config.schemas import MISSING_POLICIES, Scoring
 from ...config.store import working_config
-from ...config.validation import (SCORECARD_NAMES, Config, _cycles, dataset_catalogue, employee_names, kpi_names,
-                                  strip_none)
+from ...config.validation import (
+    SCORECARD_NAMES,
+    Config,
+    _cycles,
+    dataset_catalogue,
+    employee_names,
+    kpi_names,
+    strip_none,
+)
 from ...db import begin_reading
 from ...engine.metrics import describe_metric
 from ...engine.periods import PeriodError, period_from_text
@@ -42,8 +49,12 @@ from ..db import get_session
 from ..i18n import label as in_language
 from . import SECURITY
 
-blp = Blueprint("formulas", __name__, url_prefix="/api/v1/formulas",
-                description="Formulas: check while typing, the names and functions available, preview a KPI")
+blp = Blueprint(
+    "formulas",
+    __name__,
+    url_prefix="/api/v1/formulas",
+    description="Formulas: check while typing, the names and functions available, preview a KPI",
+)
 
 FORMULA_ROLES = ("admin", "hr", "manager")
 CONTEXTS = ("kpi", "filter", "scoring", "condition")
@@ -55,13 +66,17 @@ _KEYWORD = re.compile(r"'(if|and|or)' is a keyword here")
 
 #: the forms of the language that read like functions, described as the registry describes functions
 FORM_SUMMARIES = {
-    "if": {"en": "then when the condition is true, otherwise when it is false",
-           "zh": "条件为真时取 then,为假时取 otherwise"},
+    "if": {
+        "en": "then when the condition is true, otherwise when it is false",
+        "zh": "条件为真时取 then,为假时取 otherwise",
+    },
     "and": {"en": "true when every argument is true", "zh": "所有参数都为真时为真"},
     "or": {"en": "true when any argument is true", "zh": "任一参数为真时为真"},
     "not": {"en": "the opposite of a condition", "zh": "条件取反"},
-    "coalesce": {"en": "the first argument that is not missing: COALESCE(satisfaction, 3)",
-                 "zh": "第一个不为空的参数:COALESCE(satisfaction, 3)"},
+    "coalesce": {
+        "en": "the first argument that is not missing: COALESCE(satisfaction, 3)",
+        "zh": "第一个不为空的参数:COALESCE(satisfaction, 3)",
+    },
 }
 BUILTIN_LABELS = {
     "employee.tenure_months": {"zh": "司龄(月)", "en": "Tenure (months)"},
@@ -84,6 +99,7 @@ class ContextError(Exception):
 
 # --- names by context ---------------------------------------------------------------------------
 
+
 def context_catalogue(config: Config, context: str, dataset: str | None = None, kpi: str | None = None) -> Catalogue:
     """The names a formula may use in `context`, exactly as configuration validation allows them;
     a KPI being edited (`kpi`) cannot use its own value."""
@@ -104,7 +120,10 @@ def context_catalogue(config: Config, context: str, dataset: str | None = None, 
 
 def _prefixed(label: dict | None, zh: str, en: str) -> dict:
     label = label or {}
-    return {"zh": f"{zh}{label.get('zh') or label.get('en') or ''}", "en": f"{en}{label.get('en') or label.get('zh') or ''}"}
+    return {
+        "zh": f"{zh}{label.get('zh') or label.get('en') or ''}",
+        "en": f"{en}{label.get('en') or label.get('zh') or ''}",
+    }
 
 
 def catalogue_entries(config: Config, context: str, dataset: str | None = None, kpi: str | None = None) -> list[dict]:
@@ -134,11 +153,16 @@ def catalogue_entries(config: Config, context: str, dataset: str | None = None, 
             source = metrics.get(rest) or kpis.get(rest) or {}
             entry.update(kind="prev", label=_prefixed(source.get("label"), "上期:", "Previous period: "))
         elif prefix == "kpi" and rest:
-            entry.update(kind="kpi", label=kpis.get(rest, {}).get("label"), description=kpis.get(rest, {}).get("formula"))
+            entry.update(
+                kind="kpi", label=kpis.get(rest, {}).get("label"), description=kpis.get(rest, {}).get("formula")
+            )
         else:
             metric = metrics.get(name)
-            entry.update(kind="metric", label=metric.get("label") if metric else None,
-                         description=describe_metric(metric) if metric else None)
+            entry.update(
+                kind="metric",
+                label=metric.get("label") if metric else None,
+                description=describe_metric(metric) if metric else None,
+            )
         entry["text"] = in_language(entry["label"]) if entry.get("label") else name
         entries.append(entry)
     order = {"metric": 0, "target": 1, "prev": 2, "kpi": 3, "employee": 4}
@@ -147,17 +171,35 @@ def catalogue_entries(config: Config, context: str, dataset: str | None = None, 
 
 
 def function_entries(functions) -> list[dict]:
-    entries = [{"name": name.upper(), "kind": "form", "signature": signature, "summary": FORM_SUMMARIES.get(name, {}),
-                "text": in_language(FORM_SUMMARIES.get(name)), "min_args": low, "max_args": high}
-               for name, (signature, low, high) in SPECIAL_FORMS.items()]
-    entries += [{"name": f.display_name, "kind": "function", "signature": f.signature or f"{f.display_name}(…)",
-                 "summary": dict(f.summary), "text": in_language(f.summary) if f.summary else "",
-                 "min_args": f.min_args, "max_args": f.max_args}
-                for f in sorted(functions, key=lambda f: f.name)]
+    entries = [
+        {
+            "name": name.upper(),
+            "kind": "form",
+            "signature": signature,
+            "summary": FORM_SUMMARIES.get(name, {}),
+            "text": in_language(FORM_SUMMARIES.get(name)),
+            "min_args": low,
+            "max_args": high,
+        }
+        for name, (signature, low, high) in SPECIAL_FORMS.items()
+    ]
+    entries += [
+        {
+            "name": f.display_name,
+            "kind": "function",
+            "signature": f.signature or f"{f.display_name}(…)",
+            "summary": dict(f.summary),
+            "text": in_language(f.summary) if f.summary else "",
+            "min_args": f.min_args,
+            "max_args": f.max_args,
+        }
+        for f in sorted(functions, key=lambda f: f.name)
+    ]
     return entries
 
 
 # --- checking -----------------------------------------------------------------------------------
+
 
 def error_entry(exc: FormulaError, kpi: str | None = None) -> dict:
     """A formula error for the editor: the message, the span as character offsets, and the text
@@ -208,13 +250,17 @@ def _cycle_error(config: Config, functions, slug: str, compiled) -> FormulaError
         if slug in cycle[:-1]:
             at = cycle.index(slug)
             path = cycle[at:-1] + cycle[:at] + [slug]
-            return FormulaError("KPIs depend on each other in a cycle: " + " → ".join(f"kpi.{k}" for k in path),
-                                compiled.text, *_name_span(compiled.root, f"kpi.{path[1]}"))
+            return FormulaError(
+                "KPIs depend on each other in a cycle: " + " → ".join(f"kpi.{k}" for k in path),
+                compiled.text,
+                *_name_span(compiled.root, f"kpi.{path[1]}"),
+            )
     return None
 
 
-def check_formula(config: Config, functions, text: str, context: str, *, dataset: str | None = None,
-                  kpi: str | None = None) -> dict:
+def check_formula(
+    config: Config, functions, text: str, context: str, *, dataset: str | None = None, kpi: str | None = None
+) -> dict:
     """{ok, type, names, functions, errors} for a formula in its context."""
     catalogue = context_catalogue(config, context, dataset, kpi)
     try:
@@ -223,13 +269,24 @@ def check_formula(config: Config, functions, text: str, context: str, *, dataset
     except FormulaError as exc:
         return {"ok": False, "type": None, "names": [], "functions": [], "errors": [error_entry(exc, kpi)]}
     if problem is not None:
-        return {"ok": False, "type": compiled.type.value, "names": list(compiled.names),
-                "functions": [name.upper() for name in compiled.functions], "errors": [error_entry(problem, kpi)]}
-    return {"ok": True, "type": compiled.type.value, "names": list(compiled.names),
-            "functions": [name.upper() for name in compiled.functions], "errors": []}
+        return {
+            "ok": False,
+            "type": compiled.type.value,
+            "names": list(compiled.names),
+            "functions": [name.upper() for name in compiled.functions],
+            "errors": [error_entry(problem, kpi)],
+        }
+    return {
+        "ok": True,
+        "type": compiled.type.value,
+        "names": list(compiled.names),
+        "functions": [name.upper() for name in compiled.functions],
+        "errors": [],
+    }
 
 
 # --- the endpoints ------------------------------------------------------------------------------
+
 
 class CheckIn(Schema):
     formula = fields.Str(required=True, validate=validate.Length(max=MAX_TEXT))
@@ -245,8 +302,11 @@ class CatalogueArgs(Schema):
 
 
 class PreviewIn(Schema):
-    formula = fields.Str(load_default=None, validate=validate.Length(max=MAX_TEXT),
-                         metadata={"description": "the edited formula; without it, the KPI's formula in the draft"})
+    formula = fields.Str(
+        load_default=None,
+        validate=validate.Length(max=MAX_TEXT),
+        metadata={"description": "the edited formula; without it, the KPI's formula in the draft"},
+    )
     kpi = fields.Str(load_default=None, metadata={"description": "the KPI's slug (new or in the draft)"})
     scoring = fields.Dict(load_default=None, metadata={"description": "the edited scoring rule; without it, the KPI's"})
     missing = fields.Str(load_default=None, validate=validate.OneOf(MISSING_POLICIES))
@@ -269,15 +329,24 @@ def _context_error(exc: ContextError, location: str = "json"):
 class Check(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(CheckIn)
-    @blp.response(200, description="{ok, type, names, functions, errors: [{message, start, end, line, column, "
-                                   "excerpt, suggestion}]}; start and end are character offsets, end exclusive")
+    @blp.response(
+        200,
+        description="{ok, type, names, functions, errors: [{message, start, end, line, column, "
+        "excerpt, suggestion}]}; start and end are character offsets, end exclusive",
+    )
     @token_required(*FORMULA_ROLES)
     def post(self, payload):
         """Check a formula against the names its context allows, in the draft configuration."""
         config = working_config(_reading())
         try:
-            return check_formula(config, load_plugins().functions, payload["formula"], payload["context"],
-                                 dataset=payload["dataset"], kpi=payload["kpi"])
+            return check_formula(
+                config,
+                load_plugins().functions,
+                payload["formula"],
+                payload["context"],
+                dataset=payload["dataset"],
+                kpi=payload["kpi"],
+            )
         except ContextError as exc:
             _context_error(exc)
 
@@ -286,8 +355,11 @@ class Check(MethodView):
 class CatalogueView(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(CatalogueArgs, location="query")
-    @blp.response(200, description="{context, names: [{name, kind, type, label, text, description}], "
-                                   "functions: [{name, kind, signature, summary, text}]}")
+    @blp.response(
+        200,
+        description="{context, names: [{name, kind, type, label, text, description}], "
+        "functions: [{name, kind, signature, summary, text}]}",
+    )
     @token_required(*FORMULA_ROLES)
     def get(self, args):
         """The names a formula may use in a context, and the functions it may call."""
@@ -303,8 +375,10 @@ def _scoring_problems(scoring: dict, functions) -> list[dict]:
     try:
         loaded = Scoring().load(scoring)
     except ValidationError as exc:
-        return [{"path": format_path(("json", "scoring") + path), "message": message}
-                for path, message in flatten_messages(exc.messages)]
+        return [
+            {"path": format_path(("json", "scoring") + path), "message": message}
+            for path, message in flatten_messages(exc.messages)
+        ]
     if loaded["type"] == "formula":
         result = check_formula({}, functions, loaded["formula"], "scoring")
         return [{"path": "json.scoring.formula", **error} for error in result["errors"]]
@@ -315,8 +389,11 @@ def _scoring_problems(scoring: dict, functions) -> list[dict]:
 class Preview(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewIn)
-    @blp.response(200, description="{kpi, employee, name, department, period, formula, value, target, "
-                                   "target_source, inputs, metrics, score, scoring, policy, excluded, error, notes}")
+    @blp.response(
+        200,
+        description="{kpi, employee, name, department, period, formula, value, target, "
+        "target_source, inputs, metrics, score, scoring, policy, excluded, error, notes}",
+    )
     @blp.alt_response(404, description="no such employee, or not one you may see")
     @blp.alt_response(422, description="the formula or the scoring rule has problems, with their paths")
     @token_required(*FORMULA_ROLES)
@@ -329,8 +406,9 @@ class Preview(MethodView):
             period = period_from_text(payload["period"])
         except PeriodError as exc:
             abort(422, message=str(exc), errors=[{"path": "json.period", "message": str(exc)}])
-        employee = session.execute(sa.select(Employee.id, Employee.department_id)
-                                   .where(Employee.code == payload["employee"])).first()
+        employee = session.execute(
+            sa.select(Employee.id, Employee.department_id).where(Employee.code == payload["employee"])
+        ).first()
         if employee is None or not visibility(session, g.user).allows(employee.department_id, employee.id):
             abort(404, message=f"no employee {payload['employee']} that you may see")
 
@@ -340,8 +418,11 @@ class Preview(MethodView):
         if formula is None and existing is None:
             if slug:
                 abort(404, message=f"unknown KPI '{slug}'")
-            abort(422, message="give a formula or a KPI",
-                  errors=[{"path": "json.formula", "message": "give a formula or a KPI"}])
+            abort(
+                422,
+                message="give a formula or a KPI",
+                errors=[{"path": "json.formula", "message": "give a formula or a KPI"}],
+            )
         slug = slug or "preview"
         problems = []
         if formula is not None:
@@ -365,4 +446,3 @@ class Preview(MethodView):
         except PreviewError as exc:
             abort(404, message=str(exc))
         return result.to_dict()
-

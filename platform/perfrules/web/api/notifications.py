@@ -15,8 +15,12 @@ from ..db import get_session
 from ..i18n import label_language
 from . import SECURITY
 
-blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
-                description="Your notifications (通知): what waits for you and what happened to your scorecards")
+blp = Blueprint(
+    "notifications",
+    __name__,
+    url_prefix="/api/v1/notifications",
+    description="Your notifications (通知): what waits for you and what happened to your scorecards",
+)
 
 
 class NotificationOut(Schema):
@@ -47,9 +51,18 @@ def _language() -> str:
 
 def _out(item: inbox.InboxItem) -> dict:
     note = item.notification
-    return {"id": note.id, "kind": note.kind, "period": note.period, "employee": item.employee_code,
-            "subject": item.subject, "body": item.body, "link": note.link, "params": note.params,
-            "created_at": note.created_at, "read_at": note.read_at}
+    return {
+        "id": note.id,
+        "kind": note.kind,
+        "period": note.period,
+        "employee": item.employee_code,
+        "subject": item.subject,
+        "body": item.body,
+        "link": note.link,
+        "params": note.params,
+        "created_at": note.created_at,
+        "read_at": note.read_at,
+    }
 
 
 @blp.route("")
@@ -63,9 +76,17 @@ class Notifications(MethodView):
         """Your notifications, newest first, in pages (totals in the `X-Pagination` header)."""
         session = get_session()
         pagination_parameters.item_count = inbox.count(session, g.user.id, args["unread"])
-        return [_out(item) for item in inbox.items(session, g.user.id, _language(), unread_only=args["unread"],
-                                                   offset=pagination_parameters.first_item,
-                                                   limit=pagination_parameters.page_size)]
+        return [
+            _out(item)
+            for item in inbox.items(
+                session,
+                g.user.id,
+                _language(),
+                unread_only=args["unread"],
+                offset=pagination_parameters.first_item,
+                limit=pagination_parameters.page_size,
+            )
+        ]
 
 
 @blp.route("/<int:notification_id>/read")

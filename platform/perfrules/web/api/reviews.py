@@ -45,7 +45,9 @@ class ReviewOut(Schema):
     state = fields.Str(metadata={"description": ", ".join(REVIEW_STATES)})
     step = fields.Str(allow_none=True)
     path = fields.List(fields.Str())
-    due_at = fields.DateTime(allow_none=True, metadata={"description": "when the current step is due, if it has a deadline"})
+    due_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when the current step is due, if it has a deadline"}
+    )
     overdue = fields.Bool(metadata={"description": "the current step's deadline has passed"})
     actions = fields.List(fields.Nested(ActionOut), metadata={"description": "in one review only"})
     allowed = fields.List(fields.Str(), metadata={"description": "what you may do now (in one review only)"})
@@ -73,10 +75,18 @@ def _row(review: Review, code: str, deadlines: dict[int, Deadline] | None = None
     if deadlines is None:
         deadlines = review_deadlines(get_session(), [review])
     deadline = deadlines.get(review.id)
-    return {"period": review.period, "employee": code, "template": review.template, "flow": review.flow,
-            "version": review.version_number, "state": review.state, "step": review.step, "path": review.path,
-            "due_at": deadline.due_at if deadline else None,
-            "overdue": deadline is not None and deadline.overdue(dt.datetime.now(dt.timezone.utc))}
+    return {
+        "period": review.period,
+        "employee": code,
+        "template": review.template,
+        "flow": review.flow,
+        "version": review.version_number,
+        "state": review.state,
+        "step": review.step,
+        "path": review.path,
+        "due_at": deadline.due_at if deadline else None,
+        "overdue": deadline is not None and deadline.overdue(dt.datetime.now(dt.UTC)),
+    }
 
 
 def _one(period: str, code: str) -> tuple[Review, str]:
@@ -84,8 +94,11 @@ def _one(period: str, code: str) -> tuple[Review, str]:
     review or dispute that waits for them or that they acted on, as on the scorecard page); 404
     otherwise, the same as for one that is not there."""
     session = get_session()
-    found = session.execute(sa.select(Review, Employee.department_id).join(Employee, Employee.id == Review.employee_id)
-                            .where(Review.period == _period(period), Employee.code == code)).first()
+    found = session.execute(
+        sa.select(Review, Employee.department_id)
+        .join(Employee, Employee.id == Review.employee_id)
+        .where(Review.period == _period(period), Employee.code == code)
+    ).first()
     if found is not None:
         review, department_id = found
         if may_read_scorecard(session, g.user, review.period, review.employee_id, department_id):
@@ -105,8 +118,11 @@ class Reviews(MethodView):
         and the ones below it as a manager, everyone's as HR, an administrator or an auditor). A
         review outside that which waits for you, or that you acted on, is read singly."""
         session = get_session()
-        query = (sa.select(Review, Employee.code).join(Employee, Employee.id == Review.employee_id)
-                 .where(visibility(session, g.user).condition(Employee.department_id, Review.employee_id)))
+        query = (
+            sa.select(Review, Employee.code)
+            .join(Employee, Employee.id == Review.employee_id)
+            .where(visibility(session, g.user).condition(Employee.department_id, Review.employee_id))
+        )
         if "period" in args:
             query = query.where(Review.period == _period(args["period"]))
         for key in ("state", "step"):
@@ -128,10 +144,14 @@ class OneReview(MethodView):
         review, code = _one(period, employee)
         session = get_session()
         history = review_history(session, review.id)
-        return {**_row(review, code),
-                "actions": [{"step": a.step, "action": a.action, "by": by, "on_behalf_of": behalf, "comment": a.comment,
-                             "at": a.at} for a, by, behalf in history],
-                "allowed": sorted({a.action for a in allowed_actions(session, review, g.user)})}
+        return {
+            **_row(review, code),
+            "actions": [
+                {"step": a.step, "action": a.action, "by": by, "on_behalf_of": behalf, "comment": a.comment, "at": a.at}
+                for a, by, behalf in history
+            ],
+            "allowed": sorted({a.action for a in allowed_actions(session, review, g.user)}),
+        }
 
 
 @blp.route("/<period>/<employee>/<any(" + ", ".join(ACTIONS) + "):action>")
@@ -152,6 +172,7 @@ class ReviewAct(MethodView):
 
 # --- appraisal forms ---------------------------------------------------------------------------
 
+
 class FormFieldOut(Schema):
     name = fields.Str()
     label = fields.Dict()
@@ -169,7 +190,9 @@ class FormResponseOut(Schema):
     employee = fields.Str()
     form = fields.Str()
     label = fields.Dict()
-    filled_by = fields.Str(metadata={"description": "employee, manager or peer (see /api/v1/reviews/…/feedback): who fills this form"})
+    filled_by = fields.Str(
+        metadata={"description": "employee, manager or peer (see /api/v1/reviews/…/feedback): who fills this form"}
+    )
     items = fields.List(fields.Str(), metadata={"description": "the manual items its ratings score"})
     fields_ = fields.List(fields.Nested(FormFieldOut), data_key="fields", attribute="fields")
     state = fields.Str(allow_none=True, metadata={"description": "draft, submitted, or null when not started"})
@@ -183,7 +206,9 @@ class FormResponseOut(Schema):
 
 class FormResponseIn(Schema):
     values = fields.Dict(required=True, metadata={"description": "field name → answer"})
-    submit = fields.Bool(load_default=False, metadata={"description": "submit (checked in full, counted) or save a draft"})
+    submit = fields.Bool(
+        load_default=False, metadata={"description": "submit (checked in full, counted) or save a draft"}
+    )
 
 
 def _form_need(review: Review, slug: str):
@@ -202,14 +227,25 @@ def _form_out(review: Review, code: str, need) -> dict:
     may_fill = need.may_fill(g.user)
     response = need.response if (need.submitted or may_fill) else None
     by = session.scalar(sa.select(User.login).where(User.id == response.filled_by)) if response else None
-    total = session.scalar(sa.select(Scorecard.total).where(Scorecard.period == review.period,
-                                                            Scorecard.employee_id == review.employee_id))
-    return {"period": review.period, "employee": code, "form": need.slug, "label": need.label,
-            "filled_by": need.filled_by, "items": need.items,
-            "fields": [{"required": True, **spec} for spec in need.definition.get("fields", [])],
-            "state": response.state if response else None, "values": response.values if response else None,
-            "filled_by_user": by, "submitted_at": response.submitted_at if response else None,
-            "updated_at": response.updated_at if response else None, "may_fill": may_fill, "total": total}
+    total = session.scalar(
+        sa.select(Scorecard.total).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
+    )
+    return {
+        "period": review.period,
+        "employee": code,
+        "form": need.slug,
+        "label": need.label,
+        "filled_by": need.filled_by,
+        "items": need.items,
+        "fields": [{"required": True, **spec} for spec in need.definition.get("fields", [])],
+        "state": response.state if response else None,
+        "values": response.values if response else None,
+        "filled_by_user": by,
+        "submitted_at": response.submitted_at if response else None,
+        "updated_at": response.updated_at if response else None,
+        "may_fill": may_fill,
+        "total": total,
+    }
 
 
 @blp.route("/<period>/<employee>/forms/<form>")
@@ -237,6 +273,7 @@ class ReviewForm(MethodView):
         _form_need(review, form)  # 404 for a form the template does not use
         session = get_session()
         with committed(session):
-            save_response(session, review, g.user, form, payload["values"], payload["submit"],
-                          functions=load_plugins().functions)
+            save_response(
+                session, review, g.user, form, payload["values"], payload["submit"], functions=load_plugins().functions
+            )
         return _form_out(review, code, _form_need(review, form))

@@ -21,8 +21,10 @@ RUN_ROLES = ("admin", "hr", "auditor")
 
 
 class RunIn(Schema):
-    period = fields.Str(required=True, metadata={"description": "2026-10, 2026-Q4, 2026-H2, 2026, or last-month, "
-                                                               "last-quarter, last-half, last-year"})
+    period = fields.Str(
+        required=True,
+        metadata={"description": "2026-10, 2026-Q4, 2026-H2, 2026, or last-month, last-quarter, last-half, last-year"},
+    )
     templates = fields.List(fields.Str(), load_default=list, metadata={"description": "only these templates"})
     department = fields.Str(load_default=None, metadata={"description": "only this department and below"})
     version = fields.Str(load_default="latest", metadata={"description": "a published version number or latest"})
@@ -89,9 +91,14 @@ class Runs(MethodView):
         """Evaluate a period with a published version, in the background."""
         period = period_from_text(payload["period"])
         try:
-            run = start_run_in_background(get_session(), period, version=payload["version"],
-                                          templates=payload["templates"], department=payload["department"],
-                                          actor=f"api:{g.user.login}")
+            run = start_run_in_background(
+                get_session(),
+                period,
+                version=payload["version"],
+                templates=payload["templates"],
+                department=payload["department"],
+                actor=f"api:{g.user.login}",
+            )
         except RunRefused as exc:
             if exc.busy:
                 abort(409, message=exc.message)

@@ -22,8 +22,7 @@ from ..auth import token_required
 from ..db import get_session
 from . import SECURITY, one_page
 
-blp = Blueprint("api_scorecards", __name__, url_prefix="/api/v1/scorecards",
-                description="Scorecards with their traces")
+blp = Blueprint("api_scorecards", __name__, url_prefix="/api/v1/scorecards", description="Scorecards with their traces")
 
 
 def _period(value: str) -> str:
@@ -46,8 +45,10 @@ class ScorecardArgs(Schema):
         _period(value)
 
 
-ITEM_KEYS = ("key, section, kind (kpi or manual), label, value, target, score, weight, points, error, excluded, "
-             "notes, inputs (the formula's inputs by name with their values), formula, metrics, scoring, policy")
+ITEM_KEYS = (
+    "key, section, kind (kpi or manual), label, value, target, score, weight, points, error, excluded, "
+    "notes, inputs (the formula's inputs by name with their values), formula, metrics, scoring, policy"
+)
 
 
 class ScorecardOut(Schema):
@@ -66,11 +67,18 @@ class ScorecardOut(Schema):
     run = fields.Int()
     calibrated_grade = fields.Str(allow_none=True, metadata={"description": "the grade HR calibrated it to, if any"})
     calibration = fields.Dict(allow_none=True, metadata={"description": "the calibration's reason, by and at"})
-    review = fields.Dict(allow_none=True, metadata={
-        "description": "where it is in its approval flow: state (in_review, approved, locked) and step; "
-                       "null when its template has no flow"})
-    items = fields.List(fields.Dict(), allow_none=True,
-                        metadata={"description": f"each item: {ITEM_KEYS}; in lists, null unless items=true"})
+    review = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "where it is in its approval flow: state (in_review, approved, locked) and step; "
+            "null when its template has no flow"
+        },
+    )
+    items = fields.List(
+        fields.Dict(),
+        allow_none=True,
+        metadata={"description": f"each item: {ITEM_KEYS}; in lists, null unless items=true"},
+    )
 
 
 def _visible(query):
@@ -83,14 +91,21 @@ def _objects(session, rows, definitions: Definitions | None) -> list[dict]:
     queries for the whole page."""
     employee_ids = {card.employee_id for card, *_ in rows}
     adjusted = grade_adjustments(session, employee_ids=employee_ids)
-    reviews = {(review.period, review.employee_id): review for review in session.scalars(
-        sa.select(Review).where(Review.employee_id.in_(sorted(employee_ids))))}
+    reviews = {
+        (review.period, review.employee_id): review
+        for review in session.scalars(sa.select(Review).where(Review.employee_id.in_(sorted(employee_ids))))
+    }
     objects = []
     for card, code, name, department in rows:
         key = (card.period, card.employee_id)
-        result = scorecard_object(card, code, name, department,
-                                  definitions(card.version_number, card.template) if definitions else None,
-                                  adjusted.get(key))
+        result = scorecard_object(
+            card,
+            code,
+            name,
+            department,
+            definitions(card.version_number, card.template) if definitions else None,
+            adjusted.get(key),
+        )
         result.setdefault("calibrated_grade", None)
         result.setdefault("calibration", None)
         review = reviews.get(key)
@@ -116,10 +131,17 @@ class Scorecards(MethodView):
         if "department" in args:
             department_id = session.scalar(sa.select(Department.id).where(Department.code == args["department"]))
             if department_id is None:
-                abort(422, errors=[{"path": "query.department", "message": f"unknown department '{args['department']}'"}])
+                abort(
+                    422, errors=[{"path": "query.department", "message": f"unknown department '{args['department']}'"}]
+                )
             department_ids = department_subtree(session, department_id)
-        query = _visible(scorecard_query(_period(args["period"]) if "period" in args else None,
-                                         template=args.get("template"), department_ids=department_ids))
+        query = _visible(
+            scorecard_query(
+                _period(args["period"]) if "period" in args else None,
+                template=args.get("template"),
+                department_ids=department_ids,
+            )
+        )
         if "employee" in args:
             query = query.where(Employee.code == args["employee"])
         if "grade" in args:

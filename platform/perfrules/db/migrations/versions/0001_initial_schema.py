@@ -64,8 +64,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(64), nullable=False),
         sa.Column("label", JSON, nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["parent_id"], ["departments.id"],
-                                name=op.f("fk_departments_parent_id_departments")),
+        sa.ForeignKeyConstraint(["parent_id"], ["departments.id"], name=op.f("fk_departments_parent_id_departments")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
         sa.UniqueConstraint("code", name=op.f("uq_departments_code")),
     )
@@ -89,10 +88,10 @@ def upgrade() -> None:
         sa.Column("hire_date", sa.Date(), nullable=True),
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("attributes", JSON, nullable=False),
-        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
-                                name=op.f("fk_employees_department_id_departments")),
-        sa.ForeignKeyConstraint(["manager_id"], ["employees.id"],
-                                name=op.f("fk_employees_manager_id_employees")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["departments.id"], name=op.f("fk_employees_department_id_departments")
+        ),
+        sa.ForeignKeyConstraint(["manager_id"], ["employees.id"], name=op.f("fk_employees_manager_id_employees")),
         sa.ForeignKeyConstraint(["role_id"], ["roles.id"], name=op.f("fk_employees_role_id_roles")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_employees")),
         sa.UniqueConstraint("code", name=op.f("uq_employees_code")),

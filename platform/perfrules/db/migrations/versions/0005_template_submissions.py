@@ -15,21 +15,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('template_submissions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('slug', sa.String(length=64), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('submitted_by', sa.String(length=64), nullable=True),
-    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('decided_by', sa.String(length=64), nullable=True),
-    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('version_number', sa.Integer(), nullable=True),
-    sa.Column('document_hash', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_template_submissions')),
-    sa.UniqueConstraint('slug', name=op.f('uq_template_submissions_slug'))
+    op.create_table(
+        "template_submissions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("submitted_by", sa.String(length=64), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sa.String(length=64), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("version_number", sa.Integer(), nullable=True),
+        sa.Column("document_hash", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_template_submissions")),
+        sa.UniqueConstraint("slug", name=op.f("uq_template_submissions_slug")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('template_submissions')
+    op.drop_table("template_submissions")
