@@ -670,7 +670,9 @@ def sample_urls(app, session):
         "org_users": session.scalar(sa.select(User.id).limit(1)),
         "audit": session.scalar(sa.select(AuditEntry.id).limit(1)),
     }
-    slugs = dict(session.execute(sa.select(ConfigEntry.kind, sa.func.min(ConfigEntry.slug)).group_by(ConfigEntry.kind)))
+    slugs = dict(
+        session.execute(sa.select(ConfigEntry.kind, sa.func.min(ConfigEntry.slug)).group_by(ConfigEntry.kind)).all()
+    )
     run_id = session.scalar(sa.select(sa.func.max(EvaluationRun.id))) or 1
     samples = []
     for rule in console_rules(app):

@@ -52,7 +52,9 @@ def signed_in(app, login: str):
 
 def draft(session, kind: str = "datasets") -> dict:
     session.rollback()
-    return dict(session.execute(sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind)))
+    return dict(
+        session.execute(sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind)).all()
+    )
 
 
 def form_data(dataset: dict, token: str) -> dict:

@@ -55,7 +55,9 @@ def signed_in(app, login: str):
 
 def draft(session, kind: str = "templates") -> dict:
     session.rollback()
-    return dict(session.execute(sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind)))
+    return dict(
+        session.execute(sa.select(ConfigEntry.slug, ConfigEntry.document).where(ConfigEntry.kind == kind)).all()
+    )
 
 
 def audit(session, action: str) -> list[AuditEntry]:

@@ -41,7 +41,7 @@ def home():
             sa.select(ConfigEntry.slug, ConfigEntry.document)
             .where(ConfigEntry.kind == "datasets")
             .order_by(ConfigEntry.slug)
-        )
+        ).all()
     )
     configuration = dict(session.execute(sa.select(ConfigEntry.kind, sa.func.count()).group_by(ConfigEntry.kind)).all())
     latest = session.scalars(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1)).first()
