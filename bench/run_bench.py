@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import perfrules.workflow  # noqa: F401  (subscribes the approval flow to runs, as in the application)
 from perfrules.config.sources import read_documents
 from perfrules.config.store import apply_documents
 from perfrules.config.versions import publish

@@ -22,6 +22,8 @@ from ..engine.periods import Period, PeriodError, period_from_text
 from ..engine.runs import RunError, evaluate, start_run
 from ..engine.whatif import compare
 from ..problems import ConfigError
+from ..workflow.calibration import calibrated_grades
+from ..workflow.corrections import correction_guard
 from .context import actor, fail, functions, session_scope, settings
 
 WHAT_IF_ROWS = 30
@@ -243,7 +245,8 @@ def _show_run(run_id: int) -> None:
 def scorecards_command(period: str, output_format: str, output: Path | None, template: str | None) -> None:
     """Export the scorecards of PERIOD with their items."""
     with session_scope() as session:
-        cards = load_scorecards(session, str(_period(period)), template=template)
+        chosen = str(_period(period))
+        cards = load_scorecards(session, chosen, calibrated_grades(session, chosen), template=template)
     if output_format == "xlsx":
         if output is None:
             fail(["xlsx needs -o FILE"])
@@ -268,7 +271,7 @@ def ratings_import(file: Path) -> None:
     """Import a CSV or XLSX with columns employee, period, item, value (0–100 points)."""
     try:
         with session_scope() as session:
-            written = import_manual_values(session, file, actor())
+            written = import_manual_values(session, file, actor(), guard=correction_guard)
     except ManualImportError as exc:
         fail(exc.problems)
     click.echo(f"{written} rating(s) imported from {file.name}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,7 +15,6 @@ from sqlalchemy.orm import Session
 from ..config.models import ConfigVersion
 from ..org.models import Department, Employee
 from ..spreadsheet import neutralise
-from ..workflow.calibration_models import GradeAdjustment
 from .models import Scorecard
 from .scorecards import item_definitions
 
@@ -31,6 +32,17 @@ CARD_COLUMNS = (
     "rank_company",
     "error",
 )
+
+
+class Calibration(TypedDict):
+    """A grade set by calibration (校准) beside the computed one, with why, by whom and when."""
+
+    grade: str
+    reason: str
+    by: str
+    at: str | None
+
+
 ITEM_COLUMNS = ("section", "item", "value", "target", "score", "weight", "points", "item_error", "notes")
 
 
@@ -61,12 +73,12 @@ def scorecard_object(
     name: str,
     department: str,
     definitions: dict[str, dict] | None = None,
-    adjustment: GradeAdjustment | None = None,
+    calibration: Calibration | None = None,
 ) -> dict:
     """A scorecard as a plain object; with `definitions` (see `item_definitions`), each item
-    carries its label, formula, scoring rule and policy as well as the trace. With a grade
-    `adjustment` (calibration), `calibrated_grade` and `calibration` (reason, by, at) beside the
-    computed `grade`."""
+    carries its label, formula, scoring rule and policy as well as the trace. With a
+    `calibration`, `calibrated_grade` and `calibration` (reason, by, at) beside the computed
+    `grade`."""
     items = [{**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})} for item in card.items]
     result = {
         "employee": code,
@@ -84,26 +96,10 @@ def scorecard_object(
         "run": card.run_id,
         "items": items,
     }
-    if adjustment is not None:
-        result["calibrated_grade"] = adjustment.adjusted_grade
-        result["calibration"] = {
-            "reason": adjustment.reason,
-            "by": adjustment.adjusted_by,
-            "at": adjustment.adjusted_at.isoformat() if adjustment.adjusted_at else None,
-        }
+    if calibration is not None:
+        result["calibrated_grade"] = calibration["grade"]
+        result["calibration"] = {"reason": calibration["reason"], "by": calibration["by"], "at": calibration["at"]}
     return result
-
-
-def grade_adjustments(
-    session: Session, period: str | None = None, employee_ids=None
-) -> dict[tuple[str, int], GradeAdjustment]:
-    """Calibrated grades by (period, employee id), of a period and of some employees only when given."""
-    query = sa.select(GradeAdjustment)
-    if period is not None:
-        query = query.where(GradeAdjustment.period == period)
-    if employee_ids is not None:
-        query = query.where(GradeAdjustment.employee_id.in_(sorted(set(employee_ids))))
-    return {(a.period, a.employee_id): a for a in session.scalars(query)}
 
 
 class Definitions:
@@ -126,9 +122,16 @@ class Definitions:
         return self._definitions[key]
 
 
-def load_scorecards(session: Session, period: str, **filters) -> list[dict]:
+def load_scorecards(
+    session: Session,
+    period: str,
+    calibrations: Mapping[tuple[str, int], Calibration] | None = None,
+    **filters: str | None,
+) -> list[dict]:
+    """The period's scorecards as plain objects, with their calibrated grades when given (by
+    period and employee id)."""
     definitions = Definitions(session)
-    adjusted = grade_adjustments(session, period)
+    adjusted = calibrations or {}
     return [
         scorecard_object(
             card,

@@ -8,6 +8,7 @@ configuration: a misspelt one would be stored and never scored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,6 +25,10 @@ from .models import ManualValue
 from .periods import Period, PeriodError
 
 COLUMNS = ("employee", "period", "item", "value")
+#: (period, employee id, manual item)
+ValueKey = tuple[str, int, str]
+#: (session, periods) → why each of these values may not be overwritten
+Guard = Callable[[Session, set[str]], Mapping[ValueKey, str]]
 MAX_POINTS = 100.0
 
 
@@ -33,7 +38,10 @@ class ManualImportError(Exception):
         super().__init__("\n".join(map(str, problems)))
 
 
-def import_manual_values(session: Session, path: Path, actor: str) -> int:
+def import_manual_values(session: Session, path: Path, actor: str, guard: Guard | None = None) -> int:
+    """Import the file's values; the number of values in it. `guard` names the values that must
+    not be overwritten, and why (the workflow's accepted dispute corrections): a row for one of
+    them is refused like any bad row."""
     columns, rows = read_table(path)
     missing = [c for c in COLUMNS if c not in columns]
     if missing:
@@ -88,17 +96,10 @@ def import_manual_values(session: Session, path: Path, actor: str) -> int:
             continue
         seen[key] = number
         values[key] = value
-    from ..workflow.disputes import corrected_values  # the workflow builds on the engine
-
-    for key, dispute_id in corrected_values(session, {period for period, _, _ in values}).items():
-        if key in values:  # a correction an accepted dispute made stands
-            problems.append(
-                Problem(
-                    f"row {seen[key]}, value",
-                    f"dispute {dispute_id} corrected {key[2]} of this employee and period, and its correction stands",
-                    path.name,
-                )
-            )
+    guarded = guard(session, {period for period, _, _ in values}) if guard is not None else {}
+    for key, why in guarded.items():
+        if key in values:
+            problems.append(Problem(f"row {seen[key]}, value", why, path.name))
     if problems:
         raise ManualImportError(problems)
     now = dt.datetime.now(dt.UTC)

@@ -27,8 +27,7 @@ from ..db import begin_reading
 from ..db.bulk import driver_insert, driver_timestamp
 from ..formula import FunctionRegistry
 from ..org.models import Department, Employee
-from ..workflow.engine import start_reviews
-from ..workflow.reruns import approved_numbers, withdraw_changed_approvals
+from .events import ScorecardsReplaced, after_replacing, before_replacing
 from .kpis import KpiPlan, PlanError, Timings, evaluate_period
 from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
@@ -338,7 +337,7 @@ def complete_run(
             session.rollback()
         with sessions() as session, session.begin():
             began = time.perf_counter()
-            approved = approved_numbers(session, str(period))
+            afterwards = before_replacing(session, str(period))
             skipped = _write_scorecards(
                 session, run.id, period, evaluation, version_number, full=not templates and department is None
             )
@@ -348,18 +347,15 @@ def complete_run(
             finished = session.get(EvaluationRun, run.id)
             finished.status = "succeeded"
             finished.finished_at = _now()
-            finished.counts = evaluation.counts
             finished.timings = evaluation.timings
             finished.errors = evaluation.errors + [
                 {"employee": None, "item": None, "message": w} for w in evaluation.warnings
             ]
-            # new scorecards enter their template's approval flow; reviews under way go on, and an
-            # approval stands only for the numbers that were approved
+            # what builds on scorecards (the approval flow) follows them in the same transaction
             began = time.perf_counter()
-            finished.counts["reviews_opened"] = start_reviews(session, str(period), run.actor, functions)
-            finished.counts["approvals_withdrawn"] = withdraw_changed_approvals(
-                session, str(period), approved, run.actor, run.id, functions
-            )
+            replaced = ScorecardsReplaced(session, str(period), run.id, run.actor, functions)
+            evaluation.counts.update(after_replacing(afterwards, replaced))
+            finished.counts = dict(evaluation.counts)
             evaluation.timings["reviews"] = round(time.perf_counter() - began, 4)
             evaluation.timings["total"] = round(evaluation.timings["total"] + evaluation.timings["reviews"], 4)
         return finished, evaluation
@@ -418,11 +414,11 @@ def _write_scorecards(
         ),
     )
     if locked or not full:
-        _rerank(session, key)
+        rerank(session, key)
     return sum(1 for card in evaluation.cards if card.employee_id in locked)
 
 
-def _rerank(session: Session, period: str) -> None:
+def rerank(session: Session, period: str) -> None:
     """Ranks over every scorecard of the period, for when a run replaced only some of them."""
     rows = session.execute(
         sa.select(
@@ -463,31 +459,3 @@ def _rerank(session: Session, period: str) -> None:
             .values(rank_department=sa.bindparam("rank_department"), rank_company=sa.bindparam("rank_company")),
             changes,
         )
-
-
-def rescore_employee(
-    session: Session, period: str, employee_id: int, config: Config, functions: FunctionRegistry
-) -> Scorecard | None:
-    """Evaluate one employee again (with their template and department in scope, so team
-    metrics see the same people) and rewrite their scorecard of `period` in place, then rank the
-    period again. A locked scorecard, or none, is left alone: None. Nothing is committed."""
-    card = session.scalar(sa.select(Scorecard).where(Scorecard.period == period, Scorecard.employee_id == employee_id))
-    if card is None or card.locked:
-        return None
-    department = session.scalar(
-        sa.select(Department.code)
-        .join(Employee, Employee.department_id == Department.id)
-        .where(Employee.id == employee_id)
-    )
-    evaluation = evaluate(
-        session, config, functions, Period.parse(period), templates=[card.template], department=department
-    )
-    result = next((c for c in evaluation.cards if c.employee_id == employee_id), None)
-    if result is None:
-        return None
-    card.department_id, card.total, card.grade = result.department_id, result.total, result.grade
-    card.error, card.items = result.error, result.items
-    session.flush()
-    _rerank(session, period)
-    session.refresh(card)
-    return card

@@ -19,8 +19,8 @@ from ..plugins import load_plugins
 from ..workflow.dispute_models import DISPUTE_STATES, Dispute
 from ..workflow.dispute_views import dispute_objects, disputes_of_scorecard, visible_query
 from ..workflow.disputes import DisputeError, may_raise, raise_dispute, resolve_dispute, withdraw_dispute
-from ..workflow.engine import _snapshot
 from ..workflow.models import Review
+from ..workflow.steps import version_config
 from .auth import login_required
 from .db import get_session
 
@@ -87,7 +87,7 @@ def dispute_panel(session, card: Scorecard) -> dict | None:
     items = []
     if raising:
         definitions = (
-            item_definitions(_snapshot(session, card.version_number), card.template)
+            item_definitions(version_config(session, card.version_number), card.template)
             if card.version_number is not None
             else {}
         )

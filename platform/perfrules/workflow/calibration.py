@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..config.models import ConfigVersion
+from ..engine.export import Calibration
 from ..engine.models import Scorecard
 from ..org.access import department_subtree
 from ..org.models import Department, Employee, User
@@ -78,6 +80,27 @@ def adjustments(session: Session, period: str, employee_ids=None) -> dict[int, G
     if employee_ids is not None:
         query = query.where(GradeAdjustment.employee_id.in_(sorted(employee_ids)))
     return {adjustment.employee_id: adjustment for adjustment in session.scalars(query)}
+
+
+def calibrated_grades(
+    session: Session, period: str | None = None, employee_ids: Iterable[int] | None = None
+) -> dict[tuple[str, int], Calibration]:
+    """Calibrated grades by (period, employee id), for the scorecard exports: of one period, of
+    some employees, or all."""
+    query = sa.select(GradeAdjustment)
+    if period is not None:
+        query = query.where(GradeAdjustment.period == period)
+    if employee_ids is not None:
+        query = query.where(GradeAdjustment.employee_id.in_(sorted(set(employee_ids))))
+    return {
+        (a.period, a.employee_id): Calibration(
+            grade=a.adjusted_grade,
+            reason=a.reason,
+            by=a.adjusted_by,
+            at=a.adjusted_at.isoformat() if a.adjusted_at else None,
+        )
+        for a in session.scalars(query)
+    }
 
 
 def adjustment_object(adjustment: GradeAdjustment | None) -> dict | None:

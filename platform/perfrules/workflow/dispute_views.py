@@ -15,8 +15,8 @@ from ..org.models import Employee, User
 from .actors import Directory, delegators
 from .dispute_models import Dispute
 from .disputes import disputes_for, resolving_authority
-from .engine import _snapshot
 from .models import Review
+from .steps import version_config
 
 
 def visible_query(session: Session, user: User, today: dt.date | None = None):
@@ -56,7 +56,7 @@ def dispute_objects(session: Session, rows, user: User, today: dt.date | None = 
         review = reviews[dispute.review_id]
         key = (review.version_number, review.template)
         if key not in definitions:
-            definitions[key] = item_definitions(_snapshot(session, review.version_number), review.template)
+            definitions[key] = item_definitions(version_config(session, review.version_number), review.template)
         definition = definitions[key].get(dispute.item, {})
         resolvable = dispute.state == "open" and resolving_authority(dispute, user, directory, stood_in_for)[0]
         objects.append(

@@ -16,9 +16,9 @@ that the records have been corrected. Either way the scorecard is unlocked and s
 an approved or locked review is reopened at its first step (a review already in progress stays
 where it is). Rejecting leaves the scorecard as it is. Both need a resolution the employee reads.
 
-An accepted correction of a manual item's value stands: the peer feedback that scores the item
-takes no more answers (`settled_items`, asked by `feedback`), so a colleague submitting later
-cannot silently undo it.
+An accepted correction of a manual item's value stands (`corrections`): the forms and peer
+feedback that score the item, and ratings imports, leave it alone, so a colleague submitting
+later cannot silently undo it.
 
 Resolving and withdrawing first lock the dispute's row (`FOR UPDATE` on PostgreSQL; SQLite's
 writers are serialised by BEGIN IMMEDIATE) and read its state as committed, so of two resolvers
@@ -45,10 +45,11 @@ from ..formula.checker import did_you_mean
 from ..org.models import Employee, User
 from .actors import Directory, delegators
 from .dispute_models import Dispute
-from .engine import PRIVILEGED, WorkflowError, _snapshot, reopen_review
+from .engine import reopen_review
 from .forms import rescore
 from .models import Review
 from .notices import announce_dispute
+from .steps import PRIVILEGED, WorkflowError, utc_now, version_config
 
 #: a review may be disputed once it has passed every step
 DISPUTABLE_STATES = ("approved", "locked")
@@ -71,10 +72,6 @@ class DisputeInvalid(DisputeError):
         self.field = field
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _card(session: Session, review: Review) -> Scorecard | None:
     return session.scalar(
         sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
@@ -88,7 +85,7 @@ def _entry(card: Scorecard | None, item: str) -> dict | None:
 def route_of(session: Session, review: Review) -> str:
     """`manager` when the review's flow (in the version the review follows) lets the employee's
     manager resolve disputes and that manager has a user account; `hr` otherwise."""
-    flow = _snapshot(session, review.version_number).get("approval_flows", {}).get(review.flow, {})
+    flow = version_config(session, review.version_number).get("approval_flows", {}).get(review.flow, {})
     if (flow.get("disputes") or {}).get("route_to", "manager") == "hr":
         return "hr"
     return "manager" if Directory.load(session).principals("manager", review.employee_id) else "hr"
@@ -163,7 +160,7 @@ def _record(session: Session, dispute: Dispute, actor: User, action: str, before
         dispute,
         action,
         by=actor,
-        now=_now(),
+        now=utc_now(),
         item_label=_definition(session, card, dispute.item).get("label") or dispute.item,
         routed_actor="manager" if dispute.routed_to == "manager" else "role:hr",
     )
@@ -212,7 +209,7 @@ def raise_dispute(session: Session, review: Review, user: User, item: str, reaso
         review_state=review.state,
         reason=reason,
         raised_by=user.id,
-        raised_at=_now(),
+        raised_at=utc_now(),
         state="open",
         routed_to=route_of(session, review),
     )
@@ -244,7 +241,7 @@ def _definition(session: Session, card: Scorecard | None, item: str) -> dict:
     label …"""
     if card is None or card.version_number is None:
         return {}
-    return item_definitions(_snapshot(session, card.version_number), card.template).get(item, {})
+    return item_definitions(version_config(session, card.version_number), card.template).get(item, {})
 
 
 def _clean_correction(kind: str | None, correction: dict | None) -> dict:
@@ -276,35 +273,6 @@ def _lock(session: Session, dispute: Dispute) -> Dispute:
     return session.scalars(
         sa.select(Dispute).where(Dispute.id == dispute.id).with_for_update().execution_options(populate_existing=True)
     ).one()
-
-
-def settled_items(session: Session, period: str, employee_id: int, items: list[str]) -> dict[str, int]:
-    """The items among `items` whose value an accepted dispute corrected (a manual item's
-    `value` correction), each with the latest such dispute's id. Such a correction stands:
-    answers that would score the item again are refused."""
-    if not items:
-        return {}
-    return {
-        item: dispute_id
-        for (_, _, item), dispute_id in corrected_values(
-            session, [period], Dispute.employee_id == employee_id, Dispute.item.in_(list(items))
-        ).items()
-    }
-
-
-def corrected_values(session: Session, periods, *conditions) -> dict[tuple[str, int, str], int]:
-    """The (period, employee id, item) values accepted disputes of these periods corrected, each
-    with the latest such dispute's id, in one query."""
-    rows = session.execute(
-        sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.id, Dispute.correction)
-        .where(Dispute.period.in_(sorted(set(periods))), Dispute.state == "accepted", *conditions)
-        .order_by(Dispute.id)
-    )
-    return {
-        (period, employee_id, item): dispute_id
-        for period, employee_id, item, dispute_id, correction in rows
-        if "value" in (correction or {})
-    }
 
 
 def resolve_dispute(
@@ -354,7 +322,7 @@ def resolve_dispute(
         )
     dispute.state = "accepted" if decision == "accept" else "rejected"
     dispute.resolution, dispute.resolved_by, dispute.on_behalf_of = resolution, user.id, on_behalf_of
-    dispute.resolved_at = _now()
+    dispute.resolved_at = utc_now()
     session.flush()
     _record(session, dispute, user, decision, before)
     return dispute
@@ -382,7 +350,7 @@ def _correct(
             )
         )
         applied["previous_value"] = existing.value if existing else None
-        source, now = f"dispute {dispute.id} ({user.login})", _now()
+        source, now = f"dispute {dispute.id} ({user.login})", utc_now()
         if existing is None:
             session.add(
                 ManualValue(
@@ -418,7 +386,7 @@ def withdraw_dispute(session: Session, dispute: Dispute, user: User) -> Dispute:
     if dispute.state != "open":
         raise DisputeRefused(f"the dispute is already {dispute.state}")
     before = _state(dispute)
-    dispute.state, dispute.resolved_at = "withdrawn", _now()
+    dispute.state, dispute.resolved_at = "withdrawn", utc_now()
     session.flush()
     _record(session, dispute, user, "withdraw", before)
     return dispute

@@ -23,15 +23,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
-from ..config.models import ConfigVersion
-from ..config.validation import SCORECARD_NAMES, employee_names
 from ..db.bulk import driver_insert, driver_timestamp
 from ..engine.models import Scorecard
-from ..formula import BOOLEAN, FunctionRegistry, compile_formula
+from ..formula import FunctionRegistry
 from ..org.models import Employee, User
 from .actors import Directory, delegators
+from .forms import unsubmitted_form
 from .models import Review, ReviewAction
 from .notices import announce_action, announce_opened
+from .steps import (
+    PRIVILEGED,
+    Conditions,
+    StepContext,
+    WorkflowError,
+    enter_step,
+    flow_of,
+    step_context,
+    utc_now,
+    version_config,
+)
 
 ACTIONS = ("approve", "reject", "return", "lock", "reopen")
 #: the columns a run's reviews are opened with, in one driver-level insert (`db.bulk`)
@@ -48,12 +58,6 @@ REVIEW_COLUMNS = (
     "step_started_at",
     "updated_at",
 )
-#: who may lock and reopen
-PRIVILEGED = ("admin", "hr")
-
-
-class WorkflowError(Exception):
-    """The action is not allowed: nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -61,94 +65,6 @@ class Allowed:
     action: str
     #: the user acted for, when acting as a delegate
     on_behalf_of: int | None = None
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _snapshot(session: Session, version_number: int) -> dict:
-    return session.scalar(sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number)) or {}
-
-
-def _flow(session: Session, review: Review) -> list[dict]:
-    return _snapshot(session, review.version_number).get("approval_flows", {}).get(review.flow, {}).get("steps", [])
-
-
-def _scorecard(session: Session, review: Review) -> Scorecard | None:
-    return session.scalar(
-        sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
-    )
-
-
-class _Conditions:
-    """Step conditions of one configuration version, each compiled once."""
-
-    def __init__(self, snapshot: dict, functions: FunctionRegistry | None):
-        self.catalogue = {**SCORECARD_NAMES, **employee_names(snapshot)}
-        self.functions = functions
-        self.compiled: dict[str, object] = {}
-
-    def get(self, text: str):
-        if text not in self.compiled:
-            self.compiled[text] = compile_formula(text, self.catalogue, functions=self.functions, expect=BOOLEAN)
-        return self.compiled[text]
-
-
-@dataclass
-class _Context:
-    """What deciding a review's next step needs: its scorecard, employee and configuration."""
-
-    directory: Directory
-    conditions: _Conditions
-    card: Scorecard | None
-    employee: Employee
-
-    def holds(self, step: dict) -> bool:
-        if not step.get("condition"):
-            return True
-        formula = self.conditions.get(step["condition"])
-        card, employee = self.card, self.employee
-        row = {
-            "total": card.total if card else None,
-            "grade": card.grade if card else None,
-            "company_rank": card.rank_company if card else None,
-            "department_rank": card.rank_department if card else None,
-            **{f"employee.{key}": value for key, value in (employee.attributes or {}).items()},
-            "employee.tenure_months": _tenure_months(employee.hire_date),
-        }
-        return formula.evaluate(row).value is True
-
-    def next_step(self, steps: list[dict], start: int) -> str | None:
-        for step in steps[start:]:
-            if self.holds(step) and not self.directory.names_nobody(step["actor"], self.employee.id):
-                return step["name"]
-        return None
-
-
-def _tenure_months(hired: dt.date | None) -> float | None:
-    if hired is None:
-        return None
-    today = dt.date.today()
-    return float((today.year - hired.year) * 12 + today.month - hired.month)
-
-
-def _context(session: Session, review: Review, functions: FunctionRegistry | None) -> _Context:
-    return _Context(
-        Directory.load(session),
-        _Conditions(_snapshot(session, review.version_number), functions),
-        _scorecard(session, review),
-        session.get(Employee, review.employee_id),
-    )
-
-
-def _enter(review: Review, step: str | None, now: dt.datetime) -> None:
-    review.step = step
-    review.state = "in_review" if step else "approved"
-    review.path = [*review.path, step] if step else review.path
-    review.entries = (review.entries or 0) + (1 if step else 0)
-    review.step_started_at = now if step else None
-    review.updated_at = now
 
 
 def start_reviews(session: Session, period: str, actor: str, functions: FunctionRegistry | None = None) -> int:
@@ -175,18 +91,18 @@ def start_reviews(session: Session, period: str, actor: str, functions: Function
         return 0
     directory = Directory.load(session)
     employees = {e.id: e for e in session.execute(sa.select(Employee.id, Employee.attributes, Employee.hire_date))}
-    versions: dict[int, tuple[dict, _Conditions]] = {}
-    rows, now = [], _now()
+    versions: dict[int, tuple[dict, Conditions]] = {}
+    rows, now = [], utc_now()
     for card in cards:
         if card.version_number not in versions:
-            snapshot = _snapshot(session, card.version_number)
-            versions[card.version_number] = (snapshot, _Conditions(snapshot, functions))
+            snapshot = version_config(session, card.version_number)
+            versions[card.version_number] = (snapshot, Conditions(snapshot, functions))
         snapshot, conditions = versions[card.version_number]
         flow = snapshot.get("templates", {}).get(card.template, {}).get("approval_flow")
         if not flow:
             continue
         steps = snapshot.get("approval_flows", {}).get(flow, {}).get("steps", [])
-        step = _Context(directory, conditions, card, employees[card.employee_id]).next_step(steps, 0)
+        step = StepContext(directory, conditions, card, employees[card.employee_id]).next_step(steps, 0)
         rows.append(
             {
                 "period": period,
@@ -249,7 +165,7 @@ def allowed_actions(session: Session, review: Review, user: User, today: dt.date
     own = user.employee_id == review.employee_id
     result: list[Allowed] = []
     if review.state == "in_review":
-        step = next((s for s in _flow(session, review) if s["name"] == review.step), None)
+        step = next((s for s in flow_of(session, review) if s["name"] == review.step), None)
         if step is not None:
             eligible = Directory.load(session).principals(step["actor"], employee.id) - _approvals(session, review)
             if user.id in eligible:
@@ -293,8 +209,6 @@ def act(
             + ")"
         )
     if action == "approve":
-        from .forms import unsubmitted_form  # forms builds on this module
-
         missing = unsubmitted_form(session, review)
         if missing is not None:
             raise WorkflowError(missing)
@@ -302,7 +216,7 @@ def act(
     if action in ("reject", "return", "reopen") and comment is None:
         raise WorkflowError(f"say why: {action} needs a comment")
     before = {"state": review.state, "step": review.step}
-    now = _now()
+    now = utc_now()
     session.add(
         ReviewAction(
             review_id=review.id,
@@ -316,22 +230,22 @@ def act(
         )
     )
     session.flush()
-    steps = _flow(session, review)
-    context = _context(session, review, functions)
+    steps = flow_of(session, review)
+    context = step_context(session, review, functions)
     card = context.card
     if action == "approve":
         step = next(s for s in steps if s["name"] == review.step)
         remaining = context.directory.principals(step["actor"], context.employee.id) - _approvals(session, review)
         if step.get("mode", "any") == "any" or not remaining:
             index = [s["name"] for s in steps].index(review.step)
-            _enter(review, context.next_step(steps, index + 1), now)
+            enter_step(review, context.next_step(steps, index + 1), now)
     elif action == "reject":
         review.path = review.path[:-1]
         previous = review.path.pop()
-        _enter(review, previous, now)
+        enter_step(review, previous, now)
     elif action in ("return", "reopen"):
         review.path = []
-        _enter(review, context.next_step(steps, 0), now)
+        enter_step(review, context.next_step(steps, 0), now)
         if action == "reopen" and card is not None:
             card.locked = False
     elif action == "lock":
@@ -374,7 +288,7 @@ def reopen_review(
     and audited as a reopen, for a caller that has made its own checks (an accepted dispute,
     whose resolver may be the employee's manager rather than HR)."""
     before = {"state": review.state, "step": review.step}
-    now = _now()
+    now = utc_now()
     session.add(
         ReviewAction(
             review_id=review.id,
@@ -387,9 +301,9 @@ def reopen_review(
             at=now,
         )
     )
-    context, steps = _context(session, review, functions), _flow(session, review)
+    context, steps = step_context(session, review, functions), flow_of(session, review)
     review.path = []
-    _enter(review, context.next_step(steps, 0), now)
+    enter_step(review, context.next_step(steps, 0), now)
     if context.card is not None:
         context.card.locked = False
     announce_action(
@@ -441,7 +355,7 @@ def pending_for(session: Session, user: User, today: dt.date | None = None, limi
         if key not in steps:
             steps[key] = {
                 s["name"]: s
-                for s in _snapshot(session, review.version_number)
+                for s in version_config(session, review.version_number)
                 .get("approval_flows", {})
                 .get(review.flow, {})
                 .get("steps", [])

@@ -51,13 +51,13 @@ from ..engine.models import ManualValue
 from ..formula import FunctionRegistry
 from ..org.access import department_subtree
 from ..org.models import Employee, User
+from .corrections import settled_items
 from .dispute_models import Dispute
-from .disputes import settled_items
-from .engine import WorkflowError, _snapshot
 from .feedback_models import FeedbackRequest
 from .forms import FormNeed, clean_values, forms_for, label_text, points, rescore, write_points
 from .models import Review
 from .notices import announce_feedback
+from .steps import WorkflowError, utc_now, version_config
 
 #: who may ask for peer feedback on anyone's scorecard, besides the employee's manager
 ASKERS = ("admin", "hr")
@@ -70,10 +70,6 @@ ANONYMITY_MINIMUM = 2
 OPEN_STATES = ("requested", "draft")
 #: the most colleagues suggested when asking (the field takes any login)
 SUGGESTIONS = 500
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def peer_forms(session: Session, review: Review) -> list[FormNeed]:
@@ -226,7 +222,7 @@ def ask(
     problems, peers, existing, managers = _problems(session, review, user, form_slug, form, wanted, proposing)
     if problems:
         raise WorkflowError("; ".join(problems))
-    now, asked = _now(), []
+    now, asked = utc_now(), []
     try:
         # two people asking the same colleague at the same moment: the unique key decides, and
         # the second is refused as a duplicate (the savepoint keeps the transaction usable)
@@ -340,7 +336,7 @@ def _asked(session: Session, user: User, *conditions) -> list[Asked]:
     found, scored = [], {}
     for request, name, review in rows:
         if review.version_number not in snapshots:
-            snapshots[review.version_number] = _snapshot(session, review.version_number)
+            snapshots[review.version_number] = version_config(session, review.version_number)
         snapshot = snapshots[review.version_number]
         found.append(Asked(request, name, review, snapshot.get("forms", {}).get(request.form) or {}))
         scored[request.id] = _form_items(snapshot, review.template, request.form)
@@ -464,7 +460,7 @@ def answer(
     if not submit and request.state == "submitted":
         raise WorkflowError("your feedback is already submitted: submit it again to change it")
     cleaned = clean_values(need.definition, values, submit)
-    now = _now()
+    now = utc_now()
     before: dict = {"state": request.state, "values": request.values}
     request.values, request.state, request.updated_at = cleaned, "submitted" if submit else "draft", now
     if submit:
@@ -511,7 +507,7 @@ def decline(session: Session, asked: Asked, user: User, reason: str | None) -> F
     if request.state == "submitted":
         raise WorkflowError("your feedback is submitted and counts: it can be changed, not declined")
     before = {"state": request.state}
-    request.state, request.decline_reason, request.values, request.updated_at = "declined", reason, {}, _now()
+    request.state, request.decline_reason, request.values, request.updated_at = "declined", reason, {}, utc_now()
     session.flush()
     record_change(
         session,

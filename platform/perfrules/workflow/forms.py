@@ -27,11 +27,14 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..engine.models import ManualValue, Scorecard
+from ..engine.rescore import rescore_employee
 from ..formula import FunctionRegistry
 from ..org.models import User
+from ..plugins import load_plugins
 from .actors import Directory
-from .engine import WorkflowError, _flow, _snapshot
+from .corrections import settled_items
 from .models import FormResponse, Review
+from .steps import WorkflowError, flow_of, version_config
 
 #: the step actor at which each kind of form is filled in
 STEP_ACTOR = {"employee": "employee", "manager": "manager"}
@@ -77,7 +80,7 @@ def label_text(label: dict, slug: str) -> str:
 
 def forms_for(session: Session, review: Review) -> list[FormNeed]:
     """The forms the review's template uses (items with `form:`), in the template's order."""
-    snapshot = _snapshot(session, review.version_number)
+    snapshot = version_config(session, review.version_number)
     template = snapshot.get("templates", {}).get(review.template, {})
     definitions = snapshot.get("forms", {})
     items: dict[str, list[str]] = {}
@@ -88,7 +91,7 @@ def forms_for(session: Session, review: Review) -> list[FormNeed]:
     if not items:
         return []
     directory = Directory.load(session)
-    current = next((s for s in _flow(session, review) if s["name"] == review.step), None)
+    current = next((s for s in flow_of(session, review) if s["name"] == review.step), None)
     responses = {
         r.form: r
         for r in session.scalars(
@@ -245,8 +248,6 @@ def save_response(
     if submit:
         response.state, response.submitted_at = "submitted", now
         score = points(need.definition, cleaned)
-        from .disputes import settled_items  # disputes builds on this module
-
         # an accepted dispute's corrected value stands: the form's ratings no longer change it
         settled = settled_items(session, review.period, review.employee_id, need.items)
         scored = [item for item in need.items if item not in settled]
@@ -308,9 +309,6 @@ def write_points(
 
 def rescore(session: Session, review: Review, functions: FunctionRegistry | None = None) -> Scorecard | None:
     """Score the review's employee again with their scorecard's version (not a locked one)."""
-    from ..engine.runs import rescore_employee  # the engine opens reviews: imported here, not above
-    from ..plugins import load_plugins
-
     card = session.scalar(
         sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)
     )
@@ -320,6 +318,6 @@ def rescore(session: Session, review: Review, functions: FunctionRegistry | None
         session,
         review.period,
         review.employee_id,
-        _snapshot(session, card.version_number),
+        version_config(session, card.version_number),
         functions if functions is not None else load_plugins().functions,
     )

@@ -16,13 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
+from ..engine.events import AfterReplace, ScorecardsReplaced
 from ..engine.models import Scorecard
 from ..formula import FunctionRegistry
 from ..org.models import Employee
 from .actors import Directory
-from .engine import _Conditions, _Context, _enter, _now, _snapshot
+from .engine import start_reviews
 from .models import Review, ReviewAction
 from .notices import announce_recomputed
+from .steps import Conditions, StepContext, enter_step, utc_now, version_config
 
 #: the history's name for a review sent back by a run that changed an approved scorecard
 RECOMPUTED = "recompute"
@@ -83,16 +85,16 @@ def withdraw_changed_approvals(
     ).all()
     directory = Directory.load(session)
     employees = {e.id: e for e in session.scalars(sa.select(Employee).where(Employee.id.in_(sorted(changed))))}
-    versions: dict[int, tuple[dict, _Conditions]] = {}
-    now, actions, sent_back, announced = _now(), [], [], []
+    versions: dict[int, tuple[dict, Conditions]] = {}
+    now, actions, sent_back, announced = utc_now(), [], [], []
     for review in reviews:
         if review.version_number not in versions:
-            snapshot = _snapshot(session, review.version_number)
-            versions[review.version_number] = (snapshot, _Conditions(snapshot, functions))
+            snapshot = version_config(session, review.version_number)
+            versions[review.version_number] = (snapshot, Conditions(snapshot, functions))
         snapshot, conditions = versions[review.version_number]
         steps = snapshot.get("approval_flows", {}).get(review.flow, {}).get("steps", [])
         card, employee = cards[review.employee_id], employees[review.employee_id]
-        first = _Context(directory, conditions, card, employee).next_step(steps, 0)
+        first = StepContext(directory, conditions, card, employee).next_step(steps, 0)
         if first is None:  # no step applies to the new numbers: approved as they are
             continue
         (old_total, old_grade) = before[review.employee_id]
@@ -113,7 +115,7 @@ def withdraw_changed_approvals(
             }
         )
         review.path = []
-        _enter(review, first, now)
+        enter_step(review, first, now)
         step = next(s for s in steps if s["name"] == first)
         announced.append((review, step, employee, comment))
         sent_back.append({"employee": employee.code, "step": first, "comment": comment})
@@ -130,3 +132,20 @@ def withdraw_changed_approvals(
         after={"run": run_id, "sent_back": sent_back},
     )
     return len(sent_back)
+
+
+def follow_run(session: Session, period: str) -> AfterReplace:
+    """Subscribed to the engine's runs (`engine.events`): before a run replaces the period's
+    scorecards, note the approved numbers; after, open reviews for the new scorecards and send
+    back the approvals whose numbers changed."""
+    approved = approved_numbers(session, period)
+
+    def after(event: ScorecardsReplaced) -> dict[str, int]:
+        return {
+            "reviews_opened": start_reviews(event.session, event.period, event.actor, event.functions),
+            "approvals_withdrawn": withdraw_changed_approvals(
+                event.session, event.period, approved, event.actor, event.run_id, event.functions
+            ),
+        }
+
+    return after

@@ -11,11 +11,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validates
 
-from ...engine.export import Definitions, grade_adjustments, scorecard_object, scorecard_query
+from ...engine.export import Definitions, scorecard_object, scorecard_query
 from ...engine.models import Scorecard
 from ...engine.periods import PeriodError, period_from_text
 from ...org.access import department_subtree, visibility
 from ...org.models import Department, Employee
+from ...workflow.calibration import calibrated_grades
 from ...workflow.models import Review
 from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
@@ -90,7 +91,7 @@ def _objects(session, rows, definitions: Definitions | None) -> list[dict]:
     """The rows as scorecard objects with their calibrated grades and review states, read in two
     queries for the whole page."""
     employee_ids = {card.employee_id for card, *_ in rows}
-    adjusted = grade_adjustments(session, employee_ids=employee_ids)
+    adjusted = calibrated_grades(session, employee_ids=employee_ids)
     reviews = {
         (review.period, review.employee_id): review
         for review in session.scalars(sa.select(Review).where(Review.employee_id.in_(sorted(employee_ids))))
