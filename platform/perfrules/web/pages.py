@@ -16,7 +16,7 @@ from ..workflow.deadlines import review_deadlines
 from ..workflow.dispute_models import Dispute
 from ..workflow.disputes import disputes_for
 from ..workflow.engine import pending_for
-from ..workflow.feedback import asked_of
+from ..workflow.feedback_answers import asked_of
 from ..workflow.models import Review
 from .auth import login_required
 from .db import get_session

@@ -36,28 +36,27 @@ ANONYMITY_MINIMUM colleagues have answered, so that no answer can be traced to o
 The employee proposing colleagues is offered those of their own department and the departments
 below it, and a login they may not propose is refused with one message that says nothing of the
 account ("… cannot be proposed"); those who ask get the detailed reasons.
+
+This module holds the rules and the asking; `feedback_answers` the colleague's side (answering,
+declining), `feedback_views` what the scorecard shows of it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
-from ..engine.models import ManualValue
-from ..formula import FunctionRegistry
 from ..org.access import department_subtree
 from ..org.models import Employee, User
 from .corrections import settled_items
-from .dispute_models import Dispute
 from .feedback_models import FeedbackRequest
-from .forms import FormNeed, clean_values, forms_for, label_text, points, rescore, write_points
+from .forms import FormNeed, forms_for, label_text, points
 from .models import Review
 from .notices import announce_feedback
-from .steps import WorkflowError, utc_now, version_config
+from .steps import WorkflowError, utc_now
 
 #: who may ask for peer feedback on anyone's scorecard, besides the employee's manager
 ASKERS = ("admin", "hr")
@@ -77,7 +76,7 @@ def peer_forms(session: Session, review: Review) -> list[FormNeed]:
     return [need for need in forms_for(session, review) if need.filled_by == "peer"]
 
 
-def _peer_form(session: Session, review: Review, form_slug: str) -> FormNeed:
+def peer_form(session: Session, review: Review, form_slug: str) -> FormNeed:
     need = next((n for n in peer_forms(session, review) if n.slug == form_slug), None)
     if need is None:
         raise WorkflowError(f"this scorecard has no peer feedback form '{form_slug}'")
@@ -114,7 +113,7 @@ def sees_answers(session: Session, review: Review, user: User) -> bool:
     return user.has_role(*READERS) or user.id in _managers(session, review)
 
 
-def _requests(session: Session, review: Review, form_slug: str, lock: bool = False) -> list[FeedbackRequest]:
+def requests_of(session: Session, review: Review, form_slug: str, lock: bool = False) -> list[FeedbackRequest]:
     """The form's requests about the review's employee; `lock`: locked until the transaction
     ends and refreshed with their committed state."""
     query = (
@@ -137,12 +136,12 @@ def counts(definition: dict, answered: int) -> bool:
     return definition.get("anonymous") is False or answered >= ANONYMITY_MINIMUM
 
 
-def _settled(session: Session, review: Review, need: FormNeed) -> dict[str, int]:
+def settled_for(session: Session, review: Review, need: FormNeed) -> dict[str, int]:
     """The form's items whose value an accepted dispute corrected: item → dispute id."""
     return settled_items(session, review.period, review.employee_id, need.items)
 
 
-def _settled_text(settled: dict[str, int], form: str) -> str:
+def settled_text(settled: dict[str, int], form: str) -> str:
     return (
         f"the {form} is closed: "
         + ", ".join(f"dispute {dispute} corrected '{item}'" for item, dispute in settled.items())
@@ -158,7 +157,7 @@ def _problems(
     reads one message that says nothing of the account — whether it exists, is linked, is the
     manager or was asked by someone else — except of their own login and their own proposals."""
     peers = {u.login: u for u in session.scalars(sa.select(User).where(User.login.in_(wanted), User.active))}
-    existing = {r.peer_id: r for r in _requests(session, review, form_slug, lock=True)}
+    existing = {r.peer_id: r for r in requests_of(session, review, form_slug, lock=True)}
     managers = _managers(session, review)
     problems = []
     for login in wanted:
@@ -199,7 +198,7 @@ def ask(
     or, when `user` is the employee, propose them. Asking a proposed colleague confirms the
     proposal. WorkflowError naming each colleague who may not be asked, and nothing changes.
     Not committed."""
-    need = _peer_form(session, review, form_slug)
+    need = peer_form(session, review, form_slug)
     proposing = user.employee_id == review.employee_id
     if review.state != "in_review":
         raise WorkflowError(f"feedback is asked for only while the scorecard is under review (it is {review.state})")
@@ -216,9 +215,9 @@ def ask(
     if not wanted:
         raise WorkflowError("name at least one colleague")
     form = label_text(need.label, form_slug)
-    settled = _settled(session, review, need)
+    settled = settled_for(session, review, need)
     if settled:
-        raise WorkflowError(_settled_text(settled, form) + ": nobody more is asked")
+        raise WorkflowError(settled_text(settled, form) + ": nobody more is asked")
     problems, peers, existing, managers = _problems(session, review, user, form_slug, form, wanted, proposing)
     if problems:
         raise WorkflowError("; ".join(problems))
@@ -284,356 +283,9 @@ def drop(session: Session, review: Review, request: FeedbackRequest, user: User)
     )
 
 
-# --- the colleague asked -------------------------------------------------------------------------
-
-
-@dataclass
-class Asked:
-    """A request as its colleague sees it: whose period it is about, and the form to fill."""
-
-    request: FeedbackRequest
-    colleague: str
-    review: Review
-    #: the form as the review's configuration version defines it ({} when it defines it no more)
-    definition: dict
-    #: an accepted dispute corrected the value of an item this form scores: answers are closed
-    settled: bool = False
-
-    @property
-    def label(self) -> dict:
-        return self.definition.get("label") or {}
-
-    @property
-    def may_answer(self) -> bool:
-        return (
-            self.review.state == "in_review"
-            and self.request.state != "declined"
-            and bool(self.definition)
-            and not self.settled
-        )
-
-    @property
-    def waiting(self) -> bool:
-        """Still to be answered."""
-        return self.may_answer and self.request.state in OPEN_STATES
-
-    def overdue(self, today: dt.date | None = None) -> bool:
-        due = self.request.due_on
-        return self.waiting and due is not None and due < (today or dt.date.today())
-
-
-def _asked(session: Session, user: User, *conditions) -> list[Asked]:
-    rows = session.execute(
-        sa.select(FeedbackRequest, Employee.name, Review)
-        .join(Employee, Employee.id == FeedbackRequest.employee_id)
-        .join(
-            Review, sa.and_(Review.period == FeedbackRequest.period, Review.employee_id == FeedbackRequest.employee_id)
-        )
-        .where(FeedbackRequest.peer_id == user.id, FeedbackRequest.state != "proposed", *conditions)
-        .order_by(FeedbackRequest.requested_at.desc(), FeedbackRequest.id.desc())
-    ).all()
-    snapshots: dict[int, dict] = {}
-    found, scored = [], {}
-    for request, name, review in rows:
-        if review.version_number not in snapshots:
-            snapshots[review.version_number] = version_config(session, review.version_number)
-        snapshot = snapshots[review.version_number]
-        found.append(Asked(request, name, review, snapshot.get("forms", {}).get(request.form) or {}))
-        scored[request.id] = _form_items(snapshot, review.template, request.form)
-    if found:  # the forms whose items an accepted dispute corrected, in one query
-        corrected = {
-            (period, employee_id, item)
-            for period, employee_id, item, correction in session.execute(
-                sa.select(Dispute.period, Dispute.employee_id, Dispute.item, Dispute.correction).where(
-                    Dispute.state == "accepted",
-                    Dispute.employee_id.in_(sorted({a.request.employee_id for a in found})),
-                    Dispute.period.in_(sorted({a.request.period for a in found})),
-                )
-            )
-            if "value" in (correction or {})
-        }
-        for a in found:
-            a.settled = any(
-                (a.request.period, a.request.employee_id, item) in corrected for item in scored[a.request.id]
-            )
-    return found
-
-
-def _form_items(snapshot: dict, template: str, form: str) -> list[str]:
-    """The manual items of the template (in the snapshot) that the form scores."""
-    return [
-        item["manual"]
-        for section in snapshot.get("templates", {}).get(template, {}).get("sections", [])
-        for item in section.get("items", [])
-        if item.get("manual") and item.get("form") == form
-    ]
-
-
-def asked_of(session: Session, user: User, waiting_only: bool = False) -> list[Asked]:
-    """The feedback asked of `user` (never a mere proposal): those still to answer first, the
-    soonest due first, then the rest, the latest first."""
-    found = _asked(session, user)
-    if waiting_only:
-        found = [a for a in found if a.waiting]
-    return sorted(found, key=lambda a: (not a.waiting, (a.request.due_on or dt.date.max) if a.waiting else dt.date.max))
-
-
-def one_asked(session: Session, user: User, request_id: int) -> Asked | None:
-    """The request, if it was asked of `user`: nobody else learns that it exists."""
-    return next(iter(_asked(session, user, FeedbackRequest.id == request_id)), None)
-
-
-def _answerable(session: Session, asked: Asked, user: User) -> FormNeed:
-    """The peer form the colleague may answer (or decline) now, once the review's row is locked
-    and the review and the request read as committed: a colleague submitting at the same moment
-    waits here for this one. WorkflowError saying why not."""
-    request, review = asked.request, asked.review
-    if request.peer_id != user.id or request.state == "proposed":
-        raise WorkflowError(f"{user.login} was not asked for this feedback")
-    session.scalars(
-        sa.select(Review).where(Review.id == review.id).with_for_update().execution_options(populate_existing=True)
-    ).one()
-    session.refresh(request)
-    if review.state != "in_review":
-        raise WorkflowError(f"feedback on this scorecard is closed: it is {review.state}")
-    if request.state == "declined":
-        raise WorkflowError("you declined this request")
-    if not asked.definition:
-        raise WorkflowError("this scorecard no longer asks for this feedback")
-    need = _peer_form(session, review, request.form)
-    asked.settled = bool(_settled(session, review, need))
-    if asked.settled:  # the colleague learns nothing of the dispute: it is the employee's
-        raise WorkflowError(
-            "this feedback is closed: the value it would give has been settled, and answers no longer change it"
-        )
-    return need
-
-
-def _mean_points(definition: dict, answers: list[dict]) -> tuple[float | None, int]:
+def mean_points(definition: dict, answers: list[dict]) -> tuple[float | None, int]:
     scores = [score for score in (points(definition, values) for values in answers) if score is not None]
     return (sum(scores) / len(scores) if scores else None), len(scores)
-
-
-def _submitted(session: Session, review: Review, form_slug: str) -> list[dict]:
-    """The submitted answers to the form about the review's employee, as committed (and as this
-    transaction changed them)."""
-    return list(
-        session.scalars(
-            sa.select(FeedbackRequest.values)
-            .where(
-                FeedbackRequest.period == review.period,
-                FeedbackRequest.employee_id == review.employee_id,
-                FeedbackRequest.form == form_slug,
-                FeedbackRequest.state == "submitted",
-            )
-            .order_by(FeedbackRequest.id)
-        )
-    )
-
-
-def _remove_points(session: Session, review: Review, need: FormNeed) -> dict[str, float]:
-    """Remove the values peer feedback through this form wrote for its items (never another
-    source's: an import, a dispute's correction); the values removed."""
-    written = list(
-        session.scalars(
-            sa.select(ManualValue).where(
-                ManualValue.period == review.period,
-                ManualValue.employee_id == review.employee_id,
-                ManualValue.item.in_(need.items),
-                ManualValue.source.startswith(f"peer feedback {need.slug} (", autoescape=True),
-            )
-        )
-    )
-    for value in written:
-        session.delete(value)
-    return {value.item: value.value for value in written}
-
-
-def answer(
-    session: Session, asked: Asked, user: User, values: dict, submit: bool, functions: FunctionRegistry | None = None
-) -> FeedbackRequest:
-    """Save the colleague's answers as a draft, or submit them: submitting scores the form's
-    manual items with the mean of every submitted answer, and the employee again. WorkflowError
-    when it is not theirs to answer now, FormError when an answer does not fit. Not committed."""
-    need = _answerable(session, asked, user)
-    request, review = asked.request, asked.review
-    if not submit and request.state == "submitted":
-        raise WorkflowError("your feedback is already submitted: submit it again to change it")
-    cleaned = clean_values(need.definition, values, submit)
-    now = utc_now()
-    before: dict = {"state": request.state, "values": request.values}
-    request.values, request.state, request.updated_at = cleaned, "submitted" if submit else "draft", now
-    if submit:
-        request.submitted_at = now
-    session.flush()
-    after: dict = {"state": request.state, "values": cleaned}
-    scored = False
-    if submit:
-        answers = _submitted(session, review, request.form)
-        mean, count = _mean_points(need.definition, answers)
-        if mean is not None and counts(need.definition, len(answers)):
-            # the source names no one: it is shown wherever the item's value is
-            source = f"peer feedback {request.form} ({count} answers)"
-            before["points"] = write_points(session, review, need.items, mean, source, now)
-            after["points"] = dict.fromkeys(need.items, mean)
-            scored = True
-        else:  # too few answers to keep anyone's anonymous: the item has no value yet
-            removed = _remove_points(session, review, need)
-            if removed:
-                before["points"], after["points"] = removed, dict.fromkeys(removed)
-                scored = True
-        session.flush()
-    record_change(
-        session,
-        actor=user.login,
-        action="feedback.submit" if submit else "feedback.save",
-        kind="feedback_requests",
-        key=f"{review.period}:{review.employee_id}:{request.form}",
-        before=before,
-        after=after,
-    )
-    if scored:
-        rescore(session, review, functions)
-    return request
-
-
-def decline(session: Session, asked: Asked, user: User, reason: str | None) -> FeedbackRequest:
-    """Decline the request, with a reason; a draft is discarded. Not committed."""
-    _answerable(session, asked, user)
-    request, review = asked.request, asked.review
-    reason = (reason or "").strip() or None
-    if reason is None:
-        raise WorkflowError("say why: declining needs a reason")
-    if request.state == "submitted":
-        raise WorkflowError("your feedback is submitted and counts: it can be changed, not declined")
-    before = {"state": request.state}
-    request.state, request.decline_reason, request.values, request.updated_at = "declined", reason, {}, utc_now()
-    session.flush()
-    record_change(
-        session,
-        actor=user.login,
-        action="feedback.decline",
-        kind="feedback_requests",
-        key=f"{review.period}:{review.employee_id}:{request.form}",
-        before=before,
-        after={"state": "declined", "reason": reason},
-    )
-    return request
-
-
-# --- what the scorecard shows -------------------------------------------------------------------
-
-
-def summary(definition: dict, answers: list[tuple[dict, str]], named: bool) -> list[dict]:
-    """The submitted answers field by field: the mean of each rating and number, how often each
-    choice was made, and the written answers — with who wrote them when `named`, else in an
-    order that says nothing of who (alphabetical)."""
-    fields = []
-    for spec in definition.get("fields", []):
-        given = [(values[spec["name"]], name) for values, name in answers if values.get(spec["name"]) is not None]
-        entry = {"name": spec["name"], "label": spec.get("label") or {}, "type": spec["type"], "count": len(given)}
-        if spec["type"] in ("rating", "number"):
-            entry.update(
-                mean=sum(v for v, _ in given) / len(given) if given else None, min=spec.get("min"), max=spec.get("max")
-            )
-        elif spec["type"] == "choice":
-            entry["options"] = [
-                {
-                    "value": o["value"],
-                    "label": o.get("label") or {},
-                    "count": sum(1 for v, _ in given if v == o["value"]),
-                }
-                for o in spec.get("options") or []
-            ]
-        else:
-            texts = (
-                [{"text": v, "by": name} for v, name in given]
-                if named
-                else [{"text": v, "by": None} for v in sorted(v for v, _ in given)]
-            )
-            entry["answers"] = texts
-        fields.append(entry)
-    return fields
-
-
-def feedback_view(session: Session, review: Review, need: FormNeed, user: User) -> dict:
-    """What `user` may see of a peer form's feedback on the review's scorecard, and may do: each
-    request and answer to those who see the answers; to anyone else the counts, the points and,
-    past the anonymity minimum (or on a named form), the summary; to the employee their own
-    proposals too. `points` is what the answers give the item: None until they count (an
-    anonymous form's from the anonymity minimum on) and once an accepted dispute `settled` the
-    item's value, which closes the form."""
-    requests = _requests(session, review, need.slug)
-    people = (
-        {
-            user_id: (login, name)
-            for user_id, login, name in session.execute(
-                sa.select(User.id, User.login, Employee.name)
-                .outerjoin(Employee, Employee.id == User.employee_id)
-                .where(User.id.in_([r.peer_id for r in requests]))
-            )
-        }
-        if requests
-        else {}
-    )
-    submitted = [r for r in requests if r.state == "submitted"]
-    mean, _ = _mean_points(need.definition, [r.values for r in submitted])
-    anonymous = need.definition.get("anonymous") is not False
-    individual = sees_answers(session, review, user)
-    settled = bool(_settled(session, review, need))
-    counting = counts(need.definition, len(submitted)) and not settled
-    view = {
-        "form": need.slug,
-        "label": need.label,
-        "anonymous": anonymous,
-        "items": need.items,
-        "asked": sum(1 for r in requests if r.state != "proposed"),
-        "answered": len(submitted),
-        "points": mean if counting else None,
-        "counts": counting,
-        "settled": settled,
-        "individual": individual,
-        "may_ask": may_ask(session, review, user) and not settled,
-        "may_propose": may_propose(review, user) and not settled,
-        "anonymity_minimum": ANONYMITY_MINIMUM,
-        "summary": None,
-    }
-    if individual:
-        view["requests"] = [
-            {
-                "id": r.id,
-                "peer": people[r.peer_id][0],
-                "name": people[r.peer_id][1],
-                "state": r.state,
-                "proposed": r.proposed_by is not None,
-                "due_on": r.due_on,
-                "requested_at": r.requested_at,
-                "submitted_at": r.submitted_at,
-                "decline_reason": r.decline_reason,
-                "answers": r.values if r.state == "submitted" else None,
-            }
-            for r in requests
-        ]
-    else:
-        # the employee follows what they proposed — asked or not, never answered or declined
-        view["requests"] = [
-            {
-                "id": r.id,
-                "peer": people[r.peer_id][0],
-                "name": people[r.peer_id][1],
-                "state": "proposed" if r.state == "proposed" else "asked",
-                "proposed": True,
-            }
-            for r in requests
-            if r.proposed_by is not None and r.proposed_by == user.id
-        ]
-    if individual or not anonymous or len(submitted) >= ANONYMITY_MINIMUM:
-        view["summary"] = summary(
-            need.definition,
-            [(r.values, people[r.peer_id][1] or people[r.peer_id][0]) for r in submitted],
-            named=individual or not anonymous,
-        )
-    return view
 
 
 def suggestions(session: Session, review: Review, user: User) -> list[tuple[str, str]]:
