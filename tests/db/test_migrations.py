@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from perfrules.audit import AuditEntry, record_change
 from perfrules.db import make_engine, writer
 from perfrules.db.migrate import current_revision, downgrade, head_revision, upgrade
-from perfrules.db.models import metadata
+from perfrules.tables import metadata
 
 pytestmark = pytest.mark.database
 

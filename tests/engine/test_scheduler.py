@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from perfrules.cron import cron_trigger
 from perfrules.db import make_sessionmaker
 from perfrules.engine.models import EvaluationRun
 from perfrules.formula import builtin_functions
-from perfrules.scheduler.cron import cron_trigger
 from perfrules.scheduler.due import due
 from perfrules.scheduler.service import tick
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..cron import cron_trigger
+
 SLUG = validate.Regexp(
     r"^[a-z][a-z0-9_]{0,63}$", error="must be lowercase letters, digits and underscores, starting with a letter"
 )
@@ -422,8 +424,6 @@ class ApprovalFlow(Strict):
 
 
 def _check_cron(text: str) -> None:
-    from ..scheduler.cron import cron_trigger
-
     try:
         cron_trigger(text)
     except ValueError as exc:

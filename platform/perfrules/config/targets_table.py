@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.fields import FieldError, parse_decimal, parse_integer
+from ..cells import FieldError, parse_decimal, parse_integer
 from ..data.readers import EXTRA_CELLS, read_table
 from ..formula import FunctionRegistry
 from ..problems import ConfigError, Problem, format_path

@@ -1,126 +1,30 @@
 """Parsing one cell of an import into a dataset field's value, or saying exactly why not.
 
 Each field type has a parser `(raw) -> value` that raises FieldError with a reason a person can
-act on. Raw values are text (CSV) or already typed (XLSX cells, JSON from the API).
+act on. Raw values are text (CSV) or already typed (XLSX cells, JSON from the API). The plain
+kinds of value are read by `perfrules.cells`; this module adds choices, employees, and the
+column-at-a-time parsers and JSON writers of bulk imports.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from json.encoder import encode_basestring
 from typing import Any
 
-MAX_TEXT = 2000
-_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-_BOOLEANS = {
-    **dict.fromkeys(("true", "yes", "y", "1", "是", "对", "t"), True),
-    **dict.fromkeys(("false", "no", "n", "0", "否", "错", "f"), False),
-}
-
-
-class FieldError(ValueError):
-    """A value that does not fit its field; the message says why."""
-
-
-def _text(raw: Any) -> str:
-    return raw.strip() if isinstance(raw, str) else str(raw)
-
-
-def parse_text(raw: Any) -> str:
-    value = _text(raw)
-    if len(value) > MAX_TEXT:
-        raise FieldError(f"text is longer than {MAX_TEXT} characters")
-    return value
-
-
-def _number_from_text(text: str) -> float:
-    try:
-        return float(text)  # the common case, fast
-    except ValueError:
-        pass
-    cleaned = text.replace("\u00a0", "").replace(" ", "")
-    if _THOUSANDS.match(cleaned):
-        cleaned = cleaned.replace(",", "")
-    try:
-        return float(Decimal(cleaned))
-    except (InvalidOperation, ValueError):
-        raise FieldError("expected a number") from None
-
-
-def parse_decimal(raw: Any) -> float:
-    if isinstance(raw, str):
-        number = _number_from_text(raw.strip())
-    elif isinstance(raw, bool):
-        raise FieldError("expected a number, got true/false")
-    elif isinstance(raw, (int, float, Decimal)):
-        number = float(raw)
-    else:
-        raise FieldError("expected a number")
-    if not math.isfinite(number):
-        raise FieldError("expected a finite number")
-    return number
-
-
-def parse_integer(raw: Any) -> int:
-    if isinstance(raw, str):
-        try:
-            return int(raw)  # the common case, fast; int() allows surrounding spaces
-        except ValueError:
-            pass
-    number = parse_decimal(raw)
-    if number != int(number):
-        raise FieldError("expected a whole number")
-    if abs(number) > 2**53:
-        raise FieldError("the number is too large")
-    return int(number)
-
-
-def parse_date(raw: Any) -> str:
-    if isinstance(raw, dt.datetime):
-        return raw.date().isoformat()
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    text = _text(raw)
-    try:
-        return dt.date.fromisoformat(text.replace("/", "-").replace(".", "-")).isoformat()
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)
-    if match:
-        try:
-            return dt.date(*map(int, match.groups())).isoformat()
-        except ValueError:
-            pass
-    raise FieldError("expected a date like 2026-10-31")
-
-
-def parse_datetime(raw: Any) -> str:
-    if isinstance(raw, dt.datetime):
-        return raw.replace(microsecond=0).isoformat()
-    if isinstance(raw, dt.date):
-        return dt.datetime.combine(raw, dt.time()).isoformat()
-    text = _text(raw)
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            value = dt.datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            raise FieldError("expected a date and time like 2026-10-31 14:30") from None
-    return (value.replace(microsecond=0) if value.microsecond else value).isoformat()
-
-
-def parse_boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    value = _BOOLEANS.get(_text(raw).lower())
-    if value is None:
-        raise FieldError("expected true or false (yes/no, 1/0, 是/否)")
-    return value
+from ..cells import (
+    BOOLEANS,
+    MAX_TEXT,
+    FieldError,
+    cell_text,
+    parse_boolean,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_integer,
+    parse_text,
+)
 
 
 def choice_parser(options: list[dict]) -> Callable[[Any], str]:
@@ -132,7 +36,7 @@ def choice_parser(options: list[dict]) -> Callable[[Any], str]:
     allowed = ", ".join(option["value"] for option in options)
 
     def parse_choice(raw: Any) -> str:
-        value = accepted.get(_text(raw).lower())
+        value = accepted.get(cell_text(raw).lower())
         if value is None:
             raise FieldError(f"not one of the choices: {allowed}")
         return value
@@ -142,7 +46,7 @@ def choice_parser(options: list[dict]) -> Callable[[Any], str]:
 
 def employee_parser(codes: dict[str, int]) -> Callable[[Any], str]:
     def parse_employee(raw: Any) -> str:
-        code = _text(raw)
+        code = cell_text(raw)
         if code not in codes:
             raise FieldError("unknown employee code")
         return code
@@ -230,7 +134,7 @@ def column_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[list
         "decimal": _plain_decimal,
         "date": lambda text: dt.date.fromisoformat(text).isoformat(),
         "datetime": _plain_datetime,
-        "boolean": lambda text: _BOOLEANS[text.lower()],
+        "boolean": lambda text: BOOLEANS[text.lower()],
     }
     return _column(converters[kind])
 

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
+from ..cells import FieldError
 from ..org.models import Employee
 from .bulk import encode_values, insert_records
-from .fields import JSON_WRITERS, FieldError, column_parser, field_parser
+from .fields import JSON_WRITERS, column_parser, field_parser
 from .models import Record
 
 EXTERNAL_ID = "external_id"

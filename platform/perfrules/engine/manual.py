@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
+from ..cells import FieldError, parse_decimal
 from ..config.store import working_config
-from ..data.fields import FieldError, parse_decimal
 from ..data.readers import read_table
 from ..formula.checker import did_you_mean
 from ..org.models import Employee

@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
-from ..data.fields import FieldError, parse_boolean, parse_date
+from ..cells import FieldError, parse_boolean, parse_date
 from ..problems import ConfigError, Problem
 from .models import Department, Employee, Role
 

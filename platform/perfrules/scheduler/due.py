@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from ..cron import cron_trigger
 from ..engine.periods import Period, last_complete
-from .cron import cron_trigger
 
 CATCH_UP = dt.timedelta(days=400)
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from perfrules.db.models import metadata
+from perfrules.tables import metadata
 
 engine = context.config.attributes["engine"]
 
