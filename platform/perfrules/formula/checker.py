@@ -15,11 +15,14 @@ import difflib
 import math
 import re
 import warnings
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, cast
 
 from . import tree as t
+from .errors import FormulaError
 from .functions import SPECIAL_FORMS, FunctionRegistry
 from .scanner import Limits, Source, scan
-from .types import BOOLEAN, NULL, NUMBER, RESERVED_WORDS, TEXT, Catalogue, ValueType
+from .types import BOOLEAN, NULL, NUMBER, RESERVED_WORDS, TEXT, Catalogue, Value, ValueType
 
 _OPERATOR_NODES = (
     ast.Add,
@@ -66,14 +69,30 @@ _NODE_MESSAGES = {
     ast.JoinedStr: "f-strings are not allowed in formulas",
     ast.NamedExpr: "':=' (assignment) is not allowed in formulas",
 }
-_ORDER_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
-_ARITHMETIC_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_ORDER_OPS: dict[type[ast.cmpop], t.OrderOp] = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_ARITHMETIC_OPS: dict[type[ast.operator], t.ArithmeticOp] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _KEYWORD_CALL = re.compile(r"(if|and|or)\s*\(")
-_CONSTANT_WORDS = {"true": True, "false": False, "none": None, "null": None}
+_CONSTANT_WORDS: dict[str, bool | None] = {"true": True, "false": False, "none": None, "null": None}
+
+#: the kinds of parse-tree node that have a position in the text (in an expression's tree)
+_POSITIONED = (ast.expr, ast.keyword, ast.arg)
 
 
-def check(text: str, catalogue: Catalogue, functions: FunctionRegistry, limits: Limits):
-    """Check a formula; return (checked tree, source, names used, functions used)."""
+class Checked(NamedTuple):
+    """A formula that passed the checker."""
+
+    root: t.Node
+    source: Source
+    #: the catalogue names it uses, in order of first use
+    names: tuple[str, ...]
+    #: the functions it calls, in capitals, in order of first use
+    functions: tuple[str, ...]
+    #: the type of each name it uses
+    types: dict[str, ValueType]
+
+
+def check(text: str, catalogue: Catalogue, functions: FunctionRegistry, limits: Limits) -> Checked:
+    """Check a formula; return the checked tree, the source, and the names and functions used."""
     source = Source(text)
     scan(source, limits)
     try:
@@ -89,10 +108,10 @@ def check(text: str, catalogue: Catalogue, functions: FunctionRegistry, limits: 
     root = builder.build(parsed.body)
     if root.type is TEXT:
         raise source.error("text can only be compared (==, !=, in), not used as a result", *root.span)
-    return root, source, tuple(builder.names), tuple(builder.functions)
+    return Checked(root, source, tuple(builder.names), tuple(builder.functions), builder.names)
 
 
-def _syntax_error(source: Source, exc: SyntaxError):
+def _syntax_error(source: Source, exc: SyntaxError) -> FormulaError:
     start = source.offset(exc.lineno or 2, (exc.offset or 1) - 1)
     message = exc.msg or "invalid syntax"
     keyword_call = _KEYWORD_CALL.match(source.text, start)
@@ -108,11 +127,11 @@ def _syntax_error(source: Source, exc: SyntaxError):
 
 def _walk(parsed: ast.Expression, source: Source, limits: Limits) -> None:
     """Iterative allow-list walk with node-count and depth caps."""
-    stack = [(parsed, 0, (0, len(source.text)))]
+    stack: list[tuple[ast.AST, int, tuple[int, int]]] = [(parsed, 0, (0, len(source.text)))]
     count = 0
     while stack:
         node, depth, parent_span = stack.pop()
-        span = source.span(node) if hasattr(node, "lineno") else parent_span
+        span = source.span(node) if isinstance(node, _POSITIONED) else parent_span
         count += isinstance(node, ast.expr)
         if count > limits.max_nodes:
             raise source.error(f"the formula has too many parts (more than {limits.max_nodes})", *span)
@@ -139,7 +158,7 @@ def _describe(node: ast.AST) -> str:
     return words.get(type(node), f"this construct ({type(node).__name__})")
 
 
-def did_you_mean(word: str, candidates: list[str]) -> str:
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
     lowered = {c.lower(): c for c in candidates}
     if word.lower() in lowered:
         return f" — did you mean '{lowered[word.lower()]}'?"
@@ -151,7 +170,7 @@ def did_you_mean(word: str, candidates: list[str]) -> str:
 
 def _dotted_name(node: ast.AST) -> str | None:
     """'target.sales_amount' for a chain of attributes on a plain name; None otherwise."""
-    parts = []
+    parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
@@ -161,28 +180,39 @@ def _dotted_name(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
+def _number(node: t.Const) -> float:
+    """The value of a constant the checker has found to be a number."""
+    # a NUMBER constant holds a float: _constant makes one with float(), _unaryop negates one
+    return cast(float, node.value)
+
+
 class _Builder:
     def __init__(self, source: Source, catalogue: Catalogue, functions: FunctionRegistry, limits: Limits):
         self.source = source
         self.catalogue = catalogue
         self.registry = functions
         self.limits = limits
-        self.names: dict[str, None] = {}
+        #: the names used, in order of first use, with their types
+        self.names: dict[str, ValueType] = {}
+        #: the functions called, in order of first use (a dict as an ordered set)
         self.functions: dict[str, None] = {}
 
-    def error(self, message: str, span: tuple[int, int]):
+    def error(self, message: str, span: tuple[int, int]) -> FormulaError:
         return self.source.error(message, *span)
 
-    def build(self, node: ast.AST) -> t.Node:
+    def build(self, node: ast.expr) -> t.Node:
         span = self.source.span(node)
-        method = getattr(self, "_" + type(node).__name__.lower(), None)
+        # each handler below takes the node kind it is named after
+        method: Callable[[ast.expr, tuple[int, int]], t.Node] | None = getattr(
+            self, "_" + type(node).__name__.lower(), None
+        )
         if method is None:  # pragma: no cover - the walk allows only handled node types
             raise self.error(f"{_describe(node)} is not allowed in formulas", span)
         return method(node, span)
 
     # --- leaves --------------------------------------------------------------------------------
 
-    def _constant(self, node: ast.Constant, span) -> t.Node:
+    def _constant(self, node: ast.Constant, span: tuple[int, int]) -> t.Node:
         value = node.value
         if value is None:
             return t.Const(span=span, type=NULL, value=None)
@@ -199,10 +229,10 @@ class _Builder:
             return t.Const(span=span, type=TEXT, value=value)
         raise self.error(f"{type(value).__name__} values are not allowed in formulas", span)
 
-    def _name(self, node: ast.Name, span) -> t.Node:
+    def _name(self, node: ast.Name, span: tuple[int, int]) -> t.Node:
         return self._resolve(node.id, span)
 
-    def _attribute(self, node: ast.Attribute, span) -> t.Node:
+    def _attribute(self, node: ast.Attribute, span: tuple[int, int]) -> t.Node:
         dotted = _dotted_name(node)
         if dotted is None:
             raise self.error(
@@ -210,10 +240,10 @@ class _Builder:
             )
         return self._resolve(dotted, span)
 
-    def _resolve(self, name: str, span) -> t.Node:
+    def _resolve(self, name: str, span: tuple[int, int]) -> t.Node:
         info = self.catalogue.get(name)
         if info is not None:
-            self.names.setdefault(info.name, None)
+            self.names.setdefault(info.name, info.type)
             return t.Name(span=span, type=info.type, name=info.name)
         if name.lower() in RESERVED_WORDS:
             value = _CONSTANT_WORDS[name.lower()]
@@ -227,7 +257,7 @@ class _Builder:
 
     # --- operators -----------------------------------------------------------------------------
 
-    def _unaryop(self, node: ast.UnaryOp, span) -> t.Node:
+    def _unaryop(self, node: ast.UnaryOp, span: tuple[int, int]) -> t.Node:
         operand = self.build(node.operand)
         if isinstance(node.op, ast.Not):
             self._expect_condition(operand, "'not'")
@@ -236,19 +266,19 @@ class _Builder:
         if isinstance(node.op, ast.UAdd):
             return operand
         if isinstance(operand, t.Const) and operand.type is NUMBER:
-            return t.Const(span=span, type=NUMBER, value=-operand.value)
+            return t.Const(span=span, type=NUMBER, value=-_number(operand))
         return t.Negate(span=span, type=NUMBER, operand=operand)
 
-    def _binop(self, node: ast.BinOp, span) -> t.Node:
+    def _binop(self, node: ast.BinOp, span: tuple[int, int]) -> t.Node:
         op = _ARITHMETIC_OPS[type(node.op)]
         left, right = self.build(node.left), self.build(node.right)
         self._expect_number(left, f"'{op}'")
         self._expect_number(right, f"'{op}'")
         if isinstance(left, t.Const) and isinstance(right, t.Const):
-            self._check_constant_arithmetic(op, left.value, right.value, span)
+            self._check_constant_arithmetic(op, _number(left), _number(right), span)
         return t.Arithmetic(span=span, type=NUMBER, op=op, left=left, right=right)
 
-    def _check_constant_arithmetic(self, op: str, left: float, right: float, span) -> None:
+    def _check_constant_arithmetic(self, op: str, left: float, right: float, span: tuple[int, int]) -> None:
         """Fixed numbers that can never give a value are a mistake worth saying at once."""
         if op == "/" and right == 0:
             raise self.error("division by zero", span)
@@ -256,19 +286,18 @@ class _Builder:
         if not math.isfinite(result):
             raise self.error("the result is too large", span)
 
-    def _boolop(self, node: ast.BoolOp, span) -> t.Node:
-        op = "and" if isinstance(node.op, ast.And) else "or"
+    def _boolop(self, node: ast.BoolOp, span: tuple[int, int]) -> t.Node:
+        op: t.LogicOp = "and" if isinstance(node.op, ast.And) else "or"
         operands = tuple(self.build(value) for value in node.values)
         for operand in operands:
             self._expect_condition(operand, f"'{op}'")
         return t.Logic(span=span, type=BOOLEAN, op=op, operands=operands)
 
-    def _compare(self, node: ast.Compare, span) -> t.Node:
-        operands = [self.build(node.left)] + [None] * len(node.comparators)
+    def _compare(self, node: ast.Compare, span: tuple[int, int]) -> t.Node:
+        left = self.build(node.left)
         chained = len(node.ops) > 1
-        pairs = []
+        pairs: list[t.Node] = []
         for index, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
-            left = operands[index]
             if isinstance(op, (ast.In, ast.NotIn)):
                 if chained:
                     raise self.error("'in' cannot be chained with another comparison", span)
@@ -277,8 +306,8 @@ class _Builder:
             if chained and index < len(node.comparators) - 1:
                 # the middle operand of `a < b < c` is evaluated once, as in Python
                 right = t.Shared(span=right.span, type=right.type, operand=right)
-            operands[index + 1] = right
             pairs.append(self._comparison(op, left, right))
+            left = right  # the next comparison's left side
         if len(pairs) == 1:
             return pairs[0]
         return t.Logic(span=span, type=BOOLEAN, op="and", operands=tuple(pairs))
@@ -308,7 +337,7 @@ class _Builder:
                 raise self.error(f"true/false values cannot be compared with '{symbol}'", side.span)
         return t.Order(span=span, type=BOOLEAN, op=symbol, left=left, right=right)
 
-    def _membership(self, operand: t.Node, listing: ast.AST, negated: bool) -> t.Node:
+    def _membership(self, operand: t.Node, listing: ast.expr, negated: bool) -> t.Node:
         list_span = self.source.span(listing)
         word = "not in" if negated else "in"
         if not isinstance(listing, (ast.Tuple, ast.List)):
@@ -321,7 +350,7 @@ class _Builder:
             raise self.error(f"the list has too many values (the limit is {self.limits.max_list_items})", list_span)
         if operand.type is NULL:
             raise self.error(f"None cannot be the left side of '{word}'", operand.span)
-        values = []
+        values: list[Value] = []
         for element in listing.elts:
             item = self.build(element)
             if not isinstance(item, t.Const):
@@ -334,12 +363,12 @@ class _Builder:
         span = (operand.span[0], list_span[1])
         return t.In(span=span, type=BOOLEAN, operand=operand, values=tuple(values), negated=negated)
 
-    def _ifexp(self, node: ast.IfExp, span) -> t.Node:
+    def _ifexp(self, node: ast.IfExp, span: tuple[int, int]) -> t.Node:
         return self._if(
             self.build(node.test), self.build(node.body), self.build(node.orelse), span, "the condition after 'if'"
         )
 
-    def _if(self, condition: t.Node, then: t.Node, otherwise: t.Node, span, what: str) -> t.Node:
+    def _if(self, condition: t.Node, then: t.Node, otherwise: t.Node, span: tuple[int, int], what: str) -> t.Node:
         if condition.type is not BOOLEAN and condition.type is not NULL:
             raise self.error(
                 f"{what} must be true/false, not {condition.type.noun}; compare it first, for example x > 0",
@@ -348,7 +377,7 @@ class _Builder:
         kind = self._common_type((then, otherwise), "both results of IF")
         return t.If(span=span, type=kind, condition=condition, then=then, otherwise=otherwise)
 
-    def _common_type(self, nodes, what: str) -> ValueType:
+    def _common_type(self, nodes: Sequence[t.Node], what: str) -> ValueType:
         kinds = {node.type for node in nodes} - {NULL}
         for node in nodes:
             if node.type is TEXT:
@@ -360,14 +389,14 @@ class _Builder:
             )
         return kinds.pop() if kinds else NULL
 
-    def _tuple(self, node: ast.AST, span) -> t.Node:
+    def _tuple(self, node: ast.expr, span: tuple[int, int]) -> t.Node:
         raise self.error("a list of values can only follow 'in' or 'not in'", span)
 
     _list = _tuple
 
     # --- calls ---------------------------------------------------------------------------------
 
-    def _call(self, node: ast.Call, span) -> t.Node:
+    def _call(self, node: ast.Call, span: tuple[int, int]) -> t.Node:
         func_span = self.source.span(node.func)
         if isinstance(node.func, ast.Attribute):
             dotted = _dotted_name(node.func)
@@ -395,7 +424,8 @@ class _Builder:
             raise self.error(problem, span)
         fixed = len(function.params) + len(function.optional)
         first_constant = fixed - function.constant_params
-        args, constants = [], []
+        args: list[t.Node] = []
+        constants: list[float] = []
         for index, arg_node in enumerate(node.args):
             arg = self.build(arg_node)
             wanted = function.param_type(index)
@@ -404,7 +434,7 @@ class _Builder:
                     raise self.error(
                         f"argument {index + 1} of {function.display_name} must be a fixed number", arg.span
                     )
-                constants.append(arg.value)
+                constants.append(_number(arg))
                 continue
             if arg.type is TEXT and wanted is not TEXT:
                 raise self.error("text can only be compared (==, !=, in), not used as a value", arg.span)
@@ -420,7 +450,7 @@ class _Builder:
                 raise self.error(problem, span)
         return t.Call(span=span, type=function.returns, function=function, args=tuple(args), constants=tuple(constants))
 
-    def _special_form(self, key: str, arg_nodes: list[ast.AST], span) -> t.Node:
+    def _special_form(self, key: str, arg_nodes: Sequence[ast.expr], span: tuple[int, int]) -> t.Node:
         _, low, high = SPECIAL_FORMS[key]
         given = len(arg_nodes)
         if given < low or (high is not None and given > high):
@@ -429,14 +459,14 @@ class _Builder:
             raise self.error(f"{key.upper()} takes {wanted}, got {given}", span)
         args = tuple(self.build(arg) for arg in arg_nodes)
         if key == "if":
-            return self._if(*args, span, "IF's condition")
+            return self._if(args[0], args[1], args[2], span, "IF's condition")
         if key == "not":
             self._expect_condition(args[0], "NOT")
             return t.Not(span=span, type=BOOLEAN, operand=args[0])
         if key in ("and", "or"):
             for arg in args:
                 self._expect_condition(arg, key.upper())
-            return t.Logic(span=span, type=BOOLEAN, op=key, operands=args)
+            return t.Logic(span=span, type=BOOLEAN, op="and" if key == "and" else "or", operands=args)
         kind = self._common_type(args, "the arguments of COALESCE")
         return t.Coalesce(span=span, type=kind, args=args)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-import sqlalchemy as sa
-
 from .checker import check
-from .functions import FunctionRegistry, builtin_functions
+from .functions import FunctionRegistry, SqlExpression, builtin_functions
+from .inputs import InputColumn
 from .reference import ReferenceEvaluator
 from .results import ColumnResult, RowResult
 from .scanner import DEFAULT_LIMITS, Limits
@@ -24,24 +23,30 @@ class CompiledFormula:
 
     def __init__(self, text: str, catalogue: Catalogue, functions: FunctionRegistry, limits: Limits):
         self.text = text
-        self.root, self._source, self.names, self.functions = check(text, catalogue, functions, limits)
+        checked = check(text, catalogue, functions, limits)
+        self.root, self._source, self.names, self.functions = (
+            checked.root,
+            checked.source,
+            checked.names,
+            checked.functions,
+        )
         #: the kind of value it gives: NUMBER or BOOLEAN (a formula that is just None counts as a number)
         self.type: ValueType = NUMBER if self.root.type is NULL else self.root.type
-        self._types = {name: catalogue.get(name).type for name in self.names}
+        self._types = checked.types
         self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"<CompiledFormula {self.type.value} {self.text!r}>"
 
-    def evaluate(self, row: Mapping) -> RowResult:
+    def evaluate(self, row: Mapping[str, object]) -> RowResult:
         """Evaluate for one row (the reference path, with simpleeval)."""
-        evaluator = getattr(self._local, "evaluator", None)
+        evaluator: ReferenceEvaluator | None = getattr(self._local, "evaluator", None)
         if evaluator is None:
             evaluator = ReferenceEvaluator(self.root, self._source, self.names, self._types)
             self._local.evaluator = evaluator
         return evaluator.evaluate(row)
 
-    def evaluate_columns(self, columns: Mapping, size: int | None = None) -> ColumnResult:
+    def evaluate_columns(self, columns: Mapping[str, InputColumn], size: int | None = None) -> ColumnResult:
         """Evaluate for many rows at once (the fast path, with numpy).
 
         `columns` maps each referenced name to a sequence or numpy array of equal length;
@@ -54,7 +59,7 @@ class CompiledFormula:
         evaluation = VectorEvaluation(self.root, self._source, self.names, self._types, columns, size)
         return evaluation.run()
 
-    def to_sql(self, columns: Mapping[str, sa.ColumnElement]) -> sa.ColumnElement:
+    def to_sql(self, columns: Mapping[str, SqlExpression]) -> SqlExpression:
         """A SQLAlchemy expression computing the formula inside the database."""
         return to_sql(self.root, self._source, columns)
 

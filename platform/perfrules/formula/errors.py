@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import TypedDict
+
+
+class FormulaErrorDict(TypedDict):
+    """What `FormulaError.to_dict` gives: offsets are characters; line and column are 1-based."""
+
+    message: str
+    start: int
+    end: int
+    line: int
+    column: int
+    excerpt: str
 
 
 def _display_width(text: str) -> int:
@@ -60,7 +72,7 @@ class FormulaError(ValueError):
         carets = max(1, _display_width(line[caret_from:caret_to]))
         return f"{line}\n{' ' * pad}{'^' * carets}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> FormulaErrorDict:
         """A JSON-ready description, for the API and the formula editor."""
         return {
             "message": self.message,

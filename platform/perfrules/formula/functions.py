@@ -12,17 +12,32 @@ arguments to evaluate and how nulls behave); the checker turns them into tree no
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 
 from .types import NUMBER, ValueType
 
+#: A SQL expression for a formula or one of its parts. Its Python type is whatever the formula
+#: computes (a number, a true/false, text or NULL), and ColumnElement is invariant in it, so it
+#: is left open: any SQL value.
+SqlExpression: TypeAlias = sa.ColumnElement[Any]
+
+#: What a `reference` implementation gives for one row: a number or a true/false; None (or NaN)
+#: when it gives no value.
+ReferenceResult: TypeAlias = float | bool | None
+
+#: What a `vector` implementation gives for a column of rows: float64 for a number function (NaN
+#: where it gives no value); bool for a true/false function, or float64 with NaN or object with
+#: None where it gives no value.
+VectorResult: TypeAlias = NDArray[np.float64] | NDArray[np.bool_] | NDArray[np.object_]
+
 #: forms of the language that read like functions: name → (how to call it, least and most arguments)
-SPECIAL_FORMS = {
+SPECIAL_FORMS: dict[str, tuple[str, int, int | None]] = {
     "if": ("IF(condition, then, otherwise)", 3, 3),
     "and": ("AND(a, b, ...)", 1, None),
     "or": ("OR(a, b, ...)", 1, None),
@@ -35,8 +50,10 @@ SPECIAL_FORMS = {
 class Function:
     name: str
     params: tuple[ValueType, ...]
-    reference: Callable[..., Any]
-    vector: Callable[..., np.ndarray]
+    #: called with one float or bool per argument, then the constants
+    reference: Callable[..., ReferenceResult]
+    #: called with one float64 or bool array per argument, then the constants
+    vector: Callable[..., VectorResult]
     returns: ValueType = NUMBER
     #: optional trailing parameters, after `params`
     optional: tuple[ValueType, ...] = ()
@@ -45,11 +62,11 @@ class Function:
     #: how many trailing parameters must be written as constant numbers (ROUND's digits)
     constant_params: int = 0
     #: checks the constant arguments; returns a message when they are not acceptable
-    check_constants: Callable[[tuple], str | None] | None = None
+    check_constants: Callable[[tuple[float, ...]], str | None] | None = None
     #: recorded as a note when the function gives no value for non-null inputs
     null_reason: str | None = None
     #: builds the SQL expression from the arguments' SQL; never called with a missing argument
-    sql: Callable[..., sa.ColumnElement] | None = None
+    sql: Callable[..., SqlExpression] | None = None
     signature: str = ""
     summary: dict[str, str] = field(default_factory=dict)
 
@@ -80,8 +97,13 @@ class Function:
         return f"{self.display_name} takes {wanted}, got {given}"
 
     def param_type(self, index: int) -> ValueType:
+        """The type of argument `index` (from 0), which must be one the function takes."""
         fixed = self.params + self.optional
-        return fixed[index] if index < len(fixed) else self.variadic
+        if index < len(fixed):
+            return fixed[index]
+        if self.variadic is None:
+            raise IndexError(f"{self.display_name} takes no argument {index + 1}")
+        return self.variadic
 
 
 class FunctionRegistry:
@@ -108,7 +130,7 @@ class FunctionRegistry:
     def names(self) -> list[str]:
         return sorted(self._functions)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Function]:
         return iter(self._functions.values())
 
     def copy(self) -> FunctionRegistry:
@@ -133,14 +155,14 @@ def round_half_away(x: float, digits: float = 0) -> float:
     scaled = magnitude * scale if digits >= 0 else magnitude / scale
     if scaled >= _EXACT:
         return x
-    whole = math.floor(scaled)
+    whole: float = math.floor(scaled)
     if scaled - whole >= 0.5 - min(_TIE_ULPS * scaled, _TIE_LIMIT):
         whole += 1.0
     rounded = whole / scale if digits >= 0 else whole * scale
     return math.copysign(rounded, x) if rounded else 0.0
 
 
-def round_half_away_vector(x: np.ndarray, digits: float = 0) -> np.ndarray:
+def round_half_away_vector(x: NDArray[np.float64], digits: float = 0) -> NDArray[np.float64]:
     digits = int(digits)
     scale = 10.0 ** abs(digits)
     magnitude = np.abs(x)
@@ -154,7 +176,7 @@ def round_half_away_vector(x: np.ndarray, digits: float = 0) -> np.ndarray:
     return np.where(scaled >= _EXACT, x, rounded)
 
 
-def _check_round_digits(constants: tuple) -> str | None:
+def _check_round_digits(constants: tuple[float, ...]) -> str | None:
     if not constants:
         return None
     digits = constants[0]
@@ -166,14 +188,14 @@ def _check_round_digits(constants: tuple) -> str | None:
 # --- SQL helpers ------------------------------------------------------------------------------
 
 
-def _sql_least(*args: sa.ColumnElement) -> sa.ColumnElement:
+def _sql_least(*args: SqlExpression) -> SqlExpression:
     result = args[0]
     for other in args[1:]:
         result = sa.case((result <= other, result), else_=other)
     return result
 
 
-def _sql_greatest(*args: sa.ColumnElement) -> sa.ColumnElement:
+def _sql_greatest(*args: SqlExpression) -> SqlExpression:
     result = args[0]
     for other in args[1:]:
         result = sa.case((result >= other, result), else_=other)

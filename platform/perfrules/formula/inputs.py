@@ -7,22 +7,41 @@ stays text. Anything else is an error for that row that names the input and show
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from numbers import Real
+from typing import TypeAlias, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .types import BOOLEAN, NUMBER, TEXT, ValueType
+from .types import BOOLEAN, NUMBER, TEXT, Value, ValueType
 
-_PLAIN_KINDS = {NUMBER: {float, int, type(None)}, BOOLEAN: {bool, type(None)}, TEXT: {str, type(None)}}
+#: a caller's column of input values: a sequence, or a numpy array (masked entries are missing)
+InputColumn: TypeAlias = Sequence[object] | NDArray[np.generic]
+
+Floats: TypeAlias = NDArray[np.float64]
+Flags: TypeAlias = NDArray[np.bool_]
+#: a text column: str, or None where missing
+Texts: TypeAlias = NDArray[np.object_]
+#: a true/false column: (values, missing rows), `missing` being np.False_ when no row is missing
+ConditionColumn: TypeAlias = tuple[Flags, Flags | np.bool_]
+#: an input column as the evaluator takes it: numbers (NaN where missing), true/false, or text
+Column: TypeAlias = Floats | ConditionColumn | Texts
+
+_PLAIN_KINDS: dict[ValueType, set[type[object]]] = {
+    NUMBER: {float, int, type(None)},
+    BOOLEAN: {bool, type(None)},
+    TEXT: {str, type(None)},
+}
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def coerce_value(name: str, type_: ValueType, value):
+def coerce_value(name: str, type_: ValueType, value: object) -> tuple[Value, str | None]:
     """Return (plain value, error message or None) for one input value."""
     if value is None or value is np.ma.masked:
         return None, None
@@ -51,14 +70,19 @@ def coerce_value(name: str, type_: ValueType, value):
     raise ValueError(f"input '{name}' has no usable type")  # pragma: no cover
 
 
-def coerce_column(name: str, type_: ValueType, values, size: int):
-    """Return (column, bad-row mask or None, messages per bad row) for one input column.
+def coerce_column(
+    name: str, type_: ValueType, values: InputColumn, size: int
+) -> tuple[Column, Flags | None, str | Texts | None]:
+    """Return (column, bad-row mask or None, messages) for one input column.
+
+    The messages are one for all the bad rows, or an object array with one per row (None for a good
+    row); they are None exactly when the mask is.
 
     Numbers come back as float64 with NaN for missing, booleans as (values, missing mask), text as
     an object array with None for missing. Well-typed numpy arrays take a fast path.
     """
     if np.ma.isMaskedArray(values):  # masked entries are missing values
-        values = values.astype(object).filled(None)
+        values = np.ma.filled(values.astype(object), None)
     array = values if isinstance(values, np.ndarray) else None
     if array is not None and array.shape != (size,):
         raise ValueError(f"input '{name}' has {array.shape[0] if array.ndim else 1} values, expected {size}")
@@ -66,32 +90,34 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
         raise ValueError(f"input '{name}' has {len(values)} values, expected {size}")
 
     if type_ is NUMBER and array is not None and array.dtype.kind in "fiu":
-        column = array.astype(np.float64, copy=False)
-        infinite = np.isinf(column)
+        numbers = array.astype(np.float64, copy=False)
+        infinite = np.isinf(numbers)
         if infinite.any():
-            column = np.where(infinite, np.nan, column)
-            return column, infinite, f"input '{name}' is not a finite number"
-        return column, None, None
+            numbers = np.where(infinite, np.nan, numbers)
+            return numbers, infinite, f"input '{name}' is not a finite number"
+        return numbers, None, None
     if type_ is BOOLEAN and array is not None and array.dtype.kind == "b":
-        return (array, np.False_), None, None
+        return (cast(Flags, array), np.False_), None, None  # its dtype is bool
     if type_ is TEXT and array is not None and array.dtype.kind == "U":
         return array.astype(object), None, None
 
     items = array.tolist() if array is not None else list(values)
     if set(map(type, items)) <= _PLAIN_KINDS[type_]:
         if type_ is TEXT and array is not None and array.dtype == object:
-            return array, None, None
-        column = _plain_column(type_, items)
-        if column is not None:
-            return column, None, None
+            return cast(Texts, array), None, None  # its dtype is object
+        ready = _plain_column(type_, items)
+        if ready is not None:
+            return ready, None, None
 
-    plain, errors = [], []
+    plain: list[Value] = []
+    errors: list[str | None] = []
     for value in items:
         coerced, problem = coerce_value(name, type_, value)
         plain.append(coerced)
         errors.append(problem)
     bad = np.array([problem is not None for problem in errors], dtype=bool)
     messages = np.array(errors, dtype=object) if bad.any() else None
+    column: Column
     if type_ is NUMBER:
         column = np.array([np.nan if v is None else v for v in plain], dtype=np.float64)
     elif type_ is BOOLEAN:
@@ -102,7 +128,7 @@ def coerce_column(name: str, type_: ValueType, values, size: int):
     return column, (bad if messages is not None else None), messages
 
 
-def _plain_column(type_: ValueType, items: list):
+def _plain_column(type_: ValueType, items: list[object]) -> Column | None:
     """The column for a sequence already of plain values and None; None if it needs checking."""
     count = len(items)
     if type_ is TEXT:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Mapping
+from typing import cast
 
 from simpleeval import SimpleEval
 
@@ -18,20 +19,58 @@ from . import tree as t
 from .inputs import coerce_value
 from .results import RowError, RowResult
 from .scanner import Source
-from .types import BOOLEAN, NUMBER
+from .types import BOOLEAN, NUMBER, Value, ValueType
 
-_ARITHMETIC = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
-_ORDER = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+_ARITHMETIC: dict[t.ArithmeticOp, type[ast.operator]] = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+_ORDER: dict[t.OrderOp, type[ast.cmpop]] = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
 class SharedValue(ast.expr):
     """An operand two comparisons of a chain share: evaluated once per row."""
 
     _fields = ("operand",)
+    operand: ast.expr
+
+    def __init__(self, operand: ast.expr) -> None:
+        super().__init__()
+        self.operand = operand
+
+
+class ArithmeticNode(ast.BinOp):
+    """`a + b` and the like, with what to say when the divisor is zero or the result too large."""
+
+    def __init__(self, left: ast.expr, op: ast.operator, right: ast.expr, zero_note: str, overflow: str) -> None:
+        super().__init__(left=left, op=op, right=right)
+        self.zero_note = zero_note
+        self.overflow = overflow
+
+
+class CallNode(ast.Call):
+    """A function call or COALESCE, with the checked node it came from."""
+
+    def __init__(
+        self, checked: t.Call | t.Coalesce, name: str, args: list[ast.expr], null_note: str | None, overflow: str
+    ) -> None:
+        super().__init__(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
+        self.checked = checked
+        #: recorded when the function gives no value; None when it has no reason to give
+        self.null_note = null_note
+        self.overflow = overflow
+
+
+class MemberList(ast.expr):
+    """The fixed values after `in`: read by the comparison, never evaluated."""
+
+    _fields = ("values",)
+    values: tuple[Value, ...]
+
+    def __init__(self, values: tuple[Value, ...]) -> None:
+        super().__init__()
+        self.values = values
 
 
 def to_python_tree(root: t.Node, source: Source) -> ast.expr:
-    """A Python syntax tree for simpleeval; each node keeps its checked node as `.checked`."""
+    """A Python syntax tree for simpleeval, of the standard node kinds and the kinds above."""
     return _PythonTree(source).build(root)
 
 
@@ -41,17 +80,14 @@ class _PythonTree:
         self.shared: dict[int, SharedValue] = {}
 
     def build(self, node: t.Node) -> ast.expr:
-        source = self.source
         if isinstance(node, t.Shared):
             if id(node) not in self.shared:
                 self.shared[id(node)] = SharedValue(operand=self.build(node.operand))
-                self.shared[id(node)].checked = node
             return self.shared[id(node)]
-        out = self._build(node, source)
-        out.checked = node
-        return out
+        return self._build(node, self.source)
 
     def _build(self, node: t.Node, source: Source) -> ast.expr:
+        out: ast.expr
         if isinstance(node, t.Const):
             out = ast.Constant(value=node.value)
         elif isinstance(node, t.Name):
@@ -61,9 +97,13 @@ class _PythonTree:
         elif isinstance(node, t.Not):
             out = ast.UnaryOp(op=ast.Not(), operand=self.build(node.operand))
         elif isinstance(node, t.Arithmetic):
-            out = ast.BinOp(left=self.build(node.left), op=_ARITHMETIC[node.op](), right=self.build(node.right))
-            out.zero_note = f"division by zero: {source.excerpt(node.span)}"
-            out.overflow = f"the result is too large: {source.excerpt(node.span)}"
+            out = ArithmeticNode(
+                left=self.build(node.left),
+                op=_ARITHMETIC[node.op](),
+                right=self.build(node.right),
+                zero_note=f"division by zero: {source.excerpt(node.span)}",
+                overflow=f"the result is too large: {source.excerpt(node.span)}",
+            )
         elif isinstance(node, t.Order):
             out = ast.Compare(left=self.build(node.left), ops=[_ORDER[node.op]()], comparators=[self.build(node.right)])
         elif isinstance(node, t.Equal):
@@ -82,7 +122,7 @@ class _PythonTree:
             out = ast.Compare(
                 left=self.build(node.operand),
                 ops=[ast.NotIn() if node.negated else ast.In()],
-                comparators=[ast.Constant(value=node.values)],
+                comparators=[MemberList(values=node.values)],
             )
         elif isinstance(node, t.Logic):
             out = ast.BoolOp(
@@ -92,44 +132,52 @@ class _PythonTree:
             out = ast.IfExp(
                 test=self.build(node.condition), body=self.build(node.then), orelse=self.build(node.otherwise)
             )
-        elif isinstance(node, (t.Coalesce, t.Call)):
-            name = "coalesce" if isinstance(node, t.Coalesce) else node.function.name
+        elif isinstance(node, t.Coalesce):
+            # COALESCE gives one of its arguments, so it has nothing to note and cannot overflow
+            out = CallNode(node, "coalesce", [self.build(a) for a in node.args], null_note=None, overflow="")
+        elif isinstance(node, t.Call):
             args = [self.build(a) for a in node.args]
-            args += [ast.Constant(value=c) for c in getattr(node, "constants", ())]
-            out = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
-            if isinstance(node, t.Call):
-                excerpt = source.excerpt(node.span)
-                reason = node.function.null_reason
-                out.null_note = f"{node.function.display_name}: {reason}: {excerpt}" if reason else None
-                out.overflow = f"the result is too large: {excerpt}"
+            args += [ast.Constant(value=c) for c in node.constants]
+            excerpt = source.excerpt(node.span)
+            reason = node.function.null_reason
+            out = CallNode(
+                node,
+                node.function.name,
+                args,
+                null_note=f"{node.function.display_name}: {reason}: {excerpt}" if reason else None,
+                overflow=f"the result is too large: {excerpt}",
+            )
         else:  # pragma: no cover - every checked node kind is handled above
             raise TypeError(f"unexpected node {type(node).__name__}")
         return out
 
 
-class ReferenceEvaluator(SimpleEval):
+# simpleeval has no type stubs, so to mypy its class is Any, and so is what `_eval` gives. Each
+# handler below names the type of the values it reads: what the checker guarantees there.
+class ReferenceEvaluator(SimpleEval):  # type: ignore[misc]  # subclassing Any: simpleeval is untyped
     """Evaluates one checked formula for one row at a time. Not thread-safe: one per thread."""
 
-    def __init__(self, root: t.Node, source: Source, names: tuple[str, ...], types: Mapping):
+    def __init__(self, root: t.Node, source: Source, names: tuple[str, ...], types: Mapping[str, ValueType]):
         super().__init__(operators={}, functions={}, names={})
         self.nodes = {
             ast.Constant: self._eval_constant,
             ast.Name: self._eval_name,
             ast.UnaryOp: self._unary,
-            ast.BinOp: self._arithmetic,
+            ArithmeticNode: self._arithmetic,
             ast.Compare: self._compare,
             ast.BoolOp: self._logic,
             ast.IfExp: self._if,
-            ast.Call: self._call,
+            CallNode: self._call,
             SharedValue: self._shared_value,
         }
         self.expression = to_python_tree(root, source)
         self.result_type = root.type
         self.input_types = [(name, types[name]) for name in names]
         self._notes: dict[str, None] = {}
+        self._shared: dict[int, Value] = {}
 
-    def evaluate(self, row: Mapping) -> RowResult:
-        values = {}
+    def evaluate(self, row: Mapping[str, object]) -> RowResult:
+        values: dict[str, Value] = {}
         for name, type_ in self.input_types:
             if name not in row:
                 raise ValueError(f"no value given for '{name}'")
@@ -141,14 +189,15 @@ class ReferenceEvaluator(SimpleEval):
         self._notes = {}
         self._shared = {}
         try:
-            value = self.eval("", previously_parsed=self.expression)
+            # a number or a true/false: the checker refuses a formula that gives text
+            result: float | bool | None = self.eval("", previously_parsed=self.expression)
         except RowError as exc:
             return RowResult(None, str(exc), tuple(self._notes))
-        if value is not None and self.result_type is NUMBER:
-            value = float(value)
-        return RowResult(value, None, tuple(self._notes))
+        if result is not None and self.result_type is NUMBER:
+            result = float(result)
+        return RowResult(result, None, tuple(self._notes))
 
-    def _shared_value(self, node: SharedValue):
+    def _shared_value(self, node: SharedValue) -> Value:
         key = id(node)
         if key not in self._shared:
             self._shared[key] = self._eval(node.operand)
@@ -157,14 +206,16 @@ class ReferenceEvaluator(SimpleEval):
     def _note(self, message: str) -> None:
         self._notes.setdefault(message, None)
 
-    def _unary(self, node: ast.UnaryOp):
-        value = self._eval(node.operand)
+    def _unary(self, node: ast.UnaryOp) -> float | bool | None:
+        # `not` takes a true/false, `-` a number
+        value: float | bool | None = self._eval(node.operand)
         if value is None:
             return None
         return (not value) if isinstance(node.op, ast.Not) else -value
 
-    def _arithmetic(self, node: ast.BinOp):
-        left, right = self._eval(node.left), self._eval(node.right)
+    def _arithmetic(self, node: ArithmeticNode) -> float | None:
+        left: float | None = self._eval(node.left)
+        right: float | None = self._eval(node.right)
         if left is None or right is None:
             return None
         op = type(node.op)
@@ -183,50 +234,54 @@ class ReferenceEvaluator(SimpleEval):
             raise RowError(node.overflow)
         return result
 
-    def _compare(self, node: ast.Compare):
-        left = self._eval(node.left)
+    def _compare(self, node: ast.Compare) -> bool | None:
+        left: Value = self._eval(node.left)
         op = type(node.ops[0])
         if op is ast.Is:
             return left is None
         if op is ast.IsNot:
             return left is not None
         if op in (ast.In, ast.NotIn):
-            found = left in node.comparators[0].value
+            found = left in cast(MemberList, node.comparators[0]).values  # as _PythonTree builds it
             return found if op is ast.In else not found
-        right = self._eval(node.comparators[0])
+        right: Value = self._eval(node.comparators[0])
         if op is ast.Eq:
             return left == right
         if op is ast.NotEq:
             return left != right
         if left is None or right is None:
             return None
+        # only numbers are ordered: the checker refuses text and true/false values here
+        low, high = cast(float, left), cast(float, right)
         if op is ast.Lt:
-            return left < right
+            return low < high
         if op is ast.LtE:
-            return left <= right
+            return low <= high
         if op is ast.Gt:
-            return left > right
-        return left >= right
+            return low > high
+        return low >= high
 
-    def _logic(self, node: ast.BoolOp):
+    def _logic(self, node: ast.BoolOp) -> bool | None:
         decisive = isinstance(node.op, ast.Or)  # the value that decides: True for or, False for and
-        result = not decisive
+        result: bool | None = not decisive
         for operand in node.values:
-            value = self._eval(operand)
+            value: bool | None = self._eval(operand)
             if value is decisive:
                 return decisive
             if value is None:
                 result = None
         return result
 
-    def _if(self, node: ast.IfExp):
-        condition = self._eval(node.test)
+    def _if(self, node: ast.IfExp) -> Value:
+        condition: bool | None = self._eval(node.test)
         if condition is None:
             return None
-        return self._eval(node.body) if condition else self._eval(node.orelse)
+        chosen: Value = self._eval(node.body) if condition else self._eval(node.orelse)
+        return chosen
 
-    def _call(self, node: ast.Call):
-        args = [self._eval(arg) for arg in node.args]
+    def _call(self, node: CallNode) -> float | bool | None:
+        # arguments are numbers and true/false values: text cannot be passed to a function
+        args: list[float | bool | None] = [self._eval(arg) for arg in node.args]
         checked = node.checked
         if isinstance(checked, t.Coalesce):
             return next((arg for arg in args if arg is not None), None)

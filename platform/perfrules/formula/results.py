@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .types import BOOLEAN, ValueType
 
@@ -38,11 +39,11 @@ class ColumnResult:
     def __init__(
         self,
         type_: ValueType,
-        values: np.ndarray,
-        missing: np.ndarray,
-        error: np.ndarray,
-        reasons: list[tuple[str, np.ndarray]],
-        notes: list[tuple[str, np.ndarray]],
+        values: NDArray[np.float64] | NDArray[np.bool_],
+        missing: NDArray[np.bool_],
+        error: NDArray[np.bool_],
+        reasons: list[tuple[str, NDArray[np.bool_]]],
+        notes: list[tuple[str, NDArray[np.bool_]]],
     ):
         self.type = type_
         self.values = values
@@ -72,7 +73,7 @@ class ColumnResult:
     def rows(self) -> list[RowResult]:
         return [self.row(i) for i in range(len(self))]
 
-    def to_list(self) -> list:
+    def to_list(self) -> list[float | bool | None]:
         """Plain Python values, None where missing."""
         return [
             None if missing else (bool(v) if self.type is BOOLEAN else float(v))

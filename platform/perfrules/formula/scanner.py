@@ -7,12 +7,14 @@ get an error in plain words at the exact place.
 
 from __future__ import annotations
 
+import ast
 import io
 import keyword
 import re
 import tokenize
 import unicodedata
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 from .errors import FormulaError
 
@@ -57,6 +59,9 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 #: control, format (zero-width, bidirectional), surrogate and private-use characters
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 
+#: the kinds of node in an expression's parse tree that have a position in the text
+Positioned: TypeAlias = ast.expr | ast.keyword | ast.arg
+
 
 class Source:
     """The formula text and the mapping from parser positions back to it."""
@@ -67,7 +72,9 @@ class Source:
         plain = text.replace("\r\n", " \n").replace("\r", "\n")
         self.wrapped = _PREFIX + plain + _SUFFIX
         # lines as Python's tokenizer sees them: \r\n, \r and \n all end a line
-        self.lines, self._line_starts, start = [], [], 0
+        self.lines: list[str] = []
+        self._line_starts: list[int] = []
+        start = 0
         for match in _LINE_BREAK.finditer(text):
             self.lines.append(text[start : match.start()])
             self._line_starts.append(start)
@@ -87,10 +94,11 @@ class Source:
             column = len(line.encode("utf-8")[:column].decode("utf-8", errors="ignore"))
         return self._line_starts[index] + min(column, len(line))
 
-    def span(self, node) -> tuple[int, int]:
+    def span(self, node: Positioned) -> tuple[int, int]:
         """Character span of an ast node."""
         start = self.offset(node.lineno, node.col_offset, in_bytes=True)
-        end = self.offset(node.end_lineno, node.end_col_offset, in_bytes=True)
+        # typeshed allows None for the end, but ast.parse sets it on every node it makes
+        end = self.offset(cast(int, node.end_lineno), cast(int, node.end_col_offset), in_bytes=True)
         return start, max(end, start + 1)
 
     def error(self, message: str, start: int, end: int | None = None) -> FormulaError:
@@ -131,7 +139,7 @@ def scan(source: Source, limits: Limits) -> None:
             raise source.error("backslashes are not allowed in formulas", position)
 
     brackets: list[tuple[str, int]] = []
-    previous = None
+    previous: tokenize.TokenInfo | None = None
     count = 0
     tokens = tokenize.generate_tokens(io.StringIO(source.wrapped).readline)
     try:

@@ -11,33 +11,42 @@ is built, with its depth, and a filter that would grow too large is refused inst
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
 
 import sqlalchemy as sa
 
 from . import tree as t
 from .errors import FormulaError
+from .functions import SqlExpression
 from .scanner import Source
-from .types import BOOLEAN, NUMBER, TEXT
+from .types import BOOLEAN, NUMBER, TEXT, ValueType
 
-_SQL_TYPES = {NUMBER: sa.Float(), BOOLEAN: sa.Boolean(), TEXT: sa.String()}
+_SQL_TYPES: dict[ValueType, sa.Float[float] | sa.Boolean | sa.String] = {
+    NUMBER: sa.Float(),
+    BOOLEAN: sa.Boolean(),
+    TEXT: sa.String(),
+}
 MAX_SQL_SIZE = 5_000
 MAX_SQL_DEPTH = 60
 
+#: an expression and its size (nodes in the SQL text, counting repeats)
+_Sized: TypeAlias = tuple[SqlExpression, int]
 
-def to_sql(node: t.Node, source: Source, columns: Mapping[str, sa.ColumnElement]) -> sa.ColumnElement:
+
+def to_sql(node: t.Node, source: Source, columns: Mapping[str, SqlExpression]) -> SqlExpression:
     return _SqlBuilder(source, columns).build(node, 0)[0]
 
 
 class _SqlBuilder:
-    def __init__(self, source: Source, columns: Mapping[str, sa.ColumnElement]):
+    def __init__(self, source: Source, columns: Mapping[str, SqlExpression]):
         self.source = source
         self.columns = columns
 
     def _refuse(self, message: str, node: t.Node) -> FormulaError:
         return FormulaError(message, self.source.text, *node.span)
 
-    def build(self, node: t.Node, depth: int) -> tuple[sa.ColumnElement, int]:
+    def build(self, node: t.Node, depth: int) -> _Sized:
         """The expression and its size (nodes in the SQL text, counting repeats)."""
         if depth > MAX_SQL_DEPTH:
             raise self._refuse("this filter is nested too deeply to run in the database", node)
@@ -46,30 +55,29 @@ class _SqlBuilder:
             raise self._refuse("this filter is too complex to run in the database", node)
         return expression, size
 
-    def _build(self, node: t.Node, depth: int) -> tuple[sa.ColumnElement, int]:
-        kind = type(node)
-        sub = lambda child: self.build(child, depth)  # noqa: E731
-        if kind is t.Const:
+    def _build(self, node: t.Node, depth: int) -> _Sized:
+        sub: Callable[[t.Node], _Sized] = lambda child: self.build(child, depth)  # noqa: E731
+        if isinstance(node, t.Const):
             if node.value is None:
                 return sa.null(), 1
             if node.type is BOOLEAN:
                 return (sa.true() if node.value else sa.false()), 1
             return sa.literal(node.value, _SQL_TYPES[node.type]), 1
-        if kind is t.Name:
+        if isinstance(node, t.Name):
             try:
                 return self.columns[node.name], 1
             except KeyError:
                 raise ValueError(f"no database column given for '{node.name}'") from None
-        if kind is t.Shared:
+        if isinstance(node, t.Shared):
             return sub(node.operand)
-        if kind in (t.Negate, t.Not, t.IsNull):
+        if isinstance(node, (t.Negate, t.Not, t.IsNull)):
             operand, size = sub(node.operand)
-            if kind is t.Negate:
+            if isinstance(node, t.Negate):
                 return -operand, size + 1
-            if kind is t.Not:
+            if isinstance(node, t.Not):
                 return sa.not_(operand), size + 1
             return (operand.is_not(None) if node.negated else operand.is_(None)), size + 1
-        if kind is t.Arithmetic:
+        if isinstance(node, t.Arithmetic):
             (left, left_size), (right, right_size) = sub(node.left), sub(node.right)
             if node.op == "/":
                 # Float division everywhere (SQLite and PostgreSQL divide integers as integers),
@@ -77,33 +85,35 @@ class _SqlBuilder:
                 return sa.cast(left, sa.Float) / sa.func.nullif(right, 0), left_size + right_size + 3
             expression = {"+": left + right, "-": left - right, "*": left * right}[node.op]
             return expression, left_size + right_size + 1
-        if kind is t.Order:
+        if isinstance(node, t.Order):
             (left, left_size), (right, right_size) = sub(node.left), sub(node.right)
             expression = {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[node.op]
             return expression, left_size + right_size + 1
-        if kind is t.Equal:
+        if isinstance(node, t.Equal):
             return self._equal(node, sub)
-        if kind is t.In:
+        if isinstance(node, t.In):
             operand, size = sub(node.operand)
             members = [v for v in node.values if v is not None]
             found = sa.and_(operand.is_not(None), operand.in_(members)) if members else sa.false()
             if None in node.values:
                 found = sa.or_(operand.is_(None), found)
             return (sa.not_(found) if node.negated else found), 3 * size + len(node.values)
-        if kind is t.Logic:
+        if isinstance(node, t.Logic):
             parts = [sub(o) for o in node.operands]
             combine = sa.and_ if node.op == "and" else sa.or_
             return combine(*(p for p, _ in parts)), sum(s for _, s in parts) + 1
-        if kind is t.If:
+        if isinstance(node, t.If):
             (condition, c), (then, a), (otherwise, b) = sub(node.condition), sub(node.then), sub(node.otherwise)
             # CASE on the condition's value evaluates it once; NULL matches neither branch
             return sa.case({True: then, False: otherwise}, value=condition), a + b + c + 1
-        if kind is t.Coalesce:
+        if isinstance(node, t.Coalesce):
             parts = [sub(a) for a in node.args]
             return sa.func.coalesce(*(p for p, _ in parts)), sum(s for _, s in parts) + 1
-        return self._call(node, sub)
+        if isinstance(node, t.Call):
+            return self._call(node, sub)
+        raise TypeError(f"unexpected node {type(node).__name__}")  # pragma: no cover - all kinds are above
 
-    def _equal(self, node: t.Equal, sub) -> tuple[sa.ColumnElement, int]:
+    def _equal(self, node: t.Equal, sub: Callable[[t.Node], _Sized]) -> _Sized:
         left, right = node.left, node.right
         if isinstance(left, t.Const):
             left, right = right, left
@@ -119,7 +129,7 @@ class _SqlBuilder:
         compare = expression.is_distinct_from if node.negated else expression.is_not_distinct_from
         return compare(other), size + other_size + 1
 
-    def _call(self, node: t.Call, sub) -> tuple[sa.ColumnElement, int]:
+    def _call(self, node: t.Call, sub: Callable[[t.Node], _Sized]) -> _Sized:
         function = node.function
         if function.sql is None:
             raise self._refuse(f"{function.display_name} cannot be used in a database filter", node)

@@ -8,12 +8,16 @@ from, for error messages and evaluation notes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from .types import ValueType
+from .types import Value, ValueType
 
 if TYPE_CHECKING:
     from .functions import Function
+
+ArithmeticOp: TypeAlias = Literal["+", "-", "*", "/"]
+OrderOp: TypeAlias = Literal["<", "<=", ">", ">="]
+LogicOp: TypeAlias = Literal["and", "or"]
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -24,7 +28,8 @@ class Node:
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Const(Node):
-    value: float | bool | str | None
+    #: a float for NUMBER, a bool for BOOLEAN, a str for TEXT, None for NULL
+    value: Value
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -44,7 +49,7 @@ class Not(Node):
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Arithmetic(Node):
-    op: str  # one of + - * /
+    op: ArithmeticOp
     left: Node
     right: Node
 
@@ -53,7 +58,7 @@ class Arithmetic(Node):
 class Order(Node):
     """An ordering comparison of two numbers; null if either side is null."""
 
-    op: str  # one of < <= > >=
+    op: OrderOp
     left: Node
     right: Node
 
@@ -78,7 +83,8 @@ class In(Node):
     """Membership in a list of constants; a null operand is a member only if None is listed."""
 
     operand: Node
-    values: tuple
+    #: the listed constants: of the operand's type, or None
+    values: tuple[Value, ...]
     negated: bool
 
 
@@ -86,7 +92,7 @@ class In(Node):
 class Logic(Node):
     """Three-valued and/or: false and null is false, true or null is true, otherwise null wins."""
 
-    op: str  # "and" or "or"
+    op: LogicOp
     operands: tuple[Node, ...]
 
 
@@ -120,7 +126,7 @@ class Call(Node):
     function: Function
     args: tuple[Node, ...]
     #: values of the arguments the function requires to be constants (such as ROUND's digits)
-    constants: tuple
+    constants: tuple[float, ...]
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -6,8 +6,9 @@ import enum
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 
 class ValueType(enum.Enum):
@@ -47,6 +48,9 @@ class ValueType(enum.Enum):
 
 
 NUMBER, BOOLEAN, TEXT, NULL = ValueType.NUMBER, ValueType.BOOLEAN, ValueType.TEXT, ValueType.NULL
+
+#: a plain value of the language, one row at a time: a number, a true/false, text, or None for missing
+Value: TypeAlias = float | bool | str | None
 
 # One or more identifier parts joined by dots; no part may start with an underscore or a digit.
 _PART = r"[^\W\d_]\w*"
@@ -113,7 +117,7 @@ class Catalogue:
     def __contains__(self, name: str) -> bool:
         return normalise_name(name) in self._entries
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[NameInfo]:
         return iter(self._entries.values())
 
     def __len__(self) -> int:

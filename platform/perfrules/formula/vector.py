@@ -10,42 +10,67 @@ A row's first error wins and silences what follows, as raising does in the refer
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeAlias, TypeVar, cast, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import tree as t
-from .inputs import coerce_column
+from .inputs import Column, Flags, Floats, InputColumn, Texts, coerce_column
 from .results import ColumnResult
 from .scanner import Source
-from .types import BOOLEAN, NULL, NUMBER, TEXT
+from .types import BOOLEAN, NULL, NUMBER, TEXT, ValueType
+
+#: numbers: a float64 column or a single np.float64, NaN where missing
+Numbers: TypeAlias = Floats | np.float64
+#: true/false values or missing marks: a bool column or a single np.bool_
+Truth: TypeAlias = Flags | np.bool_
+#: a condition: (values, missing)
+Condition: TypeAlias = tuple[Truth, Truth]
+#: what a node evaluates to: numbers, a condition, text (a column, or the text constant), or
+#: None for the null constant
+Evaluated: TypeAlias = Numbers | Condition | Texts | str | None
+#: the rows a node is evaluated for; None for all of them
+Active: TypeAlias = Flags | None
+
+
+#: the number a missing value reads as
+_NAN = np.float64(np.nan)
 
 
 class VectorEvaluation:
     """One evaluation of a checked formula over `size` rows."""
 
     def __init__(
-        self, root: t.Node, source: Source, names: tuple[str, ...], types: Mapping, columns: Mapping, size: int
+        self,
+        root: t.Node,
+        source: Source,
+        names: tuple[str, ...],
+        types: Mapping[str, ValueType],
+        columns: Mapping[str, InputColumn],
+        size: int,
     ):
         self.root = root
         self.source = source
         self.size = size
         self.error = np.zeros(size, dtype=bool)
-        self.reasons: list[tuple[str, np.ndarray]] = []
-        self.notes: list[tuple[str, np.ndarray]] = []
-        self.columns = {}
-        self.shared: dict[int, object] = {}
+        self.reasons: list[tuple[str, Flags]] = []
+        self.notes: list[tuple[str, Flags]] = []
+        self.columns: dict[str, Column] = {}
+        self.shared: dict[int, Evaluated] = {}
         for name in names:
             if name not in columns:
                 raise ValueError(f"no values given for '{name}'")
             column, bad, messages = coerce_column(name, types[name], columns[name], size)
             self.columns[name] = column
-            if bad is not None:
-                if isinstance(messages, str):
-                    self._fail(messages, bad)
-                else:
-                    for message in dict.fromkeys(messages[bad].tolist()):
-                        self._fail(message, messages == message)
+            if bad is None or messages is None:  # both or neither
+                continue
+            if isinstance(messages, str):
+                self._fail(messages, bad)
+            else:
+                for message in dict.fromkeys(messages[bad].tolist()):
+                    self._fail(message, messages == message)
 
     def run(self) -> ColumnResult:
         with np.errstate(all="ignore"):
@@ -62,67 +87,74 @@ class VectorEvaluation:
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
-    def _full(self, value) -> np.ndarray:
+    @overload
+    def _full(self, value: Truth) -> Flags: ...
+    @overload
+    def _full(self, value: Numbers) -> Floats: ...
+    def _full(self, value: Truth | Numbers) -> NDArray[np.generic]:
         return np.broadcast_to(value, (self.size,))
 
-    def _rows(self, condition, active) -> np.ndarray:
+    def _rows(self, condition: Truth, active: Active) -> Flags:
         """Rows where condition holds, the node is active and no error has stopped the row."""
         rows = self._full(condition) & ~self.error
         return rows if active is None else rows & active
 
-    def _fail(self, message: str, rows: np.ndarray) -> None:
+    def _fail(self, message: str, rows: Flags) -> None:
         rows = rows & ~self.error
         if rows.any():
             self.error |= rows
             self.reasons.append((message, rows))
 
-    def _note(self, message: str, condition, active) -> None:
+    def _note(self, message: str, condition: Truth, active: Active) -> None:
         rows = self._rows(condition, active)
         if rows.any():
             self.notes.append((message, rows))
 
-    @staticmethod
-    def _number(value):
-        return np.nan if value is None else value
+    # The checker lets only numbers (or the null constant) reach a number operand, and only
+    # conditions (or the null constant) a condition operand: so the casts below.
 
     @staticmethod
-    def _condition(value):
+    def _number(value: Evaluated) -> Numbers:
+        return _NAN if value is None else cast(Numbers, value)
+
+    @staticmethod
+    def _condition(value: Evaluated) -> Condition:
         if value is None:
             return np.False_, np.True_
-        return value
+        return cast(Condition, value)
 
     # --- evaluation ----------------------------------------------------------------------------
 
-    def _eval(self, node: t.Node, active):
+    def _eval(self, node: t.Node, active: Active) -> Evaluated:
         return _HANDLERS[type(node)](self, node, active)
 
-    def _const(self, node: t.Const, active):
+    def _const(self, node: t.Const, active: Active) -> Evaluated:
         if node.type is NUMBER:
-            return np.float64(node.value)
+            return np.float64(cast(float, node.value))  # a NUMBER constant holds a float
         if node.type is BOOLEAN:
             return np.bool_(node.value), np.False_
-        return node.value  # text, or None for the null constant
+        return cast("str | None", node.value)  # text, or None for the null constant
 
-    def _name(self, node: t.Name, active):
+    def _name(self, node: t.Name, active: Active) -> Evaluated:
         return self.columns[node.name]
 
-    def _negate(self, node: t.Negate, active):
+    def _negate(self, node: t.Negate, active: Active) -> Evaluated:
         return -self._number(self._eval(node.operand, active))
 
-    def _not(self, node: t.Not, active):
+    def _not(self, node: t.Not, active: Active) -> Evaluated:
         values, missing = self._condition(self._eval(node.operand, active))
         return ~values, missing
 
-    def _shared(self, node: t.Shared, active):
+    def _shared(self, node: t.Shared, active: Active) -> Evaluated:
         # first use is the chain's first comparison, whose active rows include the second's
         if id(node) not in self.shared:
             self.shared[id(node)] = self._eval(node.operand, active)
         return self.shared[id(node)]
 
-    def _is_null(self, node: t.IsNull, active):
+    def _is_null(self, node: t.IsNull, active: Active) -> Evaluated:
         return self._missing(node.operand, self._eval(node.operand, active)) ^ node.negated, np.False_
 
-    def _missing(self, node: t.Node, value):
+    def _missing(self, node: t.Node, value: Evaluated) -> Truth:
         if node.type is NUMBER:
             return np.isnan(self._number(value))
         if node.type is BOOLEAN:
@@ -131,7 +163,7 @@ class VectorEvaluation:
             return _is_none(value)
         return np.True_
 
-    def _arithmetic(self, node: t.Arithmetic, active):
+    def _arithmetic(self, node: t.Arithmetic, active: Active) -> Evaluated:
         left = self._number(self._eval(node.left, active))
         right = self._number(self._eval(node.right, active))
         if node.op == "+":
@@ -148,14 +180,14 @@ class VectorEvaluation:
             result = left / right
         return self._check_overflow(result, node, active)
 
-    def _check_overflow(self, result, node: t.Node, active):
+    def _check_overflow(self, result: Numbers, node: t.Node, active: Active) -> Numbers:
         overflow = np.isinf(result)
         if np.any(overflow):
             self._fail(f"the result is too large: {self.source.excerpt(node.span)}", self._rows(overflow, active))
             result = np.where(overflow, np.nan, result)
         return result
 
-    def _order(self, node: t.Order, active):
+    def _order(self, node: t.Order, active: Active) -> Evaluated:
         left = self._number(self._eval(node.left, active))
         right = self._number(self._eval(node.right, active))
         missing = np.isnan(left) | np.isnan(right)
@@ -169,31 +201,34 @@ class VectorEvaluation:
             values = left >= right
         return values, missing
 
-    def _equal(self, node: t.Equal, active):
+    def _equal(self, node: t.Equal, active: Active) -> Evaluated:
         left = self._eval(node.left, active)
         right = self._eval(node.right, active)
+        same: Truth
         if node.left.type is NUMBER:
-            left_missing, right_missing = np.isnan(left), np.isnan(right)
-            same = (left == right) | (left_missing & right_missing)
+            left_numbers, right_numbers = self._number(left), self._number(right)
+            left_missing, right_missing = np.isnan(left_numbers), np.isnan(right_numbers)
+            same = (left_numbers == right_numbers) | (left_missing & right_missing)
         elif node.left.type is BOOLEAN:
-            (left, left_missing), (right, right_missing) = left, right
-            same = ((left == right) & ~left_missing & ~right_missing) | (left_missing & right_missing)
+            (left_values, left_unknown), (right_values, right_unknown) = self._condition(left), self._condition(right)
+            same = ((left_values == right_values) & ~left_unknown & ~right_unknown) | (left_unknown & right_unknown)
         else:
             same = _equal_values(left, right)
         return (~same if node.negated else same), np.False_
 
-    def _membership(self, node: t.In, active):
+    def _membership(self, node: t.In, active: Active) -> Evaluated:
         value = self._eval(node.operand, active)
+        compared: Evaluated | Truth
         if node.operand.type is BOOLEAN:
-            value, missing = value
+            compared, missing = self._condition(value)
         else:
-            missing = self._missing(node.operand, value)
-        found = np.False_
+            compared, missing = value, self._missing(node.operand, value)
+        found: Truth = np.False_
         for member in node.values:
-            found = found | missing if member is None else found | _equal_values(value, member) & ~missing
+            found = found | missing if member is None else found | _equal_values(compared, member) & ~missing
         return (~found if node.negated else found), np.False_
 
-    def _logic(self, node: t.Logic, active):
+    def _logic(self, node: t.Logic, active: Active) -> Evaluated:
         decisive = node.op == "or"  # the value that decides: True for or, False for and
         decided = np.zeros(self.size, dtype=bool)
         any_missing = np.zeros(self.size, dtype=bool)
@@ -204,9 +239,9 @@ class VectorEvaluation:
             any_missing |= missing
         return (decided if decisive else ~decided), any_missing & ~decided
 
-    def _if(self, node: t.If, active):
-        condition, unknown = self._condition(self._eval(node.condition, active))
-        condition = self._full(condition)
+    def _if(self, node: t.If, active: Active) -> Evaluated:
+        values, unknown = self._condition(self._eval(node.condition, active))
+        condition = self._full(values)
         known = ~self._full(unknown)
         chosen = condition & known
         skipped = ~condition & known
@@ -223,7 +258,7 @@ class VectorEvaluation:
             return None
         return np.where(known, np.where(condition, self._number(then), self._number(otherwise)), np.nan)
 
-    def _coalesce(self, node: t.Coalesce, active):
+    def _coalesce(self, node: t.Coalesce, active: Active) -> Evaluated:
         values = [self._eval(arg, active) for arg in node.args]
         if node.type is BOOLEAN:
             result, missing = self._condition(values[0])
@@ -234,28 +269,30 @@ class VectorEvaluation:
             return result, missing
         if node.type is NULL:
             return None
-        result = self._number(values[0])
+        numbers = self._number(values[0])
         for value in values[1:]:
-            result = np.where(np.isnan(result), self._number(value), result)
-        return result
+            numbers = np.where(np.isnan(numbers), self._number(value), numbers)
+        return numbers
 
-    def _call(self, node: t.Call, active):
-        arrays, missing = [], np.False_
+    def _call(self, node: t.Call, active: Active) -> Evaluated:
+        arrays: list[Flags | Floats] = []
+        missing: Truth = np.False_
         for arg in node.args:
             value = self._eval(arg, active)
+            arg_missing: Truth
             if arg.type is BOOLEAN or (arg.type is NULL and node.function.param_type(len(arrays)) is BOOLEAN):
-                values, arg_missing = self._condition(value)
-                arrays.append(self._full(values))
+                flags, arg_missing = self._condition(value)
+                arrays.append(self._full(flags))
             else:
-                values = self._number(value)
-                arg_missing = np.isnan(values)
-                arrays.append(self._full(values))
+                numbers = self._number(value)
+                arg_missing = np.isnan(numbers)
+                arrays.append(self._full(numbers))
             missing = missing | arg_missing
         function = node.function
-        result = function.vector(*arrays, *node.constants)
+        returned = function.vector(*arrays, *node.constants)
         if function.returns is BOOLEAN:
-            return self._condition_result(node, np.asarray(result), missing, active)
-        result = np.where(missing, np.nan, np.asarray(result, dtype=np.float64))
+            return self._condition_result(node, np.asarray(returned), missing, active)
+        result = np.where(missing, np.nan, np.asarray(returned, dtype=np.float64))
         if function.null_reason:
             gave_nothing = np.isnan(result) & ~self._full(missing)
             if gave_nothing.any():
@@ -266,10 +303,10 @@ class VectorEvaluation:
                 )
         return self._check_overflow(result, node, active)
 
-    def _condition_result(self, node: t.Call, result: np.ndarray, missing, active):
+    def _condition_result(self, node: t.Call, result: NDArray[np.generic], missing: Truth, active: Active) -> Condition:
         """A true/false function's result; NaN or None in it mean it gave no value."""
         if result.dtype == bool:
-            return result, missing
+            return cast(Flags, result), missing  # its dtype is bool
         gave_nothing = (
             np.isnan(result.astype(np.float64)) if result.dtype.kind == "f" else _is_none(result.astype(object))
         )
@@ -284,31 +321,45 @@ class VectorEvaluation:
         return values, missing | gave_nothing
 
 
-_HANDLERS = {
-    t.Const: VectorEvaluation._const,
-    t.Name: VectorEvaluation._name,
-    t.Negate: VectorEvaluation._negate,
-    t.Not: VectorEvaluation._not,
-    t.Arithmetic: VectorEvaluation._arithmetic,
-    t.Order: VectorEvaluation._order,
-    t.Equal: VectorEvaluation._equal,
-    t.IsNull: VectorEvaluation._is_null,
-    t.In: VectorEvaluation._membership,
-    t.Logic: VectorEvaluation._logic,
-    t.If: VectorEvaluation._if,
-    t.Coalesce: VectorEvaluation._coalesce,
-    t.Call: VectorEvaluation._call,
-    t.Shared: VectorEvaluation._shared,
-}
+_N = TypeVar("_N", bound=t.Node)
+_Handler: TypeAlias = Callable[[VectorEvaluation, t.Node, Active], Evaluated]
 
 
-def _is_none(value):
+def _handler(
+    kind: type[_N], method: Callable[[VectorEvaluation, _N, Active], Evaluated]
+) -> tuple[type[t.Node], _Handler]:
+    """A dispatch entry: `_eval` calls the method only with nodes of the kind it is filed under."""
+    return kind, cast(_Handler, method)
+
+
+_HANDLERS: dict[type[t.Node], _Handler] = dict(
+    [
+        _handler(t.Const, VectorEvaluation._const),
+        _handler(t.Name, VectorEvaluation._name),
+        _handler(t.Negate, VectorEvaluation._negate),
+        _handler(t.Not, VectorEvaluation._not),
+        _handler(t.Arithmetic, VectorEvaluation._arithmetic),
+        _handler(t.Order, VectorEvaluation._order),
+        _handler(t.Equal, VectorEvaluation._equal),
+        _handler(t.IsNull, VectorEvaluation._is_null),
+        _handler(t.In, VectorEvaluation._membership),
+        _handler(t.Logic, VectorEvaluation._logic),
+        _handler(t.If, VectorEvaluation._if),
+        _handler(t.Coalesce, VectorEvaluation._coalesce),
+        _handler(t.Call, VectorEvaluation._call),
+        _handler(t.Shared, VectorEvaluation._shared),
+    ]
+)
+
+
+def _is_none(value: Evaluated) -> Truth:
     if isinstance(value, np.ndarray):
-        return value == None  # noqa: E711 - elementwise on an object array
+        missing: Flags = value == None  # noqa: E711 - elementwise on an object array
+        return missing
     return np.bool_(value is None)
 
 
-def _equal_values(left, right):
+def _equal_values(left: object, right: object) -> Truth:
     """Elementwise ==, for numbers, booleans and text (object arrays hold None for missing)."""
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
         return np.asarray(left == right, dtype=bool)
