@@ -151,6 +151,17 @@ def test_masked_entries_are_missing():
     masked = np.ma.masked_array([1.0, 2.0], mask=[False, True])
     assert compiled.evaluate_columns({"x": masked}).to_list() == [2.0, None]
     assert compiled.evaluate({"x": masked[1]}).value is None
+    assert not compiled.evaluate_columns({"x": masked}).error.any(), "a masked entry is missing, not an error"
+
+
+def test_masked_text_entries_are_missing_on_both_paths():
+    catalogue = Catalogue({"s": TEXT})
+    compiled = compile_formula("s == '?'", catalogue)
+    masked = np.ma.masked_array(np.array(["?", "a"], dtype=object), mask=[True, False])
+    assert compiled.evaluate_columns({"s": masked}).to_list() == [
+        compiled.evaluate({"s": None}).value,
+        compiled.evaluate({"s": "a"}).value,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,10 @@ def coerce_column(
     an object array with None for missing. Well-typed numpy arrays take a fast path.
     """
     if np.ma.isMaskedArray(values):  # masked entries are missing values
-        values = np.ma.filled(values.astype(object), None)
+        # np.ma.filled(…, None) would fill with the array's default ('?' for objects), not None
+        entries = np.ma.getdata(values).astype(object)
+        entries[np.ma.getmaskarray(values)] = None
+        values = entries
     array = values if isinstance(values, np.ndarray) else None
     if array is not None and array.shape != (size,):
         raise ValueError(f"input '{name}' has {array.shape[0] if array.ndim else 1} values, expected {size}")
