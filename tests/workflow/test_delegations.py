@@ -28,8 +28,9 @@ from perfrules.workflow.delegations import (
     every_delegation,
     status_of,
 )
-from perfrules.workflow.engine import WorkflowError, act, allowed_actions
+from perfrules.workflow.engine import act, allowed_actions
 from perfrules.workflow.models import Delegation, ReviewAction
+from perfrules.workflow.steps import WorkflowError
 
 from ..helpers import csrf_token, run_cli, sign_in
 from .test_engine import lifecycle, review_of, user  # noqa: F401 (lifecycle: a fixture)

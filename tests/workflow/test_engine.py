@@ -21,8 +21,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from perfrules.audit import AuditEntry
 from perfrules.engine.models import Scorecard
 from perfrules.org.models import Employee, User
-from perfrules.workflow.engine import WorkflowError, act, allowed_actions, start_reviews
+from perfrules.workflow.engine import act, allowed_actions, start_reviews
 from perfrules.workflow.models import Delegation, Review, ReviewAction
+from perfrules.workflow.steps import WorkflowError
 
 from ..helpers import run_cli, write
 

@@ -28,12 +28,13 @@ from perfrules.audit import AuditEntry
 from perfrules.engine.models import ManualValue
 from perfrules.org.models import User
 from perfrules.workflow.disputes import raise_dispute, resolve_dispute
-from perfrules.workflow.engine import WorkflowError, act
+from perfrules.workflow.engine import act
 from perfrules.workflow.feedback import ask, drop, peer_forms, suggestions
 from perfrules.workflow.feedback_answers import answer, asked_of, decline, one_asked
 from perfrules.workflow.feedback_models import FeedbackRequest
 from perfrules.workflow.feedback_views import feedback_view
 from perfrules.workflow.forms import FormError, rescore, save_response
+from perfrules.workflow.steps import WorkflowError
 
 from ..helpers import csrf_token, run_cli, sign_in, write
 from .test_engine import FLOW, create_users, review_of, user

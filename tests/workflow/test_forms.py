@@ -18,9 +18,10 @@ import yaml
 from perfrules.audit import AuditEntry
 from perfrules.engine.models import ManualValue, Scorecard
 from perfrules.org.models import Employee
-from perfrules.workflow.engine import WorkflowError, act
+from perfrules.workflow.engine import act
 from perfrules.workflow.forms import FormError, forms_for, save_response
 from perfrules.workflow.models import FormResponse, Review
+from perfrules.workflow.steps import WorkflowError
 
 from ..helpers import csrf_token, run_cli, sign_in, write
 from .test_engine import FLOW, create_users, review_of, user

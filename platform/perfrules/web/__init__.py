@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 
 from ..db import make_engine, make_sessionmaker
 from ..resources import resource_path
 from ..settings import Settings
+from . import (
+    auth,
+    db,
+    delegations,
+    designer,
+    disputes,
+    feedback,
+    flows,
+    i18n,
+    inbox,
+    pages,
+    runner,
+    scorecards,
+    security,
+    signin,
+)
+from .admin import init_admin
+from .api import init_api
+from .navigation import nav_items
 
 SETTING_KEYS = ("database_url", "secret_key", "instance_path")
 
@@ -34,26 +53,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["perfrules.engine"] = engine
     app.extensions["perfrules.read_sessions"] = make_sessionmaker(engine)
     app.extensions["perfrules.write_sessions"] = make_sessionmaker(engine, write=True)
-
-    from . import (
-        auth,
-        db,
-        delegations,
-        designer,
-        disputes,
-        feedback,
-        flows,
-        i18n,
-        inbox,
-        pages,
-        runner,
-        scorecards,
-        security,
-        signin,
-    )
-    from .admin import init_admin
-    from .api import init_api
-    from .navigation import nav_items
 
     db.init_app(app)
     auth.init_app(app)
@@ -86,8 +85,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _error_page(error, status: int):
-    from flask import request
-
     if request.path.startswith("/api/"):
         return current_app.extensions["perfrules.api"].handle_http_exception(error)
     return render_template("error.html", status=status), status

@@ -14,14 +14,17 @@ from flask_babel import gettext as _
 from ..engine.periods import Period, PeriodError
 from ..org.models import Employee
 from ..plugins import load_plugins
-from ..workflow.engine import WorkflowError
-from ..workflow.feedback import Asked, answer, ask, asked_of, decline, drop, feedback_view, one_asked, suggestions
+from ..workflow.feedback import ask, drop, suggestions
+from ..workflow.feedback_answers import Asked, answer, asked_of, decline, one_asked
 from ..workflow.feedback_models import FeedbackRequest
+from ..workflow.feedback_views import feedback_view
 from ..workflow.forms import FormError, FormNeed
 from ..workflow.models import Review
 from ..workflow.reading import may_read_scorecard
+from ..workflow.steps import WorkflowError
 from .auth import login_required
 from .db import get_session
+from .form_fields import form_fields
 from .i18n import label
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
@@ -56,8 +59,6 @@ def _asked(request_id: int) -> Asked:
 @login_required()
 def show(request_id):
     """One request: the colleague's name, the period and the form to answer or decline."""
-    from .scorecards import form_fields  # the scorecard pages show peer panels from this module
-
     asked = _asked(request_id)
     state = asked.request.state
     form = {

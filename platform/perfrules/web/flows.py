@@ -28,7 +28,8 @@ from ..problems import ConfigError, Problem
 from ..workflow.models import Review
 from .auth import login_required
 from .db import get_session
-from .designer import CONFIG_ROLES, _errors_getter, _indices, _put, _text, problems_by_path
+from .designer.blueprint import CONFIG_ROLES
+from .designer.form_reading import Document, Form, errors_getter, form_text, problems_by_path, put_given, row_indices
 
 bp = Blueprint("flows", __name__, url_prefix="/designer/flows")
 
@@ -62,35 +63,35 @@ def split_actor(actor: str) -> tuple[str, str, str]:
     return kind, "", ""
 
 
-def _whole_number(form, key: str):
+def _whole_number(form: Form, key: str) -> int | str | None:
     """A whole number as typed, the text otherwise (the schema says what is wrong), None when empty."""
-    raw = _text(form, key)
+    raw = form_text(form, key)
     if not raw:
         return None
     return int(raw) if _INTEGER.match(raw) else raw
 
 
-def flow_from_form(form, slug: str) -> dict:
+def flow_from_form(form: Form, slug: str) -> Document:
     """The approval flow document the editor's fields describe, its steps in the order posted."""
-    document = {"slug": slug, "label": {"zh": _text(form, "label_zh"), "en": _text(form, "label_en")}}
-    steps = []
-    for i in _indices(form, r"^st-(\d+)-name$"):
+    document: Document = {"slug": slug, "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")}}
+    steps: list[Document] = []
+    for i in row_indices(form, r"^st-(\d+)-name$"):
         at = f"st-{i}-"
-        kind = _text(form, at + "actor")
+        kind = form_text(form, at + "actor")
         if kind == "role":
-            actor = f"role:{_text(form, at + 'role')}"
+            actor = f"role:{form_text(form, at + 'role')}"
         elif kind == "user":
-            actor = f"user:{_text(form, at + 'login')}"
+            actor = f"user:{form_text(form, at + 'login')}"
         else:
             actor = kind
-        step = {
-            "name": _text(form, at + "name"),
-            "label": {"zh": _text(form, at + "label_zh"), "en": _text(form, at + "label_en")},
+        step: Document = {
+            "name": form_text(form, at + "name"),
+            "label": {"zh": form_text(form, at + "label_zh"), "en": form_text(form, at + "label_en")},
             "actor": actor,
-            "mode": _text(form, at + "mode") or "any",
+            "mode": form_text(form, at + "mode") or "any",
         }
-        _put(step, "condition", (form.get(at + "condition") or "").strip())
-        _put(step, "deadline_days", _whole_number(form, at + "deadline_days"))
+        put_given(step, "condition", (form.get(at + "condition") or "").strip())
+        put_given(step, "deadline_days", _whole_number(form, at + "deadline_days"))
         steps.append(step)
     document["steps"] = steps
     return document
@@ -223,7 +224,7 @@ def _render_editor(session, config, slug, flow, by_path=None, listed=None, statu
         slug=slug,
         flow=flow,
         new=new,
-        errors=_errors_getter(by_path or {}),
+        errors=errors_getter(by_path or {}),
         problems=listed or [],
         version=number,
         published=stored is not None and slug in published,
@@ -254,7 +255,7 @@ def new_flow():
             ],
         }
         return _render_editor(session, config, "", blank, new=True)
-    return _save(session, config, flow_from_form(request.form, _text(request.form, "slug")), new=True)
+    return _save(session, config, flow_from_form(request.form, form_text(request.form, "slug")), new=True)
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])

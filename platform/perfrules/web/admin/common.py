@@ -1,12 +1,11 @@
-"""What the console's views share: who is acting, the formula functions, refusing writes to
-read-only users, and problems (ConfigError) shown with their path, line and message."""
+"""What the console's views share: who is acting, the formula functions, and problems
+(ConfigError) shown with their path, line and message."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from flask import abort, current_app
+from flask import current_app
 from flask_login import current_user
 
 from ...plugins import load_plugins
@@ -29,33 +28,6 @@ def actor() -> str:
 def run_actor() -> str:
     """Who started a run, as the run records it (`api:…` for the API, `scheduler`, `cli:…`)."""
     return f"console:{current_user.login}"
-
-
-def writes(method):
-    """A view method that changes something: only for the view's `write_roles` (403 otherwise)."""
-
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        if not self.may_write():
-            abort(403)
-        return method(self, *args, **kwargs)
-
-    return guarded
-
-
-class RefuseWrites:
-    """For model views: Flask-Admin's views that change rows (or show the form that would) answer
-    403 to users outside `write_roles`, rather than Flask-Admin's quiet redirect to the list."""
-
-    WRITE_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "action_view", "ajax_update"})
-
-    def _handle_view(self, name, **kwargs):
-        refused = super()._handle_view(name, **kwargs)
-        if refused is not None:
-            return refused
-        if name in self.WRITE_VIEWS and not self.may_write():
-            abort(403)
-        return None
 
 
 @dataclass(frozen=True)

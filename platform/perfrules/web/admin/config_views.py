@@ -32,9 +32,9 @@ from ...scheduler.due import firing_period
 from ..db import get_session
 from ..i18n import label
 from ..runner import RunRefused, start_run_in_background
-from . import CONSOLE_ROLES, GuardedView
-from .common import actor, functions, problem_rows, run_actor, writes
+from .common import actor, functions, problem_rows, run_actor
 from .documents import document_yaml, parse_document, schema_help, skeleton, summary
+from .guarded import CONSOLE_ROLES, GuardedView, writes
 
 CONFIG_CATEGORY = _l("Configuration")
 KIND_NAMES = {
@@ -372,7 +372,7 @@ class ScheduleView(ConfigKindView):
         session = get_session()
         latest = latest_version(session)
         schedule = latest.snapshot.get("schedules", {}).get(slug) if latest is not None else None
-        if schedule is None:
+        if latest is None or schedule is None:
             flash(_("Schedule %(slug)s is not in the latest published version: publish it first.", slug=slug), "error")
             return redirect(self.get_url(".index"))
         period = firing_period(schedule, dt.datetime.now(dt.UTC))

@@ -112,7 +112,7 @@ def _type_name(field: fields.Field) -> str:
 
 
 def _allowed(field: fields.Field) -> tuple[str, ...]:
-    found = []
+    found: list[str] = []
     for validator in field.validators:
         if isinstance(validator, validate.OneOf):
             found.extend(str(choice) for choice in validator.choices)
@@ -326,7 +326,7 @@ def side_by_side(old_text: str, new_text: str, context: int = CONTEXT) -> list[D
     folded (a short document is shown whole)."""
     old, new = old_text.splitlines(), new_text.splitlines()
     opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
-    rows = []
+    rows: list[DiffRow] = []
     for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             pairs = list(zip(range(i1, i2), range(j1, j2)))

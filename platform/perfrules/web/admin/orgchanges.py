@@ -85,7 +85,7 @@ def _in_use_by_config(
 
 
 def _count(session: Session, column, value) -> int:
-    return session.scalar(sa.select(sa.func.count()).where(column == value))
+    return session.execute(sa.select(sa.func.count()).where(column == value)).scalar_one()
 
 
 # --- departments ------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _count(session: Session, column, value) -> int:
 def department_parents(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
     return {
-        code: codes.get(parent_id)
+        code: codes.get(parent_id) if parent_id is not None else None
         for code, parent_id in session.execute(sa.select(Department.code, Department.parent_id))
     }
 
@@ -234,7 +234,7 @@ def delete_role(session: Session, role: Role, actor: str) -> None:
     for use in _in_use_by_config(session, role=role.code):
         problems.append(("", f"the draft configuration names role '{role.code}' at {use}"))
     _refuse(*problems)
-    before = {"code": role.code, "label": role.label}
+    before: dict = {"code": role.code, "label": role.label}
     session.delete(role)
     session.flush()
     record_change(session, actor=actor, action="org.remove", kind="roles", key=before["code"], before=before)
@@ -269,7 +269,7 @@ def employee_state(session: Session, employee: Employee) -> dict:
 def employee_managers(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
     return {
-        code: codes.get(manager_id)
+        code: codes.get(manager_id) if manager_id is not None else None
         for code, manager_id in session.execute(sa.select(Employee.code, Employee.manager_id))
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request
+from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,8 +18,8 @@ from ...org.models import Department
 from ..db import get_session
 from ..i18n import label
 from ..runner import RunRefused, start_run_in_background
-from . import CONSOLE_ROLES, GuardedView
 from .common import run_actor
+from .guarded import CONSOLE_ROLES, GuardedView
 
 PAGE = 50
 #: what a run's counts and timings mean, in the reader's language (unknown keys are shown as they are)
@@ -70,9 +71,9 @@ class RunsView(GuardedView):
             abort(404)
         progress = (run.counts or {}).get("progress") if run.status == "running" else None
         counts = {key: value for key, value in (run.counts or {}).items() if key != "progress"}
-        timings = run.timings or {}
-        timings = [(key, timings[key]) for key in TIMING_NAMES if key in timings] + sorted(
-            (key, value) for key, value in timings.items() if key not in TIMING_NAMES
+        recorded = run.timings or {}
+        timings = [(key, recorded[key]) for key in TIMING_NAMES if key in recorded] + sorted(
+            (key, value) for key, value in recorded.items() if key not in TIMING_NAMES
         )
         return self.render(
             "admin/run_detail.html",
@@ -86,7 +87,7 @@ class RunsView(GuardedView):
         )
 
     @expose("/start", methods=("GET", "POST"))
-    def start(self):
+    def start(self) -> ResponseReturnValue:
         if not self.may_write():
             abort(403)
         session = get_session()

@@ -16,9 +16,9 @@ from ...config.store import export_yaml, replace_working_config
 from ...config.versions import DRAFT, diff_configs, latest_version, list_versions, publish, resolve
 from ...problems import ConfigError, Problem
 from ..db import get_session
-from . import CONSOLE_ROLES, GuardedView
 from .common import actor, functions, problem_rows
 from .documents import document_yaml, side_by_side
+from .guarded import CONSOLE_ROLES, GuardedView
 
 MAX_MESSAGE = 500
 
@@ -27,7 +27,7 @@ def compare(old: dict, new: dict) -> list[dict]:
     """What differs between two configurations, document by document: the diff_configs lines
     and the document's YAML on each side, aligned line by line."""
     lines = diff_configs(old, new)
-    documents = []
+    documents: list[dict] = []
     for line in lines:
         if line.startswith(" "):
             documents[-1]["changes"].append(line.strip())

@@ -10,9 +10,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ...audit import AuditEntry
-from . import CONSOLE_ROLES, GuardedModelView
-from .common import RefuseWrites
 from .config_views import add_config_views
+from .guarded import CONSOLE_ROLES, GuardedModelView, RefuseWrites
 from .org import add_org_views
 from .runs import add_run_views
 from .versions import add_version_views

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ...engine.periods import PeriodError, period_from_text
 from ...workflow.calibration import CalibrationError, adjust_grade, adjustment_object, distribution
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY
+from .common import SECURITY, abort
 
 blp = Blueprint(
     "api_calibration",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ...config.sources import SourceDocument
@@ -15,7 +15,7 @@ from ...plugins import load_plugins
 from ...problems import ConfigError
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY
+from .common import SECURITY, abort
 
 blp = Blueprint(
     "config", __name__, url_prefix="/api/v1/config", description="Configuration as code: versions, exports, target sets"

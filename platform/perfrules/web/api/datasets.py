@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ...config.store import working_config
 from ...data.ingest import ImportRefused, import_records
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY
+from .common import SECURITY, abort
 
 blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets", description="CRM datasets and their records")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ...workflow.delegations import (
@@ -24,7 +24,7 @@ from ...workflow.delegations import (
 from ...workflow.models import Delegation
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY, one_page
+from .common import SECURITY, abort, one_page
 
 blp = Blueprint(
     "api_delegations",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ...engine.periods import PeriodError, period_from_text
@@ -27,7 +27,7 @@ from ...workflow.disputes import (
 from ...workflow.models import Review
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY, one_page
+from .common import SECURITY, abort, one_page
 
 blp = Blueprint(
     "api_disputes", __name__, url_prefix="/api/v1/disputes", description="Disputes on approved scorecards (申诉)"

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ...plugins import load_plugins
-from ...workflow.feedback import Asked, answer, ask, asked_of, decline, drop, feedback_view, one_asked, peer_forms
+from ...workflow.feedback import ask, drop, peer_forms
+from ...workflow.feedback_answers import Asked, answer, asked_of, decline, one_asked
 from ...workflow.feedback_models import FEEDBACK_STATES, FeedbackRequest
+from ...workflow.feedback_views import feedback_view
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY, committed
-from .reviews import FormFieldOut
-from .reviews import _one as visible_review
+from .common import SECURITY, abort, committed
+from .reviews import FormFieldOut, visible_review
 
 blp = Blueprint("api_feedback", __name__, url_prefix="/api/v1", description="Peer feedback (同事评价 / 360)")
 

@@ -16,11 +16,12 @@ Contexts, as the configuration uses formulas:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ...config.schemas import MISSING_POLICIES, Scoring
@@ -47,7 +48,7 @@ from ...problems import flatten_messages, format_path
 from ..auth import token_required
 from ..db import get_session
 from ..i18n import label as in_language
-from . import SECURITY
+from .common import SECURITY, abort
 
 blp = Blueprint(
     "formulas",
@@ -135,7 +136,7 @@ def catalogue_entries(config: Config, context: str, dataset: str | None = None, 
     entries = []
     for info in catalogue:
         name = info.name
-        entry = {"name": name, "type": info.type.value, "description": None}
+        entry: dict[str, Any] = {"name": name, "type": info.type.value, "description": None}
         prefix, _, rest = name.partition(".")
         if context == "filter":
             field_def = fields_by_name.get(name, {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ...notify import inbox
@@ -13,7 +13,7 @@ from ...notify.messages import language_of
 from ..auth import token_required
 from ..db import get_session
 from ..i18n import label_language
-from . import SECURITY
+from .common import SECURITY, abort
 
 blp = Blueprint(
     "notifications",

@@ -8,21 +8,23 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ...engine.models import Scorecard
 from ...engine.periods import PeriodError, period_from_text
 from ...org.access import visibility
 from ...org.models import Employee, User
 from ...plugins import load_plugins
 from ...workflow.deadlines import Deadline, review_deadlines
 from ...workflow.engine import ACTIONS, act, allowed_actions
+from ...workflow.forms import forms_for, save_response
 from ...workflow.history import review_history
 from ...workflow.models import REVIEW_STATES, Review
 from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY, committed, one_page
+from .common import SECURITY, abort, committed, one_page
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="The scorecard lifecycle (审批)")
 
@@ -89,7 +91,7 @@ def _row(review: Review, code: str, deadlines: dict[int, Deadline] | None = None
     }
 
 
-def _one(period: str, code: str) -> tuple[Review, str]:
+def visible_review(period: str, code: str) -> tuple[Review, str]:
     """The review, if the asker may read its scorecard (`workflow.reading`: what they see, or a
     review or dispute that waits for them or that they acted on, as on the scorecard page); 404
     otherwise, the same as for one that is not there."""
@@ -141,7 +143,7 @@ class OneReview(MethodView):
     def get(self, period, employee):
         """One review with its history and what you may do now: of a scorecard you may see, or one
         whose review or dispute waits for you or that you acted on."""
-        review, code = _one(period, employee)
+        review, code = visible_review(period, employee)
         session = get_session()
         history = review_history(session, review.id)
         return {
@@ -163,7 +165,7 @@ class ReviewAct(MethodView):
     @token_required()
     def post(self, payload, period, employee, action):
         """Approve, reject (back a step), return (to the first step), lock or reopen."""
-        review, code = _one(period, employee)
+        review, code = visible_review(period, employee)
         session = get_session()
         with committed(session):
             act(session, review, g.user, action, payload["comment"], functions=load_plugins().functions)
@@ -212,8 +214,6 @@ class FormResponseIn(Schema):
 
 
 def _form_need(review: Review, slug: str):
-    from ...workflow.forms import forms_for
-
     need = next((n for n in forms_for(get_session(), review) if n.slug == slug), None)
     if need is None:
         abort(404, message=f"this scorecard has no form '{slug}'")
@@ -221,8 +221,6 @@ def _form_need(review: Review, slug: str):
 
 
 def _form_out(review: Review, code: str, need) -> dict:
-    from ...engine.models import Scorecard
-
     session = get_session()
     may_fill = need.may_fill(g.user)
     response = need.response if (need.submitted or may_fill) else None
@@ -255,7 +253,7 @@ class ReviewForm(MethodView):
     @token_required()
     def get(self, period, employee, form):
         """An appraisal form of the scorecard: its fields and the answers you may see."""
-        review, code = _one(period, employee)
+        review, code = visible_review(period, employee)
         return _form_out(review, code, _form_need(review, form))
 
     @blp.doc(security=SECURITY)
@@ -267,9 +265,7 @@ class ReviewForm(MethodView):
     def put(self, payload, period, employee, form):
         """Save your answers as a draft, or submit them: submitting scores the manual items and
         the scorecard again."""
-        from ...workflow.forms import save_response
-
-        review, code = _one(period, employee)
+        review, code = visible_review(period, employee)
         _form_need(review, form)  # 404 for a form the template does not use
         session = get_session()
         with committed(session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ...engine.models import RUN_STATUSES, EvaluationRun
@@ -13,7 +13,7 @@ from ...engine.periods import PeriodError, period_from_text
 from ..auth import token_required
 from ..db import get_session
 from ..runner import RunRefused, start_run_in_background
-from . import SECURITY, one_page
+from .common import SECURITY, abort, one_page
 
 blp = Blueprint("runs", __name__, url_prefix="/api/v1/runs", description="Evaluation runs (评估运行)")
 

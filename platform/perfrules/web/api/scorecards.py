@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validates
 
 from ...engine.export import Definitions, scorecard_object, scorecard_query
@@ -21,7 +21,7 @@ from ...workflow.models import Review
 from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
 from ..db import get_session
-from . import SECURITY, one_page
+from .common import SECURITY, abort, one_page
 
 blp = Blueprint("api_scorecards", __name__, url_prefix="/api/v1/scorecards", description="Scorecards with their traces")
 

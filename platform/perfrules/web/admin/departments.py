@@ -1,0 +1,118 @@
+"""Departments in the console, shown as a tree; a department's parent is chosen from the tree, and
+no department may sit below itself."""
+
+from __future__ import annotations
+
+import json
+
+from flask import g
+from flask_admin.form import BaseForm
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..db import get_session
+from ..i18n import label
+from .common import actor
+from .orgchanges import delete_department, department_tree, save_department
+from .service_views import FormValues, ServiceModelView, label_column, shown_key
+
+
+class DepartmentForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("The key other data uses (configuration, imports); it cannot change later."),
+    )
+    label_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
+    label_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
+    parent = SelectField(
+        _l("Parent department"),
+        choices={},
+        validate_choice=False,
+        description=_l("A department cannot sit below itself or below one of its own sub-departments."),
+    )
+
+
+class DepartmentEditForm(DepartmentForm):
+    code = shown_key()
+
+
+def department_choices(session, exclude: str | None = None) -> list[tuple[str, str]]:
+    """The departments as an indented tree, for choosing a parent."""
+    choices = [("", "—")]
+    for department, depth in department_tree(session):
+        if department.code != exclude:
+            choices.append((department.code, "\u00a0\u00a0" * depth + f"{department.code} · {label(department.label)}"))
+    return choices
+
+
+class DepartmentView(ServiceModelView):
+    column_list = ("code", "label", "parent")
+    column_details_list = ("code", "label", "parent")
+    column_labels = {"code": _l("Code"), "label": _l("Name"), "parent": _l("Parent department")}
+    column_searchable_list = ("code",)
+    column_sortable_list = ()
+    page_size = 0  # the whole tree on one page
+    can_set_page_size = False
+    form = DepartmentForm
+
+    def get_edit_form(self):
+        return DepartmentEditForm
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(None, None, False, search, filters, execute=True, page_size=0)
+        wanted = {row.id for row in rows}
+        depths = g.department_depths = {}  # per request: the view object is shared by every thread
+        ordered = []
+        for department, depth in department_tree(get_session()):
+            if department.id in wanted:
+                ordered.append(department)
+                depths[department.id] = depth
+        return count, ordered
+
+    @staticmethod
+    def _code(view, context, model, name):
+        depth = g.get("department_depths", {}).get(model.id, 0)
+        return Markup('<span class="tree-node" data-depth="{}">{}{}</span>').format(
+            depth, Markup("&nbsp;&nbsp;&nbsp;&nbsp;" * depth + ("└&nbsp;" if depth else "")), model.code
+        )
+
+    @staticmethod
+    def _parent(view, context, model, name):
+        return model.parent.code if model.parent is not None else ""
+
+    column_formatters = {"code": _code, "label": label_column, "parent": _parent}
+    column_formatters_detail = {"label": lambda v, c, m, n: json.dumps(m.label, ensure_ascii=False), "parent": _parent}
+
+    def form_object(self, model):
+        return FormValues(
+            code=model.code,
+            label_zh=model.label.get("zh"),
+            label_en=model.label.get("en"),
+            parent=model.parent.code if model.parent is not None else "",
+        )
+
+    def fill_choices(self, form):
+        form.parent.choices = dict(department_choices(get_session()))
+
+    def edit_form(self, obj=None):
+        form = ServiceModelView.edit_form(self, obj)
+        if obj is not None:
+            form.parent.choices = dict(department_choices(get_session(), obj.code))
+        return form
+
+    def save(self, session, model, form):
+        return save_department(
+            session,
+            model,
+            code=form.code.data if model is None else None,
+            label_zh=form.label_zh.data,
+            label_en=form.label_en.data,
+            parent=form.parent.data,
+            actor=actor(),
+        )
+
+    def remove(self, session, model):
+        delete_department(session, model, actor())

@@ -1,0 +1,89 @@
+"""Reading the designers' forms: the fields a page posts (rows numbered in their names, like
+`s-0-it-2-weight`) read into a configuration document, and the store's problems shown back
+next to the fields they are about. The template, KPI, dataset and approval flow editors share
+these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from ...problems import ConfigError
+
+#: the fields a page posts
+Form = MultiDict[str, str]
+#: a configuration document as an editor builds it: nested JSON-like values, the schema checks them
+Document = dict[str, Any]
+
+# --- problems next to their fields --------------------------------------------------------------
+
+DOCUMENT_PREFIX = re.compile(r"^(templates|kpis|datasets)\[\d+\]\.?")
+
+
+def problems_by_path(exc: ConfigError) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    """{path inside the document: [messages]} and every problem as (path, message)."""
+    by_path: dict[str, list[str]] = {}
+    listed: list[tuple[str, str]] = []
+    for problem in exc.problems:
+        path = DOCUMENT_PREFIX.sub("", problem.path)
+        by_path.setdefault(path, []).append(problem.message)
+        listed.append((path or _("(the whole document)"), problem.message))
+    return by_path, listed
+
+
+def errors_getter(by_path: dict[str, list[str]]) -> Callable[[str, bool], list[str]]:
+    """What the page templates call for the problems of a field (`nested`: and of its rows)."""
+
+    def errors(path: str, nested: bool = False) -> list[str]:
+        found = list(by_path.get(path, []))
+        if nested:
+            for other, messages in by_path.items():
+                if other.startswith(path + "[") and other != path:
+                    found.extend(messages)
+        return found
+
+    return errors
+
+
+# --- reading the fields -------------------------------------------------------------------------
+
+
+def form_text(form: Form, key: str) -> str:
+    return (form.get(key) or "").strip()
+
+
+def form_number(form: Form, key: str) -> float | str | None:
+    """A number as typed: a float when it reads as one, the text otherwise (the schema says
+    what is wrong with it), left out when empty."""
+    raw = form_text(form, key)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def row_indices(form: Form, pattern: str) -> list[int]:
+    """The row numbers of the fields whose names match `pattern` (its group 1 is the number)."""
+    found = set()
+    matcher = re.compile(pattern)
+    for key in form:
+        match = matcher.match(key)
+        if match:
+            found.add(int(match.group(1)))
+    return sorted(found)
+
+
+def put_given(target: Document, key: str, value: object) -> None:
+    """Set `key` unless the field was left empty (the schema's default applies then)."""
+    if value is not None and value != "":
+        target[key] = value
+
+
+def form_checked(form: Form, key: str) -> bool:
+    return (form.get(key) or "").strip().lower() in ("on", "1", "true", "yes", "y")

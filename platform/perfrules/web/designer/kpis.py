@@ -1,0 +1,151 @@
+"""KPIs in the designer (admin and HR): the list, and the KPI editor with its formula editor,
+the scoring (linear, bands or a formula) and a preview for an employee of the latest run's
+period, saved into the draft."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from ...config.schemas import DIRECTIONS, MISSING_POLICIES
+from ...config.sources import SourceDocument
+from ...config.store import apply_documents, working_config
+from ...engine.models import EvaluationRun
+from ...org.access import visibility
+from ...org.models import Employee
+from ...plugins import load_plugins
+from ...problems import ConfigError
+from ..auth import login_required
+from ..db import get_session
+from .blueprint import CONFIG_ROLES, bp
+from .display import code_names
+from .form_reading import (
+    Document,
+    Form,
+    errors_getter,
+    form_number,
+    form_text,
+    problems_by_path,
+    put_given,
+    row_indices,
+)
+
+SCORING_TYPES = ("linear", "bands", "formula")
+LINEAR_KEYS = ("value_from", "value_to", "points_from", "points_to", "floor", "cap")
+
+
+def kpi_from_form(form: Form, slug: str) -> Document:
+    """The KPI document the editor's fields describe; of the scoring, only the chosen type's fields."""
+    document: Document = {
+        "slug": slug,
+        "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")},
+        "formula": (form.get("formula") or "").strip(),
+    }
+    for key in ("description", "unit", "format"):
+        put_given(document, key, form_text(form, key))
+    document["direction"] = form_text(form, "direction") or "higher"
+    document["missing"] = form_text(form, "missing") or "zero"
+    kind = form_text(form, "scoring_type") or "linear"
+    scoring: Document = {"type": kind}
+    if kind == "linear":
+        for key in LINEAR_KEYS:
+            put_given(scoring, key, form_number(form, key))
+    elif kind == "bands":
+        scoring["bands"] = []
+        for k in row_indices(form, r"^b-(\d+)-min$"):
+            band: Document = {}
+            put_given(band, "min", form_number(form, f"b-{k}-min"))
+            put_given(band, "points", form_number(form, f"b-{k}-points"))
+            if band:
+                scoring["bands"].append(band)
+        put_given(scoring, "otherwise", form_number(form, "otherwise"))
+    else:
+        put_given(scoring, "formula", (form.get("scoring_formula") or "").strip())
+    document["scoring"] = scoring
+    return document
+
+
+@bp.route("/kpis")
+@login_required(*CONFIG_ROLES)
+def kpis():
+    session = get_session()
+    config = working_config(session)
+    return render_template("designer/kpis.html", kpis=sorted(config.get("kpis", {}).items()))
+
+
+def _preview_choices(session: Session) -> tuple[list[tuple[str, str]], str]:
+    """The active employees the user sees, to preview the KPI for, and the latest run's period."""
+    seen = visibility(session, g.user)
+    employees = session.execute(
+        sa.select(Employee.code, Employee.name, Employee.department_id, Employee.id)
+        .where(Employee.active.is_(True))
+        .order_by(Employee.code)
+    ).all()
+    visible = [
+        (code, name) for code, name, department_id, employee_id in employees if seen.allows(department_id, employee_id)
+    ]
+    period = session.scalar(
+        sa.select(EvaluationRun.period)
+        .where(EvaluationRun.status == "succeeded")
+        .order_by(EvaluationRun.id.desc())
+        .limit(1)
+    )
+    return visible, period or ""
+
+
+def _render_kpi(
+    session: Session,
+    config: dict,
+    slug: str,
+    kpi: Document,
+    by_path: dict[str, list[str]] | None = None,
+    listed: list[tuple[str, str]] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    employees, period = _preview_choices(session)
+    used_by = [
+        template_slug
+        for template_slug, template in sorted(config.get("templates", {}).items())
+        if any(item.get("kpi") == slug for section in template["sections"] for item in section["items"])
+    ]
+    return render_template(
+        "designer/edit_kpi.html",
+        slug=slug,
+        kpi=kpi,
+        errors=errors_getter(by_path or {}),
+        problems=listed or [],
+        directions=DIRECTIONS,
+        policies=MISSING_POLICIES,
+        scoring_types=SCORING_TYPES,
+        linear_keys=LINEAR_KEYS,
+        employees=employees,
+        period=period,
+        used_by=used_by,
+        **code_names(),
+    ), status
+
+
+@bp.route("/kpis/<slug>", methods=["GET", "POST"])
+@login_required(*CONFIG_ROLES)
+def edit_kpi(slug: str):
+    session = get_session()
+    config = working_config(session)
+    stored = config.get("kpis", {}).get(slug)
+    if stored is None:
+        abort(404)
+    if request.method == "GET":
+        return _render_kpi(session, config, slug, stored)
+    document = kpi_from_form(request.form, slug)
+    try:
+        summary = apply_documents(
+            session, [SourceDocument("kpis", 0, document)], load_plugins().functions, g.user.login
+        )
+    except ConfigError as exc:
+        session.rollback()
+        by_path, listed = problems_by_path(exc)
+        return _render_kpi(session, config, slug, document, by_path, listed, 422)
+    session.commit()
+    flash(_("Saved into the draft.") if summary.changed else _("Nothing changed."), "success")
+    return redirect(url_for("designer.edit_kpi", slug=slug))

@@ -1,0 +1,260 @@
+"""Appraisal templates in the designer: the list, the editor (sections and items, grade bands,
+the departments and roles it applies to) saved into the draft, and cloning a template for a
+department. A manager edits and clones only within their own part of the organisation
+(`reach`)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from ...config.sources import SourceDocument
+from ...config.store import apply_documents, validate_documents
+from ...config.store import clone_template as clone_into_draft
+from ...config.submissions import mark_edited, submission_of, submissions
+from ...plugins import load_plugins
+from ...problems import ConfigError, Problem
+from ..auth import login_required
+from .blueprint import CONFIG_ROLES, DESIGNER_ROLES, bp
+from .display import latest_snapshot, template_choices, weight_sums
+from .form_reading import (
+    DOCUMENT_PREFIX,
+    Document,
+    Form,
+    errors_getter,
+    form_number,
+    form_text,
+    problems_by_path,
+    put_given,
+    row_indices,
+)
+from .reach import Reach, department_tree, designer_context, template_or_abort
+
+
+def template_from_form(form: Form, slug: str) -> Document:
+    """The template document the editor's fields describe."""
+    document: Document = {"slug": slug, "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")}}
+    document["applies_to"] = {
+        "departments": [d for d in form.getlist("departments") if d],
+        "roles": [r for r in form.getlist("roles") if r],
+    }
+    cycles = [c for c in form.getlist("cycles") if c]
+    if cycles:
+        document["cycles"] = cycles
+    document["weights"] = form_text(form, "weights") or "strict"
+    put_given(document, "approval_flow", form_text(form, "approval_flow"))
+    sections: list[Document] = []
+    for s in row_indices(form, r"^s-(\d+)-name$"):
+        prefix = f"s-{s}-"
+        section: Document = {
+            "name": form_text(form, prefix + "name"),
+            "label": {"zh": form_text(form, prefix + "label_zh"), "en": form_text(form, prefix + "label_en")},
+        }
+        put_given(section, "weight", form_number(form, prefix + "weight"))
+        items: list[Document] = []
+        for i in row_indices(form, rf"^s-{s}-it-(\d+)-kind$"):
+            at = f"{prefix}it-{i}-"
+            item: Document = {}
+            manual = form_text(form, at + "kind") == "manual"
+            if manual:
+                item["manual"] = form_text(form, at + "manual")  # even empty: the row stays a rated item
+            else:
+                put_given(item, "kpi", form_text(form, at + "kpi"))
+            label = {"zh": form_text(form, at + "label_zh"), "en": form_text(form, at + "label_en")}
+            if manual or label["zh"] or label["en"]:  # a KPI item's label is optional (the KPI has one)
+                item["label"] = label
+            put_given(item, "form", form_text(form, at + "form"))
+            put_given(item, "weight", form_number(form, at + "weight"))
+            put_given(item, "missing", form_text(form, at + "missing"))
+            items.append(item)
+        section["items"] = items
+        sections.append(section)
+    document["sections"] = sections
+    grades: list[Document] = []
+    for k in row_indices(form, r"^g-(\d+)-grade$"):
+        at = f"g-{k}-"
+        grade: Document = {
+            "grade": form_text(form, at + "grade"),
+            "label": {"zh": form_text(form, at + "label_zh"), "en": form_text(form, at + "label_en")},
+        }
+        put_given(grade, "min", form_number(form, at + "min"))
+        grades.append(grade)
+    document["grades"] = grades
+    return document
+
+
+def unchosen(template: Document) -> list[Problem]:
+    """Items that name nothing yet, said in the editor's words (the schema's words for them
+    are about YAML keys, and come only once every field reads right)."""
+    problems = []
+    for s, section in enumerate(template.get("sections", [])):
+        for i, item in enumerate(section.get("items", [])):
+            if "manual" in item and not item["manual"]:
+                problems.append(
+                    Problem(
+                        f"sections[{s}].items[{i}].manual",
+                        _("give the rated item a code: lowercase letters, digits and _"),
+                    )
+                )
+            elif "manual" not in item and not item.get("kpi"):
+                problems.append(Problem(f"sections[{s}].items[{i}].kpi", _("choose a KPI")))
+    return problems
+
+
+@bp.route("/templates")
+@login_required(*DESIGNER_ROLES)
+def templates():
+    session, config, reach = designer_context()
+    number, snapshot = latest_snapshot(session)
+    published = snapshot.get("templates", {})
+    states = submissions(session)
+    labels = {d.code: d.label for d in department_tree(session)}
+    rows = []
+    for slug, template in sorted(config.get("templates", {}).items()):
+        if not reach.may_see(template):
+            continue
+        applies = template.get("applies_to", {})
+        rows.append(
+            {
+                "slug": slug,
+                "label": template.get("label"),
+                "departments": applies.get("departments", []),
+                "roles": applies.get("roles", []),
+                "cycles": template.get("cycles") or [],
+                "sections": len(template.get("sections", [])),
+                "changed": "new" if slug not in published else published[slug] != template,
+                "submission": states.get(slug),
+                "may_edit": reach.may_edit(template),
+            }
+        )
+    waiting = [row for row in rows if row["submission"] is not None and row["submission"].state == "submitted"]
+    choices = template_choices(session, config, reach)
+    return render_template(
+        "designer/templates.html",
+        rows=rows,
+        waiting=waiting,
+        version=number,
+        department_labels=labels,
+        role_labels=dict(choices["roles"]),
+        reach=reach,
+        may_publish=g.user.has_role(*CONFIG_ROLES),
+        **choices,
+    )
+
+
+def _render_editor(
+    session: Session,
+    config: dict,
+    reach: Reach,
+    slug: str,
+    template: Document,
+    by_path: dict[str, list[str]] | None = None,
+    listed: list[tuple[str, str]] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    row = submission_of(session, slug)
+    number, snapshot = latest_snapshot(session)
+    stored = config.get("templates", {}).get(slug)
+    changed = stored is not None and snapshot.get("templates", {}).get(slug) != stored
+    return render_template(
+        "designer/edit_template.html",
+        slug=slug,
+        template=template,
+        errors=errors_getter(by_path or {}),
+        problems=listed or [],
+        sums=weight_sums(template),
+        submission=row,
+        version=number,
+        changed=changed,
+        reach=reach,
+        may_publish=g.user.has_role(*CONFIG_ROLES),
+        **template_choices(session, config, reach),
+    ), status
+
+
+@bp.route("/templates/<slug>", methods=["GET", "POST"])
+@login_required(*DESIGNER_ROLES)
+def edit_template(slug: str):
+    session, config, reach = designer_context()
+    stored = template_or_abort(config, reach, slug, edit=True)
+    if request.method == "GET":
+        return _render_editor(session, config, reach, slug, stored)
+    document = template_from_form(request.form, slug)
+    departments = document["applies_to"]["departments"]
+    if not reach.everything and (not departments or not set(departments) <= reach.codes):
+        message = _("choose departments of your own part of the organisation")
+        return _render_editor(
+            session,
+            config,
+            reach,
+            slug,
+            document,
+            {"applies_to.departments": [message]},
+            [("applies_to.departments", message)],
+            422,
+        )
+    functions = load_plugins().functions
+    own = unchosen(document)
+    try:
+        if own:
+            validate_documents([SourceDocument("templates", 0, document)], config, functions)
+            raise ConfigError([])
+        summary = apply_documents(session, [SourceDocument("templates", 0, document)], functions, g.user.login)
+    except ConfigError as exc:
+        session.rollback()
+        claimed = {problem.path for problem in own}
+        found = [p for p in exc.problems if DOCUMENT_PREFIX.sub("", p.path) not in claimed]
+        by_path, listed = problems_by_path(ConfigError(own + found))
+        return _render_editor(session, config, reach, slug, document, by_path, listed, 422)
+    if summary.changed:
+        mark_edited(session, slug, g.user.login)
+    session.commit()
+    flash(_("Saved into the draft.") if summary.changed else _("Nothing changed."), "success")
+    return redirect(url_for("designer.edit_template", slug=slug))
+
+
+@bp.route("/templates/<slug>/clone", methods=["POST"])
+@login_required(*DESIGNER_ROLES)
+def clone_template(slug: str):
+    session, config, reach = designer_context()
+    source = template_or_abort(config, reach, slug, edit=False)
+    if not reach.may_clone:
+        abort(403)
+    new_slug = form_text(request.form, "new_slug")
+    departments = [d for d in request.form.getlist("departments") if d]
+    roles = [r for r in request.form.getlist("roles") if r] or None
+    if not reach.everything and (not departments or not set(departments) <= reach.codes):
+        abort(403)
+    label = {"zh": form_text(request.form, "label_zh"), "en": form_text(request.form, "label_en")}
+    if not (label["zh"] or label["en"]):
+        names = {d.code: d.label for d in department_tree(session)}
+        zh = "、".join((names.get(d) or {}).get("zh") or d for d in departments)
+        en = ", ".join((names.get(d) or {}).get("en") or d for d in departments)
+        label = {
+            "zh": f"{source['label']['zh']}({zh})" if zh else source["label"]["zh"],
+            "en": f"{source['label']['en']} ({en})" if en else source["label"]["en"],
+        }
+    label = {key: (value or label["zh"] or label["en"])[:200] for key, value in label.items()}
+    try:
+        clone_into_draft(
+            session,
+            slug,
+            new_slug,
+            load_plugins().functions,
+            g.user.login,
+            departments=departments or None,
+            roles=roles,
+            label=label,
+        )
+    except ConfigError as exc:
+        session.rollback()
+        for path, message in problems_by_path(exc)[1]:
+            flash(f"{path}: {message}", "danger")
+        return redirect(url_for("designer.templates"))
+    session.commit()
+    flash(
+        _("Template %(slug)s was cloned into the draft; adjust it, then submit or publish it.", slug=new_slug),
+        "success",
+    )
+    return redirect(url_for("designer.edit_template", slug=new_slug))
