@@ -6,20 +6,30 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
-from typing import TypedDict
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NotRequired, TypeAlias, TypedDict, Unpack, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..config.models import ConfigVersion
+from ..config.validation import Config
 from ..org.models import Department, Employee
 from ..spreadsheet import neutralise
 from .models import Scorecard
-from .scorecards import item_definitions
+from .scorecards import ItemDefinition, item_definitions
+from .shapes import Direction, ItemKind, Label, MissingPolicy, PlainValue
+
+
+class ItemDefaults(TypedDict):
+    target: None
+    error: None
+    excluded: bool
+    notes: list[str]
+
 
 #: keys a stored trace leaves out when they hold these values
-ITEM_DEFAULTS = {"target": None, "error": None, "excluded": False, "notes": []}
+ITEM_DEFAULTS: ItemDefaults = {"target": None, "error": None, "excluded": False, "notes": []}
 CARD_COLUMNS = (
     "employee",
     "name",
@@ -46,9 +56,56 @@ class Calibration(TypedDict):
 ITEM_COLUMNS = ("section", "item", "value", "target", "score", "weight", "points", "item_error", "notes")
 
 
+class ScorecardItem(TypedDict):
+    """An item of a scorecard object: its trace (`ItemTrace`) with the defaults filled in, and with
+    definitions, what the configuration says of it (`item_definitions`)."""
+
+    key: str
+    value: float | None
+    score: float | None
+    weight: float
+    points: float | None
+    target: float | None
+    error: str | None
+    excluded: bool
+    notes: list[str]
+    inputs: NotRequired[dict[str, PlainValue]]
+    target_source: NotRequired[str]
+    # with definitions
+    kind: NotRequired[ItemKind]
+    section: NotRequired[str]
+    label: NotRequired[Label | None]
+    policy: NotRequired[MissingPolicy]
+    formula: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    format: NotRequired[str | None]
+    direction: NotRequired[Direction]
+    metrics: NotRequired[dict[str, str]]
+    scoring: NotRequired[str | None]
+    form: NotRequired[str | None]
+
+
+#: a scorecard as a plain object (`scorecard_object`): employee, name, department, template,
+#: period, total, grade, ranks, error, locked, version, run, items (`ScorecardItem`), and when
+#: calibrated, calibrated_grade and calibration. A JSON object that the API adds to (a review's
+#: state, calibration keys set to null).
+ScorecardObject: TypeAlias = dict[str, Any]
+
+
+class ScorecardFilters(TypedDict, total=False):
+    template: str | None
+    #: scorecards of employees (when scored) in these departments
+    department_ids: Iterable[int] | None
+    employee_id: int | None
+
+
 def scorecard_query(
-    period: str | None = None, *, template: str | None = None, department_ids=None, employee_id: int | None = None
-):
+    period: str | None = None,
+    *,
+    template: str | None = None,
+    department_ids: Iterable[int] | None = None,
+    employee_id: int | None = None,
+) -> sa.Select[Scorecard, str, str, str]:
     query = (
         sa.select(Scorecard, Employee.code, Employee.name, Department.code)
         .join(Employee, Employee.id == Scorecard.employee_id)
@@ -72,15 +129,20 @@ def scorecard_object(
     code: str,
     name: str,
     department: str,
-    definitions: dict[str, dict] | None = None,
+    definitions: Mapping[str, ItemDefinition] | None = None,
     calibration: Calibration | None = None,
-) -> dict:
+) -> ScorecardObject:
     """A scorecard as a plain object; with `definitions` (see `item_definitions`), each item
     carries its label, formula, scoring rule and policy as well as the trace. With a
     `calibration`, `calibrated_grade` and `calibration` (reason, by, at) beside the computed
     `grade`."""
-    items = [{**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})} for item in card.items]
-    result = {
+    items = [
+        # mypy cannot check a merge whose optional keys come from one part or another: the defaults,
+        # the trace's keys over them, then the definition's, which no trace has
+        cast(ScorecardItem, {**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})})
+        for item in card.items
+    ]
+    result: ScorecardObject = {
         "employee": code,
         "name": name,
         "department": department,
@@ -107,10 +169,10 @@ class Definitions:
 
     def __init__(self, session: Session):
         self.session = session
-        self._snapshots: dict[int, dict] = {}
-        self._definitions: dict[tuple, dict] = {}
+        self._snapshots: dict[int | None, Config] = {}
+        self._definitions: dict[tuple[int | None, str], dict[str, ItemDefinition]] = {}
 
-    def __call__(self, version_number: int | None, template: str) -> dict[str, dict]:
+    def __call__(self, version_number: int | None, template: str) -> dict[str, ItemDefinition]:
         key = (version_number, template)
         if key not in self._definitions:
             if version_number not in self._snapshots:
@@ -126,8 +188,8 @@ def load_scorecards(
     session: Session,
     period: str,
     calibrations: Mapping[tuple[str, int], Calibration] | None = None,
-    **filters: str | None,
-) -> list[dict]:
+    **filters: Unpack[ScorecardFilters],
+) -> list[ScorecardObject]:
     """The period's scorecards as plain objects, with their calibrated grades when given (by
     period and employee id)."""
     definitions = Definitions(session)
@@ -145,11 +207,11 @@ def load_scorecards(
     ]
 
 
-def to_json(cards: list[dict]) -> str:
+def to_json(cards: list[ScorecardObject]) -> str:
     return json.dumps(cards, ensure_ascii=False, indent=2)
 
 
-def _item_rows(cards: list[dict]):
+def _item_rows(cards: list[ScorecardObject]) -> Iterator[list[object]]:
     for card in cards:
         head = [card[column] for column in CARD_COLUMNS]
         for item in card["items"]:
@@ -166,7 +228,7 @@ def _item_rows(cards: list[dict]):
             ]
 
 
-def to_csv(cards: list[dict]) -> str:
+def to_csv(cards: list[ScorecardObject]) -> str:
     """One row per item, the scorecard's columns repeated; every cell neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -176,14 +238,14 @@ def to_csv(cards: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _cell(value):
+def _cell(value: object) -> float | str | None:
     """Numbers stay numbers (they cannot run); text is neutralised."""
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return value
     return neutralise(value)
 
 
-def to_xlsx(cards: list[dict]) -> bytes:
+def to_xlsx(cards: list[ScorecardObject]) -> bytes:
     """Two sheets: one row per scorecard, and one row per item."""
     from openpyxl import Workbook
 

@@ -10,7 +10,9 @@ evaluation, `prev.*` names have no value.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -20,7 +22,8 @@ from ..formula import NUMBER, ColumnResult, CompiledFormula, FunctionRegistry, c
 from .metrics import MetricSpec, MetricStats, compute_metrics, metric_specs
 from .people import People
 from .periods import Period
-from .targets import Resolved, TargetBook
+from .shapes import AttributeType, Column, Document, Floats, Texts, number_values
+from .targets import PreviousValues, Resolved, TargetBook
 
 
 class PlanError(ValueError):
@@ -34,18 +37,20 @@ class KpiPlan:
         self.config = config
         self.metrics: dict[str, MetricSpec] = metric_specs(config, functions)
         catalogue = kpi_names(config)
-        self.kpis: dict[str, dict] = config.get("kpis", {})
+        self.kpis: dict[str, Document] = config.get("kpis", {})
         self.formulas: dict[str, CompiledFormula] = {
             slug: compile_formula(kpi["formula"], catalogue, functions=functions, expect=NUMBER)
             for slug, kpi in self.kpis.items()
         }
-        self.attribute_types = {
+        #: `employee.<slug>` → the attribute's type: number, text or boolean
+        self.attribute_types: dict[str, AttributeType] = {
             f"employee.{slug}": a["type"] for slug, a in config.get("employee_attributes", {}).items()
         }
 
-    def closure(self, slugs) -> list[str]:
+    def closure(self, slugs: Iterable[str]) -> list[str]:
         """The KPIs `slugs` need, dependencies first."""
-        order, state = [], {}
+        order: list[str] = []
+        state: dict[str, Literal["open", "done"]] = {}
         for start in slugs:
             stack = [(start, False)]
             while stack:
@@ -73,7 +78,8 @@ class PeriodValues:
     """Everything evaluated for one period, aligned with `people`."""
 
     period: Period
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    #: every name the formulas read: metrics, targets, `prev.*`, `kpi.*` and `employee.*`
+    columns: dict[str, Column] = field(default_factory=dict)
     #: per target name, where each employee's value came from
     target_sources: dict[str, list[str | None]] = field(default_factory=dict)
     kpis: dict[str, ColumnResult] = field(default_factory=dict)
@@ -92,7 +98,7 @@ def evaluate_period(
     plan: KpiPlan,
     people: People,
     period: Period,
-    kpi_slugs,
+    kpi_slugs: Sequence[str],
     timings: Timings | None = None,
     depth: int = 0,
 ) -> PeriodValues:
@@ -138,7 +144,7 @@ def evaluate_period(
             previous.kpis.update(earlier.kpis)
 
     began = time.perf_counter()
-    last_values = (lambda name: previous.columns.get(name)) if previous is not None else None
+    last_values: PreviousValues | None = (lambda name: previous.columns.get(name)) if previous is not None else None
     size = len(people)
     for name in names:
         if name.startswith("target."):
@@ -152,7 +158,7 @@ def evaluate_period(
             elif slug in plan.metrics:
                 result.columns[name] = previous.columns[slug]
             else:
-                result.columns[name] = previous.kpis[slug].values
+                result.columns[name] = number_values(previous.kpis[slug])
         elif name == "employee.tenure_months":
             result.columns[name] = people.tenure_months(period.end)
         elif name.startswith("employee."):
@@ -162,19 +168,19 @@ def evaluate_period(
         formula = plan.formulas[slug]
         for name in formula.names:
             if name.startswith("kpi."):
-                result.columns[name] = result.kpis[name[4:]].values
+                result.columns[name] = number_values(result.kpis[name[4:]])
         result.kpis[slug] = formula.evaluate_columns({n: result.columns[n] for n in formula.names}, size)
     timings.evaluate += time.perf_counter() - began
     return result
 
 
-def _attribute_column(people: People, slug: str, kind: str) -> np.ndarray:
+def _attribute_column(people: People, slug: str, kind: AttributeType) -> Floats | Texts:
     raw = [attributes.get(slug) for attributes in people.attributes]
     if kind == "number":
         return np.array(
             [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan for v in raw],
             dtype=np.float64,
         )
-    column = np.empty(len(raw), dtype=object)
+    column: Texts = np.empty(len(raw), dtype=object)
     column[:] = [v if (isinstance(v, bool) if kind == "boolean" else isinstance(v, str)) else None for v in raw]
     return column

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,6 +31,16 @@ ValueKey = tuple[str, int, str]
 #: (session, periods) → why each of these values may not be overwritten
 Guard = Callable[[Session, set[str]], Mapping[ValueKey, str]]
 MAX_POINTS = 100.0
+
+
+class _Change(TypedDict):
+    """A value the import changed, as the audit log records it."""
+
+    employee: str
+    period: str
+    item: str
+    value: float
+    before: float | None
 
 
 class ManualImportError(Exception):
@@ -56,9 +67,15 @@ def import_manual_values(session: Session, path: Path, actor: str, guard: Guard 
             if item.get("manual")
         }
     )
-    problems, values, seen = [], {}, {}
+    problems: list[Problem] = []
+    values: dict[ValueKey, float] = {}
+    # the row number of each value
+    seen: dict[ValueKey, int] = {}
     for number, row in rows:
-        where = lambda column, number=number: f"row {number}, {column}"  # noqa: E731
+
+        def where(column: str, number: int = number) -> str:
+            return f"row {number}, {column}"
+
         code = str(row.get("employee") or "").strip()
         if code not in employees:
             problems.append(Problem(where("employee"), f"unknown employee '{code}'", path.name))
@@ -108,7 +125,7 @@ def import_manual_values(session: Session, path: Path, actor: str, guard: Guard 
         for m in session.scalars(sa.select(ManualValue).where(ManualValue.period.in_({k[0] for k in values})))
     }
     codes = {employee_id: code for code, employee_id in employees.items()}
-    changed = []
+    changed: list[_Change] = []
     for key, value in values.items():
         current = existing.get(key)
         before = None if current is None else current.value

@@ -11,36 +11,47 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from ..config.validation import Config, dataset_catalogue
 from ..data.models import Record
 from ..formula import BOOLEAN, CompiledFormula, FunctionRegistry, compile_formula
-from .people import People
-from .periods import Period
+from .people import Memberships, People
+from .periods import Period, Window
+from .shapes import Document, Floats, MetricScope
+
+Aggregate: TypeAlias = Literal["count", "sum", "avg", "min", "max", "count_distinct"]
+#: a SQL expression over a record: a field's value, a filter, an aggregate
+SqlValue: TypeAlias = sa.ColumnElement[Any]
+#: (dataset, first day, day after the last): the metrics one query computes
+GroupKey: TypeAlias = tuple[str, dt.date, dt.date]
+_Query = TypeVar("_Query", bound=sa.Select[*tuple[Any, ...]])
 
 NUMERIC = ("integer", "decimal")
 #: aggregates that give 0 rather than "no value" for an employee without records
-ZERO_WHEN_EMPTY = ("count", "sum", "count_distinct")
+ZERO_WHEN_EMPTY: tuple[Aggregate, ...] = ("count", "sum", "count_distinct")
 
 
 @dataclass(frozen=True)
 class MetricSpec:
     slug: str
     dataset: str
-    aggregate: str
+    aggregate: Aggregate
     field: str | None
     filter: CompiledFormula | None
-    window: str
+    window: Window
     months: int | None
-    scope: str
+    scope: MetricScope
 
 
-def describe_metric(metric: dict) -> str:
+def describe_metric(metric: Document) -> str:
     """`sum(deals.amount) where status == 'won'`, with its window and scope when not the defaults."""
     field = f"{metric['dataset']}.{metric['field']}" if metric.get("field") else metric["dataset"]
     text = f"{metric['aggregate']}({field})"
@@ -55,7 +66,7 @@ def describe_metric(metric: dict) -> str:
 
 
 def metric_specs(config: Config, functions: FunctionRegistry) -> dict[str, MetricSpec]:
-    specs = {}
+    specs: dict[str, MetricSpec] = {}
     datasets = config.get("datasets", {})
     for slug, metric in config.get("metrics", {}).items():
         dataset = datasets[metric["dataset"]]
@@ -77,13 +88,17 @@ def metric_specs(config: Config, functions: FunctionRegistry) -> dict[str, Metri
     return specs
 
 
-def _field_expression(field_type: str, name: str) -> sa.ColumnElement:
+def _field_expression(field_type: str, name: str) -> SqlValue:
     value = Record.values[name]
+    # the JSON comparator's as_float(), as_boolean() and as_string() are not in the element's type
+    expression: SqlValue
     if field_type in NUMERIC:
-        return value.as_float()
-    if field_type == "boolean":
-        return value.as_boolean()
-    return value.as_string()
+        expression = value.as_float()
+    elif field_type == "boolean":
+        expression = value.as_boolean()
+    else:
+        expression = value.as_string()
+    return expression
 
 
 @dataclass
@@ -95,17 +110,17 @@ class MetricStats:
 class _Group:
     """The metrics one query computes: one dataset, one date window."""
 
-    def __init__(self, dataset: dict, start: dt.date, end: dt.date):
+    def __init__(self, dataset: Document, start: dt.date, end: dt.date):
         self.dataset = dataset
         self.start, self.end = start, end
         self.types = {f["name"]: f["type"] for f in dataset["fields"]}
         self.columns = {name: _field_expression(kind, name) for name, kind in self.types.items()}
-        self.selected: list[sa.ColumnElement] = []
+        self.selected: list[SqlValue] = []
         #: metric slug → how to read its value(s) from a result row
-        self.readers: dict[str, tuple[str, list[int]]] = {}
+        self.readers: dict[str, tuple[Aggregate, list[int]]] = {}
         self.distinct_pairs: list[MetricSpec] = []
 
-    def _add(self, expression: sa.ColumnElement) -> int:
+    def _add(self, expression: SqlValue) -> int:
         self.selected.append(expression)
         return len(self.selected)  # column 0 is the owner
 
@@ -135,15 +150,17 @@ class _Group:
         else:
             self.readers[spec.slug] = ("count_distinct", [self._add(sa.func.count(sa.distinct(value)))])
 
-    def _where(self, query):
+    def _where(self, query: _Query) -> _Query:
         return query.where(
             Record.dataset == self.dataset["slug"], Record.occurred_on >= self.start, Record.occurred_on < self.end
         )
 
-    def query(self):
+    def query(self) -> sa.Select[*tuple[Any, ...]]:
+        """(owner id, then each selected aggregate) per owner."""
         return self._where(sa.select(Record.owner_id, *self.selected)).group_by(Record.owner_id)
 
-    def pairs_query(self, spec: MetricSpec):
+    def pairs_query(self, spec: MetricSpec) -> sa.Select[int, Any]:
+        """The distinct (owner id, value) pairs of a team `count_distinct`."""
         value = self.columns[spec.field]
         query = self._where(sa.select(Record.owner_id, value).distinct())
         if spec.filter is not None:
@@ -154,15 +171,15 @@ class _Group:
 def compute_metrics(
     session: Session,
     config: Config,
-    specs: dict[str, MetricSpec],
-    slugs,
+    specs: Mapping[str, MetricSpec],
+    slugs: Sequence[str],
     people: People,
     period: Period,
     stats: MetricStats | None = None,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Floats]:
     """Each requested metric as a float array aligned with `people` (NaN where there is no value)."""
     stats = stats if stats is not None else MetricStats()
-    groups: dict[tuple, _Group] = {}
+    groups: dict[GroupKey, _Group] = {}
     for slug in slugs:
         spec = specs[slug]
         start, end = period.window(spec.window, spec.months)
@@ -172,10 +189,10 @@ def compute_metrics(
         groups[key].add(spec)
 
     size = len(people)
-    results: dict[str, np.ndarray] = {}
+    results: dict[str, Floats] = {}
     for group in groups.values():
         began = time.perf_counter()
-        rows = []
+        rows: Sequence[Any] = []
         if group.selected:
             # the driver's own tuples straight into numpy: every column is a number, so no
             # per-row result processing is needed, and it cost a third of the query's time
@@ -201,7 +218,7 @@ def compute_metrics(
     return {slug: results[slug] for slug in slugs}
 
 
-def _spread(column: np.ndarray, positions: np.ndarray, size: int, zero_when_empty: bool) -> np.ndarray:
+def _spread(column: Floats, positions: NDArray[np.intp], size: int, zero_when_empty: bool) -> Floats:
     out = np.zeros(size) if zero_when_empty else np.full(size, np.nan)
     out[positions] = column
     if zero_when_empty:
@@ -209,7 +226,7 @@ def _spread(column: np.ndarray, positions: np.ndarray, size: int, zero_when_empt
     return out
 
 
-def _roll_up(aggregate: str, own: list[np.ndarray], pairs: tuple[np.ndarray, np.ndarray], size: int) -> np.ndarray:
+def _roll_up(aggregate: Aggregate, own: list[Floats], pairs: Memberships, size: int) -> Floats:
     holders, members = pairs
     if aggregate in ("count", "sum"):
         out = np.zeros(size)
@@ -233,14 +250,14 @@ def _roll_up(aggregate: str, own: list[np.ndarray], pairs: tuple[np.ndarray, np.
     return out
 
 
-def _distinct_roll_up(pairs, people: People, scope: str) -> np.ndarray:
-    values_of: dict[int, set] = {}
+def _distinct_roll_up(pairs: Iterable[sa.Row[int, Any]], people: People, scope: MetricScope) -> Floats:
+    values_of: dict[int, set[object]] = {}
     for owner_id, value in pairs:
         position = people.index.get(owner_id)
         if position is not None:
             values_of.setdefault(position, set()).add(value)
     holders, members = people.memberships(scope)
-    team_values: dict[int, set] = {}
+    team_values: dict[int, set[object]] = {}
     for holder, member in zip(holders.tolist(), members.tolist()):
         if member in values_of:
             team_values.setdefault(holder, set()).update(values_of[member])

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, BigIntKey, JSONType
+from .shapes import ItemTrace, RunCounts, RunErrorEntry, RunScope, RunStatus, RunTimings
 
-RUN_STATUSES = ("running", "succeeded", "failed")
+RUN_STATUSES: tuple[RunStatus, ...] = ("running", "succeeded", "failed")
 
 
 class EvaluationRun(Base):
@@ -20,24 +21,24 @@ class EvaluationRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period: Mapped[str] = mapped_column(sa.String(8), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[RunStatus] = mapped_column(sa.String(16))
     claim: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     schedule: Mapped[str | None] = mapped_column(sa.String(64))
     version_number: Mapped[int | None]
     version_hash: Mapped[str | None] = mapped_column(sa.String(64))
     #: what the run was asked to cover: {"templates": [...], "department": "..."}
-    scope: Mapped[dict] = mapped_column(JSONType, default=dict)
+    scope: Mapped[RunScope] = mapped_column(JSONType, default=dict)
     actor: Mapped[str] = mapped_column(sa.String(64))
     host: Mapped[str] = mapped_column(sa.String(255))
     pid: Mapped[int]
     started_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     #: {"employees": n, "scorecards": n, "failed": n, "skipped_locked": n, ...}
-    counts: Mapped[dict] = mapped_column(JSONType, default=dict)
+    counts: Mapped[RunCounts] = mapped_column(JSONType, default=dict)
     #: seconds by step: {"aggregate": s, "evaluate": s, "write": s, "total": s}
-    timings: Mapped[dict] = mapped_column(JSONType, default=dict)
+    timings: Mapped[RunTimings] = mapped_column(JSONType, default=dict)
     #: [{"employee": code or null, "item": key or null, "message": text}]
-    errors: Mapped[list] = mapped_column(JSONType, default=list)
+    errors: Mapped[list[RunErrorEntry]] = mapped_column(JSONType, default=list)
     message: Mapped[str | None] = mapped_column(sa.Text)
 
 
@@ -61,7 +62,7 @@ class Scorecard(Base):
     rank_company: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
     #: the trace: one object per item (see engine.scorecards)
-    items: Mapped[list] = mapped_column(JSONType)
+    items: Mapped[list[ItemTrace]] = mapped_column(JSONType)
     locked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 

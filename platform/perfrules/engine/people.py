@@ -7,34 +7,42 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeAlias
 
 import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from ..org.models import Department, Employee, Role
+from .shapes import Flags, Floats, MetricScope
+
+#: an employee's free attributes, as configured (`employee_attributes`): {"level": "P5", "region": "east"}
+Attributes: TypeAlias = dict[str, Any]
+#: (holder, member) index pairs
+Memberships: TypeAlias = tuple[NDArray[np.int64], NDArray[np.int64]]
 
 
 @dataclass
 class People:
     """Active employees in id order; index i of every engine array is employee `ids[i]`."""
 
-    ids: np.ndarray
+    ids: NDArray[np.int64]
     codes: list[str]
     names: list[str]
-    department_ids: np.ndarray
+    department_ids: NDArray[np.int64]
     role_codes: list[str | None]
-    manager_ids: np.ndarray  # 0 where none
+    manager_ids: NDArray[np.int64]  # 0 where none
     hire_dates: list[dt.date | None]
     #: () → each employee's free attributes, read only when a formula or a split needs them
-    load_attributes: Callable[[], list[dict]]
+    load_attributes: Callable[[], list[Attributes]]
     #: department id → (code, parent id or None)
     departments: dict[int, tuple[str, int | None]]
     #: every employee's manager, the inactive too, so a chain can pass through someone who left
     managers: dict[int, int | None]
     index: dict[int, int] = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.index = {int(employee_id): i for i, employee_id in enumerate(self.ids.tolist())}
 
     def __len__(self) -> int:
@@ -78,10 +86,10 @@ class People:
         )
 
     @cached_property
-    def attributes(self) -> list[dict]:
+    def attributes(self) -> list[Attributes]:
         return self.load_attributes()
 
-    def positions(self, employee_ids: np.ndarray) -> np.ndarray:
+    def positions(self, employee_ids: NDArray[np.int64]) -> NDArray[np.intp]:
         """Each id's index in the arrays, or -1 for someone not active."""
         found = np.searchsorted(self.ids, employee_ids)
         clipped = np.minimum(found, max(len(self.ids) - 1, 0))
@@ -119,12 +127,12 @@ class People:
             current = self.departments[current][1]
         return path
 
-    def in_subtree(self, department_id: int) -> np.ndarray:
+    def in_subtree(self, department_id: int) -> Flags:
         """A mask of employees whose department is `department_id` or below it."""
         inside = {d for d in self.departments if department_id in self.department_path(d)}
         return np.isin(self.department_ids, np.fromiter(inside, dtype=np.int64, count=len(inside)))
 
-    def memberships(self, scope: str) -> tuple[np.ndarray, np.ndarray]:
+    def memberships(self, scope: MetricScope) -> Memberships:
         """(holder, member) index pairs: whose records count towards whose team value.
 
         team: an employee and everyone who reports to them directly or indirectly;
@@ -135,7 +143,7 @@ class People:
         return self._department_pairs
 
     @cached_property
-    def _team_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+    def _team_pairs(self) -> Memberships:
         # each employee's nearest active manager (a chain may pass through someone who left)
         leader = np.full(len(self), -1, dtype=np.int64)
         for member, employee_id in enumerate(self.ids.tolist()):
@@ -145,32 +153,34 @@ class People:
                 current = self.managers.get(current)
             if current and current in self.index:
                 leader[member] = self.index[current]
-        holders, members = [], []
-        current, member = np.arange(len(self)), np.arange(len(self))
+        holders: list[NDArray[np.int64]] = []
+        members: list[NDArray[np.int64]] = []
+        holding, held = np.arange(len(self), dtype=np.int64), np.arange(len(self), dtype=np.int64)
         for _ in range(len(self) + 1):  # up the chains, one level per step, all employees at once
-            holders.append(current)
-            members.append(member)
-            up = leader[current]
-            keep = (up >= 0) & (up != member)  # a chain that comes back to its start (a loop) stops
-            current, member = up[keep], member[keep]
-            if not len(current):
+            holders.append(holding)
+            members.append(held)
+            up = leader[holding]
+            keep = (up >= 0) & (up != held)  # a chain that comes back to its start (a loop) stops
+            holding, held = up[keep], held[keep]
+            if not len(holding):
                 break
         return np.concatenate(holders), np.concatenate(members)
 
     @cached_property
-    def _department_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+    def _department_pairs(self) -> Memberships:
         members_of: dict[int, list[int]] = {}
         for member, department_id in enumerate(self.department_ids.tolist()):
             for ancestor in self.department_path(department_id):
                 members_of.setdefault(ancestor, []).append(member)
-        holders, members = [], []
+        holders: list[int] = []
+        members: list[int] = []
         for holder, department_id in enumerate(self.department_ids.tolist()):
             group = members_of.get(department_id, [])
             holders.extend([holder] * len(group))
             members.extend(group)
         return np.array(holders, dtype=np.int64), np.array(members, dtype=np.int64)
 
-    def tenure_months(self, on: dt.date) -> np.ndarray:
+    def tenure_months(self, on: dt.date) -> Floats:
         """Whole months from hire date to `on` (NaN when unknown)."""
         out = np.full(len(self), np.nan)
         for i, hired in enumerate(self.hire_dates):
@@ -180,7 +190,7 @@ class People:
         return out
 
 
-def _attributes(session: Session) -> list[dict]:
+def _attributes(session: Session) -> list[Attributes]:
     return [
         attributes or {}
         for attributes in session.scalars(

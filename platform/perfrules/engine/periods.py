@@ -9,10 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+Cycle: TypeAlias = Literal["monthly", "quarterly", "half_yearly", "yearly"]
+#: the date ranges a metric may aggregate over (see `Period.window`)
+Window: TypeAlias = Literal["period", "previous", "last_year", "ytd", "trailing"]
 
 _PATTERN = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])|H([12])))?$")
 #: cycle → months per period
-CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
+CYCLE_MONTHS: dict[Cycle, int] = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
 
 
 class PeriodError(ValueError):
@@ -51,7 +56,7 @@ class Period:
         return cls(year, 1, 12)
 
     @classmethod
-    def of(cls, day: dt.date, cycle: str) -> Period:
+    def of(cls, day: dt.date, cycle: Cycle) -> Period:
         """The period of a cycle that contains a day."""
         length = CYCLE_MONTHS[cycle]
         first = (day.month - 1) // length * length + 1
@@ -67,8 +72,9 @@ class Period:
         return str(self.year)
 
     @property
-    def cycle(self) -> str:
-        return {1: "monthly", 3: "quarterly", 6: "half_yearly", 12: "yearly"}[self.months]
+    def cycle(self) -> Cycle:
+        cycles: dict[int, Cycle] = {1: "monthly", 3: "quarterly", 6: "half_yearly", 12: "yearly"}
+        return cycles[self.months]
 
     @property
     def start(self) -> dt.date:
@@ -93,7 +99,7 @@ class Period:
     def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
 
-    def window(self, kind: str, months: int | None = None) -> tuple[dt.date, dt.date]:
+    def window(self, kind: Window, months: int | None = None) -> tuple[dt.date, dt.date]:
         """The date range a metric with this window aggregates over."""
         if kind == "period":
             return self.start, self.end
@@ -113,13 +119,18 @@ class Period:
         raise PeriodError(f"unknown window '{kind}'")
 
 
-def last_complete(cycle: str, today: dt.date) -> Period:
+def last_complete(cycle: Cycle, today: dt.date) -> Period:
     """The latest period of a cycle that has ended before `today`."""
     return Period.of(today, cycle).previous()
 
 
 #: words for the latest period that has ended
-LAST_PERIODS = {"last-month": "monthly", "last-quarter": "quarterly", "last-half": "half_yearly", "last-year": "yearly"}
+LAST_PERIODS: dict[str, Cycle] = {
+    "last-month": "monthly",
+    "last-quarter": "quarterly",
+    "last-half": "half_yearly",
+    "last-year": "yearly",
+}
 
 
 def period_from_text(text: str, today: dt.date | None = None) -> Period:

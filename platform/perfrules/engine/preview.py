@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from .people import People
 from .periods import Period
 from .scorecards import ScoreBook, _policy_note
 from .scoring import Scorer
+from .shapes import MissingPolicy, PlainValue
 
 
 class PreviewError(LookupError):
@@ -41,22 +43,27 @@ class KpiPreview:
     target: float | None
     target_source: str | None
     #: the formula's inputs by name, with this employee's values
-    inputs: dict
+    inputs: dict[str, PlainValue]
     #: what each metric among the inputs counts: `sum(deals.amount) where status == 'won'`
     metrics: dict[str, str]
     score: float | None
     scoring: str
-    policy: str
+    policy: MissingPolicy
     excluded: bool = False
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-def _plain(value) -> float | None:
+def _number(value: float) -> float | None:
+    """A value of a number column (np.float64): None for NaN."""
+    return None if math.isnan(value) else float(value)
+
+
+def _plain(value: PlainValue) -> PlainValue:
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -81,8 +88,8 @@ def preview_kpi(
     kpi = plan.kpis[slug]
     policy = kpi.get("missing", "zero")
 
-    value = _plain(columns.values[position])
-    points = _plain(columns.points[position])
+    value = _number(columns.values[position])
+    points = _number(columns.points[position])
     notes = list(columns.notes.get(position, []))
     error = columns.errors.get(position)
     if error is None and position in columns.scoring_errors:
@@ -122,7 +129,7 @@ def preview_kpi(
         period=str(period),
         formula=kpi["formula"],
         value=value,
-        target=_plain(columns.targets[position]),
+        target=_number(columns.targets[position]),
         target_source=sources[position] if sources is not None else None,
         inputs=inputs,
         metrics=described,

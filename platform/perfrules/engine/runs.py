@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from typing import TypeAlias, cast
 
 import numpy as np
 import orjson
@@ -33,6 +33,7 @@ from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
 from .periods import Period
 from .scorecards import ScoreBook, ScorecardResult, rank, score_template
+from .shapes import RunCounts, RunErrorEntry, RunScope, RunScopeExtra, RunTimings
 from .templates import assign_templates
 
 #: progress(step, done, total)
@@ -68,11 +69,11 @@ class AlreadyClaimed(RunError):
 class Evaluation:
     period: Period
     cards: list[ScorecardResult]
-    #: [{"employee": code, "item": key, "message": text}] for failed items and employees
-    errors: list[dict]
+    #: the failed items and employees
+    errors: list[RunErrorEntry]
     warnings: list[str]
-    counts: dict
-    timings: dict = field(default_factory=dict)
+    counts: RunCounts
+    timings: RunTimings = field(default_factory=dict)
 
 
 def check_scope(session: Session, config: Config, templates: list[str] | None, department: str | None) -> None:
@@ -100,12 +101,14 @@ def evaluate(
     check_scope(session, config, templates, department)
     known_templates = config.get("templates", {})
     people = People.load(session)
-    in_scope = [True] * len(people)
+    in_scope: list[bool] = [True] * len(people)
     if department is not None:
-        in_scope = people.in_subtree(people.department_id_of(department)).tolist()
+        department_id = people.department_id_of(department)
+        # check_scope found it; were it deleted since, nobody would be in its subtree
+        in_scope = people.in_subtree(department_id).tolist() if department_id is not None else [False] * len(people)
 
     assigned, ambiguous = assign_templates(config, people)
-    errors = [
+    errors: list[RunErrorEntry] = [
         {"employee": people.codes[p], "item": None, "message": message}
         for p, message in ambiguous.items()
         if in_scope[p]
@@ -115,13 +118,15 @@ def evaluate(
         for slug, template in known_templates.items()
         if not template.get("cycles") or period.cycle in template["cycles"]
     }
+    # (position, template) of everyone in scope on a template asked for
     chosen = [
-        p
+        (p, slug)
         for p, slug in enumerate(assigned)
         if slug is not None and in_scope[p] and (not templates or slug in templates)
     ]
-    positions = [p for p in chosen if assigned[p] in due_now]
-    used = {assigned[p] for p in positions}
+    due = [(p, slug) for p, slug in chosen if slug in due_now]
+    positions = [p for p, _ in due]
+    used = {slug for _, slug in due}
     kpi_slugs = sorted(
         {
             item["kpi"]
@@ -141,10 +146,10 @@ def evaluate(
 
     scoring_began = time.perf_counter()
     book = ScoreBook(plan, functions, values)
-    cards = []
+    cards: list[ScorecardResult] = []
     by_template: dict[str, list[int]] = {}
-    for position in positions:
-        by_template.setdefault(assigned[position], []).append(position)
+    for position, slug in due:
+        by_template.setdefault(slug, []).append(position)
     done = 0
     for slug, members in by_template.items():
         try:
@@ -167,7 +172,7 @@ def evaluate(
             progress("score", done, len(positions))
     rank(cards)
     evaluate_seconds = timings.evaluate + time.perf_counter() - scoring_began
-    counts = {
+    counts: RunCounts = {
         "employees": len(positions),
         "scorecards": len(cards),
         "failed": sum(1 for c in cards if c.error) + len(positions) - len(cards),
@@ -232,7 +237,7 @@ def fail_abandoned_runs(session: Session) -> int:
 
 
 def open_run(
-    sessions: sessionmaker,
+    sessions: sessionmaker[Session],
     period: Period,
     *,
     version_number: int | None,
@@ -242,7 +247,7 @@ def open_run(
     department: str | None = None,
     schedule: str | None = None,
     claim: str | None = None,
-    scope_extra: dict | None = None,
+    scope_extra: RunScopeExtra | None = None,
 ) -> EvaluationRun:
     """Record a run as `running` (its claim taken, when it has one), in a transaction of its own."""
     with sessions() as session, session.begin():
@@ -251,6 +256,7 @@ def open_run(
             taken = session.scalar(sa.select(EvaluationRun.id).where(EvaluationRun.claim == claim))
             if taken is not None:
                 raise AlreadyClaimed(f"'{claim}' was already run (run {taken})")
+        scope: RunScope = {"templates": templates or [], "department": department, **(scope_extra or {})}
         run = EvaluationRun(
             period=str(period),
             status="running",
@@ -258,7 +264,7 @@ def open_run(
             schedule=schedule,
             version_number=version_number,
             version_hash=version_hash,
-            scope={"templates": templates or [], "department": department, **(scope_extra or {})},
+            scope=scope,
             actor=actor,
             host=socket.gethostname(),
             pid=os.getpid(),
@@ -276,7 +282,7 @@ def open_run(
 
 
 def start_run(
-    sessions: sessionmaker,
+    sessions: sessionmaker[Session],
     period: Period,
     config: Config,
     functions: FunctionRegistry,
@@ -288,7 +294,7 @@ def start_run(
     department: str | None = None,
     schedule: str | None = None,
     claim: str | None = None,
-    scope_extra: dict | None = None,
+    scope_extra: RunScopeExtra | None = None,
     progress: Progress | None = None,
 ) -> tuple[EvaluationRun, Evaluation]:
     """Check what is asked, record a run, evaluate, and write its scorecards atomically.
@@ -311,7 +317,7 @@ def start_run(
 
 
 def complete_run(
-    sessions: sessionmaker,
+    sessions: sessionmaker[Session],
     run: EvaluationRun,
     config: Config,
     functions: FunctionRegistry,
@@ -344,7 +350,7 @@ def complete_run(
             evaluation.timings["write"] = round(time.perf_counter() - began, 4)
             evaluation.timings["total"] = round(evaluation.timings["total"] + evaluation.timings["write"], 4)
             evaluation.counts["skipped_locked"] = skipped
-            finished = session.get(EvaluationRun, run.id)
+            finished = session.get_one(EvaluationRun, run.id)
             finished.status = "succeeded"
             finished.finished_at = _now()
             finished.timings = evaluation.timings
@@ -361,7 +367,7 @@ def complete_run(
         return finished, evaluation
     except BaseException as exc:
         with sessions() as session, session.begin():
-            failed = session.get(EvaluationRun, run.id)
+            failed = session.get_one(EvaluationRun, run.id)
             failed.status = "failed"
             failed.finished_at = _now()
             failed.message = str(exc) or type(exc).__name__
@@ -418,6 +424,23 @@ def _write_scorecards(
     return sum(1 for card in evaluation.cards if card.employee_id in locked)
 
 
+#: a stored scorecard's (id, template, department id, total, employee code, ranks, locked)
+_StoredRanks: TypeAlias = sa.Row[int, str, int, float | None, str, int | None, int | None, bool]
+
+
+@dataclass
+class _Reranked:
+    """A stored scorecard being ranked again, with its new ranks."""
+
+    row: _StoredRanks
+    employee: str
+    template: str
+    department_id: int
+    total: float | None
+    rank_department: int | None = None
+    rank_company: int | None = None
+
+
 def rerank(session: Session, period: str) -> None:
     """Ranks over every scorecard of the period, for when a run replaced only some of them."""
     rows = session.execute(
@@ -434,18 +457,7 @@ def rerank(session: Session, period: str) -> None:
         .join(Employee, Employee.id == Scorecard.employee_id)
         .where(Scorecard.period == period)
     ).all()
-    cards = [
-        SimpleNamespace(
-            row=row,
-            employee=row.code,
-            template=row.template,
-            department_id=row.department_id,
-            total=row.total,
-            rank_department=None,
-            rank_company=None,
-        )
-        for row in rows
-    ]
+    cards = [_Reranked(row, row.code, row.template, row.department_id, row.total) for row in rows]
     rank(cards)
     changes = [
         {"card_id": c.row.id, "rank_department": c.rank_department, "rank_company": c.rank_company}
@@ -453,9 +465,10 @@ def rerank(session: Session, period: str) -> None:
         if not c.row.locked and (c.row.rank_department, c.row.rank_company) != (c.rank_department, c.rank_company)
     ]
     if changes:
+        table = cast(sa.Table, Scorecard.__table__)  # a declarative class's table is a Table
         session.connection().execute(
-            sa.update(Scorecard.__table__)
-            .where(Scorecard.__table__.c.id == sa.bindparam("card_id"))
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("card_id"))
             .values(rank_department=sa.bindparam("rank_department"), rank_company=sa.bindparam("rank_company")),
             changes,
         )

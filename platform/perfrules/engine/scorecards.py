@@ -18,10 +18,13 @@ for everyone on a version, which is immutable: `item_definitions` adds it when s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, Literal, Protocol, TypeAlias, TypedDict, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..config.validation import Config
 from ..formula import FunctionRegistry
@@ -29,8 +32,23 @@ from .kpis import KpiPlan, PeriodValues
 from .metrics import describe_metric
 from .people import People
 from .scoring import Scorer
+from .shapes import (
+    Direction,
+    Document,
+    Flags,
+    Floats,
+    ItemKind,
+    ItemTrace,
+    Label,
+    MissingPolicy,
+    PlainValue,
+    Positions,
+    number_values,
+)
 
-MANUAL_DEFAULT_POLICY = "exclude"
+MANUAL_DEFAULT_POLICY: MissingPolicy = "exclude"
+#: (employee id, manual item) → its value
+ManualValues: TypeAlias = Mapping[tuple[int, str], float]
 
 
 @dataclass
@@ -40,7 +58,7 @@ class ScorecardResult:
     employee: str
     department_id: int
     template: str
-    items: list[dict]
+    items: list[ItemTrace]
     total: float | None = None
     grade: str | None = None
     error: str | None = None
@@ -49,7 +67,7 @@ class ScorecardResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _by_row(pairs: list[tuple[str, np.ndarray]]) -> dict[int, list[str]]:
+def _by_row(pairs: list[tuple[str, Flags]]) -> dict[int, list[str]]:
     rows: dict[int, list[str]] = {}
     for message, mask in pairs:
         for position in np.flatnonzero(mask).tolist():
@@ -59,11 +77,16 @@ def _by_row(pairs: list[tuple[str, np.ndarray]]) -> dict[int, list[str]]:
     return rows
 
 
-def _plain(values: np.ndarray) -> list:
+def _plain(values: NDArray[Any]) -> list[PlainValue]:
     """Python values with None for NaN, for traces."""
     if values.dtype.kind == "f":
         return [None if v != v else v for v in values.tolist()]
     return [bool(v) if isinstance(v, np.bool_) else v for v in values.tolist()]
+
+
+def _numbers(values: Floats) -> list[float | None]:
+    """Numbers with None for NaN, for traces (`_plain` of a float column)."""
+    return [None if v != v else v for v in values.tolist()]
 
 
 @dataclass
@@ -71,14 +94,15 @@ class KpiColumns:
     """One KPI's results for every employee."""
 
     names: tuple[str, ...]
-    values: np.ndarray
+    values: Floats
     #: position → the error that stopped the row / the scoring rule
     errors: dict[int, str]
-    scoring_errors: dict[int, str]
+    scoring_errors: dict[int, str | None]
     notes: dict[int, list[str]]
-    targets: np.ndarray
-    target_sources: list | None
-    points: np.ndarray
+    targets: Floats
+    #: position → how its target was found (None: no target, or the KPI is measured against none)
+    target_sources: list[str | None] | None
+    points: Floats
 
 
 class ScoreBook:
@@ -98,7 +122,7 @@ class ScoreBook:
         named = [n for n in self.plan.formulas[slug].names if n.startswith("target.")]
         return named[0] if len(named) == 1 else None
 
-    def inputs(self, slug: str, positions: np.ndarray) -> list[dict]:
+    def inputs(self, slug: str, positions: Positions) -> list[dict[str, PlainValue]]:
         """For each position, the KPI's inputs by name."""
         names = self.kpi(slug).names
         columns = [_plain(self.values.columns[name][positions]) for name in names]
@@ -114,9 +138,11 @@ class ScoreBook:
         if slug not in self._kpis:
             result = self.values.kpis[slug]
             target_name = self.target_name(slug)
-            targets = self.values.columns[target_name] if target_name else np.full(len(result), np.nan)
+            values = number_values(result)
+            # target columns are numbers (`TargetBook.resolve`), not attributes' text
+            targets = cast(Floats, self.values.columns[target_name]) if target_name else np.full(len(result), np.nan)
             points, scoring_failed, reasons = Scorer(self.plan.kpis[slug]["scoring"], self.functions).score(
-                result.values, targets
+                values, targets
             )
             errors: dict[int, str] = {}
             for message, mask in result.reasons:
@@ -124,7 +150,7 @@ class ScoreBook:
                     errors.setdefault(position, message)
             self._kpis[slug] = KpiColumns(
                 self.plan.formulas[slug].names,
-                result.values,
+                values,
                 errors,
                 {p: reasons[p] for p in np.flatnonzero(scoring_failed).tolist()},
                 _by_row(result.notes),
@@ -136,28 +162,38 @@ class ScoreBook:
 
 
 @dataclass
+class _KpiItem:
+    """What a KPI item adds: the KPI's columns, and per employee scored the inputs by name and the
+    target."""
+
+    columns: KpiColumns
+    inputs: list[dict[str, PlainValue]]
+    targets: list[float | None]
+
+
+@dataclass
 class _Item:
     """One template item over the employees being scored, as arrays."""
 
     key: str
-    kind: str
+    kind: ItemKind
     section_index: int
     weight: float
-    policy: str
-    value: np.ndarray
-    score: np.ndarray
+    policy: MissingPolicy
+    value: Floats
+    score: Floats
     #: no value (or no points), so the policy decides
-    lacking: np.ndarray
-    failed: np.ndarray
+    lacking: Flags
+    failed: Flags
     why: str
-    #: KPIs only: the KPI's columns, and per employee scored the inputs by name and the target
-    kpi: KpiColumns | None = None
-    inputs: list[dict] | None = None
-    targets: list | None = None
+    #: KPI items only
+    kpi: _KpiItem | None = None
 
 
-def _items(template: dict, positions: np.ndarray, people: People, book: ScoreBook, manual: dict) -> list[_Item]:
-    items = []
+def _items(
+    template: Document, positions: Positions, people: People, book: ScoreBook, manual: ManualValues
+) -> list[_Item]:
+    items: list[_Item] = []
     for index, section in enumerate(template["sections"]):
         for item in section["items"]:
             if item.get("kpi"):
@@ -182,9 +218,7 @@ def _items(template: dict, positions: np.ndarray, people: People, book: ScoreBoo
                         np.isnan(points) & ~failed,
                         failed,
                         "no value",
-                        kpi,
-                        book.inputs(item["kpi"], positions),
-                        _plain(kpi.targets[positions]),
+                        _KpiItem(kpi, book.inputs(item["kpi"], positions), _numbers(kpi.targets[positions])),
                     )
                 )
             else:
@@ -208,7 +242,7 @@ def _items(template: dict, positions: np.ndarray, people: People, book: ScoreBoo
 
 
 def score_template(
-    template: dict, positions: np.ndarray, people: People, book: ScoreBook, manual: dict[tuple[int, str], float]
+    template: Document, positions: Positions, people: People, book: ScoreBook, manual: ManualValues
 ) -> list[ScorecardResult]:
     """Scorecards of everyone on one template: weights, points and totals worked out as arrays,
     then each item's trace written out."""
@@ -238,18 +272,18 @@ def score_template(
     points = scores * weights / 100.0
     points[excluded] = np.nan
     # summed in item order, exactly as anyone adding up the items' points would
-    totals = np.nansum(points, axis=1).tolist()
+    totals: list[float] = np.nansum(points, axis=1).tolist()
 
     # each item's trace for everyone at once; then scorecards take one entry from every item
-    columns = [
+    traces = [
         _entries(item, positions, scores[:, c], weights[:, c], points[:, c], excluded[:, c])
         for c, item in enumerate(items)
     ]
     slug = template["slug"]
-    failed_rows = failed.any(axis=1).tolist()
-    counted_rows = (section_total > 0).tolist()
+    failed_rows: list[bool] = np.any(failed, axis=1).tolist()
+    counted_rows: list[bool] = (section_total > 0).tolist()
     grades = _grades(template["grades"], np.array(totals))
-    cards = []
+    cards: list[ScorecardResult] = []
     for row, (position, employee_id, code, department_id) in enumerate(
         zip(
             positions.tolist(),
@@ -258,7 +292,7 @@ def score_template(
             people.department_ids[positions].tolist(),
         )
     ):
-        entries = [column[row] for column in columns]
+        entries = [trace[row] for trace in traces]
         card = ScorecardResult(position, employee_id, code, department_id, slug, entries)
         if failed_rows[row]:
             card.error = "; ".join(f"{e['key']}: {e['error']}" for e in entries if e.get("error"))
@@ -273,31 +307,32 @@ def score_template(
     return cards
 
 
-def _grades(bands: list[dict], totals: np.ndarray) -> list[str | None]:
+def _grades(bands: list[Document], totals: Floats) -> list[str | None]:
     """Each total's grade: the first band (highest minimum first) whose minimum it reaches."""
     reached = totals[:, None] >= np.array([band["min"] for band in bands])[None, :]
     first = reached.argmax(axis=1)
-    return [bands[i]["grade"] if ok else None for i, ok in zip(first.tolist(), reached.any(axis=1).tolist())]
+    return [bands[i]["grade"] if ok else None for i, ok in zip(first.tolist(), np.any(reached, axis=1).tolist())]
 
 
 def _entries(
     item: _Item,
-    positions: np.ndarray,
-    scores: np.ndarray,
-    weights: np.ndarray,
-    points: np.ndarray,
-    excluded: np.ndarray,
-) -> list[dict]:
+    positions: Positions,
+    scores: Floats,
+    weights: Floats,
+    points: Floats,
+    excluded: Flags,
+) -> list[ItemTrace]:
     """One item's trace entry for every employee scored."""
     key = item.key
-    values = _plain(item.value)
-    columns = zip(values, _plain(scores), weights.tolist(), _plain(points))
-    if item.kind == "kpi":
+    values = _numbers(item.value)
+    columns = zip(values, _numbers(scores), weights.tolist(), _numbers(points))
+    entries: list[ItemTrace]
+    if item.kpi is not None:
         entries = [
             {"key": key, "value": value, "score": score, "weight": weight, "points": point, "inputs": inputs}
-            for (value, score, weight, point), inputs in zip(columns, item.inputs)
+            for (value, score, weight, point), inputs in zip(columns, item.kpi.inputs)
         ]
-        for entry, target in zip(entries, item.targets):
+        for entry, target in zip(entries, item.kpi.targets):
             if target is not None:
                 entry["target"] = target
     else:
@@ -306,8 +341,8 @@ def _entries(
             for value, score, weight, point in columns
         ]
     notes: dict[int, list[str]] = {}
-    if item.kind == "kpi":
-        kpi = item.kpi
+    if item.kpi is not None:
+        kpi = item.kpi.columns
         position_list = positions.tolist()
         if kpi.target_sources is not None:
             for entry, source in zip(entries, [kpi.target_sources[p] for p in position_list]):
@@ -352,14 +387,44 @@ def _policy_note(policy: str, why: str) -> str:
     return f"{why} → excluded by policy, weights re-normalised"
 
 
-def item_definitions(config: Config, template_slug: str) -> dict[str, dict]:
+class KpiDefinition(TypedDict):
+    """What the configuration says of a KPI item."""
+
+    kind: Literal["kpi"]
+    section: str
+    label: Label | None
+    formula: str | None
+    unit: str | None
+    format: str | None
+    direction: Direction
+    #: metric → what it counts (`describe_metric`)
+    metrics: dict[str, str]
+    #: the scoring rule in words (`Scorer.describe_rule`); None for a KPI the configuration lacks
+    scoring: str | None
+    policy: MissingPolicy
+
+
+class ManualDefinition(TypedDict):
+    """What the configuration says of a manual item."""
+
+    kind: Literal["manual"]
+    section: str
+    label: Label
+    form: str | None
+    policy: MissingPolicy
+
+
+ItemDefinition: TypeAlias = KpiDefinition | ManualDefinition
+
+
+def item_definitions(config: Config, template_slug: str) -> dict[str, ItemDefinition]:
     """What the configuration says of each item of a template: label, formula, the metrics it
     reads, scoring rule, missing-data policy."""
     template = config.get("templates", {}).get(template_slug)
     if template is None:
         return {}
     kpis, metrics = config.get("kpis", {}), config.get("metrics", {})
-    definitions = {}
+    definitions: dict[str, ItemDefinition] = {}
     for section in template["sections"]:
         for item in section["items"]:
             if item.get("kpi"):
@@ -387,7 +452,7 @@ def item_definitions(config: Config, template_slug: str) -> dict[str, dict]:
     return definitions
 
 
-def _formula_metrics(kpi: dict, metrics: dict) -> list[str]:
+def _formula_metrics(kpi: Document, metrics: Mapping[str, Document]) -> list[str]:
     """Metric names in a KPI formula, in order, including those behind prev. and target."""
     without_text = re.sub(r"'[^']*'|\"[^\"]*\"", " ", kpi.get("formula", ""))
     words = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", without_text)
@@ -395,26 +460,39 @@ def _formula_metrics(kpi: dict, metrics: dict) -> list[str]:
     return list(dict.fromkeys(n for n in names if n in metrics))
 
 
-def rank(cards) -> None:
+class Ranked(Protocol):
+    """What ranking reads and writes: a computed scorecard (`ScorecardResult`), or a stored one."""
+
+    employee: str
+    template: str
+    department_id: int
+    total: float | None
+    rank_department: int | None
+    rank_company: int | None
+
+
+def rank(cards: Iterable[Ranked]) -> None:
     """Competition ranks (1, 2, 2, 4) by total, among scorecards of the same template: in the
     company and in the department. Scorecards without a total are not ranked."""
-    by_template: dict[str, list] = {}
+    # each card with its total, which ranked cards have
+    by_template: dict[str, list[tuple[float, Ranked]]] = {}
     for card in cards:
         if card.total is not None:
-            by_template.setdefault(card.template, []).append(card)
+            by_template.setdefault(card.template, []).append((card.total, card))
     for group in by_template.values():
         _assign_ranks(group, "rank_company")
-        by_department: dict[int, list] = {}
-        for card in group:
-            by_department.setdefault(card.department_id, []).append(card)
+        by_department: dict[int, list[tuple[float, Ranked]]] = {}
+        for total, card in group:
+            by_department.setdefault(card.department_id, []).append((total, card))
         for members in by_department.values():
             _assign_ranks(members, "rank_department")
 
 
-def _assign_ranks(cards: list, attribute: str) -> None:
-    ordered = sorted(cards, key=lambda c: (-c.total, c.employee))
-    previous_total, previous_rank = None, 0
-    for index, card in enumerate(ordered, start=1):
-        rank_here = previous_rank if card.total == previous_total else index
+def _assign_ranks(cards: Sequence[tuple[float, Ranked]], attribute: Literal["rank_company", "rank_department"]) -> None:
+    ordered = sorted(cards, key=lambda pair: (-pair[0], pair[1].employee))
+    previous_total: float | None = None
+    previous_rank = 0
+    for index, (total, card) in enumerate(ordered, start=1):
+        rank_here = previous_rank if total == previous_total else index
         setattr(card, attribute, rank_here)
-        previous_total, previous_rank = card.total, rank_here
+        previous_total, previous_rank = total, rank_here

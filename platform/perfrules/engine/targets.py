@@ -18,24 +18,36 @@ add up to the total rounded to `decimals`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal, TypeAlias
 
 import numpy as np
 
 from ..config.validation import Config
 from .people import People
 from .periods import Period
+from .shapes import Column, Document, Floats
+
+#: name → that metric's values last period, for splits by last period's share
+PreviousValues: TypeAlias = Callable[[str], Column | None]
+#: who an entry is for: an employee, a department, or a role
+Holder: TypeAlias = Literal["employee", "department", "role"]
+#: positions an entry applies to, each one's value, and how the value was found
+Shares: TypeAlias = tuple[list[int], list[float], str]
 
 DEFAULT_DECIMALS = 2
-HOLDER_ORDER = {"employee": 0, "department": 1, "role": 2}
+HOLDER_ORDER: dict[Holder, int] = {"employee": 0, "department": 1, "role": 2}
 
 
 class TargetError(ValueError):
     pass
 
 
-def split_exactly(total: float, weights: list[float], tie_keys: list, decimals: int = DEFAULT_DECIMALS) -> list[float]:
+def split_exactly(
+    total: float, weights: Sequence[float], tie_keys: Sequence[int] | Sequence[str], decimals: int = DEFAULT_DECIMALS
+) -> list[float]:
     """Shares of `total` in proportion to `weights` that add up to the total exactly.
 
     The total is first rounded to `decimals`; with all weights zero the split is equal.
@@ -58,7 +70,7 @@ def split_exactly(total: float, weights: list[float], tie_keys: list, decimals: 
     return [float(Decimal(share) * unit) for share in floors]
 
 
-def month_values(entry: dict) -> dict[int, float]:
+def month_values(entry: Document) -> dict[int, float]:
     """A longer period's value spread over its months: {month number: value}."""
     period = Period.parse(entry["period"])
     months = list(period.month_numbers())
@@ -70,7 +82,7 @@ def month_values(entry: dict) -> dict[int, float]:
 
 @dataclass
 class Resolved:
-    values: np.ndarray
+    values: Floats
     #: per employee, how the value was found (None where there is no target)
     sources: list[str | None]
 
@@ -80,13 +92,14 @@ class TargetBook:
 
     def __init__(self, config: Config, people: People):
         self.people = people
-        self.entries: dict[str, list[dict]] = {}
+        #: name → its entries, each with the slug of its target set as `set`
+        self.entries: dict[str, list[Document]] = {}
         for target_set in config.get("targets", {}).values():
             for entry in target_set["entries"]:
                 self.entries.setdefault(entry["name"], []).append({**entry, "set": target_set["slug"]})
         self.warnings: list[str] = []
 
-    def resolve(self, name: str, period: Period, previous_values=None) -> Resolved:
+    def resolve(self, name: str, period: Period, previous_values: PreviousValues | None = None) -> Resolved:
         """`previous_values(name)` gives last period's values of a metric, for last_share splits."""
         size = len(self.people)
         values = np.full(size, np.nan)
@@ -97,7 +110,9 @@ class TargetBook:
             entry_period = Period.parse(entry["period"])
             if not entry_period.contains(period):
                 continue
-            holder = "employee" if entry.get("employee") else "department" if entry.get("department") else "role"
+            holder: Holder = (
+                "employee" if entry.get("employee") else "department" if entry.get("department") else "role"
+            )
             for positions, amounts, source in self._apply(entry, entry_period, period, name, previous_values):
                 for position, amount in zip(positions, amounts):
                     rank = (
@@ -111,10 +126,13 @@ class TargetBook:
                         sources[position] = source
         return Resolved(values, sources)
 
-    def _distance(self, position: int, entry: dict) -> int:
+    def _distance(self, position: int, entry: Document) -> int:
         """How many departments up from the employee's the entry's department is."""
         path = self.people.department_path(int(self.people.department_ids[position]))
-        return path.index(self.people.department_id_of(entry["department"]))
+        department_id = self.people.department_id_of(entry["department"])
+        if department_id is None:  # `_apply` gives no positions for an entry of an unknown department
+            raise TargetError(f"target {entry['set']}: no department '{entry['department']}'")
+        return path.index(department_id)
 
     def _own_targets(self, name: str, period: Period) -> dict[int, float]:
         """Employees' own targets for `name` in force for `period`: {position: value}."""
@@ -128,7 +146,7 @@ class TargetBook:
                 own[position] = (entry_period.months, self._scaled(entry, entry_period, period)[0])
         return {position: value for position, (_, value) in own.items()}
 
-    def _scaled(self, entry: dict, entry_period: Period, period: Period) -> tuple[float, str]:
+    def _scaled(self, entry: Document, entry_period: Period, period: Period) -> tuple[float, str]:
         where = f"{entry['set']}: {entry['period']}"
         if entry_period == period:
             return entry["value"], where
@@ -137,7 +155,14 @@ class TargetBook:
         how = "by month shares" if entry.get("month_shares") else "in proportion to months"
         return value, f"{where} {_number(entry['value'])} → {period} {_number(value)} ({how})"
 
-    def _apply(self, entry, entry_period, period, name, previous_values):
+    def _apply(
+        self,
+        entry: Document,
+        entry_period: Period,
+        period: Period,
+        name: str,
+        previous_values: PreviousValues | None,
+    ) -> Iterator[Shares]:
         people = self.people
         value, source = self._scaled(entry, entry_period, period)
         if entry.get("employee"):
@@ -186,7 +211,7 @@ class TargetBook:
         positions = [i for i, code in enumerate(people.role_codes) if code == entry["role"]]
         yield positions, [value] * len(positions), f"role {entry['role']} default, {source}"
 
-    def _department_default(self, entry, department_id, value, source):
+    def _department_default(self, entry: Document, department_id: int, value: float, source: str) -> Iterator[Shares]:
         people = self.people
         positions = [
             i
@@ -195,7 +220,7 @@ class TargetBook:
         ]
         yield positions, [value] * len(positions), f"department {entry['department']} default, {source}"
 
-    def _nearest_with_entry(self, department_id: int, entry: dict) -> int | None:
+    def _nearest_with_entry(self, department_id: int, entry: Document) -> int | None:
         holders = {
             self.people.department_id_of(e["department"])
             for e in self.entries.get(entry["name"], [])
@@ -206,13 +231,15 @@ class TargetBook:
                 return ancestor
         return None
 
-    def _split_weights(self, entry, positions, name, previous_values) -> tuple[list[float], str]:
+    def _split_weights(
+        self, entry: Document, positions: list[int], name: str, previous_values: PreviousValues | None
+    ) -> tuple[list[float], str]:
         people = self.people
         if entry["split"] == "equal":
             return [1.0] * len(positions), "equally"
         if entry["split"] == "weights":
             attribute = entry["weight_attribute"]
-            weights = []
+            weights: list[float] = []
             for p in positions:
                 raw = people.attributes[p].get(attribute)
                 weights.append(

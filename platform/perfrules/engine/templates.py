@@ -9,11 +9,18 @@ error that names both, so nobody is silently scored on the wrong template.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeAlias
+
 from ..config.validation import Config
 from .people import People
+from .shapes import Document
+
+#: (conditions a template sets: 0–2, depth of its matching department: -1 without departments)
+Specificity: TypeAlias = tuple[int, int]
 
 
-def _specificity(template: dict, path: list[int], role: str | None, people: People) -> tuple | None:
+def _specificity(template: Document, path: list[int], role: str | None, people: People) -> Specificity | None:
     applies = template.get("applies_to", {})
     departments, roles = applies.get("departments", []), applies.get("roles", [])
     if roles and role not in roles:
@@ -45,8 +52,10 @@ def assign_templates(config: Config, people: People) -> tuple[list[str | None], 
     return assigned, errors
 
 
-def _decide(templates: dict, path: list[int], role: str | None, people: People) -> tuple[str | None, str | None]:
-    matches = []
+def _decide(
+    templates: Mapping[str, Document], path: list[int], role: str | None, people: People
+) -> tuple[str | None, str | None]:
+    matches: list[tuple[Specificity, str]] = []
     for slug, template in templates.items():
         specificity = _specificity(template, path, role, people)
         if specificity is not None:

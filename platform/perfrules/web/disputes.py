@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from ..engine.explain import format_points
 from ..engine.models import Scorecard
 from ..engine.periods import Period, PeriodError
-from ..engine.scorecards import item_definitions
+from ..engine.scorecards import ItemDefinition, item_definitions
 from ..org.access import visibility
 from ..org.models import Employee
 from ..plugins import load_plugins
@@ -86,7 +86,7 @@ def dispute_panel(session, card: Scorecard) -> dict | None:
         return None
     items = []
     if raising:
-        definitions = (
+        definitions: dict[str, ItemDefinition] = (
             item_definitions(version_config(session, card.version_number), card.template)
             if card.version_number is not None
             else {}
@@ -95,7 +95,7 @@ def dispute_panel(session, card: Scorecard) -> dict | None:
         items = [
             {
                 "key": entry["key"],
-                "label": definitions.get(entry["key"], {}).get("label"),
+                "label": definitions[entry["key"]]["label"] if entry["key"] in definitions else None,
                 "points": format_points(entry.get("points")),
             }
             for entry in card.items or []

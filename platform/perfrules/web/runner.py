@@ -19,6 +19,7 @@ from ..config.versions import resolve
 from ..engine.models import EvaluationRun
 from ..engine.periods import Period
 from ..engine.runs import RunError, check_scope, complete_run, open_run
+from ..engine.shapes import RunScopeExtra
 from ..plugins import load_plugins
 from ..problems import ConfigError
 
@@ -69,7 +70,7 @@ def start_run_in_background(
     templates: list[str] | None = None,
     department: str | None = None,
     actor: str,
-    scope_extra: dict | None = None,
+    scope_extra: RunScopeExtra | None = None,
 ) -> EvaluationRun:
     """Check what is asked, record the run and hand it to the background thread. The request's
     own transaction is ended first: the run is recorded in a transaction of its own."""

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from .items import band_range
+from typing import TypedDict
+
+from ..shapes import Document, Label
+from .items import ExplainedItem, band_range
 from .rules import TemplateRules
 from .wording import Translate, english, finite, format_number, format_points, format_value
 
 
-def _value_for_points(rule: dict, points: float) -> float | None:
+class Gain(TypedDict):
+    """An item with points still to be gained, and what it takes."""
+
+    key: str
+    label: Label | str | None
+    points: float
+    max_points: float
+    gain: float
+    points_text: str
+    max_points_text: str
+    gain_text: str
+    hint: str
+
+
+def _value_for_points(rule: Document, points: float) -> float | None:
     slope = (rule["points_to"] - rule["points_from"]) / (rule["value_to"] - rule["value_from"])
-    return None if not slope else rule["value_from"] + (points - rule["points_from"]) / slope
+    value: float | None = None if not slope else rule["value_from"] + (points - rule["points_from"]) / slope
+    return value
 
 
-def gain_hint(item: dict, rules: TemplateRules, _: Translate = english) -> str:
+def gain_hint(item: ExplainedItem, rules: TemplateRules, _: Translate = english) -> str:
     """What it takes to get more of an item's points."""
     if item["kind"] == "manual":
         return _("a rating of up to %(points)s points", points=format_number(item["max_score"]))
@@ -22,7 +40,7 @@ def gain_hint(item: dict, rules: TemplateRules, _: Translate = english) -> str:
         return ""
     top = item["max_score"]
     if rule["type"] == "linear":
-        needed = _value_for_points(rule, top)
+        needed = _value_for_points(rule, top) if top is not None else None  # `gains` hints items with a top
         if needed is None:
             return ""
         rising = rule["points_to"] > rule["points_from"]
@@ -43,7 +61,8 @@ def gain_hint(item: dict, rules: TemplateRules, _: Translate = english) -> str:
         if not better:
             return ""
         points, index = min(better)
-        extra = (points - score) * item["weight"] / 100
+        weight = item["weight"]
+        extra = (points - score) * weight / 100 if weight is not None else None  # `gains`: items with a weight
         text = _(
             "next band %(range)s gives %(points)s points (+%(extra)s in the total)",
             range=band_range(bands, index, format, unit),
@@ -61,25 +80,28 @@ def gain_hint(item: dict, rules: TemplateRules, _: Translate = english) -> str:
     return _("up to %(points)s points", points=format_number(top))
 
 
-def gains(items: list[dict], rules: TemplateRules, _: Translate = english, minimum: float = 0.05) -> list[dict]:
+def gains(
+    items: list[ExplainedItem], rules: TemplateRules, _: Translate = english, minimum: float = 0.05
+) -> list[Gain]:
     """Items by the points still to be gained (the most points the item can give at its weight,
     less its points now), largest first. Items left out, failing or without a known maximum are
     not ranked."""
-    found = []
+    found: list[Gain] = []
     for item in items:
-        if item["max_points"] is None or not finite(item["points"]):
+        points, max_points = item["points"], item["max_points"]
+        if max_points is None or points is None or not finite(points):
             continue
-        gain = item["max_points"] - item["points"]
+        gain = max_points - points
         if gain >= minimum:
             found.append(
                 {
                     "key": item["key"],
                     "label": item["label"],
-                    "points": item["points"],
-                    "max_points": item["max_points"],
+                    "points": points,
+                    "max_points": max_points,
                     "gain": gain,
-                    "points_text": format_points(item["points"]),
-                    "max_points_text": format_points(item["max_points"]),
+                    "points_text": format_points(points),
+                    "max_points_text": format_points(max_points),
                     "gain_text": format_points(gain),
                     "hint": gain_hint(item, rules, _),
                 }

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, NotRequired, TypeAlias, TypedDict
 
+from ..shapes import Document, ItemKind, Label, PlainValue
 from .reasons import POLICY_EXCLUDE, POLICY_ZERO, explain_error, explain_note, explain_reason, explain_target_source
 from .rules import TemplateRules
 from .wording import (
@@ -20,11 +23,53 @@ from .wording import (
     label_text,
 )
 
-_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
-_SYMBOLS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷"}
+if TYPE_CHECKING:  # the scorecard objects explained: read, not built, here
+    from ..export import ScorecardItem
+
+_PRECEDENCE: dict[type[ast.operator], int] = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
+_SYMBOLS: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷"}
+
+#: what an item's attainment is measured against: its target, or the most it can score
+Basis: TypeAlias = Literal["target", "score"]
 
 
-def _dotted(node) -> str | None:
+class ExplainedItem(TypedDict):
+    """One item of a scorecard in words and formatted values (`explain_item`)."""
+
+    key: str
+    kind: ItemKind
+    label: Label | str | None
+    section: str | None
+    value: float | None
+    score: float | None
+    weight: float | None
+    points: float | None
+    value_text: str
+    target_text: str
+    score_text: str
+    weight_text: str
+    points_text: str
+    excluded: bool
+    error: str | None
+    sentence: str
+    notes: list[str]
+    #: the notes the sentence does not already tell (the missing-data policy's is in it)
+    other_notes: list[str]
+    target_source: str | None
+    formula: str | None
+    metrics: dict[str, str]
+    scoring: str | None
+    max_score: float | None
+    max_points: float | None
+    attainment: float | None
+    attainment_basis: Basis | None
+    #: with an earlier scorecard (`explain_scorecard`)
+    previous_points: NotRequired[float | None]
+    delta: NotRequired[float | None]
+    delta_text: NotRequired[str]
+
+
+def _dotted(node: ast.AST) -> str | None:
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -32,7 +77,7 @@ def _dotted(node) -> str | None:
     return None
 
 
-def _parse(formula: str | None):
+def _parse(formula: str | None) -> ast.expr | None:
     if not formula:
         return None
     try:
@@ -41,10 +86,10 @@ def _parse(formula: str | None):
         return None
 
 
-def _names(tree) -> list[str]:
+def _names(tree: ast.expr | None) -> list[str]:
     if tree is None:
         return []
-    found = []
+    found: list[str] = []
     for node in ast.walk(tree):
         name = _dotted(node)
         if name is not None and not (isinstance(node, ast.Name) and _is_prefix(node, tree)):
@@ -52,7 +97,7 @@ def _names(tree) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _is_prefix(node: ast.Name, tree) -> bool:
+def _is_prefix(node: ast.Name, tree: ast.expr) -> bool:
     """`target` in `target.sales` is not a name of its own."""
     return any(isinstance(parent, ast.Attribute) and parent.value is node for parent in ast.walk(tree))
 
@@ -60,7 +105,9 @@ def _is_prefix(node: ast.Name, tree) -> bool:
 class _ItemWords:
     """Labels and formatted values for the names one KPI formula reads."""
 
-    def __init__(self, kpi: dict, inputs: dict, rules: TemplateRules, lang: str, _: Translate):
+    def __init__(
+        self, kpi: Document, inputs: Mapping[str, PlainValue] | None, rules: TemplateRules, lang: str, _: Translate
+    ):
         self.kpi, self.inputs, self.rules, self.lang, self._ = kpi, inputs or {}, rules, lang, _
         self.tree = _parse(kpi.get("formula"))
         self.names = _names(self.tree)
@@ -98,7 +145,7 @@ class _ItemWords:
             return format_value(value, kpi.get("format"), kpi.get("unit"))
         return format_number(value)
 
-    def render(self, node, parent: int = 0, right: bool = False) -> str | None:
+    def render(self, node: ast.expr, parent: int = 0, right: bool = False) -> str | None:
         """The formula with each name's label and value, in arithmetic signs; None for anything
         but + − × ÷ over names and numbers."""
         name = _dotted(node)
@@ -139,7 +186,7 @@ class _ItemWords:
         )
 
 
-def band_range(bands: list[dict], index: int, format: str | None, unit: str | None) -> str:
+def band_range(bands: list[Document], index: int, format: str | None, unit: str | None) -> str:
     """Band `index` (bands listed from the highest minimum down) covers [its min, the previous min)."""
     low = format_value(bands[index]["min"], format, unit)
     if index == 0:
@@ -147,7 +194,9 @@ def band_range(bands: list[dict], index: int, format: str | None, unit: str | No
     return f"{low} – < {format_value(bands[index - 1]['min'], format, unit)}"
 
 
-def describe_scoring(rule: dict | None, value, score, kpi: dict, _: Translate = english) -> str:
+def describe_scoring(
+    rule: Document | None, value: float | None, score: float | None, kpi: Document, _: Translate = english
+) -> str:
     """How the scoring rule turned this value into points, in words."""
     if not rule:
         return ""
@@ -191,7 +240,9 @@ def describe_scoring(rule: dict | None, value, score, kpi: dict, _: Translate = 
     return _("scoring formula %(formula)s", formula=rule.get("formula", ""))
 
 
-def _attainment(entry: dict, kpi: dict, words: _ItemWords | None, score, top) -> tuple[float | None, str | None]:
+def _attainment(
+    entry: ScorecardItem, kpi: Document, words: _ItemWords | None, score: float | None, top: float | None
+) -> tuple[float | None, Basis | None]:
     """How far the item got: against its target where it has one, else its score against the most
     it can score. (ratio, basis: "target" or "score")."""
     value, target = entry.get("value"), entry.get("target")
@@ -213,7 +264,7 @@ def _attainment(entry: dict, kpi: dict, words: _ItemWords | None, score, top) ->
     return None, None
 
 
-def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Translate = english) -> dict:
+def explain_item(entry: ScorecardItem, rules: TemplateRules, lang: str = "en", _: Translate = english) -> ExplainedItem:
     """One item of a scorecard (a trace entry with its definition) in words and formatted values."""
     key = entry["key"]
     kind = entry.get("kind") or ("manual" if key in rules.manual else "kpi")
@@ -241,7 +292,7 @@ def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Transla
         for pattern in (POLICY_ZERO, POLICY_EXCLUDE):
             if match := pattern.match(note):
                 policy_reason = explain_reason(match["why"], _)
-    if kind == "manual":
+    if words is None:  # a manual item
         calculation = _("rated %(points)s points", points=format_points(value)) if finite(value) else _("No rating yet")
     else:
         calculation = words.calculation(value_text if finite(value) else _("no value"))
@@ -290,6 +341,7 @@ def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Transla
     top = rules.max_score(key, kind)
     counted = not excluded and not error and finite(score) and finite(weight)
     ratio, basis = _attainment(entry, kpi, words, score, top) if not excluded and not error else (None, None)
+    max_points = top * weight / 100 if counted and top is not None and weight is not None else None
     return {
         "key": key,
         "kind": kind,
@@ -308,7 +360,6 @@ def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Transla
         "error": error,
         "sentence": sentence,
         "notes": [explain_note(note, _) for note in notes],
-        #: the notes the sentence does not already tell (the missing-data policy's is in it)
         "other_notes": [
             explain_note(note, _) for note in notes if not (POLICY_ZERO.match(note) or POLICY_EXCLUDE.match(note))
         ],
@@ -317,7 +368,7 @@ def explain_item(entry: dict, rules: TemplateRules, lang: str = "en", _: Transla
         "metrics": entry.get("metrics") or {},
         "scoring": describe_scoring(kpi.get("scoring"), None, None, kpi, _) if kind == "kpi" else None,
         "max_score": top,
-        "max_points": top * weight / 100 if counted and top is not None else None,
+        "max_points": max_points,
         "attainment": ratio,
         "attainment_basis": basis,
     }

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ...config.models import ConfigVersion
+from ...config.validation import Config
+from ..shapes import Document, Label
 from .wording import finite
 
 
@@ -19,18 +22,20 @@ class TemplateRules:
     KPIs, metrics, employee attributes and target sets its items refer to."""
 
     slug: str
-    label: dict | str | None = None
-    sections: list[dict] = field(default_factory=list)
-    grades: list[dict] = field(default_factory=list)
-    kpis: dict[str, dict] = field(default_factory=dict)
-    metrics: dict[str, dict] = field(default_factory=dict)
-    attributes: dict[str, dict] = field(default_factory=dict)
-    target_sets: dict[str, dict] = field(default_factory=dict)
+    label: Label | None = None
+    sections: list[Document] = field(default_factory=list)
+    #: highest minimum first
+    grades: list[Document] = field(default_factory=list)
+    kpis: dict[str, Document] = field(default_factory=dict)
+    metrics: dict[str, Document] = field(default_factory=dict)
+    attributes: dict[str, Document] = field(default_factory=dict)
+    #: target set → its label
+    target_sets: dict[str, Label | None] = field(default_factory=dict)
     #: manual item → its label
-    manual: dict[str, dict] = field(default_factory=dict)
+    manual: dict[str, Label | None] = field(default_factory=dict)
 
     @classmethod
-    def from_snapshot(cls, snapshot: dict | None, template_slug: str) -> TemplateRules:
+    def from_snapshot(cls, snapshot: Config | None, template_slug: str) -> TemplateRules:
         snapshot = snapshot or {}
         template = (snapshot.get("templates") or {}).get(template_slug) or {}
         manual = {
@@ -51,20 +56,22 @@ class TemplateRules:
             manual,
         )
 
-    def section(self, name: str) -> dict:
+    def section(self, name: str | None) -> Document:
         for section in self.sections:
             if section.get("name") == name:
                 return section
         return {"name": name}
 
-    def grade_label(self, grade: str | None):
+    def grade_label(self, grade: str | None) -> Label | None:
         for band in self.grades:
             if band.get("grade") == grade:
-                return band.get("label")
+                label: Label | None = band.get("label")
+                return label
         return None
 
-    def scoring(self, key: str) -> dict | None:
-        return (self.kpis.get(key) or {}).get("scoring")
+    def scoring(self, key: str) -> Document | None:
+        rule: Document | None = (self.kpis.get(key) or {}).get("scoring")
+        return rule
 
     def max_score(self, key: str, kind: str = "kpi") -> float | None:
         """The most points an item's score can reach: a linear rule's cap (else the higher end of
@@ -80,10 +87,10 @@ class RuleBook:
 
     def __init__(self, session: Session):
         self.session = session
-        self._snapshots: dict[int | None, dict] = {}
-        self._rules: dict[tuple, TemplateRules] = {}
+        self._snapshots: dict[int | None, Config] = {}
+        self._rules: dict[tuple[int | None, str], TemplateRules] = {}
 
-    def snapshot(self, version_number: int | None) -> dict:
+    def snapshot(self, version_number: int | None) -> Config:
         if version_number not in self._snapshots:
             self._snapshots[version_number] = (
                 self.session.scalar(sa.select(ConfigVersion.snapshot).where(ConfigVersion.number == version_number))
@@ -112,13 +119,13 @@ def _clamp_upper(formula: str) -> float | None:
     ):
         high = tree.args[2]
         if isinstance(high, ast.UnaryOp) and isinstance(high.op, ast.USub) and isinstance(high.operand, ast.Constant):
-            return -float(high.operand.value)
+            return -float(cast(float, high.operand.value))  # the checker negates only numbers
         if isinstance(high, ast.Constant) and finite(high.value):
             return float(high.value)
     return None
 
 
-def max_score(rule: dict | None) -> float | None:
+def max_score(rule: Document | None) -> float | None:
     if not rule:
         return None
     if rule["type"] == "linear":

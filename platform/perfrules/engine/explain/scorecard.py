@@ -3,8 +3,11 @@ with an earlier scorecard, and the gains."""
 
 from __future__ import annotations
 
-from .gains import gains
-from .items import explain_item
+from typing import TYPE_CHECKING, TypedDict
+
+from ..shapes import Label
+from .gains import Gain, gains
+from .items import Basis, ExplainedItem, explain_item
 from .reasons import explain_error
 from .rules import TemplateRules
 from .wording import (
@@ -19,15 +22,72 @@ from .wording import (
     label_text,
 )
 
+if TYPE_CHECKING:  # the scorecard objects explained: read, not built, here
+    from ..export import ScorecardObject
 
-def _card_error(error: str | None, items: list[dict], lang: str, _: Translate) -> str | None:
+
+class SectionView(TypedDict):
+    name: str | None
+    label: Label | str | None
+    items: list[ExplainedItem]
+    weight_text: str
+    points_text: str
+
+
+class Comparison(TypedDict):
+    """The earlier scorecard a scorecard is compared with."""
+
+    period: str
+    total: float | None
+    grade: str | None
+    total_text: str
+    delta: float | None
+    delta_text: str
+
+
+class Attainment(TypedDict):
+    key: str
+    label: str
+    ratio: float
+    basis: Basis | None
+    text: str
+
+
+class ScorecardView(TypedDict):
+    """A scorecard as the pages show it (`explain_scorecard`)."""
+
+    employee: str
+    name: str
+    department: str
+    period: str
+    template: str
+    template_label: Label | str
+    version: int | None
+    run: int | None
+    locked: bool | None
+    total: float | None
+    total_text: str
+    grade: str | None
+    grade_label: Label | None
+    rank_department: int | None
+    rank_company: int | None
+    error: str | None
+    error_text: str | None
+    sections: list[SectionView]
+    items: list[ExplainedItem]
+    previous: Comparison | None
+    gains: list[Gain]
+    attainment: list[Attainment]
+
+
+def _card_error(error: str | None, items: list[ExplainedItem], lang: str, _: Translate) -> str | None:
     """Why a scorecard has no total: each failing item by its label, in words."""
     if not error:
         return None
     if error == "every item was excluded for missing data":
         return _("every item was left out for missing data")
     labels = {item["key"]: label_text(item["label"], lang) or item["key"] for item in items}
-    parts = []
+    parts: list[str] = []
     for part in error.split("; "):
         key, _colon, reason = part.partition(": ")
         parts.append(
@@ -37,8 +97,12 @@ def _card_error(error: str | None, items: list[dict], lang: str, _: Translate) -
 
 
 def explain_scorecard(
-    card: dict, rules: TemplateRules, lang: str = "en", _: Translate = english, previous: dict | None = None
-) -> dict:
+    card: ScorecardObject,
+    rules: TemplateRules,
+    lang: str = "en",
+    _: Translate = english,
+    previous: ScorecardObject | None = None,
+) -> ScorecardView:
     """A scorecard object (with definitions) as the pages show it: sections of explained items,
     the comparison with `previous` (an earlier scorecard of the same employee), and the gains."""
     items = [explain_item(entry, rules, lang, _) for entry in card["items"]]
@@ -55,7 +119,7 @@ def explain_scorecard(
     for item in items:
         if item["section"] not in order:
             order.append(item["section"])
-    sections = []
+    sections: list[SectionView] = []
     for name in order:
         members = [item for item in items if item["section"] == name]
         if not members:
@@ -73,7 +137,7 @@ def explain_scorecard(
             }
         )
 
-    comparison = None
+    comparison: Comparison | None = None
     if previous is not None:
         delta = (
             card["total"] - previous["total"] if finite(card.get("total")) and finite(previous.get("total")) else None

@@ -53,8 +53,7 @@ def _card_page(row, picker_url: Callable[[str], str], mine: bool) -> str:
             scorecard_query(earlier[-1], employee_id=card.employee_id).where(visible_condition())
         ).first()
         if found is not None:
-            old, *names = found
-            previous = scorecard_object(old, *names)
+            previous = scorecard_object(*found)
     view = explain_scorecard(current, rules(card.version_number, card.template), language, _, previous)
 
     # ranks are among the scorecards of the same template: in the company and in the department
