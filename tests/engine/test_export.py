@@ -61,3 +61,18 @@ def test_csv_and_xlsx_neutralise_formula_cells(evaluated, tmp_path):
     items = list(workbook["items"].values)
     assert any(row[0] == "R3" and row[11] == "growth" and row[12] == -1 for row in items)
     assert run_cli("scorecards", "2026-10", "--format", "xlsx").exit_code == 2
+
+
+def test_items_without_notes_do_not_share_one_list():
+    from perfrules.engine.export import scorecard_object
+    from perfrules.engine.models import Scorecard
+
+    card = Scorecard(
+        period="2026-10",
+        template="rep",
+        items=[{"key": "a", "points": 1.0}, {"key": "b", "points": 2.0}],
+        locked=False,
+    )
+    first, second = scorecard_object(card, "E1", "Ann", "SALES")["items"]
+    first["notes"].append("changed")
+    assert second["notes"] == [] and scorecard_object(card, "E1", "Ann", "SALES")["items"][0]["notes"] == []

@@ -138,8 +138,9 @@ def scorecard_object(
     `grade`."""
     items = [
         # mypy cannot check a merge whose optional keys come from one part or another: the defaults,
-        # the trace's keys over them, then the definition's, which no trace has
-        cast(ScorecardItem, {**ITEM_DEFAULTS, **item, **(definitions or {}).get(item["key"], {})})
+        # the trace's keys over them, then the definition's, which no trace has; each item its own
+        # list of notes, so that changing one item's changes no other's
+        cast(ScorecardItem, {**ITEM_DEFAULTS, "notes": [], **item, **(definitions or {}).get(item["key"], {})})
         for item in card.items
     ]
     result: ScorecardObject = {
