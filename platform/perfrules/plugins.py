@@ -30,7 +30,7 @@ class PluginError(RuntimeError):
 class PluginRegistry:
     """What plugins may extend. Each `add_*` method is one extension point."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.functions: FunctionRegistry = builtin_functions()
         self.channels: dict[str, ChannelFactory] = {}
         self.loaded: list[str] = []

@@ -47,6 +47,7 @@ class SmtpChannel:
         self.starttls, self.timeout = starttls, timeout
 
     def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP
         if self.port == IMPLICIT_TLS_PORT:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
         else:

@@ -127,6 +127,18 @@ def test_bad_organisation_files_change_nothing(cli_env, session, tmp_path, text,
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == before
 
 
+@pytest.mark.parametrize("text", ["", "# the organisation comes later\n"])
+def test_an_empty_organisation_file_imports_nothing(cli_env, session, tmp_path, text):
+    path = write(tmp_path, "org.yaml", text)
+    result = run_cli("org", "import", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "organisation imported: departments: 0 added, 0 changed, "
+        "roles: 0 added, 0 changed, employees: 0 added, 0 changed\n"
+    )
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
 def test_a_csv_with_an_unknown_name_is_refused(cli_env, tmp_path):
     path = write(tmp_path, "people.csv", "code,name\nX,甲\n")
     result = run_cli("org", "import", path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Iterable
 from contextlib import contextmanager
+from typing import NoReturn
 
 import click
 
@@ -51,7 +53,7 @@ def functions():
     return plugins().functions
 
 
-def fail(lines, code: int = EXIT_INVALID):
+def fail(lines: Iterable[object], code: int = EXIT_INVALID) -> NoReturn:
     for line in lines:
         click.echo(f"error: {line}" if not str(line).startswith("error") else str(line), err=True)
     sys.exit(code)

@@ -74,6 +74,7 @@ def parse_documents(text: str, file: str | None = None) -> tuple[list[SourceDocu
             )
         ]
     documents, problems = [], []
+    assert node is not None, "the text holds a mapping (above), so it composes to a node"
     nodes = {key_node.value: value_node for key_node, value_node in node.value}
     for kind, items in data.items():
         kind_line = nodes[kind].start_mark.line + 1 if kind in nodes else None
@@ -92,7 +93,7 @@ def parse_documents(text: str, file: str | None = None) -> tuple[list[SourceDocu
 
 def _line_map(root: yaml.Node) -> dict[tuple, int]:
     lines: dict[tuple, int] = {}
-    stack = [((), root)]
+    stack: list[tuple[tuple[object, ...], yaml.Node]] = [((), root)]
     while stack:
         path, node = stack.pop()
         lines.setdefault(path, node.start_mark.line + 1)

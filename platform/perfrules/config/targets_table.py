@@ -75,7 +75,7 @@ class RowProblem(Problem):
         return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
 
 
-def row_problem(file: str, row: int | None, column: str | None, message: str, value: Any = None) -> Problem:
+def row_problem(file: str | None, row: int | None, column: str | None, message: str, value: Any = None) -> Problem:
     """`targets.csv: row 4, column 'value': 'abc' Not a valid number.` — as `perfrules data import`
     says it (the row is the problem's line too)."""
     where = f"row {row}" if row is not None else ""
@@ -327,6 +327,7 @@ def import_targets(
     except ConfigError as exc:
         raise ConfigError(sorted(exc.problems, key=_by_row)) from None
     stored, _ = normalise(document)
+    assert stored is not None, "apply_documents took the document, so it normalises"
     summary = TargetImportSummary(slug, rows=len(table.rows), load=load)
     before = {holder_key(entry): entry for entry in (existing or {}).get("entries", [])}
     after = {holder_key(entry): entry for entry in stored["entries"]}

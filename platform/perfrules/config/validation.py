@@ -213,7 +213,8 @@ def kpi_names(config: Config) -> Catalogue:
 
 def _cycles(dependencies: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
     """Each dependency cycle once, as (first KPI, path back to it). Iterative depth-first search."""
-    found, done = [], set()
+    found: list[tuple[str, list[str]]] = []
+    done: set[str] = set()
     for start in sorted(dependencies):
         if start in done:
             continue

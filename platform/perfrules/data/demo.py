@@ -203,7 +203,7 @@ def _people(session: Session, rng, count: int, departments: dict[str, int], role
 
 def _users(session: Session, people: list[Person], password_hash: str) -> int:
     managers = {p.manager.code for p in people if p.manager}
-    rows = [
+    rows: list[dict[str, object]] = [
         {"login": "admin", "password_hash": password_hash, "roles": ["admin"], "employee_id": None},
         {"login": "hr", "password_hash": password_hash, "roles": ["hr"], "employee_id": None},
     ]

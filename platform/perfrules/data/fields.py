@@ -29,7 +29,7 @@ from ..cells import (
 
 def choice_parser(options: list[dict]) -> Callable[[Any], str]:
     """Accepts an option's value, or its Chinese or English label."""
-    accepted = {}
+    accepted: dict[str, str] = {}
     for option in options:
         for word in (option["value"], option["label"]["zh"], option["label"]["en"]):
             accepted.setdefault(word.strip().lower(), option["value"])
@@ -128,7 +128,7 @@ def column_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[list
         return _column(values.__getitem__)
     if kind == "employee":
         return _column(lambda code: code if code in employee_codes else employee_codes[code])
-    converters = {
+    converters: dict[str, Callable[[str], Any]] = {
         "text": _plain_text,
         "integer": int,
         "decimal": _plain_decimal,
@@ -144,7 +144,7 @@ def _json_boolean(value: bool) -> str:
 
 
 #: how a column parser's values are written in JSON, by field type (the same text json.dumps gives)
-JSON_WRITERS = {
+JSON_WRITERS: dict[str, Callable[[Any], str]] = {
     "text": encode_basestring,
     "choice": encode_basestring,
     "employee": encode_basestring,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -144,9 +144,10 @@ class RowParser:
                 date = names.index(self.date_field)
                 codes = self.codes
                 days: dict[str, dt.date] = {}  # many rows share a day
-                parsed = []
+                parsed: list[tuple[str, tuple | None, list[RowProblem]]] = []
                 template, writers = self.json_template, self.json_writers
-                for external_id, row in zip(external_ids, zip(*columns)):
+                # every external id is a str: checked above, value by value
+                for external_id, row in zip(cast(list[str], external_ids), zip(*columns)):
                     if complete:
                         values_json = template % tuple([write(v) for write, v in zip(writers, row)])
                     else:
@@ -295,12 +296,14 @@ def _import(
                     ),
                 ]
             if not problems and unique.fields:
+                assert record is not None, "the parser gives a record to every row it finds nothing wrong with"
                 problems = unique.check(number, external_id, record[2])
             if problems:
                 report.rejected += 1
                 report.problems.extend(problems)
                 report.rejected_rows.append((number, raw, problems))
             elif not report.rejected or skip_invalid:
+                assert record is not None, "the parser gives a record to every row it finds nothing wrong with"
                 good.append((external_id, *record))
         report.read += len(chunk)
         _write(session, slug, good, existing, report)

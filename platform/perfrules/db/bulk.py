@@ -41,11 +41,11 @@ def driver_insert(
     return total
 
 
-def driver_date(connection: sa.Connection, day: dt.date):
+def driver_date(connection: sa.Connection, day: dt.date) -> str | dt.date:
     return day.isoformat() if connection.dialect.name == "sqlite" else day
 
 
-def driver_timestamp(connection: sa.Connection, moment: dt.datetime):
+def driver_timestamp(connection: sa.Connection, moment: dt.datetime) -> str | dt.datetime:
     """A timestamp as the dialect's own DateTime type would store it."""
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if connection.dialect.name == "sqlite" else moment
 
@@ -54,7 +54,9 @@ def insert_unless_present(session: Session, model) -> sa.Insert:
     """INSERT … ON CONFLICT DO NOTHING into `model`'s table, in the session's dialect: a claim on a
     unique key that a concurrent claimant may have taken first."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(model).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model).on_conflict_do_nothing()

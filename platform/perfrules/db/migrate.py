@@ -34,4 +34,6 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config(sa.create_engine("sqlite://"))).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(sa.create_engine("sqlite://"))).get_current_head()
+    assert head is not None, f"the package ships its migrations: {MIGRATIONS / 'versions'} has a head revision"
+    return head

@@ -27,6 +27,8 @@ from .messages import MESSAGES
 from .models import Notification
 
 COLUMNS = ("user_id", "kind", "period", "employee_id", "params", "link", "created_at")
+#: one notification's values for `COLUMNS`, in the driver's terms (`db.bulk`)
+NotificationRow = tuple[int, str, str | None, int | None, str, str | None, str | dt.datetime]
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def notify_many(session: Session, notices: Iterable[Notice], now: dt.datetime | 
     """Write every notice, one row per recipient, in one insert; nothing is committed."""
     connection = session.connection()
     created = driver_timestamp(connection, utc(now or _now()))
-    rows = []
+    rows: list[NotificationRow] = []
     for notice in notices:
         _check(notice)
         params = orjson.dumps(notice.params).decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,7 +33,9 @@ def _mine(user_id: int, unread_only: bool):
 
 
 def count(session: Session, user_id: int, unread_only: bool = False) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(_mine(user_id, unread_only)))
+    return session.execute(
+        sa.select(sa.func.count()).select_from(Notification).where(_mine(user_id, unread_only))
+    ).scalar_one()
 
 
 def items(
@@ -74,4 +77,8 @@ def mark_read(
     condition = _mine(user_id, unread_only=True)
     if notification_id is not None:
         condition = sa.and_(condition, Notification.id == notification_id)
-    return session.execute(sa.update(Notification).where(condition).values(read_at=now or _now())).rowcount
+    # an UPDATE's result is a CursorResult, which counts the rows it matched
+    result = cast(
+        sa.CursorResult[Any], session.execute(sa.update(Notification).where(condition).values(read_at=now or _now()))
+    )
+    return result.rowcount

@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -85,9 +86,11 @@ def clock_from(start: dt.datetime) -> Clock:
 def _file_deliveries(session: Session, channel: str, now: dt.datetime) -> None:
     """A pending delivery through `channel` for each recent notification that has none."""
     session.execute(insert_unless_present(session, NotificationChannel).values(name=channel, active_since=now))
-    active_since = utc(
-        session.scalar(sa.select(NotificationChannel.active_since).where(NotificationChannel.name == channel))
+    first_active = session.scalar(
+        sa.select(NotificationChannel.active_since).where(NotificationChannel.name == channel)
     )
+    assert first_active is not None, f"channel {channel}: its row is there (inserted just above, unless it was)"
+    active_since = utc(first_active)
     already = sa.exists().where(
         NotificationDelivery.notification_id == Notification.id, NotificationDelivery.channel == channel
     )
@@ -207,9 +210,14 @@ def _record(
             )
         ).all()
     )
-    changes = []
+    changes: list[dict[str, str | int | dt.datetime | None]] = []
     for delivery_id, error in outcomes.items():
-        change = {"delivery_id": delivery_id, "sent_at": None, "last_error": None, "next_attempt_at": now}
+        change: dict[str, str | int | dt.datetime | None] = {
+            "delivery_id": delivery_id,
+            "sent_at": None,
+            "last_error": None,
+            "next_attempt_at": now,
+        }
         if error is None:
             change["state"], change["sent_at"] = "sent", now
             report.sent += 1
@@ -224,7 +232,7 @@ def _record(
             change.update(state="pending", last_error=_error_text(error), next_attempt_at=now + wait)
             report.retrying += 1
         changes.append(change)
-    table = NotificationDelivery.__table__
+    table = cast(sa.Table, NotificationDelivery.__table__)  # a declarative class's table is a Table
     session.connection().execute(
         sa.update(table)
         .where(table.c.id == sa.bindparam("delivery_id"))
@@ -312,8 +320,13 @@ def retry_failed(session: Session, channel: str | None = None, now: dt.datetime 
     condition = NotificationDelivery.state == "failed"
     if channel is not None:
         condition = sa.and_(condition, NotificationDelivery.channel == channel)
-    return session.execute(
-        sa.update(NotificationDelivery)
-        .where(condition)
-        .values(state="pending", attempts=0, next_attempt_at=now or _now())
-    ).rowcount
+    # an UPDATE's result is a CursorResult, which counts the rows it matched
+    result = cast(
+        sa.CursorResult[Any],
+        session.execute(
+            sa.update(NotificationDelivery)
+            .where(condition)
+            .values(state="pending", attempts=0, next_attempt_at=now or _now())
+        ),
+    )
+    return result.rowcount

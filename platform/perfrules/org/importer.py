@@ -82,8 +82,10 @@ def read_entries(path: Path) -> list[Entry]:
         ) from None
     if not isinstance(data, dict) or not set(data) <= set(KINDS):
         raise ConfigError([Problem("", f"an organisation file holds the sections {', '.join(KINDS)}", str(path), 1)])
+    if node is None:  # an empty file (or only comments): nothing to import
+        return []
     nodes = {key.value: value for key, value in node.value}
-    entries = []
+    entries: list[Entry] = []
     for kind, items in data.items():
         for item, item_node in zip(items or [], nodes[kind].value):
             entries.append(
@@ -109,7 +111,7 @@ def _from_csv(kind: str, row: dict) -> dict:
 def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgSummary:
     entries = [entry for path in paths for entry in read_entries(path)]
     problems: list[Problem] = []
-    by_kind = {kind: {} for kind in KINDS}
+    by_kind: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
     for entry in entries:
         code = entry.data.get("code")
         if not isinstance(code, str) or not code.strip():
@@ -165,15 +167,15 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
             problems.append(entry.problem("attributes", "must be a mapping of names to values"))
 
     for chain in _loops(parents):
-        entry = by_kind["departments"].get(chain[0])
+        looped = by_kind["departments"].get(chain[0])
         message = "departments form a loop: " + " → ".join(chain)
-        problems.append(entry.problem("parent", message) if entry else Problem("departments", message))
+        problems.append(looped.problem("parent", message) if looped else Problem("departments", message))
     for chain in _loops(managers):
-        entry = by_kind["employees"].get(chain[0]) or next(
+        looped = by_kind["employees"].get(chain[0]) or next(
             (by_kind["employees"][c] for c in chain if c in by_kind["employees"]), None
         )
         message = "managers form a loop: " + " → ".join(chain)
-        problems.append(entry.problem("manager", message) if entry else Problem("employees", message))
+        problems.append(looped.problem("manager", message) if looped else Problem("employees", message))
     if problems:
         raise ConfigError(problems)
     return _write(session, by_kind, original_managers, actor)
@@ -190,7 +192,7 @@ def _label(entry: Entry, problems: list[Problem]) -> dict:
 def _department_parents(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
     return {
-        code: codes.get(parent_id)
+        code: codes.get(parent_id) if parent_id is not None else None
         for code, parent_id in session.execute(sa.select(Department.code, Department.parent_id))
     }
 
@@ -198,17 +200,19 @@ def _department_parents(session: Session) -> dict[str, str | None]:
 def _employee_managers(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
     return {
-        code: codes.get(manager_id)
+        code: codes.get(manager_id) if manager_id is not None else None
         for code, manager_id in session.execute(sa.select(Employee.code, Employee.manager_id))
     }
 
 
 def _loops(links: dict[str, str | None]) -> list[list[str]]:
     """Each loop in a child → parent mapping once, as a path that ends where it starts."""
-    loops, settled = [], set()
+    loops: list[list[str]] = []
+    settled: set[str] = set()
     for start in sorted(links):
-        path, position = [], {}
-        node = start
+        path: list[str] = []
+        position: dict[str, int] = {}
+        node: str | None = start
         while node is not None and node not in settled and node not in position:
             position[node] = len(path)
             path.append(node)
@@ -233,7 +237,7 @@ def _write(
             existing_departments[code] = department
             _audit(session, actor, "departments", code, None, after, summary.added)
         elif department.label != entry.data["label"]:
-            before = {"code": code, "label": department.label}
+            before: dict[str, object] = {"code": code, "label": department.label}
             department.label = entry.data["label"]
             _audit(session, actor, "departments", code, before, after, summary.changed)
     session.flush()
@@ -259,10 +263,11 @@ def _write(
     existing_employees = {e.code: e for e in session.scalars(sa.select(Employee))}
     for code, entry in by_kind["employees"].items():
         data = entry.data
+        role = data.get("role")
         fields = {
             "name": str(data["name"]).strip(),
             "department_id": department_ids[data["department"]],
-            "role_id": role_ids.get(data.get("role")),
+            "role_id": role_ids.get(role) if role is not None else None,
             "hire_date": _date(data.get("hire_date")),
             "active": data.get("active", True),
             "attributes": data.get("attributes") or {},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import overload
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@overload
+def _aware(moment: dt.datetime) -> dt.datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
+@overload
+def _aware(moment: dt.datetime | None) -> dt.datetime | None: ...
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     """SQLite gives back naive datetimes; they were written in UTC."""
     if moment is not None and moment.tzinfo is None:

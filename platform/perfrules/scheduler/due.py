@@ -73,7 +73,7 @@ def due(schedules: dict[str, dict], now: dt.datetime, last_fired: dict[str, dt.d
     `last_fired` holds, per schedule, the fire time of its latest claimed run. A schedule that
     never ran catches up only its most recent firing.
     """
-    result = []
+    result: list[Due] = []
     for slug, schedule in sorted(schedules.items()):
         if not schedule.get("enabled", True):
             continue

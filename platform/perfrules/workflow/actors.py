@@ -93,9 +93,11 @@ class Directory:
         if actor == "employee":
             return set(own)
         if actor == "manager":
-            found = self.users_of.get(self.employees[employee_id][0], set())
+            manager = self.employees[employee_id][0]
+            found = self.users_of.get(manager, set()) if manager is not None else set()  # no manager: nobody
         elif actor == "department_head":
-            found = self.users_of.get(self.department_head(employee_id), set())
+            head = self.department_head(employee_id)
+            found = self.users_of.get(head, set()) if head is not None else set()  # no head: nobody
         elif actor.startswith("role:"):
             found = self.by_role.get(actor.split(":", 1)[1], set())
         elif actor.startswith("user:"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -134,7 +135,8 @@ def distribution(session: Session, period: str, department_code: str | None, tem
     labels = {band["grade"]: band.get("label") for band in bands}
     percentages = definition.get("calibration") or {}
     found = adjustments(session, period, [row[0].employee_id for row in rows])
-    cards = []
+    #: the scorecards as the distribution's JSON shows them
+    cards: list[dict[str, Any]] = []
     for card, code, name, department in rows:
         adjustment = found.get(card.employee_id)
         cards.append(

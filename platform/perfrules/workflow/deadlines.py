@@ -56,7 +56,7 @@ def flow_steps(session: Session, flows: Iterable[tuple[int, str]]) -> dict[tuple
     """(version number, flow) → step name → step, reading each version's snapshot once."""
     flows = set(flows)
     versions = {number for number, _ in flows}
-    snapshots = (
+    snapshots: dict[int, dict] = (
         dict(
             session.execute(
                 sa.select(ConfigVersion.number, ConfigVersion.snapshot).where(ConfigVersion.number.in_(versions))
@@ -76,11 +76,11 @@ def flow_steps(session: Session, flows: Iterable[tuple[int, str]]) -> dict[tuple
 
 def review_deadlines(session: Session, reviews: Iterable[Review]) -> dict[int, Deadline]:
     """The deadline of each review's current step, by review id, for those that have one."""
-    reviews = [review for review in reviews if review.state == "in_review" and review.step]
-    steps = flow_steps(session, {(review.version_number, review.flow) for review in reviews})
-    found = {}
-    for review in reviews:
-        deadline = step_deadline(steps[(review.version_number, review.flow)].get(review.step), review.step_started_at)
+    at_step = [(review, review.step) for review in reviews if review.state == "in_review" and review.step]
+    steps = flow_steps(session, {(review.version_number, review.flow) for review, _ in at_step})
+    found: dict[int, Deadline] = {}
+    for review, step in at_step:
+        deadline = step_deadline(steps[(review.version_number, review.flow)].get(step), review.step_started_at)
         if deadline is not None:
             found[review.id] = deadline
     return found

@@ -293,6 +293,8 @@ def cancel(
         )
     before = _state(session, delegation)
     principal = session.get(User, delegation.user_id)
+    # delegations.user_id is a foreign key: a user cannot be deleted while they have delegations
+    assert principal is not None, f"delegation {delegation.id}: its user is in the database"
     stand_in_id = delegation.delegate_id
     if delegation.starts_on < today:
         delegation.ends_on = today - dt.timedelta(days=1)

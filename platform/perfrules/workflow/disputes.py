@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..engine.models import ManualValue, Scorecard
-from ..engine.scorecards import item_definitions
+from ..engine.scorecards import ItemDefinition, item_definitions
+from ..engine.shapes import ItemTrace
 from ..formula import FunctionRegistry
 from ..formula.checker import did_you_mean
 from ..org.models import Employee, User
@@ -78,7 +79,7 @@ def _card(session: Session, review: Review) -> Scorecard | None:
     )
 
 
-def _entry(card: Scorecard | None, item: str) -> dict | None:
+def _entry(card: Scorecard | None, item: str) -> ItemTrace | None:
     return next((entry for entry in (card.items or []) if entry.get("key") == item), None) if card else None
 
 
@@ -154,14 +155,17 @@ def _record(session: Session, dispute: Dispute, actor: User, action: str, before
         before=before,
         after={**_state(dispute), "on_behalf_of": dispute.on_behalf_of},
     )
-    card = _card(session, session.get(Review, dispute.review_id))
+    review = session.get(Review, dispute.review_id)
+    # disputes.review_id is a foreign key, and reviews are never deleted
+    assert review is not None, f"dispute {dispute.id}: its review is in the database"
+    definition = _definition(session, _card(session, review), dispute.item)
     announce_dispute(
         session,
         dispute,
         action,
         by=actor,
         now=utc_now(),
-        item_label=_definition(session, card, dispute.item).get("label") or dispute.item,
+        item_label=(definition["label"] if definition else None) or dispute.item,
         routed_actor="manager" if dispute.routed_to == "manager" else "role:hr",
     )
 
@@ -236,12 +240,12 @@ def _value(raw) -> float:
     return value
 
 
-def _definition(session: Session, card: Scorecard | None, item: str) -> dict:
+def _definition(session: Session, card: Scorecard | None, item: str) -> ItemDefinition | None:
     """The item as the scorecard's configuration version defines it: its kind (manual or kpi),
-    label …"""
+    label …; None without a scorecard or a version, or for an item the version does not have."""
     if card is None or card.version_number is None:
-        return {}
-    return item_definitions(version_config(session, card.version_number), card.template).get(item, {})
+        return None
+    return item_definitions(version_config(session, card.version_number), card.template).get(item)
 
 
 def _clean_correction(kind: str | None, correction: dict | None) -> dict:
@@ -316,7 +320,8 @@ def resolve_dispute(
     card = _card(session, review)
     before = _state(dispute)
     if decision == "accept":
-        cleaned = _clean_correction(_definition(session, card, dispute.item).get("kind"), correction)
+        definition = _definition(session, card, dispute.item)
+        cleaned = _clean_correction(definition["kind"] if definition else None, correction)
         dispute.correction = _correct(
             session, dispute, review, card, user, cleaned, resolution, on_behalf_of, functions
         )
@@ -366,12 +371,14 @@ def _correct(
             existing.value, existing.source, existing.updated_at = cleaned["value"], source, now
         session.flush()
     if card is not None:
-        applied["total_before"], applied["points_before"] = card.total, (_entry(card, dispute.item) or {}).get("points")
+        entry = _entry(card, dispute.item)
+        applied["total_before"], applied["points_before"] = card.total, entry.get("points") if entry else None
         card.locked = False  # so that it may be scored again; the reopening below is the record of it
         rescored = rescore(session, review, functions)
         if rescored is not None:
             applied["total_after"] = rescored.total
-            applied["points_after"] = (_entry(rescored, dispute.item) or {}).get("points")
+            entry = _entry(rescored, dispute.item)
+            applied["points_after"] = entry.get("points") if entry else None
     applied["reopened"] = review.state in DISPUTABLE_STATES
     if applied["reopened"]:
         reopen_review(session, review, user, f"dispute {dispute.id} accepted: {resolution}", on_behalf_of, functions)

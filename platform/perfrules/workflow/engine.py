@@ -29,7 +29,7 @@ from ..formula import FunctionRegistry
 from ..org.models import Employee, User
 from .actors import Directory, delegators
 from .forms import unsubmitted_form
-from .models import Review, ReviewAction
+from .models import Review, ReviewAction, approver
 from .notices import announce_action, announce_opened
 from .steps import (
     PRIVILEGED,
@@ -155,13 +155,15 @@ def _approvals(session: Session, review: Review) -> set[int]:
             ReviewAction.step_entry == review.entries,
         )
     )
-    return {on_behalf_of or user_id for user_id, on_behalf_of in rows}
+    return {approver(user_id, on_behalf_of) for user_id, on_behalf_of in rows}
 
 
 def allowed_actions(session: Session, review: Review, user: User, today: dt.date | None = None) -> list[Allowed]:
     """What `user` may do to this review now."""
     today = today or dt.date.today()
     employee = session.get(Employee, review.employee_id)
+    # reviews.employee_id is a foreign key, and an employee with a scorecard cannot be deleted
+    assert employee is not None, f"review {review.id}: its employee is in the database"
     own = user.employee_id == review.employee_id
     result: list[Allowed] = []
     if review.state == "in_review":
@@ -341,13 +343,14 @@ def pending_for(session: Session, user: User, today: dt.date | None = None, limi
         return []
     directory = Directory.load(session)
     for_whom = {user.id} | delegators(session, user.id, today)
-    approved: dict[int, set[int]] = {}
+    #: (review, step entry) → who has approved that entry
+    approved: dict[tuple[int, int], set[int]] = {}
     for review_id, step_entry, user_id, on_behalf_of in session.execute(
         sa.select(
             ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id, ReviewAction.on_behalf_of
         ).where(ReviewAction.action == "approve", ReviewAction.review_id.in_([r.id for r in reviews]))
     ):
-        approved.setdefault((review_id, step_entry), set()).add(on_behalf_of or user_id)
+        approved.setdefault((review_id, step_entry), set()).add(approver(user_id, on_behalf_of))
     steps: dict[tuple[int, str], dict[str, dict]] = {}
     waiting = []
     for review in reviews:
@@ -360,6 +363,7 @@ def pending_for(session: Session, user: User, today: dt.date | None = None, limi
                 .get(review.flow, {})
                 .get("steps", [])
             }
+        assert review.step is not None, "a review in_review is at a step (steps.enter_step)"
         step = steps[key].get(review.step)
         if step is None:
             continue

@@ -271,6 +271,8 @@ def drop(session: Session, review: Review, request: FeedbackRequest, user: User)
     if request.state != "proposed":
         raise WorkflowError("only a proposal can be dropped: this colleague has been asked already")
     peer = session.get(User, request.peer_id)
+    # feedback_requests.peer_id is a foreign key: a user cannot be deleted while asked for feedback
+    assert peer is not None, f"feedback request {request.id}: its colleague is in the database"
     session.delete(request)
     session.flush()
     record_change(

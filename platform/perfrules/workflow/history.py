@@ -13,8 +13,8 @@ def review_history(session: Session, review_id: int) -> list[tuple[ReviewAction,
     """(action, the acting user's login — None for a rerun —, the login acted for) rows, oldest first."""
     acting, behalf = aliased(User), aliased(User)
     return [
-        tuple(row)
-        for row in session.execute(
+        (action, acting_login, behalf_login)
+        for action, acting_login, behalf_login in session.execute(
             sa.select(ReviewAction, acting.login, behalf.login)
             .outerjoin(acting, acting.id == ReviewAction.user_id)
             .outerjoin(behalf, behalf.id == ReviewAction.on_behalf_of)

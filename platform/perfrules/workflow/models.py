@@ -57,6 +57,15 @@ class ReviewAction(Base):
     at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
+def approver(user_id: int | None, on_behalf_of: int | None) -> int:
+    """Whose approval an `approve` action is: the user a delegate acted for, else the user who
+    acted."""
+    who = on_behalf_of or user_id
+    # only what the system did has no user (`workflow.reruns`), and the system never approves
+    assert who is not None, "an approve action always has a user"
+    return who
+
+
 class Delegation(Base):
     """`user` lets `delegate` act in their place from `starts_on` to `ends_on` (inclusive)."""
 

@@ -20,7 +20,7 @@ answer (`Directory.principals`), so nobody hears of a scorecard they may not act
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -71,7 +71,7 @@ class Audience:
     def employee(self, employee_id: int) -> set[int]:
         return set(self.directory.users_of.get(employee_id, set()))
 
-    def waiting(self, actor: str, employee_id: int, approved: set[int] = frozenset()) -> set[int]:
+    def waiting(self, actor: str, employee_id: int, approved: Set[int] = frozenset()) -> set[int]:
         """Who may act at a step with this actor now: its principals who have not approved yet,
         and their stand-ins — never a stand-in on their own scorecard."""
         principals = self.directory.principals(actor, employee_id) - approved
@@ -161,7 +161,7 @@ def announce_action(
     # countersignatures leaves the step as it was
     entered = step is not None and review.step_started_at == now
     audience = Audience.load(session, directory, now.date())
-    waiting = audience.waiting(step["actor"], employee.id) if entered else set()
+    waiting = audience.waiting(step["actor"], employee.id) if step is not None and entered else set()
     own = audience.employee(employee.id)
     params = review_params(employee.code, employee.name, review.period, step, review.step_started_at)
     previous = by_name.get(from_step) if from_step else None
@@ -204,6 +204,8 @@ def announce_dispute(
     """Tell who should know that `by` raised, withdrew, accepted or rejected `dispute`.
     `routed_actor` is the step actor the dispute is routed to (manager or role:hr)."""
     employee = session.get(Employee, dispute.employee_id)
+    # disputes.employee_id is a foreign key, and an employee with a scorecard cannot be deleted
+    assert employee is not None, f"dispute {dispute.id}: its employee is in the database"
     params = {
         "employee": employee.name,
         "employee_code": employee.code,
@@ -248,6 +250,8 @@ def announce_feedback(
     """Tell each colleague asked for feedback (a request each, linked to its own page), or — when
     the employee proposed them — the employee's manager, who decides whether to ask."""
     employee = session.get(Employee, review.employee_id)
+    # reviews.employee_id is a foreign key, and an employee with a scorecard cannot be deleted
+    assert employee is not None, f"review {review.id}: its employee is in the database"
     base = {
         "employee": employee.name,
         "employee_code": employee.code,

@@ -19,7 +19,7 @@ from ..notify import Notice, notify_many
 from ..org.models import Employee
 from .actors import Directory
 from .deadlines import EARLIEST_REMINDER, flow_steps, step_deadline
-from .models import Review, ReviewAction
+from .models import Review, ReviewAction, approver
 from .notices import Audience, review_params, scorecard_link
 from .reminder_models import ReviewReminder
 
@@ -61,9 +61,11 @@ def _due(session: Session, now: dt.datetime) -> list[_Due]:
         ).all()
     )
     steps = flow_steps(session, {(review.version_number, review.flow) for review in reviews})
-    due = []
+    due: list[_Due] = []
     for review in reviews:
         step = steps[(review.version_number, review.flow)].get(review.step)
+        if step is None:  # not a step of its flow (any more): it has no deadline to remind of
+            continue
         deadline = step_deadline(step, review.step_started_at)
         kind = deadline.reminder(now) if deadline else None
         if kind and (review.id, kind) not in sent:
@@ -82,7 +84,7 @@ def _claim(session: Session, due: list[_Due], now: dt.datetime) -> list[_Due]:
             {"review_id": d.review_id, "step_entry": d.entry, "kind": d.kind, "sent_at": now}
             for d in due[start : start + CLAIM_CHUNK]
         ]
-        claimed.update(tuple(row) for row in session.execute(statement.values(rows)))
+        claimed.update((review_id, kind) for review_id, kind in session.execute(statement.values(rows)))
     return [d for d in due if (d.review_id, d.kind) in claimed]
 
 
@@ -96,7 +98,7 @@ def _approved(session: Session, due: list[_Due]) -> dict[tuple[int, int], set[in
                 ReviewAction.review_id, ReviewAction.step_entry, ReviewAction.user_id, ReviewAction.on_behalf_of
             ).where(ReviewAction.action == "approve", ReviewAction.review_id.in_(ids[start : start + CLAIM_CHUNK]))
         ):
-            approved.setdefault((review_id, entry), set()).add(on_behalf_of or user_id)
+            approved.setdefault((review_id, entry), set()).add(approver(user_id, on_behalf_of))
     return approved
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -64,14 +65,40 @@ class Conditions:
         return self.compiled[text]
 
 
-@dataclass
+class CardFigures(Protocol):
+    """What step conditions read of a scorecard: a `Scorecard`, or a row of these columns (opening
+    a company's reviews does not load its traces)."""
+
+    @property
+    def total(self) -> float | None: ...
+    @property
+    def grade(self) -> str | None: ...
+    @property
+    def rank_company(self) -> int | None: ...
+    @property
+    def rank_department(self) -> int | None: ...
+
+
+class EmployeeFacts(Protocol):
+    """What step conditions and actors read of an employee: an `Employee`, or a row of these
+    columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def attributes(self) -> dict: ...
+    @property
+    def hire_date(self) -> dt.date | None: ...
+
+
+@dataclass(frozen=True)
 class StepContext:
     """What deciding a review's next step needs: its scorecard, employee and configuration."""
 
     directory: Directory
     conditions: Conditions
-    card: Scorecard | None
-    employee: Employee
+    card: CardFigures | None
+    employee: EmployeeFacts
 
     def holds(self, step: dict) -> bool:
         if not step.get("condition"):
@@ -103,12 +130,24 @@ def tenure_months(hired: dt.date | None) -> float | None:
     return float((today.year - hired.year) * 12 + today.month - hired.month)
 
 
-def step_context(session: Session, review: Review, functions: FunctionRegistry | None) -> StepContext:
-    return StepContext(
+@dataclass(frozen=True)
+class ReviewContext(StepContext):
+    """A review's context with its scorecard and employee as loaded models, for an action that
+    changes the scorecard (locks it, unlocks it) or tells the employee."""
+
+    card: Scorecard | None
+    employee: Employee
+
+
+def step_context(session: Session, review: Review, functions: FunctionRegistry | None) -> ReviewContext:
+    employee = session.get(Employee, review.employee_id)
+    # reviews.employee_id is a foreign key, and an employee with a scorecard cannot be deleted
+    assert employee is not None, f"review {review.id}: its employee is in the database"
+    return ReviewContext(
         Directory.load(session),
         Conditions(version_config(session, review.version_number), functions),
         scorecard_of(session, review),
-        session.get(Employee, review.employee_id),
+        employee,
     )
 
 

@@ -64,7 +64,7 @@ def parse_document(kind: str, text: str) -> SourceDocument:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([Problem("", f"not valid YAML: {reason}", None, mark.line + 1 if mark else None)]) from None
-    if not isinstance(data, dict):
+    if node is None or not isinstance(data, dict):  # an empty text composes to no node at all
         raise ConfigError(
             [
                 Problem(
