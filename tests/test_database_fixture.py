@@ -17,7 +17,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
 def _run_with_unreachable_postgres(ci: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PERFRULES_TEST_POSTGRES_URL": UNREACHABLE, "CI": ci}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", ONE_DATABASE_TEST],
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-n", "0", ONE_DATABASE_TEST],
         cwd=ROOT,
         env=env,
         capture_output=True,

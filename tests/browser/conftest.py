@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ..helpers import ROOT, SEED_CONFIG
+from ..helpers import ROOT, SEED_CONFIG, run_cli
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -33,10 +33,15 @@ def _free_port() -> int:
 
 
 def _cli(environment: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "perfrules.cli", *args], env=environment, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, f"perfrules {' '.join(args)}: {result.stdout}{result.stderr}"
+    """`perfrules *args` in this process (the CLI itself, without starting Python again) in
+    `environment`; its output."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(environment):
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        result = run_cli(*args)
+    assert result.exit_code == 0, f"perfrules {' '.join(args)}: {result.output}"
     return result.stdout
 
 

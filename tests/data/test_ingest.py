@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from perfrules.audit import AuditEntry
 from perfrules.data.models import Record
 from perfrules.org.models import Employee
 
-from ..helpers import SEED_CONFIG, SEED_ORG, run_cli, write
+from ..helpers import SEED_CONFIG, SEED_ORG, run_cli, starting_state, write
 
 pytestmark = pytest.mark.database
 
@@ -25,10 +26,15 @@ DEALS = """
 """
 
 
-@pytest.fixture
-def crm(cli_env):
+def _load_seeds(folder: Path) -> None:
     assert run_cli("config", "load", SEED_CONFIG).exit_code == 0
     assert run_cli("org", "import", SEED_ORG).exit_code == 0
+
+
+@pytest.fixture
+@starting_state(_load_seeds)
+def crm(cli_env):
+    """The seed configuration (its datasets, as a draft) and the seed organisation, no records yet."""
 
 
 def records(session, dataset="deals") -> dict[str, Record]:

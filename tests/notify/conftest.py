@@ -4,6 +4,8 @@ every scorecard's review is open at the self-review."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -11,7 +13,7 @@ import yaml
 from perfrules.notify.models import Notification
 from perfrules.org.models import Employee, User
 
-from ..helpers import run_cli, write
+from ..helpers import run_cli, starting_state, write
 from ..workflow.test_engine import FLOW, create_users
 
 DEADLINED_FLOW = FLOW.replace("actor: employee}", "actor: employee, deadline_days: 2}").replace(
@@ -20,18 +22,24 @@ DEADLINED_FLOW = FLOW.replace("actor: employee}", "actor: employee, deadline_day
 assert DEADLINED_FLOW.count("deadline_days") == 2
 
 
-@pytest.fixture
-def reviews(company, cli_env, session, tmp_path):
+def open_deadlined_reviews(folder: Path) -> None:
+    """The lifecycle tests' users, DEADLINED_FLOW on both templates and published, 2026-10 evaluated."""
     create_users()
     config = yaml.safe_load(run_cli("config", "export").stdout)
     for template in config["templates"]:
         template["approval_flow"] = "standard"
     path = write(
-        tmp_path, "flow.yaml", DEADLINED_FLOW + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True)
+        folder, "flow.yaml", DEADLINED_FLOW + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True)
     )
     assert run_cli("config", "load", path).exit_code == 0
     assert run_cli("config", "publish", "-m", "flows with deadlines").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
+
+
+@pytest.fixture
+@starting_state(open_deadlined_reviews, parent="company")
+def reviews(company, cli_env, session):
+    """The state this module's docstring describes, in the test's database; the test's session."""
     session.rollback()
     return session
 

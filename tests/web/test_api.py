@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from perfrules.engine.models import EvaluationRun
 from perfrules.org.models import ApiToken, User
 from perfrules.web import create_app
 
-from ..helpers import run_cli, sign_in
+from ..helpers import add_users, issue_tokens, run_cli, sign_in, starting_state
 
 pytestmark = pytest.mark.database
 
@@ -34,14 +35,25 @@ def issue(login: str, *extra) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def _create_users(folder: Path) -> None:
+    add_users(((login, *spec) for login, spec in USERS.items()), "s3cret-pass")
+
+
 @pytest.fixture
-def api(company, cli_env, tmp_path):
-    for login, (role, employee) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", "s3cret-pass"]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+@starting_state(_create_users, parent="company")
+def api_users(company):
+    """The scenario company with USERS; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def api(api_users, cli_env, tmp_path):
+    """A test client of the app, with a bearer token for each of USERS in `client.tokens`."""
     app = create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
     client = app.test_client()
-    client.tokens = {login: {"Authorization": f"Bearer {issue(login)}"} for login in USERS}
+    client.tokens = {
+        login: {"Authorization": f"Bearer {token}"} for login, token in issue_tokens(USERS, "tests").items()
+    }
     return client
 
 

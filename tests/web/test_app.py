@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,19 +17,28 @@ import sqlalchemy as sa
 from perfrules.data.models import Record
 from perfrules.web import create_app
 
-from ..helpers import SEED_CONFIG, SEED_ORG, csrf_token, run_cli, sign_in
+from ..helpers import SEED_CONFIG, SEED_ORG, add_users, csrf_token, run_cli, sign_in, starting_state
 
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
 
 
-@pytest.fixture
-def app(cli_env, tmp_path):
+def _seed(folder: Path) -> None:
     assert run_cli("config", "load", SEED_CONFIG).exit_code == 0
     assert run_cli("org", "import", SEED_ORG).exit_code == 0
-    for login, role, employee in (("admin", "admin", None), ("hr", "hr", None), ("zhang", "employee", "E0003")):
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    add_users([("admin", "admin", None), ("hr", "hr", None), ("zhang", "employee", "E0003")], PASSWORD)
+
+
+@pytest.fixture
+@starting_state(_seed)
+def seeded(cli_env, tmp_path):
+    """The seed configuration (a draft, nothing published) and organisation, with users admin,
+    hr and zhang (E0003); the test's folder."""
+    return tmp_path
+
+
+@pytest.fixture
+def app(seeded, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

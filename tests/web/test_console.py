@@ -14,6 +14,7 @@ import html
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from perfrules.engine.models import EvaluationRun
 from perfrules.org.models import Department, Employee, Role, User
 from perfrules.web import create_app
 
-from ..helpers import csrf_token, run_cli, sign_in, write
+from ..helpers import add_users, csrf_token, run_cli, sign_in, starting_state, write
 
 pytestmark = pytest.mark.database
 
@@ -64,11 +65,19 @@ WRITE_ENDPOINTS = {
 }
 
 
+def _create_users(folder: Path) -> None:
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
+
+
 @pytest.fixture
-def app(company, cli_env, tmp_path):
-    for login, (role, employee) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+@starting_state(_create_users, parent="company")
+def console_users(company):
+    """The scenario company with USERS, each with PASSWORD; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def app(console_users, cli_env, tmp_path):
     app = create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
     yield app
     app.extensions["perfrules.run_executor"].shutdown(wait=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import markupsafe
 import pytest
@@ -17,7 +18,7 @@ from perfrules.config.models import ConfigEntry
 from perfrules.data.models import Record
 from perfrules.web import create_app
 
-from ..helpers import csrf_token, run_cli, sign_in, write
+from ..helpers import add_users, csrf_token, run_cli, sign_in, starting_state, write
 
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
@@ -35,11 +36,19 @@ CHANNEL = {
 }
 
 
+def _create_users(folder: Path) -> None:
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
+
+
 @pytest.fixture
-def app(company, cli_env, tmp_path):
-    for login, (role, employee) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+@starting_state(_create_users, parent="company")
+def dataset_designer_users(company):
+    """The scenario company with USERS, each with PASSWORD; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def app(dataset_designer_users, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

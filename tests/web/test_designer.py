@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from perfrules.config.submissions import TemplateSubmission
 from perfrules.web import create_app
 
 from ..engine.scenario import items, scorecards
-from ..helpers import run_cli
+from ..helpers import add_users, run_cli, starting_state
 
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
@@ -31,11 +32,19 @@ USERS = {  # login: (role, employee)
 }
 
 
+def _create_users(folder: Path) -> None:
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
+
+
 @pytest.fixture
-def app(company, cli_env, tmp_path):
-    for login, (role, employee) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+@starting_state(_create_users, parent="company")
+def designer_users(company):
+    """The scenario company with USERS, each with PASSWORD; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def app(designer_users, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

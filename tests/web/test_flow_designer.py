@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from perfrules.web import create_app
 from perfrules.workflow.engine import act
 from perfrules.workflow.models import Review
 
-from ..helpers import run_cli, write
+from ..helpers import add_users, run_cli, starting_state, write
 from .test_designer import audit, csrf, draft, signed_in
 
 pytestmark = pytest.mark.database
@@ -44,19 +45,28 @@ approval_flows:
 """
 
 
-@pytest.fixture
-def app(company, cli_env, tmp_path):
-    """The scenario with the standard flow on both templates, published as version 2 and run for 2026-10."""
-    for login, (roles, employee) in USERS.items():
-        args = ["user", "create", login, "--password", PASSWORD, *[part for role in roles for part in ("--role", role)]]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+def _put_the_flow_on(folder: Path) -> None:
+    """USERS; FLOW on both templates, published as version 2; 2026-10 evaluated."""
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
     config = yaml.safe_load(run_cli("config", "export").stdout)
     for template in config["templates"]:
         template["approval_flow"] = "standard"
-    path = write(tmp_path, "flow.yaml", FLOW + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True))
+    path = write(folder, "flow.yaml", FLOW + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True))
     assert run_cli("config", "load", path).exit_code == 0
     assert run_cli("config", "publish", "-m", "flows").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
+
+
+@pytest.fixture
+@starting_state(_put_the_flow_on, parent="company")
+def flow_company(company):
+    """The scenario with USERS and the standard flow on both templates, published as version 2
+    and run for 2026-10; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def app(flow_company, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

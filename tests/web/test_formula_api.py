@@ -5,6 +5,7 @@ from the hand-checked scenario (tests/engine/scenario.py), computed on the draft
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from perfrules.config.models import ConfigEntry
 from perfrules.engine.models import Scorecard
 from perfrules.web import create_app
 
-from ..helpers import run_cli, write
+from ..helpers import add_users, run_cli, starting_state, write
 
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
@@ -28,11 +29,19 @@ USERS = {  # login: (role, employee)
 }
 
 
+def _create_users(folder: Path) -> None:
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
+
+
 @pytest.fixture
-def app(company, cli_env, tmp_path):
-    for login, (role, employee) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+@starting_state(_create_users, parent="company")
+def formula_api_users(company):
+    """The scenario company with USERS, each with PASSWORD; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def app(formula_api_users, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

@@ -9,12 +9,13 @@ under test (perfrules.org.access).
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
 from perfrules.web import create_app
 
-from ..helpers import run_cli, sign_in
+from ..helpers import add_users, run_cli, sign_in, starting_state
 
 pytestmark = pytest.mark.database
 
@@ -47,12 +48,22 @@ def visible(login: str | None) -> set[str]:
     return seen
 
 
-@pytest.fixture
-def world(company, cli_env, tmp_path):
-    for login, (roles, employee) in USERS.items():
-        args = ["user", "create", login, "--password", PASSWORD, *itertools.chain(*(("--role", r) for r in roles))]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+def _create_users_and_run(folder: Path) -> None:
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
     assert run_cli("run", "2026-10").exit_code == 0
+
+
+@pytest.fixture
+@starting_state(_create_users_and_run, parent="company")
+def matrix_company(company):
+    """The scenario company with USERS, evaluated for 2026-10; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def world(matrix_company, cli_env, tmp_path):
+    """The app, a client per subject (signed in through the form, but anonymous) and a bearer
+    token per user."""
     app = create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
     clients, tokens = {}, {}
     for login in SUBJECTS:

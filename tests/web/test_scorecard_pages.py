@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from perfrules.org.models import Employee
 from perfrules.web import create_app
 
-from ..helpers import run_cli, sign_in
+from ..helpers import add_users, run_cli, sign_in, starting_state
 
 pytestmark = pytest.mark.database
 PASSWORD = "pages-pass-1"
@@ -32,15 +33,22 @@ USERS = {
 }
 
 
-@pytest.fixture
-def app(company, cli_env, tmp_path):
+def _evaluate_and_create_users(folder: Path) -> None:
     for period in ("2026-09", "2026-10"):
         result = run_cli("run", period)
         assert result.exit_code == 0, result.output
-    for login, (role, employee, _) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        created = run_cli(*args, *(["--employee", employee] if employee else []))
-        assert created.exit_code == 0, created.output
+    add_users(((login, role, employee) for login, (role, employee, _) in USERS.items()), PASSWORD)
+
+
+@pytest.fixture
+@starting_state(_evaluate_and_create_users, parent="company")
+def pages_company(company):
+    """The scenario company evaluated for 2026-09 and 2026-10, with USERS; the test's folder."""
+    return company
+
+
+@pytest.fixture
+def app(pages_company, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

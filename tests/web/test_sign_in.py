@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,18 +13,27 @@ import sqlalchemy as sa
 from perfrules.org.models import SignInFailures, User
 from perfrules.web import create_app
 
-from ..helpers import SEED_ORG, csrf_token, run_cli, sign_in
+from ..helpers import SEED_ORG, add_users, csrf_token, run_cli, sign_in, starting_state
 
 pytestmark = pytest.mark.database
 PASSWORD = "s3cret-pass"
 
 
-@pytest.fixture
-def app(cli_env, tmp_path):
+def _seed_org(folder: Path) -> None:
     assert run_cli("org", "import", SEED_ORG).exit_code == 0
-    for login, role, employee in (("admin", "admin", None), ("zhang", "employee", "E0003")):
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    # signing in is what is tested here: passwords hashed as the app hashes them
+    add_users([("admin", "admin", None), ("zhang", "employee", "E0003")], PASSWORD, full_cost=True)
+
+
+@pytest.fixture
+@starting_state(_seed_org)
+def seeded_org(cli_env, tmp_path):
+    """The seed organisation with users admin and zhang (E0003); the test's folder."""
+    return tmp_path
+
+
+@pytest.fixture
+def app(seeded_org, cli_env, tmp_path):
     return create_app({"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "TESTING": True})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from perfrules.workflow.calibration import CalibrationError, adjust_grade, distr
 from perfrules.workflow.calibration_models import GradeAdjustment
 
 from ..engine import scenario
-from ..helpers import csrf_token, run_cli, sign_in, write
+from ..helpers import add_users, csrf_token, run_cli, sign_in, starting_state, write
 
 pytestmark = pytest.mark.database
 
@@ -47,15 +48,20 @@ def _with_calibration(tmp_path, calibration) -> object:
     )
 
 
-@pytest.fixture
-def calibrated(company, cli_env, session, tmp_path):
-    loaded = _with_calibration(tmp_path, TARGET)
+def _calibrate(folder: Path) -> None:
+    """TARGET as the `rep` template's calibration, published; 2026-10 evaluated; USERS created."""
+    loaded = _with_calibration(folder, TARGET)
     assert loaded.exit_code == 0, loaded.output
     assert run_cli("config", "publish", "-m", "calibration").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
-    for login, (role, employee) in USERS.items():
-        args = ["user", "create", login, "--role", role, "--password", PASSWORD]
-        assert run_cli(*args, *(["--employee", employee] if employee else [])).exit_code == 0
+    add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
+
+
+@pytest.fixture
+@starting_state(_calibrate, parent="company")
+def calibrated(company, cli_env, session):
+    """The scenario company with TARGET as the rep template's calibration, 2026-10 evaluated, and
+    USERS. The test's session."""
     session.rollback()
     return session
 

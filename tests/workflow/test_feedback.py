@@ -19,6 +19,7 @@ R4 (rep4) reports to R3; hr, hr2 and admin are linked to no employee.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ from perfrules.workflow.feedback_views import feedback_view
 from perfrules.workflow.forms import FormError, rescore, save_response
 from perfrules.workflow.steps import WorkflowError
 
-from ..helpers import csrf_token, run_cli, sign_in, write
+from ..helpers import add_users, csrf_token, run_cli, sign_in, starting_state, write
 from .test_engine import FLOW, create_users, review_of, user
 from .test_forms import card_of
 
@@ -79,24 +80,33 @@ def _publish(tmp_path, form: str) -> None:
     assert run_cli("run", "2026-10").exit_code == 0
 
 
-@pytest.fixture
-def peers(company, cli_env, session, tmp_path):
+def _ask_peers(folder: Path) -> None:
+    """The lifecycle's users and rep4 (R4); the anonymous peer form on `rep`, published; 2026-10 run."""
     create_users()
-    assert (
-        run_cli(
-            "user", "create", "rep4", "--password", "s3cret-pass", "--role", "employee", "--employee", "R4"
-        ).exit_code
-        == 0
-    )
-    _publish(tmp_path, PEER_FORM)
+    add_users([("rep4", "employee", "R4")], "s3cret-pass")
+    _publish(folder, PEER_FORM)
+
+
+@pytest.fixture
+@starting_state(_ask_peers, parent="company")
+def peers(company, cli_env, session):
+    """The scenario company with the lifecycle's users and rep4, the flow `standard` and the
+    anonymous peer form feeding `rep`'s third process item, 2026-10 evaluated (reviews open at
+    the self-review). The test's session."""
     session.rollback()
     return session
 
 
-@pytest.fixture
-def named_peers(company, cli_env, session, tmp_path):
+def _ask_named_peers(folder: Path) -> None:
+    """The lifecycle's users; the peer form, not anonymous, on `rep`, published; 2026-10 run."""
     create_users()
-    _publish(tmp_path, PEER_FORM.replace("filled_by: peer", "filled_by: peer\n    anonymous: false"))
+    _publish(folder, PEER_FORM.replace("filled_by: peer", "filled_by: peer\n    anonymous: false"))
+
+
+@pytest.fixture
+@starting_state(_ask_named_peers, parent="company")
+def named_peers(company, cli_env, session):
+    """As `peers`, with a named (not anonymous) peer form and without rep4. The test's session."""
     session.rollback()
     return session
 

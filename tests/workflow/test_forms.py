@@ -11,6 +11,8 @@ and teamwork 3 normalise to 100 and 50, so the item scores (3 × 100 + 1 × 50) 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -23,7 +25,7 @@ from perfrules.workflow.forms import FormError, forms_for, save_response
 from perfrules.workflow.models import FormResponse, Review
 from perfrules.workflow.steps import WorkflowError
 
-from ..helpers import csrf_token, run_cli, sign_in, write
+from ..helpers import csrf_token, run_cli, sign_in, starting_state, write
 from .test_engine import FLOW, create_users, review_of, user
 
 pytestmark = pytest.mark.database
@@ -57,8 +59,9 @@ forms:
 GOOD = {"attitude": "5", "teamwork": "3", "calls": "12", "trend": "up", "comment": "<b>solid</b> month"}
 
 
-@pytest.fixture
-def forms_lifecycle(company, cli_env, session, tmp_path):
+def _collect_ratings_by_form(folder: Path) -> None:
+    """The lifecycle's users; the flow `standard` on both templates and the `rep` template's
+    rating collected through FORM, published; 2026-10 evaluated."""
     create_users()
     config = yaml.safe_load(run_cli("config", "export").stdout)
     for template in config["templates"]:
@@ -68,10 +71,17 @@ def forms_lifecycle(company, cli_env, session, tmp_path):
                 if item.get("manual") == "rating":
                     item["form"] = "rep_rating"
     text = FLOW + FORM + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True)
-    loaded = run_cli("config", "load", write(tmp_path, "flow.yaml", text))
+    loaded = run_cli("config", "load", write(folder, "flow.yaml", text))
     assert loaded.exit_code == 0, loaded.output
     assert run_cli("config", "publish", "-m", "flows and forms").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
+
+
+@pytest.fixture
+@starting_state(_collect_ratings_by_form, parent="company")
+def forms_lifecycle(company, cli_env, session):
+    """The scenario company with the lifecycle's users, the flow `standard` and the manager form
+    FORM for `rep`'s rating, 2026-10 evaluated (reviews open at the self-review). The test's session."""
     session.rollback()
     return session
 

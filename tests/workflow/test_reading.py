@@ -10,6 +10,7 @@ dispute's stand-in is the lifecycle's own flow with the lead's disputes handed t
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from perfrules.workflow.engine import act
 from perfrules.workflow.models import Delegation
 from perfrules.workflow.reading import may_read_scorecard
 
-from ..helpers import csrf_token, run_cli, sign_in, write
+from ..helpers import csrf_token, run_cli, sign_in, starting_state, write
 from .test_engine import FLOW, create_users, lifecycle, review_of, user  # noqa: F401 (lifecycle: a fixture)
 
 pytestmark = pytest.mark.database
@@ -43,10 +44,8 @@ forms:
 """
 
 
-@pytest.fixture
-def named(company, cli_env, session, tmp_path):
-    """Every scorecard of 2026-10 in review under a flow with a step for `user:west`; the rep
-    template's manager rating collected through a form."""
+def _name_a_step(folder: Path) -> None:
+    """The lifecycle's users; NAMED_FLOW on both templates and FORM for `rep`'s rating, published; 2026-10 run."""
     assert "west_check" in NAMED_FLOW
     create_users()
     config = yaml.safe_load(run_cli("config", "export").stdout)
@@ -57,10 +56,17 @@ def named(company, cli_env, session, tmp_path):
                 if item.get("manual") == "rating":
                     item["form"] = "rep_rating"
     text = NAMED_FLOW + FORM + yaml.safe_dump({"templates": config["templates"]}, allow_unicode=True)
-    loaded = run_cli("config", "load", write(tmp_path, "flow.yaml", text))
+    loaded = run_cli("config", "load", write(folder, "flow.yaml", text))
     assert loaded.exit_code == 0, loaded.output
     assert run_cli("config", "publish", "-m", "a named step").exit_code == 0
     assert run_cli("run", "2026-10").exit_code == 0
+
+
+@pytest.fixture
+@starting_state(_name_a_step, parent="company")
+def named(company, cli_env, session):
+    """Every scorecard of 2026-10 in review under a flow with a step for `user:west`; the rep
+    template's manager rating collected through a form. The test's session."""
     session.rollback()
     return session
 
