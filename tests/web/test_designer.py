@@ -525,7 +525,7 @@ def test_publishing_an_unchanged_draft_is_refused(app, session):
     assert "there is nothing to publish" in review
     response = hr.post("/designer/templates/rep/publish", data={"csrf_token": csrf(review)})
     assert response.status_code == 302
-    assert "nothing to publish: the draft is identical to version 1" in html.unescape(
+    assert "nothing to publish: these templates and what they use are as published" in html.unescape(
         hr.get(response.headers["Location"]).get_data(as_text=True)
     )
     session.rollback()
@@ -545,7 +545,8 @@ def test_publishing_one_template_never_publishes_anyone_elses_unsubmitted_edit(a
     rep["label"]["en"] = "Rep (2027)"
     assert save(hr, "rep", rep).status_code == 302
     review = html.unescape(hr.get("/designer/templates/rep/review").get_data(as_text=True))
-    assert "Only this template is published" in review and "templates.lead_east" in review
+    assert "Other changes in the draft are not part of this and stay in the draft" in review
+    assert "templates.lead_east" in review
     assert hr.post("/designer/templates/rep/publish", data={"csrf_token": csrf(review)}).status_code == 302
     session.rollback()
     version = session.scalar(sa.select(ConfigVersion).order_by(ConfigVersion.number.desc()).limit(1))

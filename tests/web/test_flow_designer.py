@@ -127,7 +127,7 @@ def test_the_list_shows_each_flow_its_steps_and_the_templates_using_it(app):
     assert "Self-review" in page and "(their manager)" in page and 'href="/designer/flows/standard"' in page
     assert "reviews already under way keep the flow they started with" in page
     # linked from the templates list, the template editor and the console's list of flows
-    assert 'href="/designer/flows" id="flows-link"' in admin.get("/designer/templates").get_data(as_text=True)
+    assert 'href="/designer/flows">Approval flows</a>' in admin.get("/designer/templates").get_data(as_text=True)
     editor = admin.get("/designer/templates/rep").get_data(as_text=True)
     assert 'href="/designer/flows/standard">Edit this flow</a>' in editor
     assert 'href="/designer/flows/standard"' in admin.get("/admin/config/approval_flows/").get_data(as_text=True)
@@ -284,7 +284,7 @@ def test_only_admin_and_hr_may_use_the_flow_designer(app, session):
         flow = flow_form({**before["standard"], "steps": before["standard"]["steps"][1:]}, client.csrf)
         assert client.post("/designer/flows/standard", data=flow).status_code == 403
         assert client.post("/designer/flows/new", data={**flow, "slug": "mine"}).status_code == 403
-        assert 'id="flows-link"' not in client.get("/designer/templates").get_data(as_text=True)
+        assert 'href="/designer/flows"' not in client.get("/designer/templates").get_data(as_text=True)
     anonymous = app.test_client().get("/designer/flows/standard")
     assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
     assert signed_in(app, "admin").get("/designer/flows/nothing").status_code == 404
@@ -397,7 +397,7 @@ def test_a_named_user_reads_and_acts_on_a_scorecard_at_their_step_and_only_then(
     assert rep2.get("/scorecards/2026-10/R1").status_code == 404  # October's flow does not name them
     assert rep2.post("/scorecards/2026-10/R1/review/approve", data={"csrf_token": rep2.csrf}).status_code == 404
     acted = rep2.post("/scorecards/2026-11/R1/review/approve", data={"csrf_token": rep2.csrf}, follow_redirects=True)
-    assert acted.status_code == 200 and "Done: approve." in text(acted)
+    assert acted.status_code == 200 and "Done: Approve." in text(acted)
     session.rollback()
     assert _review(session, "2026-11", "R1").step == "manager_review"
     assert 'data-action="approve"' not in text(acted)

@@ -7,7 +7,7 @@ Loading a document and dumping it again gives its normalised form, which is what
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from ..cron import cron_trigger
 
@@ -389,6 +389,16 @@ class Template(Strict):
                 raise ValidationError(
                     f"the target shares must add up to 100, not {sum(calibration.values()):g}", "calibration"
                 )
+
+    @post_dump
+    def _calibration_in_grade_order(self, data, **_):
+        """One order for the shares, the grades' (PostgreSQL's JSONB keeps keys in its own)."""
+        calibration = data.get("calibration")
+        if calibration:
+            order = [grade["grade"] for grade in data.get("grades", [])]
+            ranked = sorted(calibration, key=lambda grade: order.index(grade) if grade in order else len(order))
+            data["calibration"] = {grade: calibration[grade] for grade in ranked}
+        return data
 
 
 # --- approval flows and schedules -------------------------------------------------------------

@@ -8,8 +8,9 @@ One row per template holds where it stands:
                           │  └──(edited again)──▶ draft: what was approved is what is published
                           └──return (comment)──▶ returned ──submit──▶ submitted
 
-Publishing a template publishes that template alone: the latest version with the template as the
-draft has it, and nothing else of the draft — so nobody's unsubmitted edit goes live with it. A
+Publishing a template publishes that template with the draft documents it depends on (new or
+changed KPIs, metrics, datasets, forms, flows: `drafts.release`), and nothing else of the draft —
+so nobody's unrelated unsubmitted edit goes live with it. A
 submission records the template's content hash; if the template changed after it was submitted,
 it must be submitted again.
 
@@ -26,11 +27,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..audit import record_change
 from ..db.base import Base
-from ..formula import FunctionRegistry
 from ..problems import ConfigError, Problem
-from .models import ConfigVersion
-from .validation import Config
-from .versions import content_hash, latest_version, publish
+from .versions import content_hash
 
 STATES = ("draft", "submitted", "published", "returned")
 
@@ -87,15 +85,6 @@ def _row(session: Session, slug: str) -> tuple[TemplateSubmission, dict | None]:
     return row, row.as_dict()
 
 
-def release(session: Session, slug: str, template: dict) -> Config:
-    """What publishing template `slug` makes the configuration: the latest version with this
-    template as `template`, and nothing else changed."""
-    latest = latest_version(session)
-    snapshot = {kind: dict(documents) for kind, documents in (latest.snapshot if latest else {}).items()}
-    snapshot.setdefault("templates", {})[slug] = template
-    return snapshot
-
-
 def submit(session: Session, slug: str, actor: str, template: dict, comment: str | None = None) -> TemplateSubmission:
     """Ask for the draft of template `slug` (`template`) to be published as it is now."""
     row, before = _row(session, slug)
@@ -138,39 +127,24 @@ def publish_message(slug: str, label: dict | None, row: TemplateSubmission | Non
     return f"{text}: {note}" if note else text
 
 
-def publish_template(
-    session: Session, slug: str, template: dict, functions: FunctionRegistry, actor: str, note: str = ""
-) -> ConfigVersion:
-    """Publish template `slug` as the draft has it (`template`), and only it (see `release`)."""
+def record_published(session: Session, slug: str, actor: str, number: int, *, only_known: bool = False) -> None:
+    """Template `slug` went live in version `number` (`only_known`: if it has a submission row,
+    as when the whole draft is published)."""
     row = submission_of(session, slug)
-    if row is not None and row.state == "submitted" and row.document_hash != content_hash(template):
-        raise ConfigError(
-            [
-                Problem(
-                    "",
-                    f"template '{slug}' changed after it was submitted: "
-                    "it must be submitted again before it is published",
-                )
-            ]
-        )
-    version = publish(
-        session,
-        publish_message(slug, template.get("label"), row, note),
-        functions,
-        actor,
-        snapshot=release(session, slug, template),
-    )
-    session.flush()
     if row is None:
+        if only_known:
+            return
         row = TemplateSubmission(slug=slug, state="draft")
         session.add(row)
-    before = row.as_dict() if row.id is not None else None
-    row.state, row.decided_by, row.decided_at, row.version_number = "published", actor, _now(), version.number
+        session.flush()
+        before = None
+    else:
+        before = row.as_dict()
+    row.state, row.decided_by, row.decided_at, row.version_number = "published", actor, _now(), number
     session.flush()
     record_change(
         session, actor=actor, action="template.publish", kind="templates", key=slug, before=before, after=row.as_dict()
     )
-    return version
 
 
 def mark_edited(session: Session, slug: str, actor: str) -> None:

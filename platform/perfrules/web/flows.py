@@ -30,6 +30,7 @@ from .auth import login_required
 from .db import get_session
 from .designer.blueprint import CONFIG_ROLES
 from .designer.form_reading import Document, Form, errors_getter, form_text, problems_by_path, put_given, row_indices
+from .designer.registry import register
 
 bp = Blueprint("flows", __name__, url_prefix="/designer/flows")
 
@@ -95,6 +96,9 @@ def flow_from_form(form: Form, slug: str) -> Document:
         steps.append(step)
     document["steps"] = steps
     return document
+
+
+register("flows", flow_from_form, ("label", "steps"))
 
 
 def editor_problems(session, document: dict) -> list[Problem]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("designer", __name__, url_prefix="/designer")
+from ...config.permissions import CONFIG_ROLES, DESIGNER_ROLES
 
-#: who may open the template designer (a manager only for their own part of the organisation)
-DESIGNER_ROLES = ("admin", "hr", "manager")
-#: who may change any template, KPI, dataset or flow, and publish
-CONFIG_ROLES = ("admin", "hr")
+__all__ = ["CONFIG_ROLES", "DESIGNER_ROLES", "bp"]
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")

@@ -32,6 +32,7 @@ from .form_reading import (
     put_given,
     row_indices,
 )
+from .registry import register
 
 
 def dataset_from_form(form: Form, slug: str) -> Document:
@@ -65,6 +66,9 @@ def dataset_from_form(form: Form, slug: str) -> Document:
         fields.append(field)
     document["fields"] = fields
     return document
+
+
+register("datasets", dataset_from_form, ("label", "description", "owner_field", "date_field", "fields"))
 
 
 def field_uses(config: dict, slug: str, dataset: Document | None) -> dict[str, list[str]]:

@@ -28,6 +28,13 @@ def plain_number(value: object) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
+@bp.app_template_filter("list_choice")
+def list_choice(code: str, listed: list[tuple[str, Any, str]]) -> tuple[str, Any, str]:
+    """The entry of a choice list for `code`: (code, words, group); a code no longer listed is
+    shown as itself, so saving keeps it (or says why it cannot)."""
+    return next((entry for entry in listed if entry[0] == code), (code, None, ""))
+
+
 def _as_number(value: object) -> float | None:
     """A weight as a number; None for an empty or mistyped one (the sums count it as 0)."""
     if not isinstance(value, (int, float, str)):
@@ -55,6 +62,17 @@ def code_names() -> dict[str, dict[str, str]]:
             "quarterly": _("quarterly"),
             "half_yearly": _("half-yearly"),
             "yearly": _("yearly"),
+        },
+        "section_names": {
+            "templates": _("template"),
+            "kpis": _("KPI"),
+            "metrics": _("metric"),
+            "datasets": _("dataset"),
+            "forms": _("form"),
+            "approval_flows": _("approval flow"),
+            "targets": _("target set"),
+            "schedules": _("schedule"),
+            "employee_attributes": _("employee attribute"),
         },
         "policy_names": {
             "zero": _("zero: 0 points"),

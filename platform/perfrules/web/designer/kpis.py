@@ -31,6 +31,7 @@ from .form_reading import (
     put_given,
     row_indices,
 )
+from .registry import register
 
 SCORING_TYPES = ("linear", "bands", "formula")
 LINEAR_KEYS = ("value_from", "value_to", "points_from", "points_to", "floor", "cap")
@@ -65,6 +66,11 @@ def kpi_from_form(form: Form, slug: str) -> Document:
         put_given(scoring, "formula", (form.get("scoring_formula") or "").strip())
     document["scoring"] = scoring
     return document
+
+
+register(
+    "kpis", kpi_from_form, ("label", "description", "formula", "unit", "format", "direction", "missing", "scoring")
+)
 
 
 @bp.route("/kpis")

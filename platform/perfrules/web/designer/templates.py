@@ -5,21 +5,21 @@ department. A manager edits and clones only within their own part of the organis
 
 from __future__ import annotations
 
+import copy
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from ...config.sources import SourceDocument
-from ...config.store import apply_documents, validate_documents
+from ...config import drafts
 from ...config.store import clone_template as clone_into_draft
-from ...config.submissions import mark_edited, submission_of, submissions
+from ...config.submissions import submission_of, submissions
 from ...plugins import load_plugins
 from ...problems import ConfigError, Problem
 from ..auth import login_required
 from .blueprint import CONFIG_ROLES, DESIGNER_ROLES, bp
 from .display import latest_snapshot, template_choices, weight_sums
 from .form_reading import (
-    DOCUMENT_PREFIX,
     Document,
     Form,
     errors_getter,
@@ -30,6 +30,7 @@ from .form_reading import (
     row_indices,
 )
 from .reach import Reach, department_tree, designer_context, template_or_abort
+from .registry import document_from_form, register
 
 
 def template_from_form(form: Form, slug: str) -> Document:
@@ -72,6 +73,7 @@ def template_from_form(form: Form, slug: str) -> Document:
         sections.append(section)
     document["sections"] = sections
     grades: list[Document] = []
+    calibration: Document = {}
     for k in row_indices(form, r"^g-(\d+)-grade$"):
         at = f"g-{k}-"
         grade: Document = {
@@ -80,8 +82,29 @@ def template_from_form(form: Form, slug: str) -> Document:
         }
         put_given(grade, "min", form_number(form, at + "min"))
         grades.append(grade)
+        share = form_number(form, at + "share")
+        if share is not None:
+            calibration[grade["grade"]] = share
     document["grades"] = grades
+    if calibration:
+        document["calibration"] = calibration
     return document
+
+
+#: a new template's grades, as most companies grade (the editor changes them)
+DEFAULT_GRADES = [
+    {"grade": "S", "min": 95.0, "label": {"zh": "卓越", "en": "Outstanding"}},
+    {"grade": "A", "min": 85.0, "label": {"zh": "优秀", "en": "Excellent"}},
+    {"grade": "B", "min": 70.0, "label": {"zh": "良好", "en": "Good"}},
+    {"grade": "C", "min": 60.0, "label": {"zh": "合格", "en": "Acceptable"}},
+    {"grade": "D", "min": 0.0, "label": {"zh": "待改进", "en": "Needs improvement"}},
+]
+
+register(
+    "templates",
+    template_from_form,
+    ("label", "applies_to", "cycles", "weights", "approval_flow", "sections", "grades", "calibration"),
+)
 
 
 def unchosen(template: Document) -> list[Problem]:
@@ -152,14 +175,17 @@ def _render_editor(
     by_path: dict[str, list[str]] | None = None,
     listed: list[tuple[str, str]] | None = None,
     status: int = 200,
+    *,
+    new: bool = False,
 ) -> tuple[str, int]:
-    row = submission_of(session, slug)
+    row = None if new else submission_of(session, slug)
     number, snapshot = latest_snapshot(session)
     stored = config.get("templates", {}).get(slug)
     changed = stored is not None and snapshot.get("templates", {}).get(slug) != stored
     return render_template(
         "designer/edit_template.html",
         slug=slug,
+        new=new,
         template=template,
         errors=errors_getter(by_path or {}),
         problems=listed or [],
@@ -173,6 +199,43 @@ def _render_editor(
     ), status
 
 
+def _save_template(session: Session, config: dict, reach: Reach, slug: str, stored: Document | None, *, new: bool):
+    document = document_from_form("templates", request.form, slug, stored)
+    functions = load_plugins().functions
+    own = unchosen(document)
+    try:
+        if own:  # said in the editor's words; the store's other problems with them, at once
+            claimed = {problem.path for problem in own}
+            found = drafts.check_document(session, reach, "templates", slug, document, functions, new=new)
+            raise ConfigError(own + [problem for problem in found if problem.path not in claimed])
+        summary = drafts.save_document(session, reach, g.user.login, "templates", slug, document, functions, new=new)
+    except ConfigError as exc:
+        session.rollback()
+        by_path, listed = problems_by_path(exc)
+        return _render_editor(session, config, reach, slug, document, by_path, listed, 422, new=new)
+    session.commit()
+    flash(_("Saved into the draft.") if summary.changed or summary.added else _("Nothing changed."), "success")
+    return redirect(url_for("designer.edit_template", slug=slug))
+
+
+@bp.route("/templates/new", methods=["GET", "POST"])
+@login_required(*DESIGNER_ROLES)
+def new_template():
+    session, config, reach = designer_context()
+    if not reach.may_clone:
+        abort(403)
+    if request.method == "GET":
+        blank: Document = {
+            "label": {},
+            "applies_to": {"departments": sorted(reach.codes)[:1] if not reach.everything else [], "roles": []},
+            "weights": "strict",
+            "sections": [{"name": "results", "label": {"zh": "业绩", "en": "Results"}, "weight": 100, "items": []}],
+            "grades": copy.deepcopy(DEFAULT_GRADES),
+        }
+        return _render_editor(session, config, reach, "", blank, new=True)
+    return _save_template(session, config, reach, form_text(request.form, "slug"), None, new=True)
+
+
 @bp.route("/templates/<slug>", methods=["GET", "POST"])
 @login_required(*DESIGNER_ROLES)
 def edit_template(slug: str):
@@ -180,38 +243,7 @@ def edit_template(slug: str):
     stored = template_or_abort(config, reach, slug, edit=True)
     if request.method == "GET":
         return _render_editor(session, config, reach, slug, stored)
-    document = template_from_form(request.form, slug)
-    departments = document["applies_to"]["departments"]
-    if not reach.everything and (not departments or not set(departments) <= reach.codes):
-        message = _("choose departments of your own part of the organisation")
-        return _render_editor(
-            session,
-            config,
-            reach,
-            slug,
-            document,
-            {"applies_to.departments": [message]},
-            [("applies_to.departments", message)],
-            422,
-        )
-    functions = load_plugins().functions
-    own = unchosen(document)
-    try:
-        if own:
-            validate_documents([SourceDocument("templates", 0, document)], config, functions)
-            raise ConfigError([])
-        summary = apply_documents(session, [SourceDocument("templates", 0, document)], functions, g.user.login)
-    except ConfigError as exc:
-        session.rollback()
-        claimed = {problem.path for problem in own}
-        found = [p for p in exc.problems if DOCUMENT_PREFIX.sub("", p.path) not in claimed]
-        by_path, listed = problems_by_path(ConfigError(own + found))
-        return _render_editor(session, config, reach, slug, document, by_path, listed, 422)
-    if summary.changed:
-        mark_edited(session, slug, g.user.login)
-    session.commit()
-    flash(_("Saved into the draft.") if summary.changed else _("Nothing changed."), "success")
-    return redirect(url_for("designer.edit_template", slug=slug))
+    return _save_template(session, config, reach, slug, stored, new=False)
 
 
 @bp.route("/templates/<slug>/clone", methods=["POST"])

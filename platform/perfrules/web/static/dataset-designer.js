@@ -88,7 +88,7 @@
     var row = button.closest("[data-row]");
     if (action === "add-field") {
       var field = fromTemplate("field-template");
-      table.insertBefore(field, table.querySelector("tfoot"));
+      table.insertBefore(field, table.tFoot);  /* the table's own footer: the first <tfoot> inside is a field's options table's */
       showType(field);
       field.querySelector("[data-field=name]").focus();
     } else if (action === "add-option") {

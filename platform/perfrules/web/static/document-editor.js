@@ -1,0 +1,177 @@
+/* Editors drawn from a description (templates/designer/_document_form.html): rows added, moved
+ * and removed (names and problem paths renumbered to match the page), fields shown only when
+ * they apply, a dataset's fields offered for the chosen dataset — and, for every designer form
+ * with a data-check-url, checking as you type: the server reads the form exactly as saving does
+ * and its problems appear under the fields they are about. Nothing here decides what is valid. */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 450;
+  var S = JSON.parse((document.getElementById("document-editor-strings") || { textContent: "{}" }).textContent);
+
+  function ownOf(scope, selector) {
+    var row = scope.matches("[data-row]") ? scope : null;
+    return Array.prototype.filter.call(scope.querySelectorAll(selector), function (el) {
+      return el.closest("[data-row]") === row && !el.closest("template");
+    });
+  }
+
+  function rename(el, name) {
+    var oldId = el.id;
+    el.name = name;
+    if (!oldId) { return; }
+    var id = "in-" + name + (el.type === "checkbox" && el.closest(".doc-multiselect") ? "-" + el.value : "");
+    if (id === oldId) { return; }
+    el.id = id;
+    var label = document.querySelector("label[for='" + CSS.escape(oldId) + "']");
+    if (label) { label.htmlFor = id; }
+  }
+
+  function renumber(scope, namePrefix, pathPrefix) {
+    ownOf(scope, "[data-key]").forEach(function (el) {
+      var key = el.dataset.key;
+      if (el.matches("[data-formula-holder]")) {
+        var textarea = el.querySelector("textarea");
+        if (textarea) { rename(textarea, namePrefix + key); }
+      } else if (el.matches("input, select, textarea")) {
+        rename(el, namePrefix + key);
+      }
+      if (key !== "_row" && el.hasAttribute("data-path")) {
+        el.dataset.path = pathPrefix + key.replace(/-(zh|en)$/, ".$1");
+      }
+    });
+    ownOf(scope, "[data-field-path]").forEach(function (el) {
+      var key = el.dataset.fieldPath.split(".").pop().replace(/\[\d+\]$/, "");
+      el.dataset.fieldPath = pathPrefix + key;
+    });
+    ownOf(scope, ".doc-rows").forEach(function (rows) {
+      var key = rows.dataset.rows;
+      rows.dataset.path = pathPrefix + key;
+      Array.prototype.forEach.call(rows.children, function (row, index) {
+        renumber(row, namePrefix + key + "-" + index + "-", pathPrefix + key + "[" + index + "].");
+      });
+    });
+  }
+
+  function sibling(el, key) {
+    var scope = el.parentElement.closest("[data-row]") || el.closest("form");
+    return ownOf(scope, "[data-key='" + key + "']").filter(function (input) {
+      return input.matches("input, select, textarea");
+    })[0];
+  }
+
+  function refresh(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-show-rel]"), function (el) {
+      if (el.closest("template")) { return; }
+      var other = sibling(el, el.dataset.showRel);
+      el.hidden = !other || el.dataset.showValues.split(" ").indexOf(other.value) < 0;
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("select[data-depends-rel]"), function (select) {
+      var other = sibling(select, select.dataset.dependsRel);
+      var group = other ? other.value : "";
+      Array.prototype.forEach.call(select.options, function (option) {
+        option.hidden = option.dataset.group !== undefined && option.dataset.group !== group;
+      });
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-formula-holder] .formula-editor[data-context=filter]"), function (editor) {
+      var dataset = sibling(editor.closest("[data-formula-holder]"), "dataset");
+      if (dataset) { editor.dataset.dataset = dataset.value; }
+    });
+  }
+
+  function setUpRows(form) {
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action]");
+      if (!button || !form.contains(button)) { return; }
+      var action = button.dataset.action;
+      var row = button.closest("[data-row]");
+      if (action === "add-row") {
+        var fieldset = button.closest("fieldset");
+        var template = fieldset.querySelector("template[data-row-template='" + button.dataset.rowsOf + "']");
+        var rows = ownOf(fieldset.parentElement.closest("[data-row]") || form, ".doc-rows").filter(function (r) {
+          return r.dataset.rows === button.dataset.rowsOf && fieldset.contains(r);
+        })[0];
+        var fresh = template.content.firstElementChild.cloneNode(true);
+        rows.appendChild(fresh);
+        var first = fresh.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) { first.focus(); }
+      } else if (action === "remove" && row) {
+        row.remove();
+      } else if (action === "up" && row && row.previousElementSibling) {
+        row.parentNode.insertBefore(row, row.previousElementSibling);
+      } else if (action === "down" && row && row.nextElementSibling) {
+        row.parentNode.insertBefore(row.nextElementSibling, row);
+      } else {
+        return;
+      }
+      renumber(form, "", "");
+      refresh(form);
+      schedule(form);
+    });
+    form.addEventListener("change", function () { refresh(form); });
+    renumber(form, "", "");
+    refresh(form);
+  }
+
+  /* --- checking as you type (every designer form with data-check-url) --- */
+
+  var timers = new WeakMap();
+
+  function schedule(form) {
+    clearTimeout(timers.get(form));
+    timers.set(form, setTimeout(function () { check(form); }, DEBOUNCE_MS));
+  }
+
+  function show(form, problems) {
+    Array.prototype.forEach.call(form.querySelectorAll(".live-error"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll(".is-invalid-live"), function (el) { el.classList.remove("is-invalid-live"); });
+    var box = document.querySelector(".live-problems");
+    var list = box ? box.querySelector("ul") : null;
+    if (list) { list.textContent = ""; }
+    var unplaced = 0;
+    problems.forEach(function (problem) {
+      var target = form.querySelector("[data-path='" + CSS.escape(problem.path) + "']") ||
+                   form.querySelector("[data-field-path='" + CSS.escape(problem.path) + "']");
+      if (target && !target.closest("[hidden]")) {
+        var message = document.createElement("div");
+        message.className = "invalid-feedback d-block live-error";
+        message.textContent = problem.message;
+        if (target.matches("input, select, textarea")) { target.classList.add("is-invalid-live"); }
+        (target.matches("fieldset, .form-group, [data-formula-holder]") ? target : target.parentElement).appendChild(message);
+      } else if (list) {
+        var item = document.createElement("li");
+        var code = document.createElement("code");
+        code.textContent = problem.path || "—";
+        item.appendChild(code);
+        item.appendChild(document.createTextNode(": " + problem.message));
+        list.appendChild(item);
+        unplaced += 1;
+      }
+    });
+    if (box) { box.hidden = unplaced === 0; }
+    var status = form.querySelector(".live-status");
+    if (status) { status.textContent = problems.length ? "" : (S.ok || ""); }
+  }
+
+  function check(form) {
+    var status = form.querySelector(".live-status");
+    if (status) { status.textContent = S.checking || ""; }
+    fetch(form.dataset.checkUrl, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                                   headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) { show(form, data.problems || []); } })
+      .catch(function () { if (status) { status.textContent = ""; } });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-check-url]"), function (form) {
+    if (form.classList.contains("document-form")) { setUpRows(form); }
+    form.addEventListener("input", function () { schedule(form); });
+    form.addEventListener("change", function () { schedule(form); });
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    });
+  });
+}());
