@@ -139,7 +139,7 @@ def check_config(
                 at("templates", slug, ("approval_flow",), f"unknown approval flow '{template['approval_flow']}'")
             )
 
-    scorecard = Catalogue({**SCORECARD_NAMES, **employee_names(config)})
+    scorecard = scorecard_catalogue(config)
     for slug, flow in flows.items():
         named = set()
         for index, step in enumerate(flow["steps"]):
@@ -184,11 +184,29 @@ def check_config(
     return problems
 
 
-def dataset_catalogue(dataset: dict) -> Catalogue:
-    """Names a dataset filter may use: its fields (dates are compared through metric windows)."""
-    return Catalogue(
-        {f["name"]: FIELD_FORMULA_TYPES[f["type"]] for f in dataset["fields"] if f["type"] in FIELD_FORMULA_TYPES}
-    )
+def dataset_catalogue(dataset: dict, *, options: bool = True) -> Catalogue:
+    """Names a dataset filter may use: its fields (dates are compared through metric windows).
+
+    With `options`, a choice field's text may only be compared with its options' values
+    (`type == 'meting'` is refused: records hold only those values, so it would never match).
+    Evaluating a published version passes False: the version is run as it was checked.
+    """
+    catalogue = Catalogue()
+    for f in dataset["fields"]:
+        if f["type"] in FIELD_FORMULA_TYPES:
+            listed = [option["value"] for option in f.get("options") or []] if options else []
+            catalogue.add(f["name"], FIELD_FORMULA_TYPES[f["type"]], values=listed or None)
+    return catalogue
+
+
+def scorecard_catalogue(config: Config) -> Catalogue:
+    """Names a step condition may use: the scorecard's total, grade and ranks, and the employee's
+    attributes; `grade` compares only with a grade some template gives."""
+    grades = dict.fromkeys(g["grade"] for template in config.get("templates", {}).values() for g in template["grades"])
+    catalogue = Catalogue()
+    for name, kind in {**SCORECARD_NAMES, **employee_names(config)}.items():
+        catalogue.add(name, kind, values=list(grades) if name == "grade" and grades else None)
+    return catalogue
 
 
 def employee_names(config: Config) -> dict:

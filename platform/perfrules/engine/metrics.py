@@ -72,9 +72,9 @@ def metric_specs(config: Config, functions: FunctionRegistry) -> dict[str, Metri
         dataset = datasets[metric["dataset"]]
         condition = None
         if metric.get("filter"):
-            condition = compile_formula(
-                metric["filter"], dataset_catalogue(dataset), functions=functions, expect=BOOLEAN
-            )
+            # run as checked when published: a version from before options were checked still runs
+            catalogue = dataset_catalogue(dataset, options=False)
+            condition = compile_formula(metric["filter"], catalogue, functions=functions, expect=BOOLEAN)
         specs[slug] = MetricSpec(
             slug,
             metric["dataset"],
@@ -99,6 +99,11 @@ def _field_expression(field_type: str, name: str) -> SqlValue:
     else:
         expression = value.as_string()
     return expression
+
+
+def record_columns(dataset: Document) -> dict[str, SqlValue]:
+    """Each field of a dataset's records as a SQL expression of its type, for filters."""
+    return {f["name"]: _field_expression(f["type"], f["name"]) for f in dataset["fields"]}
 
 
 @dataclass

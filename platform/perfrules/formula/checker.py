@@ -11,7 +11,6 @@ Untrusted text goes through three gates, each bounded before the next runs:
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 import re
 import warnings
@@ -22,6 +21,8 @@ from . import tree as t
 from .errors import FormulaError
 from .functions import SPECIAL_FORMS, FunctionRegistry
 from .scanner import Limits, Source, scan
+from .suggestions import check_listed
+from .suggestions import did_you_mean as did_you_mean  # re-exported: the other packages suggest with it too
 from .types import BOOLEAN, NULL, NUMBER, RESERVED_WORDS, TEXT, Catalogue, Value, ValueType
 
 _OPERATOR_NODES = (
@@ -156,16 +157,6 @@ def _describe(node: ast.AST) -> str:
         ast.FloorDiv: "'//'",
     }
     return words.get(type(node), f"this construct ({type(node).__name__})")
-
-
-def did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    lowered = {c.lower(): c for c in candidates}
-    if word.lower() in lowered:
-        return f" — did you mean '{lowered[word.lower()]}'?"
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
-    if not close:
-        close = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.75)]
-    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def _dotted_name(node: ast.AST) -> str | None:
@@ -324,6 +315,8 @@ class _Builder:
                 return t.IsNull(span=span, type=BOOLEAN, operand=right, negated=negated)
             if left.type is not right.type:
                 raise self.error(f"cannot compare {left.type.noun} with {right.type.noun}", span)
+            check_listed(self.catalogue, self.source, left, right)
+            check_listed(self.catalogue, self.source, right, left)
             return t.Equal(span=span, type=BOOLEAN, left=left, right=right, negated=negated)
         symbol = _ORDER_OPS[type(op)]
         for side in (left, right):
@@ -359,6 +352,7 @@ class _Builder:
                 raise self.error(
                     f"this list holds {item.type.noun}, but the value before '{word}' is {operand.type.noun}", item.span
                 )
+            check_listed(self.catalogue, self.source, operand, item)
             values.append(item.value)
         span = (operand.span[0], list_span[1])
         return t.In(span=span, type=BOOLEAN, operand=operand, values=tuple(values), negated=negated)

@@ -69,6 +69,8 @@ class NameInfo:
     name: str
     type: ValueType
     label: str | None = None
+    #: the only text values the name holds (a choice field's options), or None for any
+    values: tuple[str, ...] | None = None
 
 
 class Catalogue:
@@ -83,11 +85,14 @@ class Catalogue:
         items = names.items() if isinstance(names, Mapping) else ((i.name, i) for i in names)
         for name, spec in items:
             if isinstance(spec, NameInfo):
-                self.add(spec.name, spec.type, spec.label)
+                self.add(spec.name, spec.type, spec.label, spec.values)
             else:
                 self.add(name, spec)
 
-    def add(self, name: str, type_: ValueType | str, label: str | None = None) -> None:
+    def add(
+        self, name: str, type_: ValueType | str, label: str | None = None, values: Iterable[str] | None = None
+    ) -> None:
+        """Add a name; `values` lists the only text values it holds (text names only)."""
         if isinstance(type_, str):
             type_ = ValueType.parse(type_)
         if type_ is NULL:
@@ -109,7 +114,10 @@ class Catalogue:
             raise ValueError(f"invalid name {name!r}: {key.split('.')[0]!r} is a reserved word")
         if key in self._entries:
             raise ValueError(f"name {name!r} is defined twice")
-        self._entries[key] = NameInfo(key, type_, label)
+        listed = tuple(values) if values is not None else None
+        if listed is not None and type_ is not ValueType.TEXT:
+            raise ValueError(f"name {name!r}: only a text name lists its values")
+        self._entries[key] = NameInfo(key, type_, label, listed)
 
     def get(self, name: str) -> NameInfo | None:
         return self._entries.get(normalise_name(name))

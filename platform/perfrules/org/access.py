@@ -11,6 +11,7 @@ department, so they see nothing but what their other roles allow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ class Visibility:
     department_ids: frozenset[int]
     employee_id: int | None
 
-    def condition(self, department_column, employee_column):
+    def condition(self, department_column: Any, employee_column: Any) -> sa.ColumnElement[bool]:
         """A SQL condition over a table's department and employee columns."""
         if self.everyone:
             return sa.true()
