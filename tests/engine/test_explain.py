@@ -3,6 +3,8 @@ comparison with an earlier scorecard — over hand-made traces, without a databa
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from perfrules.engine.explain import (
@@ -491,3 +493,14 @@ def test_every_word_goes_through_the_translation_hook_and_labels_follow_the_lang
     assert item["sentence"].startswith("«销售额 24,000 ÷ «target» 20,000 = 120% → 120.0")
     assert item["target_source"] == "«your own target in “年度目标”: 2026-10»"
     assert "%(calculation)s → %(score)s points (%(rule)s) × weight %(weight)s = %(points)s points" in seen
+
+
+def test_a_unit_given_in_both_languages_is_shown_in_the_readers():
+    snapshot = copy.deepcopy(SNAPSHOT)
+    snapshot["kpis"]["visit_count"]["unit"] = {"zh": "次", "en": "visits"}
+    rules = TemplateRules.from_snapshot(snapshot, "rep")
+    visit = entry("visit_count", value=9.0, score=80.0, weight=10.0, points=8.0, inputs={"visits": 9.0})
+    assert explain_item(visit, rules, "en")["value_text"] == "9 visits"
+    assert explain_item(visit, rules, "en")["sentence"].startswith("Visits 9 visits → 80.0 points")
+    assert explain_item(visit, rules, "zh")["value_text"] == "9 次"
+    assert rules.kpis["visit_count"]["unit"] == {"zh": "次", "en": "visits"}  # the rules themselves unchanged

@@ -88,8 +88,10 @@ def read_document(session: Session, reach: Reach, kind: str, slug: str, config: 
     document = config[section].get(slug)
     if document is None:
         raise NotFound(f"there is no {kind} '{slug}' in the draft")
-    if not reach.may_read(section, document):
-        raise Forbidden(f"you may not read {kind} '{slug}'")
+    if not reach.may_open(section):
+        raise Forbidden(f"you may not work with {kind}")
+    if not reach.may_read(section, document):  # as if it were not there: its existence is not theirs to know
+        raise NotFound(f"there is no {kind} '{slug}' in the draft")
     return document
 
 

@@ -41,6 +41,28 @@ def label(**kwargs):
     return fields.Nested(Label, required=True, **kwargs)
 
 
+class Unit(fields.Field):
+    """A KPI's unit: one text for both languages ("%", "次"), or {zh, en} when they differ
+    ({zh: 次, en: calls}). Kept as given, so configuration written either way reads back the same."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            if not 1 <= len(value) <= 20:
+                raise ValidationError("must be 1 to 20 characters")
+            return value
+        if isinstance(value, dict):
+            loaded = Label().load(value)
+            if max(len(text) for text in loaded.values()) > 20:
+                raise ValidationError("must be 1 to 20 characters in each language")
+            return loaded
+        raise ValidationError('must be a text ("次") or {zh: 次, en: calls}')
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dict):  # one order in exports (PostgreSQL's JSONB keeps keys in its own)
+            return {"zh": value.get("zh"), "en": value.get("en")}
+        return value
+
+
 def formula(**kwargs):
     return fields.Str(validate=validate.Length(min=1, max=2000), **kwargs)
 
@@ -226,7 +248,7 @@ class Kpi(Strict):
     label = label()
     description = fields.Str(load_default=None)
     formula = formula(required=True)
-    unit = fields.Str(load_default=None, validate=validate.Length(max=20))
+    unit = Unit(load_default=None)
     format = fields.Str(load_default=None, validate=validate.Length(max=20))
     direction = fields.Str(load_default="higher", validate=validate.OneOf(DIRECTIONS))
     missing = fields.Str(load_default="zero", validate=validate.OneOf(MISSING_POLICIES))

@@ -77,7 +77,7 @@ class ScorecardItem(TypedDict):
     label: NotRequired[Label | None]
     policy: NotRequired[MissingPolicy]
     formula: NotRequired[str | None]
-    unit: NotRequired[str | None]
+    unit: NotRequired[str | Label | None]
     format: NotRequired[str | None]
     direction: NotRequired[Direction]
     metrics: NotRequired[dict[str, str]]

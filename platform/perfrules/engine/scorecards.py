@@ -394,7 +394,7 @@ class KpiDefinition(TypedDict):
     section: str
     label: Label | None
     formula: str | None
-    unit: str | None
+    unit: str | Label | None
     format: str | None
     direction: Direction
     #: metric → what it counts (`describe_metric`)

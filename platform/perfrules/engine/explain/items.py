@@ -266,6 +266,7 @@ def _attainment(
 
 def explain_item(entry: ScorecardItem, rules: TemplateRules, lang: str = "en", _: Translate = english) -> ExplainedItem:
     """One item of a scorecard (a trace entry with its definition) in words and formatted values."""
+    rules = rules.in_language(lang)
     key = entry["key"]
     kind = entry.get("kind") or ("manual" if key in rules.manual else "kpi")
     kpi = (rules.kpis.get(key) or {}) if kind == "kpi" else {}
@@ -273,7 +274,8 @@ def explain_item(entry: ScorecardItem, rules: TemplateRules, lang: str = "en", _
     value, score, weight, points = entry.get("value"), entry.get("score"), entry.get("weight"), entry.get("points")
     excluded, error = bool(entry.get("excluded")), entry.get("error")
     notes = list(entry.get("notes") or [])
-    format, unit = kpi.get("format") or entry.get("format"), kpi.get("unit") or entry.get("unit")
+    format = kpi.get("format") or entry.get("format")
+    unit = label_text(kpi.get("unit") or entry.get("unit"), lang) or None
 
     if kind == "manual":
         value_text = format_points(value) if finite(value) else NO_VALUE

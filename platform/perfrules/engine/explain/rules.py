@@ -4,7 +4,7 @@ sections, grades, KPIs, metrics, attributes and target sets, and the most points
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ...config.models import ConfigVersion
 from ...config.validation import Config
 from ..shapes import Document, Label
-from .wording import finite
+from .wording import finite, label_text
 
 
 @dataclass
@@ -55,6 +55,16 @@ class TemplateRules:
             {slug: entry.get("label") for slug, entry in (snapshot.get("targets") or {}).items()},
             manual,
         )
+
+    def in_language(self, lang: str) -> TemplateRules:
+        """The rules with each KPI's unit as one text in `lang` (a unit may be {zh, en})."""
+        if not any(isinstance(kpi.get("unit"), dict) for kpi in self.kpis.values()):
+            return self
+        kpis = {
+            slug: {**kpi, "unit": label_text(kpi["unit"], lang)} if isinstance(kpi.get("unit"), dict) else kpi
+            for slug, kpi in self.kpis.items()
+        }
+        return replace(self, kpis=kpis)
 
     def section(self, name: str | None) -> Document:
         for section in self.sections:

@@ -105,6 +105,7 @@ def explain_scorecard(
 ) -> ScorecardView:
     """A scorecard object (with definitions) as the pages show it: sections of explained items,
     the comparison with `previous` (an earlier scorecard of the same employee), and the gains."""
+    rules = rules.in_language(lang)
     items = [explain_item(entry, rules, lang, _) for entry in card["items"]]
     before = {entry["key"]: entry for entry in (previous or {}).get("items", [])}
     for item in items:

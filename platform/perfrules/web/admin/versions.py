@@ -10,8 +10,11 @@ from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from ...config.drafts import publish_draft
 from ...config.models import ConfigVersion
+from ...config.permissions import reach_of
 from ...config.store import export_yaml, replace_working_config
 from ...config.versions import DRAFT, diff_configs, latest_version, list_versions, publish, resolve
 from ...problems import ConfigError, Problem
@@ -110,7 +113,7 @@ class VersionsView(GuardedView):
         if request.method == "POST":
             message = message.strip()[:MAX_MESSAGE]
             try:
-                version = publish(session, message, functions(), actor())
+                version = publish_draft(session, reach_of(session, current_user), actor(), message, functions())
                 session.commit()
             except ConfigError as exc:
                 session.rollback()
