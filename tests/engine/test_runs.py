@@ -181,7 +181,10 @@ def test_two_equally_specific_templates_are_an_error_naming_both(company, tmp_pa
     assert clone.exit_code == 0, clone.output
     assert run_cli("config", "publish", "-m", "clone").exit_code == 0
     result = run_cli("run", "2026-10")
-    assert "R1: templates 'rep' and 'rep_copy' apply equally to this employee: make one more specific" in result.stderr
+    assert (
+        "R1 (销售一): templates 'rep' and 'rep_copy' apply equally to this employee: make one more specific"
+        in result.stderr
+    )
     assert "4 ambiguous" in result.stdout
 
     west = run_cli("config", "clone-template", "rep", "rep_west", "--department", "WEST", "--label-en", "West reps")
@@ -211,3 +214,22 @@ def test_a_template_is_evaluated_only_in_its_cycles(company, session, tmp_path):
     bad = dict(lead, cycles=["weekly"])
     refused = run_cli("config", "load", write(tmp_path, "bad.yaml", yaml.safe_dump({"templates": [bad]})))
     assert refused.exit_code == 2 and "templates[0].cycles[0]: Must be one of" in refused.stderr
+
+
+def test_a_monthly_and_a_quarterly_template_for_the_same_people_do_not_tie(company, tmp_path):
+    """Each is evaluated in its own cycle; equally specific templates of the same cycle still tie."""
+    import yaml
+
+    config = yaml.safe_load(run_cli("config", "export").stdout)
+    rep = next(t for t in config["templates"] if t["slug"] == "rep")
+    quarterly = dict(rep, slug="rep_quarterly", cycles=["quarterly"])
+    rep["cycles"] = ["monthly"]
+    loaded = run_cli("config", "load", write(tmp_path, "two.yaml", yaml.safe_dump({"templates": [rep, quarterly]})))
+    assert loaded.exit_code == 0, loaded.output
+    assert run_cli("config", "publish", "-m", "a quarterly one too").exit_code == 0
+    monthly = run_cli("run", "2026-10")
+    assert "0 ambiguous" in monthly.stdout and "5 scorecards" in monthly.stdout
+    assert {card["template"] for code, card in scorecards().items() if code != "L1"} == {"rep"}
+    by_quarter = run_cli("run", "2026-Q4")
+    assert "0 ambiguous" in by_quarter.stdout
+    assert {card["template"] for code, card in scorecards("2026-Q4").items() if code != "L1"} == {"rep_quarterly"}

@@ -20,6 +20,7 @@ from ..engine.manual import ManualImportError, import_manual_values
 from ..engine.models import EvaluationRun
 from ..engine.periods import Period, PeriodError, period_from_text
 from ..engine.runs import RunError, evaluate, start_run
+from ..engine.templates import left_out_message
 from ..engine.whatif import compare
 from ..problems import ConfigError
 from ..workflow.calibration import calibrated_grades
@@ -27,6 +28,7 @@ from ..workflow.corrections import correction_guard
 from .context import actor, fail, functions, session_scope, settings
 
 WHAT_IF_ROWS = 30
+LEFT_OUT_LINES = 20
 TIMING_ORDER = ("aggregate", "evaluate", "write", "total")
 
 
@@ -136,6 +138,7 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
         )
     for warning in evaluation.warnings:
         click.echo(f"  warning: {warning}", err=True)
+    _show_left_out(evaluation.left_out, None if run is None else run.id)
     counts, timings = evaluation.counts, evaluation.timings
     summary = (
         f"{counts['scorecards']} scorecards, {counts['failed']} failed, "
@@ -152,10 +155,24 @@ def run_command(period: str, templates, department, reference, files, dry_run) -
         click.echo(f"dry run of {chosen_period} with {chosen.name}: {summary}; nothing was written")
     else:
         locked, withdrawn = counts.get("skipped_locked", 0), counts.get("approvals_withdrawn", 0)
+        offered = counts.get("forms_offered", 0)
         click.echo(
             f"run {run.id} of {chosen_period} with {chosen.name} {run.status}: {summary}"
             + (f"; {locked} locked scorecard(s) kept" if locked else "")
             + (f"; {withdrawn} approval(s) withdrawn: their numbers changed" if withdrawn else "")
+            + (f"; {offered} review(s) offered the forms their template gained" if offered else "")
+        )
+
+
+def _show_left_out(left_out, run_id: int | None) -> None:
+    """Who the run left out and why, a line each (the first 20 of them)."""
+    for entry in left_out[:LEFT_OUT_LINES]:
+        click.echo(f"  {entry['employee']} ({entry['name']}): {left_out_message(entry)}", err=True)
+    if len(left_out) > LEFT_OUT_LINES:
+        click.echo(
+            f"  … and {len(left_out) - LEFT_OUT_LINES} more left out"
+            + (f" (all of them: `perfrules runs {run_id}`)" if run_id is not None else ""),
+            err=True,
         )
 
 
@@ -233,6 +250,10 @@ def _show_run(run_id: int) -> None:
     for error in run.errors:
         where = " / ".join(part for part in (error.get("employee"), error.get("item")) if part) or "run"
         click.echo(f"  {where}: {error['message']}")
+    if run.left_out:
+        click.echo(f"left out ({len(run.left_out)}):")
+        for entry in run.left_out:
+            click.echo(f"  {entry['employee']} ({entry['name']}): {left_out_message(entry)}")
 
 
 @click.command("scorecards")

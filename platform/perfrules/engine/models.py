@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, BigIntKey, JSONType
-from .shapes import ItemTrace, RunCounts, RunErrorEntry, RunScope, RunStatus, RunTimings
+from .shapes import ItemTrace, LeftOutEntry, RunCounts, RunErrorEntry, RunScope, RunStatus, RunTimings
 
 RUN_STATUSES: tuple[RunStatus, ...] = ("running", "succeeded", "failed")
 
@@ -39,6 +39,8 @@ class EvaluationRun(Base):
     timings: Mapped[RunTimings] = mapped_column(JSONType, default=dict)
     #: [{"employee": code or null, "item": key or null, "message": text}]
     errors: Mapped[list[RunErrorEntry]] = mapped_column(JSONType, default=list)
+    #: the active employees in scope who got no scorecard, and why (`engine.templates.left_out_of_scope`)
+    left_out: Mapped[list[LeftOutEntry]] = mapped_column(JSONType, default=list, server_default=sa.text("'[]'"))
     message: Mapped[str | None] = mapped_column(sa.Text)
 
 

@@ -4,7 +4,8 @@ The formula editor's preview: the KPI is evaluated exactly as a run evaluates it
 aggregated in the database for the whole organisation, so team and department scopes and
 target splits come out as in a run; the formula over every employee at once), and the one
 employee's row is taken out with its inputs, target, score and notes. The missing-data policy is
-applied as on a scorecard, so the notes read the same.
+applied as on a scorecard, so the notes read the same. When the employee has no data for it,
+the preview says why and suggests people who have (`preview_data`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from ..config.validation import Config
 from ..formula import FunctionRegistry
+from ..org.access import Visibility
 from .kpis import KpiPlan, evaluate_period
 from .metrics import describe_metric
 from .people import People
 from .periods import Period
+from .preview_data import Suggestion, check_data, kpi_metrics
 from .scorecards import ScoreBook, _policy_note
 from .scoring import Scorer
 from .shapes import MissingPolicy, PlainValue
@@ -53,6 +56,9 @@ class KpiPreview:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: why the employee has no data for the KPI (None: they have), and people who have
+    no_data: str | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -74,9 +80,16 @@ def _plain(value: PlainValue) -> PlainValue:
 
 
 def preview_kpi(
-    session: Session, config: Config, functions: FunctionRegistry, slug: str, employee_code: str, period: Period
+    session: Session,
+    config: Config,
+    functions: FunctionRegistry,
+    slug: str,
+    employee_code: str,
+    period: Period,
+    visible: Visibility | None = None,
 ) -> KpiPreview:
-    """KPI `slug` of `config` for one employee; the configuration must be valid (checked)."""
+    """KPI `slug` of `config` for one employee; the configuration must be valid (checked). People
+    with data are suggested among those `visible` allows (nobody without it)."""
     plan = KpiPlan(config, functions)
     people = People.load(session)
     position = people.position_of(employee_code)
@@ -119,6 +132,18 @@ def preview_kpi(
         base = name.split(".", 1)[1] if name.startswith(("prev.", "target.")) else name
         if base in metrics and base not in described:
             described[base] = describe_metric(metrics[base])
+    metric_inputs = kpi_metrics(plan, [slug])
+    data = check_data(
+        session,
+        config,
+        plan.metrics,
+        metric_inputs,
+        people,
+        position,
+        period,
+        value is None and all(v is None for name, v in inputs.items() if not name.startswith("target.")),
+        visible,
+    )
     sources = columns.target_sources
     department_id = int(people.department_ids[position])
     return KpiPreview(
@@ -140,4 +165,6 @@ def preview_kpi(
         error=error,
         notes=notes,
         warnings=[w for w in values.warnings if employee_code in w],
+        no_data=data.no_data,
+        suggestions=data.suggestions,
     )

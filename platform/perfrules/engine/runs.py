@@ -33,8 +33,8 @@ from .models import EvaluationRun, ManualValue, Scorecard
 from .people import People
 from .periods import Period
 from .scorecards import ScoreBook, ScorecardResult, rank, score_template
-from .shapes import RunCounts, RunErrorEntry, RunScope, RunScopeExtra, RunTimings
-from .templates import assign_templates
+from .shapes import LeftOutEntry, RunCounts, RunErrorEntry, RunScope, RunScopeExtra, RunTimings
+from .templates import assign_templates, left_out_of_scope
 
 #: progress(step, done, total)
 Progress = Callable[[str, int, int], None]
@@ -74,6 +74,9 @@ class Evaluation:
     warnings: list[str]
     counts: RunCounts
     timings: RunTimings = field(default_factory=dict)
+    #: the active employees in scope who got no scorecard because no template, or more than one
+    #: equally, applies to them
+    left_out: list[LeftOutEntry] = field(default_factory=list)
 
 
 def check_scope(session: Session, config: Config, templates: list[str] | None, department: str | None) -> None:
@@ -107,12 +110,9 @@ def evaluate(
         # check_scope found it; were it deleted since, nobody would be in its subtree
         in_scope = people.in_subtree(department_id).tolist() if department_id is not None else [False] * len(people)
 
-    assigned, ambiguous = assign_templates(config, people)
-    errors: list[RunErrorEntry] = [
-        {"employee": people.codes[p], "item": None, "message": message}
-        for p, message in ambiguous.items()
-        if in_scope[p]
-    ]
+    assigned, ties = assign_templates(config, people, period.cycle)
+    left_out = left_out_of_scope(people, assigned, ties, in_scope, templates)
+    errors: list[RunErrorEntry] = []
     due_now = {
         slug
         for slug, template in known_templates.items()
@@ -177,8 +177,8 @@ def evaluate(
         "scorecards": len(cards),
         "failed": sum(1 for c in cards if c.error) + len(positions) - len(cards),
         "other_cycle": len(chosen) - len(positions),
-        "without_template": sum(1 for p, s in enumerate(assigned) if s is None and in_scope[p] and p not in ambiguous),
-        "ambiguous": sum(1 for p in ambiguous if in_scope[p]),
+        "without_template": sum(1 for entry in left_out if entry["reason"] == "no_template"),
+        "ambiguous": sum(1 for entry in left_out if entry["reason"] == "ambiguous"),
         "queries": timings.queries,
     }
     return Evaluation(
@@ -192,6 +192,7 @@ def evaluate(
             "evaluate": round(evaluate_seconds, 4),
             "total": round(time.perf_counter() - began, 4),
         },
+        left_out,
     )
 
 
@@ -354,6 +355,7 @@ def complete_run(
             finished.status = "succeeded"
             finished.finished_at = _now()
             finished.timings = evaluation.timings
+            finished.left_out = evaluation.left_out
             finished.errors = evaluation.errors + [
                 {"employee": None, "item": None, "message": w} for w in evaluation.warnings
             ]

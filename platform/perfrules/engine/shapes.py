@@ -102,6 +102,26 @@ class RunErrorEntry(TypedDict):
     message: str
 
 
+#: why an active employee in a run's scope got no scorecard: no template applies to their department
+#: and role, or two or more apply equally (the run cannot tell which one is meant)
+LeftOutReason: TypeAlias = Literal["no_template", "ambiguous"]
+
+
+class LeftOutEntry(TypedDict):
+    """An employee a run left out, with their department and role as the run saw them."""
+
+    employee: str
+    employee_id: int
+    name: str
+    #: department code
+    department: str
+    #: role code, None without a role
+    role: str | None
+    reason: LeftOutReason
+    #: the templates that apply equally (reason `ambiguous`); empty otherwise
+    templates: list[str]
+
+
 #: counts by name: the evaluation's (employees, scorecards, failed, other_cycle, without_template,
 #: ambiguous, queries), the write's (skipped_locked), and whatever the run's listeners count
 #: (`events`), which the engine does not know

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from ...config.versions import list_versions
 from ...engine.models import EvaluationRun
@@ -20,6 +21,7 @@ from ..i18n import label
 from ..runner import RunRefused, start_run_in_background
 from .common import run_actor
 from .guarded import CONSOLE_ROLES, GuardedView
+from .left_out import left_out_rows
 
 PAGE = 50
 #: what a run's counts and timings mean, in the reader's language (unknown keys are shown as they are)
@@ -84,6 +86,8 @@ class RunsView(GuardedView):
             count_names=COUNT_NAMES,
             timings=timings,
             timing_names=TIMING_NAMES,
+            left_out=left_out_rows(get_session(), run),
+            may_open=current_user.has_role("admin", "hr"),
         )
 
     @expose("/start", methods=("GET", "POST"))

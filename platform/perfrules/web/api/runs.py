@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ...engine.models import RUN_STATUSES, EvaluationRun
 from ...engine.periods import PeriodError, period_from_text
+from ...engine.templates import left_out_message
 from ..auth import token_required
 from ..db import get_session
 from ..runner import RunRefused, start_run_in_background
@@ -43,6 +44,19 @@ class RunProblemOut(Schema):
     message = fields.Str()
 
 
+class LeftOutOut(Schema):
+    employee = fields.Str(metadata={"description": "the employee's code"})
+    employee_id = fields.Int()
+    name = fields.Str()
+    department = fields.Str(metadata={"description": "the department's code when the run left them out"})
+    role = fields.Str(allow_none=True, metadata={"description": "the role's code then; null without a role"})
+    reason = fields.Str(
+        metadata={"description": "no_template: no template applies; ambiguous: two or more apply equally"}
+    )
+    templates = fields.List(fields.Str(), metadata={"description": "the templates that apply equally"})
+    message = fields.Function(left_out_message, metadata={"description": "why, in words"})
+
+
 class RunOut(Schema):
     id = fields.Int()
     period = fields.Str()
@@ -57,6 +71,10 @@ class RunOut(Schema):
     counts = fields.Dict(metadata={"description": "while running: {progress: {step, done, total}}"})
     timings = fields.Dict(metadata={"description": "seconds: aggregate, evaluate, write, total"})
     errors = fields.List(fields.Nested(RunProblemOut))
+    left_out = fields.List(
+        fields.Nested(LeftOutOut),
+        metadata={"description": "the active employees in scope who got no scorecard, and why"},
+    )
     message = fields.Str(allow_none=True)
 
 
