@@ -204,7 +204,8 @@ def test_bad_weights_are_refused_with_their_paths_and_nothing_is_saved(app, sess
     page = html.unescape(save(admin, "rep", rep).get_data(as_text=True))
     assert '<code>sections[1].weight</code>: <span class="problem-message">Not a valid number.</span>' in page
     assert re.search(
-        r'name="s-1-weight" data-field="weight" value="abc">\s*<div class="invalid-feedback d-block field-error">Not a valid number.</div>',
+        r'name="s-1-weight" data-field="weight" value="abc"></label>\s*'
+        r'<div class="invalid-feedback d-block field-error">Not a valid number.</div>',
         page,
     )
     assert draft(session) == before and len(audit(session, "config.save")) == audited

@@ -40,7 +40,7 @@ def _seed(folder: Path) -> None:
 
 @pytest.fixture
 @starting_state(_seed)
-def seeded(cli_env, tmp_path):
+def seed_in_draft(cli_env, tmp_path):
     """The seed organisation and configuration (in the draft), and an administrator."""
     return tmp_path
 
@@ -59,8 +59,8 @@ def browser_post(page: str, url: str) -> dict[str, list[str]]:
     return posted
 
 
-def test_saving_every_seed_document_unchanged_leaves_the_configuration_byte_identical(seeded, cli_env, session):
-    app = create_app({"database_url": cli_env, "instance_path": str(seeded / "instance"), "TESTING": True})
+def test_saving_every_seed_document_unchanged_leaves_the_configuration_byte_identical(seed_in_draft, cli_env, session):
+    app = create_app({"database_url": cli_env, "instance_path": str(seed_in_draft / "instance"), "TESTING": True})
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in = lxml.html.fromstring(client.get("/sign-in").get_data(as_text=True))

@@ -11,15 +11,18 @@ from flask import Flask
 from flask_smorest import Api
 
 from ...problems import flatten_messages, format_path
+from . import scoring_curve  # noqa: F401  (puts /scoring-curve on the formulas blueprint)
 from .calibration import blp as calibration
 from .config import blp as config
 from .datasets import blp as datasets
 from .delegations import blp as delegations
 from .disputes import blp as disputes
 from .docs import docs, document_for_users_only
+from .drafts import blp as drafts
 from .feedback import blp as feedback
 from .formulas import blp as formulas
 from .notifications import blp as notifications
+from .previews import blp as previews
 from .reviews import blp as reviews
 from .runs import blp as runs
 from .scorecards import blp as scorecards
@@ -44,10 +47,12 @@ def init_api(app: Flask) -> Api:
     for blueprint in (
         datasets,
         config,
+        drafts,
         runs,
         scorecards,
         reviews,
         formulas,
+        previews,
         calibration,
         disputes,
         feedback,

@@ -27,12 +27,11 @@ from marshmallow import Schema, ValidationError, fields, validate
 from ...config.schemas import MISSING_POLICIES, Scoring
 from ...config.store import working_config
 from ...config.validation import (
-    SCORECARD_NAMES,
     Config,
     _cycles,
     dataset_catalogue,
-    employee_names,
     kpi_names,
+    scorecard_catalogue,
     strip_none,
 )
 from ...db import begin_reading
@@ -116,7 +115,7 @@ def context_catalogue(config: Config, context: str, dataset: str | None = None, 
         return dataset_catalogue(document)
     if context == "scoring":
         return Catalogue({"value": NUMBER, "target": NUMBER})
-    return Catalogue({**SCORECARD_NAMES, **employee_names(config)})
+    return scorecard_catalogue(config)
 
 
 def _prefixed(label: dict | None, zh: str, en: str) -> dict:
@@ -393,7 +392,9 @@ class Preview(MethodView):
     @blp.response(
         200,
         description="{kpi, employee, name, department, period, formula, value, target, "
-        "target_source, inputs, metrics, score, scoring, policy, excluded, error, notes}",
+        "target_source, inputs, metrics, score, scoring, policy, excluded, error, notes, warnings, "
+        "no_data, suggestions: [{employee, name, department, records}]}; no_data says why the employee "
+        "has no data for the KPI (null: they have), and suggestions name up to 3 people you may see who have",
     )
     @blp.alt_response(404, description="no such employee, or not one you may see")
     @blp.alt_response(422, description="the formula or the scoring rule has problems, with their paths")
@@ -410,7 +411,8 @@ class Preview(MethodView):
         employee = session.execute(
             sa.select(Employee.id, Employee.department_id).where(Employee.code == payload["employee"])
         ).first()
-        if employee is None or not visibility(session, g.user).allows(employee.department_id, employee.id):
+        seen = visibility(session, g.user)
+        if employee is None or not seen.allows(employee.department_id, employee.id):
             abort(404, message=f"no employee {payload['employee']} that you may see")
 
         config = {kind: dict(documents) for kind, documents in working_config(session).items()}
@@ -443,7 +445,7 @@ class Preview(MethodView):
             document["missing"] = payload["missing"]
         config["kpis"][slug] = document
         try:
-            result = preview_kpi(session, config, functions, slug, payload["employee"], period)
+            result = preview_kpi(session, config, functions, slug, payload["employee"], period, seen)
         except PreviewError as exc:
             abort(404, message=str(exc))
         return result.to_dict()

@@ -22,7 +22,7 @@ puts those routes on it.
 
 from __future__ import annotations
 
-from . import datasets, documents, kpis, submissions, templates  # noqa: F401  (see the docstring)
+from . import datasets, documents, kpis, submissions, targets, templates  # noqa: F401  (see the docstring)
 from .blueprint import bp
 
 __all__ = ["bp"]

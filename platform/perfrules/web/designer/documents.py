@@ -9,6 +9,7 @@ Everything goes through the draft service (`config.drafts`), which also decides 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
@@ -26,18 +27,22 @@ from ..db import get_session
 from .blueprint import CONFIG_ROLES, DESIGNER_ROLES, bp
 from .display import code_names, latest_snapshot
 from .document_forms import DESCRIBED, DescribedKind, Field, read_fields
-from .form_reading import Document, errors_getter, form_text, problems_by_path
+from .form_reading import Document, Form, errors_getter, form_text, problems_by_path
 from .registry import READERS, document_from_form, register
 
 DESCRIBED_KINDS = "any(" + ",".join(DESCRIBED) + ")"
 EVERY_KIND = "any(" + ",".join(drafts.SECTIONS) + ")"
 
+
+def _reader(specs: tuple[Field, ...]) -> Callable[[Form, str], Document]:
+    def read(form: Form, _slug: str) -> Document:
+        return read_fields(specs, form)
+
+    return read
+
+
 for _kind, _described in DESCRIBED.items():
-    register(
-        _kind,
-        lambda form, slug, specs=_described.fields: read_fields(specs, form),
-        (spec.key for spec in _described.fields),
-    )
+    register(_kind, _reader(_described.fields), (spec.key for spec in _described.fields))
 
 
 def choice_lists(config: dict) -> dict[str, list[tuple[str, Any, str]]]:

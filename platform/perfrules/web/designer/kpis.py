@@ -9,9 +9,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from ...config import drafts
+from ...config.permissions import reach_of
 from ...config.schemas import DIRECTIONS, MISSING_POLICIES
-from ...config.sources import SourceDocument
-from ...config.store import apply_documents, working_config
+from ...config.store import working_config
 from ...engine.models import EvaluationRun
 from ...org.access import visibility
 from ...org.models import Employee
@@ -31,7 +32,7 @@ from .form_reading import (
     put_given,
     row_indices,
 )
-from .registry import register
+from .registry import document_from_form, register
 
 SCORING_TYPES = ("linear", "bands", "formula")
 LINEAR_KEYS = ("value_from", "value_to", "points_from", "points_to", "floor", "cap")
@@ -44,8 +45,13 @@ def kpi_from_form(form: Form, slug: str) -> Document:
         "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")},
         "formula": (form.get("formula") or "").strip(),
     }
-    for key in ("description", "unit", "format"):
+    for key in ("description", "format"):
         put_given(document, key, form_text(form, key))
+    unit = {"zh": form_text(form, "unit_zh"), "en": form_text(form, "unit_en")}
+    if unit["zh"] and unit["en"] and unit["zh"] != unit["en"]:
+        document["unit"] = unit
+    elif unit["zh"] or unit["en"]:  # the same in both languages: one text
+        document["unit"] = unit["zh"] or unit["en"]
     document["direction"] = form_text(form, "direction") or "higher"
     document["missing"] = form_text(form, "missing") or "zero"
     kind = form_text(form, "scoring_type") or "linear"
@@ -78,7 +84,10 @@ register(
 def kpis():
     session = get_session()
     config = working_config(session)
-    return render_template("designer/kpis.html", kpis=sorted(config.get("kpis", {}).items()))
+    scoring_names = {"linear": _("linear"), "bands": _("bands"), "formula": _("formula")}
+    return render_template(
+        "designer/kpis.html", kpis=sorted(config.get("kpis", {}).items()), scoring_names=scoring_names, **code_names()
+    )
 
 
 def _preview_choices(session: Session) -> tuple[list[tuple[str, str]], str]:
@@ -109,6 +118,8 @@ def _render_kpi(
     by_path: dict[str, list[str]] | None = None,
     listed: list[tuple[str, str]] | None = None,
     status: int = 200,
+    *,
+    new: bool = False,
 ) -> tuple[str, int]:
     employees, period = _preview_choices(session)
     used_by = [
@@ -119,6 +130,7 @@ def _render_kpi(
     return render_template(
         "designer/edit_kpi.html",
         slug=slug,
+        new=new,
         kpi=kpi,
         errors=errors_getter(by_path or {}),
         problems=listed or [],
@@ -133,6 +145,39 @@ def _render_kpi(
     ), status
 
 
+def _save_kpi(session: Session, config: dict, slug: str, stored: Document | None, *, new: bool):
+    document = document_from_form("kpis", request.form, slug, stored)
+    reach = reach_of(session, g.user)
+    try:
+        summary = drafts.save_document(
+            session, reach, g.user.login, "kpis", slug, document, load_plugins().functions, new=new
+        )
+    except ConfigError as exc:
+        session.rollback()
+        by_path, listed = problems_by_path(exc)
+        return _render_kpi(session, config, slug, document, by_path, listed, 422, new=new)
+    session.commit()
+    flash(_("Saved into the draft.") if summary.changed or summary.added else _("Nothing changed."), "success")
+    return redirect(url_for("designer.edit_kpi", slug=slug))
+
+
+@bp.route("/kpis/new", methods=["GET", "POST"])
+@login_required(*CONFIG_ROLES)
+def new_kpi():
+    session = get_session()
+    config = working_config(session)
+    if request.method == "GET":
+        blank: Document = {
+            "label": {},
+            "formula": "",
+            "direction": "higher",
+            "missing": "zero",
+            "scoring": {"type": "linear", "value_from": 0.0, "value_to": 1.0, "points_from": 0.0, "points_to": 100.0},
+        }
+        return _render_kpi(session, config, "", blank, new=True)
+    return _save_kpi(session, config, form_text(request.form, "slug"), None, new=True)
+
+
 @bp.route("/kpis/<slug>", methods=["GET", "POST"])
 @login_required(*CONFIG_ROLES)
 def edit_kpi(slug: str):
@@ -143,15 +188,4 @@ def edit_kpi(slug: str):
         abort(404)
     if request.method == "GET":
         return _render_kpi(session, config, slug, stored)
-    document = kpi_from_form(request.form, slug)
-    try:
-        summary = apply_documents(
-            session, [SourceDocument("kpis", 0, document)], load_plugins().functions, g.user.login
-        )
-    except ConfigError as exc:
-        session.rollback()
-        by_path, listed = problems_by_path(exc)
-        return _render_kpi(session, config, slug, document, by_path, listed, 422)
-    session.commit()
-    flash(_("Saved into the draft.") if summary.changed else _("Nothing changed."), "success")
-    return redirect(url_for("designer.edit_kpi", slug=slug))
+    return _save_kpi(session, config, slug, stored, new=False)

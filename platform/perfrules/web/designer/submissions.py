@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -51,7 +52,7 @@ def submit_template(slug: str):
 
 
 #: where each kind of document is edited, for the links that say "fix it here"
-EDITORS = {
+EDITORS: dict[str, tuple[str, dict[str, Any]]] = {
     "templates": ("designer.edit_template", {}),
     "kpis": ("designer.edit_kpi", {}),
     "datasets": ("designer.edit_dataset", {}),
@@ -60,7 +61,7 @@ EDITORS = {
     "forms": ("designer.edit_document", {"kind": "forms"}),
     "schedules": ("designer.edit_document", {"kind": "schedules"}),
     "employee_attributes": ("designer.edit_document", {"kind": "attributes"}),
-    "targets": ("designer.edit_targets", {}),
+    "targets": ("designer.edit_target_set", {}),
 }
 _PROBLEM_PLACE = re.compile(r"^(?P<section>[a-z_]+)\.(?P<slug>[a-z][a-z0-9_]*)")
 

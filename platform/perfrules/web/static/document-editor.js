@@ -132,6 +132,10 @@
     problems.forEach(function (problem) {
       var target = form.querySelector("[data-path='" + CSS.escape(problem.path) + "']") ||
                    form.querySelector("[data-field-path='" + CSS.escape(problem.path) + "']");
+      var holder = target ? target.closest("[data-formula-holder]") : null;
+      if (holder && holder.querySelector(".formula-message:not([hidden]), .formula-error:not([hidden])")) {
+        return;  /* the formula editor shows it already, with its caret and suggestion */
+      }
       if (target && !target.closest("[hidden]")) {
         var message = document.createElement("div");
         message.className = "invalid-feedback d-block live-error";
@@ -156,7 +160,8 @@
   function check(form) {
     var status = form.querySelector(".live-status");
     if (status) { status.textContent = S.checking || ""; }
-    fetch(form.dataset.checkUrl, { method: "POST", body: new FormData(form), credentials: "same-origin",
+    /* getAttribute, not form.dataset: a field named "dataset" shadows the property on a <form> */
+    fetch(form.getAttribute("data-check-url"), { method: "POST", body: new FormData(form), credentials: "same-origin",
                                    headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) { show(form, data.problems || []); } })
@@ -171,7 +176,7 @@
 
   Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (form) {
     form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
 }());
