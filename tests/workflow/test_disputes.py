@@ -629,7 +629,7 @@ def test_disputes_in_the_console_pages_with_csrf(approved):
         data={"item": "rating", "reason": "<b>low</b>", "csrf_token": csrf_token(page)},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "Your dispute of rating is sent to the manager." in sent
+    assert "Your dispute of Manager rating is sent to the manager." in sent
     assert "&lt;b&gt;low&lt;/b&gt;" in sent and "<b>low</b>" not in sent
     assert '<option value="rating">' not in sent  # already disputed
     dispute = session.scalar(sa.select(Dispute))
@@ -659,7 +659,7 @@ def test_disputes_in_the_console_pages_with_csrf(approved):
         },
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "Dispute of rating rejected." in rejected
+    assert "Dispute of Manager rating: Rejected." in rejected
     session.rollback()
     assert card_of(session, "R1").total == pytest.approx(105.4) and review_of(session, "R1").state == "locked"
     # the employee reads the resolution, and may dispute again

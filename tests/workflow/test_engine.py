@@ -382,7 +382,7 @@ def test_the_lifecycle_in_the_console_pages(lifecycle):
     approved = rep1.post(
         "/scorecards/2026-10/R1/review/approve", data={"csrf_token": csrf_token(page)}, follow_redirects=True
     )
-    assert "Done: approve." in approved.get_data(as_text=True)
+    assert "Done: Approve." in approved.get_data(as_text=True)
     assert rep1.post("/scorecards/2026-10/R1/review/approve").status_code == 400  # CSRF
     assert "/scorecards/2026-10/R1" in lead.get("/").get_data(as_text=True)
     page = lead.get("/scorecards/2026-10/R1").get_data(as_text=True)

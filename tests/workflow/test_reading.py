@@ -278,7 +278,7 @@ def test_a_dispute_stand_in_follows_the_list_link_and_resolves_with_the_scorecar
     )
     assert resolved.status_code == 302 and resolved.headers["Location"].endswith(url)
     shown = west.page_client.get(resolved.headers["Location"])
-    assert shown.status_code == 200 and "Dispute of win_rate rejected." in shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "Dispute of Win rate: Rejected." in shown.get_data(as_text=True)
     session.rollback()
     assert session.get(Dispute, dispute.id).state == "rejected"
     assert west.review("R2").status_code == 200 and west.scorecard("R2").status_code == 200

@@ -78,7 +78,7 @@ def test_a_rerun_that_changes_an_approved_scorecard_sends_it_back_and_says_why(l
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert sign_in(client, "rep2", "s3cret-pass").status_code == 302
     page = client.get("/scorecards/2026-10/R2").get_data(as_text=True)
-    assert "sent back: the numbers changed" in page and "evaluation run" in page
+    assert "Sent back: the numbers changed" in page and "evaluation run" in page
     review = client.get("/api/v1/reviews/2026-10/R2").get_json()
     sent_back = [a for a in review["actions"] if a["action"] == "recompute"]
     assert len(sent_back) == 1 and sent_back[0]["by"] is None and "changed the total" in sent_back[0]["comment"]

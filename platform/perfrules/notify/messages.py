@@ -123,6 +123,21 @@ MESSAGES: dict[str, Message] = {
         ("推荐的同事:{peers}。确认后才会发出邀请。",),
         ("Proposed: {peers}. Nobody is asked until you confirm.",),
     ),
+    "form.added": _message(
+        "待您填写:{employee} {period} 的“{form}”",
+        "A form to fill: the {form} for {employee}, {period}",
+        ("考核模板新增了这张表单,请在步骤“{step}”填写并提交。", "为此,考核表已从“{from_step}”退回到“{step}”。"),
+        (
+            "The template now asks for this form: fill it in and submit it at the step {step}.",
+            "For it, the scorecard went back from {from_step} to {step}.",
+        ),
+    ),
+    "feedback.form_added": _message(
+        "可邀请同事评价:{employee} {period} 的“{form}”",
+        "Peer feedback to ask for: the {form} for {employee}, {period}",
+        ("考核模板新增了同事评价表单,请在考核表上邀请同事填写。",),
+        ("The template now collects this form from colleagues: ask them for it on the scorecard.",),
+    ),
     "delegation.granted": _message(
         "请您代理:{user}({starts_on} 至 {ends_on})",
         "Standing in for {user}: {starts_on} to {ends_on}",

@@ -22,6 +22,7 @@ from . import (
     scorecards,
     security,
     signin,
+    words,
 )
 from .admin import init_admin
 from .api import init_api
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    words.init_app(app)
     runner.init_app(app)
     app.register_blueprint(signin.bp)
     app.register_blueprint(pages.bp)

@@ -9,7 +9,6 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..workflow.delegations import (
     DelegationConflict,
@@ -30,8 +29,6 @@ from .db import get_session
 
 bp = Blueprint("delegations", __name__, url_prefix="/delegations")
 
-#: where each delegation stands, in the reader's language
-STATUS_NAMES = {"upcoming": _l("upcoming"), "current": _l("in force"), "over": _l("over")}
 FIELDS = ("delegate", "starts_on", "ends_on", "for_user")
 #: the most delegations the "every delegation" table shows
 LIST_ROWS = 500
@@ -51,7 +48,6 @@ def _page(form: dict | None = None, errors: dict | None = None, status: int = 20
         form=form,
         errors=errors or {},
         may_manage=manages(g.user),
-        status_names=STATUS_NAMES,
         today=today,
         row_limit=LIST_ROWS,
     ), status

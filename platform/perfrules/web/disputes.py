@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..engine.explain import format_points
 from ..engine.models import Scorecard
@@ -23,12 +22,11 @@ from ..workflow.models import Review
 from ..workflow.steps import version_config
 from .auth import login_required
 from .db import get_session
+from .i18n import label
+from .words import word
 
 bp = Blueprint("disputes", __name__, url_prefix="/scorecards")
 
-#: the states in the reader's language
-STATE_NAMES = {"open": _l("open"), "accepted": _l("accepted"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn")}
-ROUTE_NAMES = {"manager": _l("the manager"), "hr": _l("HR")}
 LIST_ROWS = 500
 
 
@@ -61,8 +59,8 @@ def _shown(objects: list[dict]) -> list[dict]:
     return [
         {
             **d,
-            "state_name": STATE_NAMES[d["state"]],
-            "route_name": ROUTE_NAMES[d["routed_to"]],
+            "state_name": word(d["state"], "dispute_state"),
+            "route_name": word(d["routed_to"], "dispute_route"),
             "points_text": format_points(d["points_raised"]),
             "correction_text": _correction_text(d["correction"])
             if d["state"] == "accepted" and d["correction"]
@@ -102,6 +100,22 @@ def dispute_panel(session, card: Scorecard) -> dict | None:
             if entry["key"] not in disputed
         ]
     return {"disputes": disputes, "items": items, "may_raise": raising and bool(items)}
+
+
+def _item_name(session, dispute: Dispute) -> str:
+    """The disputed item as people read it: its label in the scorecard's version, else its key."""
+    card = session.execute(
+        sa.select(Scorecard.version_number, Scorecard.template).where(
+            Scorecard.period == dispute.period, Scorecard.employee_id == dispute.employee_id
+        )
+    ).first()
+    definitions: dict[str, ItemDefinition] = (
+        item_definitions(version_config(session, card.version_number), card.template)
+        if card is not None and card.version_number is not None
+        else {}
+    )
+    definition = definitions.get(dispute.item)
+    return label(definition["label"] if definition else None) or dispute.item
 
 
 def _back(period: str, code: str):
@@ -150,7 +164,11 @@ def raise_(period, employee_code):
     else:
         session.commit()
         flash(
-            _("Your dispute of %(item)s is sent to %(whom)s.", item=dispute.item, whom=ROUTE_NAMES[dispute.routed_to]),
+            _(
+                "Your dispute of %(item)s is sent to %(whom)s.",
+                item=_item_name(session, dispute),
+                whom=word(dispute.routed_to, "dispute_route"),
+            ),
             "success",
         )
     return redirect(url_for("scorecards.show", period=key, employee_code=employee_code))
@@ -184,7 +202,14 @@ def resolve(dispute_id):
         _flash_refusal(exc)
     else:
         session.commit()
-        flash(_("Dispute of %(item)s %(state)s.", item=dispute.item, state=STATE_NAMES[dispute.state]), "success")
+        flash(
+            _(
+                "Dispute of %(item)s: %(state)s.",
+                item=_item_name(session, dispute),
+                state=word(dispute.state, "dispute_state"),
+            ),
+            "success",
+        )
     return _back(dispute.period, code)
 
 
@@ -200,7 +225,7 @@ def withdraw(dispute_id):
         _flash_refusal(exc)
     else:
         session.commit()
-        flash(_("Dispute of %(item)s withdrawn.", item=dispute.item), "success")
+        flash(_("Dispute of %(item)s withdrawn.", item=_item_name(session, dispute)), "success")
     return _back(dispute.period, code)
 
 
@@ -228,6 +253,5 @@ def index():
         state=state if state in DISPUTE_STATES else "",
         period=period,
         states=DISPUTE_STATES,
-        state_names=STATE_NAMES,
         row_limit=LIST_ROWS,
     )

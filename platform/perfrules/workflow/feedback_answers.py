@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
-from ..engine.models import ManualValue
+from ..engine.models import ManualValue, Scorecard
 from ..formula import FunctionRegistry
 from ..org.models import Employee, User
 from .dispute_models import Dispute
@@ -23,7 +23,7 @@ from .feedback import (
     settled_for,
 )
 from .feedback_models import FeedbackRequest
-from .forms import FormNeed, clean_values, rescore, write_points
+from .forms import FormNeed, clean_values, rescore, template_forms, write_points
 from .models import Review
 from .steps import WorkflowError, utc_now, version_config
 
@@ -35,7 +35,7 @@ class Asked:
     request: FeedbackRequest
     colleague: str
     review: Review
-    #: the form as the review's configuration version defines it ({} when it defines it no more)
+    #: the form as the version the scorecard is scored by defines it ({} when it defines it no more)
     definition: dict
     #: an accepted dispute corrected the value of an item this form scores: answers are closed
     settled: bool = False
@@ -65,22 +65,30 @@ class Asked:
 
 def _asked(session: Session, user: User, *conditions) -> list[Asked]:
     rows = session.execute(
-        sa.select(FeedbackRequest, Employee.name, Review)
+        sa.select(FeedbackRequest, Employee.name, Review, Scorecard.version_number, Scorecard.template)
         .join(Employee, Employee.id == FeedbackRequest.employee_id)
         .join(
             Review, sa.and_(Review.period == FeedbackRequest.period, Review.employee_id == FeedbackRequest.employee_id)
+        )
+        .outerjoin(
+            Scorecard,
+            sa.and_(Scorecard.period == FeedbackRequest.period, Scorecard.employee_id == FeedbackRequest.employee_id),
         )
         .where(FeedbackRequest.peer_id == user.id, FeedbackRequest.state != "proposed", *conditions)
         .order_by(FeedbackRequest.requested_at.desc(), FeedbackRequest.id.desc())
     ).all()
     snapshots: dict[int, dict] = {}
     found, scored = [], {}
-    for request, name, review in rows:
-        if review.version_number not in snapshots:
-            snapshots[review.version_number] = version_config(session, review.version_number)
-        snapshot = snapshots[review.version_number]
+    for request, name, review, card_version, card_template in rows:
+        # the forms of the version the scorecard is scored by now (as `forms.forms_for` reads them)
+        number, template = (
+            (card_version, card_template) if card_version is not None else (review.version_number, review.template)
+        )
+        if number not in snapshots:
+            snapshots[number] = version_config(session, number)
+        snapshot = snapshots[number]
         found.append(Asked(request, name, review, snapshot.get("forms", {}).get(request.form) or {}))
-        scored[request.id] = _form_items(snapshot, review.template, request.form)
+        scored[request.id] = template_forms(snapshot, template).get(request.form, [])
     if found:  # the forms whose items an accepted dispute corrected, in one query
         corrected = {
             (period, employee_id, item)
@@ -98,16 +106,6 @@ def _asked(session: Session, user: User, *conditions) -> list[Asked]:
                 (a.request.period, a.request.employee_id, item) in corrected for item in scored[a.request.id]
             )
     return found
-
-
-def _form_items(snapshot: dict, template: str, form: str) -> list[str]:
-    """The manual items of the template (in the snapshot) that the form scores."""
-    return [
-        item["manual"]
-        for section in snapshot.get("templates", {}).get(template, {}).get("sections", [])
-        for item in section.get("items", [])
-        if item.get("manual") and item.get("form") == form
-    ]
 
 
 def asked_of(session: Session, user: User, waiting_only: bool = False) -> list[Asked]:

@@ -14,6 +14,10 @@ weighted mean of the rating fields, each normalised to 0–100 by (value − min
 weighted by the field's `weight` (1 when it has none). The points are written as the item's
 `ManualValue` and the employee is scored again (a locked scorecard is not). The step that needs
 the form cannot be approved until it is submitted.
+
+The forms are those of the template and version the scorecard is scored by now (`steps.scored_by`):
+a rerun after a publish moves the scorecard to the new version, and a form the template gained
+is offered from then on (`form_offers`); the step each form is filled at is the review's flow's.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from ..plugins import load_plugins
 from .actors import Directory
 from .corrections import settled_items
 from .models import FormResponse, Review
-from .steps import WorkflowError, flow_of, version_config
+from .steps import WorkflowError, flow_of, scored_by, version_config
 
 #: the step actor at which each kind of form is filled in
 STEP_ACTOR = {"employee": "employee", "manager": "manager"}
@@ -78,16 +82,25 @@ def label_text(label: dict, slug: str) -> str:
     return (label or {}).get("en") or (label or {}).get("zh") or slug
 
 
-def forms_for(session: Session, review: Review) -> list[FormNeed]:
-    """The forms the review's template uses (items with `form:`), in the template's order."""
-    snapshot = version_config(session, review.version_number)
-    template = snapshot.get("templates", {}).get(review.template, {})
+def template_forms(snapshot: dict, template: str) -> dict[str, list[str]]:
+    """The forms the template uses in the configuration `snapshot` (its items with `form:`), in
+    the template's order: form slug → the manual items it fills."""
     definitions = snapshot.get("forms", {})
     items: dict[str, list[str]] = {}
-    for section in template.get("sections", []):
+    for section in snapshot.get("templates", {}).get(template, {}).get("sections", []):
         for item in section.get("items", []):
             if item.get("manual") and item.get("form") in definitions:
                 items.setdefault(item["form"], []).append(item["manual"])
+    return items
+
+
+def forms_for(session: Session, review: Review) -> list[FormNeed]:
+    """The forms the review's scorecard uses (its template's items with `form:`, in the version
+    it is scored by), in the template's order."""
+    number, template = scored_by(session, review)
+    snapshot = version_config(session, number)
+    definitions = snapshot.get("forms", {})
+    items = template_forms(snapshot, template)
     if not items:
         return []
     directory = Directory.load(session)

@@ -11,7 +11,11 @@
 - a dispute raised or withdrawn: whoever it is routed to, and their stand-ins (dispute.raised,
   dispute.withdrawn); resolved: the employee (dispute.accepted, dispute.rejected);
 - peer feedback asked for: each colleague asked (feedback.requested); colleagues proposed by the
-  employee: the employee's manager (feedback.proposed).
+  employee: the employee's manager (feedback.proposed);
+- a form the template gained while the review is under way (`form_offers`): those who fill it at
+  the step the review is now at (form.added, saying the step it went back from, if it did); a
+  peer feedback form: the employee's manager, or HR when there is none, who asks colleagues for
+  it (feedback.form_added).
 
 Whoever acted is not told about their own action. Each step's actors are the workflow's own
 answer (`Directory.principals`), so nobody hears of a scorecard they may not act on or see.
@@ -312,4 +316,51 @@ def announce_recomputed(
                 link,
             ),
         ]
+    return notify_many(session, notices, now)
+
+
+@dataclass(frozen=True)
+class FormOffer:
+    """Forms a review's scorecard gained while the review is under way (`form_offers`)."""
+
+    review: Review
+    employee: Employee
+    #: the step the review is at now
+    step: dict | None
+    #: the step it went back from to have a form filled, if it did
+    left: dict | None
+    #: (form label, the step actor who fills it) of each form filled at the current step
+    to_fill: list[tuple[dict | str, str]]
+    #: the labels of the peer feedback forms gained
+    peer: list[dict | str]
+
+
+def announce_forms_added(session: Session, directory: Directory, offers: Iterable[FormOffer], now: dt.datetime) -> int:
+    """Tell those who fill each gained form now, and whoever asks colleagues for a gained peer
+    feedback form, in one insert."""
+    notices = []
+    for offer in offers:
+        employee, review = offer.employee, offer.review
+        params = review_params(employee.code, employee.name, review.period, offer.step, review.step_started_at)
+        if offer.left is not None:
+            params["from_step"] = offer.left.get("label") or offer.left["name"]
+        link = scorecard_link(review.period, employee.code)
+        for form, actor in offer.to_fill:
+            notices.append(
+                Notice(
+                    frozenset(directory.principals(actor, employee.id)),
+                    "form.added",
+                    review.period,
+                    employee.id,
+                    {**params, "form": form},
+                    link,
+                )
+            )
+        askers = directory.principals("manager", employee.id) or directory.principals("role:hr", employee.id)
+        for form in offer.peer:
+            notices.append(
+                Notice(
+                    frozenset(askers), "feedback.form_added", review.period, employee.id, {**params, "form": form}, link
+                )
+            )
     return notify_many(session, notices, now)

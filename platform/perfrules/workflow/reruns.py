@@ -22,6 +22,7 @@ from ..formula import FunctionRegistry
 from ..org.models import Employee
 from .actors import Directory
 from .engine import start_reviews
+from .form_offers import forms_in_use, offer_added_forms
 from .models import Review, ReviewAction
 from .notices import announce_recomputed
 from .steps import Conditions, StepContext, enter_step, utc_now, version_config
@@ -136,15 +137,20 @@ def withdraw_changed_approvals(
 
 def follow_run(session: Session, period: str) -> AfterReplace:
     """Subscribed to the engine's runs (`engine.events`): before a run replaces the period's
-    scorecards, note the approved numbers; after, open reviews for the new scorecards and send
-    back the approvals whose numbers changed."""
+    scorecards, note the approved numbers and the forms each review's scorecard uses; after,
+    open reviews for the new scorecards, send back the approvals whose numbers changed, and offer
+    the forms a new version added to reviews under way (`form_offers`)."""
     approved = approved_numbers(session, period)
+    forms = forms_in_use(session, period)
 
     def after(event: ScorecardsReplaced) -> dict[str, int]:
         return {
             "reviews_opened": start_reviews(event.session, event.period, event.actor, event.functions),
             "approvals_withdrawn": withdraw_changed_approvals(
                 event.session, event.period, approved, event.actor, event.run_id, event.functions
+            ),
+            "forms_offered": offer_added_forms(
+                event.session, event.period, forms, event.actor, event.run_id, event.functions
             ),
         }
 

@@ -45,6 +45,21 @@ def flow_of(session: Session, review: Review) -> list[dict]:
     )
 
 
+def scored_by(session: Session, review: Review) -> tuple[int, str]:
+    """The configuration version and template the review's scorecard is scored by now, and so
+    whose items and forms it has: a rerun after a publish moves an unlocked scorecard to the new
+    version, while its review keeps the flow of the version it started with. The review's own
+    when the scorecard has none."""
+    row = session.execute(
+        sa.select(Scorecard.version_number, Scorecard.template).where(
+            Scorecard.period == review.period, Scorecard.employee_id == review.employee_id
+        )
+    ).first()
+    if row is None or row.version_number is None:
+        return review.version_number, review.template
+    return row.version_number, row.template
+
+
 def scorecard_of(session: Session, review: Review) -> Scorecard | None:
     return session.scalar(
         sa.select(Scorecard).where(Scorecard.period == review.period, Scorecard.employee_id == review.employee_id)

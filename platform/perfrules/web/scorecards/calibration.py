@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ...engine.explain import format_points
 from ...org.models import Department
-from ...workflow.calibration import CalibrationError, distribution
+from ...workflow.calibration import CalibrationError, distribution, template_definition
 from ...workflow.calibration import adjust_grade as calibrate
 from ..auth import login_required
 from ..db import get_session
@@ -19,6 +19,13 @@ from .visible import template_labels, visible_periods
 
 #: who may adjust grades; auditors see the calibration page read-only
 CALIBRATORS = ("admin", "hr")
+
+
+def _opening_template(session, templates: dict[str, str]) -> str:
+    """The template the page opens on: the first in the list with a target distribution, as the
+    latest version that has it defines it; else the first."""
+    with_targets = [slug for slug in templates if template_definition(session, slug).get("calibration")]
+    return next(iter(with_targets or templates), "")
 
 
 @bp.route("/calibration")
@@ -32,7 +39,7 @@ def calibration():
     period = parse_period(request.args.get("period")) or (periods[0] if periods else None)
     department = (request.args.get("department") or "").strip()
     templates = template_labels(period, sa.true()) if period else {}
-    template = (request.args.get("template") or "").strip() or next(iter(templates), "")
+    template = (request.args.get("template") or "").strip() or _opening_template(session, templates)
     departments = session.execute(sa.select(Department.code, Department.label).order_by(Department.code)).all()
     problems, view = [], None
     if period and template:

@@ -23,7 +23,7 @@ from ..i18n import label_language
 from .blueprint import SEE_ALL, bp
 from .forms_panel import forms_panel
 from .periods import parse_period, period_key, same_cycle
-from .review_panel import ACTION_NAMES, review_panel
+from .review_panel import review_panel
 from .visible import readable_card_row, visible_condition
 
 
@@ -88,7 +88,6 @@ def _card_page(row, picker_url: Callable[[str], str], mine: bool) -> str:
         department_count=counts[1],
         see_team=g.user.has_role("manager", *SEE_ALL),
         review=review_panel(session, card, rules),
-        action_names=ACTION_NAMES,
         forms=forms_panel(session, card),
         disputes=dispute_panel(session, card),
         calibration=adjustment_object(adjustments(session, card.period, [card.employee_id]).get(card.employee_id)),

@@ -9,7 +9,6 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ...engine.explain import RuleBook
@@ -21,23 +20,13 @@ from ...workflow.deadlines import step_deadline
 from ...workflow.engine import ACTIONS, act, allowed_actions
 from ...workflow.history import review_history
 from ...workflow.models import Review
-from ...workflow.reruns import RECOMPUTED
 from ...workflow.steps import WorkflowError
 from ..auth import login_required
 from ..db import get_session
+from ..words import word
 from .blueprint import bp
 from .periods import parse_period
 from .visible import readable_card_row
-
-#: the actions in the reader's language
-ACTION_NAMES = {
-    "approve": _l("approve"),
-    "reject": _l("reject"),
-    "return": _l("return to the employee"),
-    "lock": _l("lock"),
-    "reopen": _l("reopen"),
-    RECOMPUTED: _l("sent back: the numbers changed"),
-}
 
 
 def review_panel(session: Session, card: Scorecard, rules: RuleBook) -> dict | None:
@@ -98,5 +87,5 @@ def act_on_review(period, employee_code, action):
         flash(str(exc), "danger")
     else:
         session.commit()
-        flash(_("Done: %(action)s.", action=ACTION_NAMES.get(action, action)), "success")
+        flash(_("Done: %(action)s.", action=word(action, "action")), "success")
     return redirect(url_for("scorecards.show", period=key, employee_code=employee_code))

@@ -1,0 +1,100 @@
+"""The words people read for the codes the platform keeps: the states of reviews, forms, peer
+feedback, disputes, delegations, template submissions and runs, the actions taken on a review,
+and the kinds of configuration — in the reader's language, from this one place for every page.
+
+Pages use the `word` filter (`{{ review.state|word('review_state') }}`), code the `word`
+function. A code without a word (a state added later) is shown as it is rather than hidden.
+Approval steps are named by their flow's configuration, `{zh, en}` labels shown with the
+`label` filter (`step_name` here for code).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from ..workflow.form_offers import FORM_ADDED
+from ..workflow.reruns import RECOMPUTED
+from .i18n import label
+
+WORDS = {
+    #: a review (`workflow.models.REVIEW_STATES`); under review, a page names the step instead
+    "review_state": {"in_review": _l("Under review"), "approved": _l("Approved"), "locked": _l("Locked")},
+    #: what was done to a review: people's actions (`workflow.engine.ACTIONS`) and the system's
+    "action": {
+        "approve": _l("Approve"),
+        "reject": _l("Reject"),
+        "return": _l("Return to the employee"),
+        "lock": _l("Lock"),
+        "reopen": _l("Reopen"),
+        RECOMPUTED: _l("Sent back: the numbers changed"),
+        FORM_ADDED: _l("Sent back: a form was added"),
+    },
+    #: an appraisal form's response (`workflow.models.FORM_STATES`)
+    "form_state": {"draft": _l("Draft"), "submitted": _l("Submitted")},
+    #: a peer feedback request as those who ask see it (`workflow.feedback_models.FEEDBACK_STATES`)
+    "feedback_state": {
+        "proposed": _l("Proposed"),
+        "requested": _l("Asked"),
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "declined": _l("Declined"),
+    },
+    #: a peer feedback request as the colleague asked sees it (`closed`: no longer answerable)
+    "answer_state": {
+        "requested": _l("To answer"),
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "declined": _l("Declined"),
+        "closed": _l("Closed"),
+    },
+    #: a dispute (`workflow.dispute_models.DISPUTE_STATES`) and whom it is routed to
+    "dispute_state": {
+        "open": _l("Awaiting a decision"),
+        "accepted": _l("Accepted"),
+        "rejected": _l("Rejected"),
+        "withdrawn": _l("Withdrawn"),
+    },
+    "dispute_route": {"manager": _l("the manager"), "hr": _l("HR")},
+    #: a delegation, by its dates (`workflow.delegations`)
+    "delegation_status": {"upcoming": _l("Upcoming"), "current": _l("In force"), "over": _l("Ended")},
+    #: a template's way to publication (`config.submissions.STATES`)
+    "submission_state": {
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "published": _l("Published"),
+        "returned": _l("Returned"),
+    },
+    #: an evaluation run (`engine.models.RUN_STATUSES`)
+    "run_status": {"running": _l("Running"), "succeeded": _l("Succeeded"), "failed": _l("Failed")},
+    #: the kinds of configuration (`config.schemas.KINDS`)
+    "config_kind": {
+        "datasets": _l("Datasets"),
+        "employee_attributes": _l("Employee attributes"),
+        "forms": _l("Forms"),
+        "metrics": _l("Metrics"),
+        "kpis": _l("KPIs"),
+        "targets": _l("Targets"),
+        "approval_flows": _l("Approval flows"),
+        "templates": _l("Templates"),
+        "schedules": _l("Schedules"),
+    },
+}
+
+
+def word(code: str | None, group: str) -> str:
+    """The word for `code` among `group`'s, in the reader's language; the code itself when it
+    has none ('' for None)."""
+    if code is None:
+        return ""
+    found = WORDS[group].get(code)
+    return str(found) if found is not None else code
+
+
+def step_name(step: dict | None, name: str | None = None) -> str:
+    """An approval step as people read it: its label in the reader's language, else its name."""
+    return label((step or {}).get("label")) or (step or {}).get("name") or name or ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["word"] = word
