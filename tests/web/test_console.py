@@ -272,6 +272,47 @@ def test_employees_keep_their_manager_chain_free_of_loops(app, session):
     assert "1 employee(s) hold role &#39;analyst&#39;" in page(in_use)
 
 
+def test_managers_departments_and_employees_are_found_by_searching(app, session):
+    """No form lists every employee or department: the choice is a search (Flask-Admin's ajax
+    lookup), answered by code or name, posted as the code."""
+    hr = signed_in(app, "hr")
+    r4 = session.scalar(sa.select(Employee.id).where(Employee.code == "R4"))
+    form = page(hr.get(f"/admin/employees/edit/?id={r4}"))
+    assert "<option" not in re.search(r'<select[^>]*id="role".*?</select>(.*)', form, re.S).group(1)
+    manager = re.search(r'<input[^>]*id="manager"[^>]*>', form).group(0)
+    assert 'data-role="select2-ajax"' in manager and 'value="R3"' in manager
+    assert json.loads(html.unescape(re.search(r'data-json="([^"]+)"', manager).group(1))) == ["R3", "R3 · 销售三"]
+    url = html.unescape(re.search(r'data-url="([^"]+)"', manager).group(1))
+    assert url == "/admin/employees/ajax/lookup/?name=manager"
+
+    def lookup(client, view, name, query):
+        response = client.get(f"/admin/{view}/ajax/lookup/", query_string={"name": name, "query": query})
+        return response.status_code, response.get_json(silent=True)
+
+    assert lookup(hr, "employees", "manager", "销售") == (
+        200,
+        [["R1", "R1 · 销售一"], ["R2", "R2 · 销售二"], ["R3", "R3 · 销售三"], ["R4", "R4 · 销售四"]],
+    )
+    assert lookup(hr, "employees", "manager", "l1") == (200, [["L1", "L1 · 主管一"]])
+    assert lookup(hr, "employees", "manager", "%") == (200, [])  # a wildcard is a character like any other
+    assert lookup(hr, "employees", "department", "west") == (200, [["WEST", "WEST · West"]])
+    assert lookup(hr, "departments", "parent", "华东") == (200, [["EAST", "EAST · East"]])
+    assert lookup(hr, "users", "employee", "R2") == (200, [["R2", "R2 · 销售二"]])
+    assert lookup(signed_in(app, "audit"), "employees", "manager", "R1")[0] == 200
+    assert lookup(signed_in(app, "boss"), "employees", "manager", "R1")[0] == 403
+    assert lookup(app.test_client(), "employees", "manager", "R1")[0] == 302  # to the sign-in page
+
+    # a code nobody has is refused by the service, next to the field, and nothing changes
+    refused = post(
+        hr,
+        f"/admin/employees/edit/?id={r4}",
+        {"name": "销售四", "department": "WEST", "role": "rep", "manager": "NOBODY", "active": "y", "attributes": "{}"},
+    )
+    assert re.search(r'id="manager".*?invalid-feedback.*?NOBODY', page(refused), re.S)
+    session.rollback()
+    assert session.get(Employee, r4).manager.code == "R3"
+
+
 def test_users_roles_passwords_and_nobody_demotes_themselves(app, session):
     admin = signed_in(app, "admin")
     created = post(

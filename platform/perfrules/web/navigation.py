@@ -1,9 +1,12 @@
-"""The console's menu: each entry says who sees it. Entries whose page is not registered are left
-out, so a blueprint adds its pages to the menu by being registered."""
+"""The main menu, on every page (the console's included): each entry says who sees it. Entries
+whose page is not registered are left out, so a blueprint adds its pages to the menu by being
+registered."""
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import NamedTuple
+
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -22,13 +25,31 @@ MENU = [
     ("inbox.index", _l("Inbox"), (), False),
 ]
 
+#: the entries that stand for a whole part of the site, by the path its pages are under: the designer
+#: (its templates, KPIs, flows…) and the console (Flask-Admin's views, all under /admin/)
+SECTIONS = {"designer.templates": "/designer/", "admin.index": "/admin/"}
 
-def nav_items() -> list[tuple[str, str, tuple]]:
+
+class NavItem(NamedTuple):
+    endpoint: str
+    text: str
+    roles: tuple
+
+    @property
+    def active(self) -> bool:
+        """Whether the page shown is this entry's, or in the part of the site it stands for."""
+        if request.endpoint == self.endpoint:
+            return True
+        prefix = SECTIONS.get(self.endpoint)
+        return prefix is not None and (request.path + "/").startswith(prefix)
+
+
+def nav_items() -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
     endpoints = current_app.view_functions
     return [
-        (endpoint, str(text), roles)
+        NavItem(endpoint, str(text), roles)
         for endpoint, text, roles, needs_employee in MENU
         if endpoint in endpoints
         and (not roles or current_user.has_role(*roles))

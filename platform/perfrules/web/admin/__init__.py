@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 
 from ..security import csp_nonce
 from .guarded import CONSOLE_ROLES, Guarded
@@ -27,12 +28,13 @@ class ConsoleHome(Guarded, AdminIndexView):
 
 
 def init_admin(app: Flask) -> Admin:
+    # the console's pages are the site's pages: admin/perfrules_base.html extends base.html
     theme = Bootstrap4Theme(swatch="default", base_template="admin/perfrules_base.html")
     admin = Admin(
         app,
         name="perfrules",
         theme=theme,
-        index_view=ConsoleHome(name="Console", url="/admin"),
+        index_view=ConsoleHome(name=_l("Console"), url="/admin"),
         csp_nonce_generator=csp_nonce,
     )
     add_views(admin)

@@ -1,5 +1,5 @@
-"""Departments in the console, shown as a tree; a department's parent is chosen from the tree, and
-no department may sit below itself."""
+"""Departments in the console, shown as a tree; a department's parent is found by searching
+(lookups.py), and no department may sit below itself (orgchanges checks)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from flask import g
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..db import get_session
-from ..i18n import label
 from .common import actor
+from .lookups import CodeSearchField, DepartmentLookup
 from .orgchanges import delete_department, department_tree, save_department
 from .service_views import FormValues, ServiceModelView, label_column, shown_key
+
+PARENT_SEARCH = DepartmentLookup("parent")  # DepartmentView.form_ajax_refs
 
 
 class DepartmentForm(BaseForm):
@@ -27,25 +29,15 @@ class DepartmentForm(BaseForm):
     )
     label_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     label_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
-    parent = SelectField(
+    parent = CodeSearchField(
+        PARENT_SEARCH,
         _l("Parent department"),
-        choices={},
-        validate_choice=False,
         description=_l("A department cannot sit below itself or below one of its own sub-departments."),
     )
 
 
 class DepartmentEditForm(DepartmentForm):
     code = shown_key()
-
-
-def department_choices(session, exclude: str | None = None) -> list[tuple[str, str]]:
-    """The departments as an indented tree, for choosing a parent."""
-    choices = [("", "—")]
-    for department, depth in department_tree(session):
-        if department.code != exclude:
-            choices.append((department.code, "\u00a0\u00a0" * depth + f"{department.code} · {label(department.label)}"))
-    return choices
 
 
 class DepartmentView(ServiceModelView):
@@ -57,6 +49,7 @@ class DepartmentView(ServiceModelView):
     page_size = 0  # the whole tree on one page
     can_set_page_size = False
     form = DepartmentForm
+    form_ajax_refs = {"parent": PARENT_SEARCH}
 
     def get_edit_form(self):
         return DepartmentEditForm
@@ -93,15 +86,6 @@ class DepartmentView(ServiceModelView):
             label_en=model.label.get("en"),
             parent=model.parent.code if model.parent is not None else "",
         )
-
-    def fill_choices(self, form):
-        form.parent.choices = dict(department_choices(get_session()))
-
-    def edit_form(self, obj=None):
-        form = ServiceModelView.edit_form(self, obj)
-        if obj is not None:
-            form.parent.choices = dict(department_choices(get_session(), obj.code))
-        return form
 
     def save(self, session, model, form):
         return save_department(

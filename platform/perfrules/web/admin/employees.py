@@ -1,5 +1,6 @@
-"""Employees in the console: department, role, manager (no loops), hire date, whether active, and
-the attributes formulas read, edited as a JSON object."""
+"""Employees in the console: department and manager (each found by searching, lookups.py), role,
+hire date, whether active, and the attributes formulas read, edited as a JSON object. Managers
+form no loops (orgchanges checks)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from markupsafe import Markup
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...org.models import Employee, Role
+from ...org.models import Role
 from ..db import get_session
 from ..i18n import label
 from .common import actor
-from .departments import department_choices
+from .lookups import CodeSearchField, DepartmentLookup, EmployeeLookup
 from .orgchanges import delete_employee, save_employee
 from .service_views import FormValues, ServiceModelView, shown_key
 
@@ -46,6 +47,11 @@ class JsonObjectField(TextAreaField):
             raise ValueError(_('must be a JSON object, like {"level": "P5"}'))
 
 
+#: the searches of the employee form, named after its fields (EmployeeView.form_ajax_refs)
+DEPARTMENT_SEARCH = DepartmentLookup("department")
+MANAGER_SEARCH = EmployeeLookup("manager")
+
+
 class EmployeeForm(BaseForm):
     code = StringField(
         _l("Code"),
@@ -53,12 +59,11 @@ class EmployeeForm(BaseForm):
         description=_l("The key other data uses (configuration, imports); it cannot change later."),
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    department = SelectField(_l("Department"), choices={}, validate_choice=False, validators=[DataRequired()])
+    department = CodeSearchField(DEPARTMENT_SEARCH, _l("Department"), validators=[DataRequired()])
     role = SelectField(_l("Role"), choices={}, validate_choice=False)
-    manager = SelectField(
+    manager = CodeSearchField(
+        MANAGER_SEARCH,
         _l("Manager"),
-        choices={},
-        validate_choice=False,
         description=_l("Managers cannot form a loop: nobody reports, directly or not, to themselves."),
     )
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
@@ -94,6 +99,7 @@ class EmployeeView(ServiceModelView):
     column_default_sort = "code"
     column_filters = ("active", "department.code", "role.code")
     form = EmployeeForm
+    form_ajax_refs = {"department": DEPARTMENT_SEARCH, "manager": MANAGER_SEARCH}
 
     def get_edit_form(self):
         return EmployeeEditForm
@@ -133,17 +139,11 @@ class EmployeeView(ServiceModelView):
         )
 
     def fill_choices(self, form):
-        session = get_session()
-        form.department.choices = dict(department_choices(session)[1:])
         form.role.choices = {
             "": "—",
-            **{r.code: f"{r.code} · {label(r.label)}" for r in session.scalars(sa.select(Role).order_by(Role.code))},
-        }
-        form.manager.choices = {
-            "": "—",
             **{
-                code: f"{code} · {name}"
-                for code, name in session.execute(sa.select(Employee.code, Employee.name).order_by(Employee.code))
+                r.code: f"{r.code} · {label(r.label)}"
+                for r in get_session().scalars(sa.select(Role).order_by(Role.code))
             },
         }
 

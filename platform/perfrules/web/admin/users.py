@@ -3,18 +3,19 @@ e-mail and password."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...org.models import USER_ROLES, Employee, User
-from ..db import get_session
+from ...org.models import USER_ROLES, User
 from .common import actor
+from .lookups import CodeSearchField, EmployeeLookup
 from .orgchanges import delete_user, save_user
 from .service_views import FormValues, ServiceModelView
+
+EMPLOYEE_SEARCH = EmployeeLookup("employee")  # UserView.form_ajax_refs
 
 
 class UserForm(BaseForm):
@@ -30,10 +31,9 @@ class UserForm(BaseForm):
             "department's scorecards; employee: their own."
         ),
     )
-    employee = SelectField(
+    employee = CodeSearchField(
+        EMPLOYEE_SEARCH,
         _l("Employee"),
-        choices={},
-        validate_choice=False,
         description=_l("The employee this user is: whose scorecards are their own."),
     )
     active = BooleanField(_l("Active"), default=True)
@@ -74,6 +74,7 @@ class UserView(ServiceModelView):
     column_default_sort = "login"
     column_filters = ("active",)
     form = UserForm
+    form_ajax_refs = {"employee": EMPLOYEE_SEARCH}
 
     @staticmethod
     def _employee(view, context, model, name):
@@ -93,15 +94,6 @@ class UserView(ServiceModelView):
             active=model.active,
             email=model.email or "",
         )
-
-    def fill_choices(self, form):
-        form.employee.choices = {
-            "": "—",
-            **{
-                code: f"{code} · {name}"
-                for code, name in get_session().execute(sa.select(Employee.code, Employee.name).order_by(Employee.code))
-            },
-        }
 
     def save(self, session, model, form):
         acting = session.get(User, current_user.id)
