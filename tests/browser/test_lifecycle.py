@@ -50,8 +50,9 @@ def _people(demo_server, cards: list[dict]):
 
 
 def _period_before(period: str) -> str:
-    """The month before a month: evaluated by nobody yet (the demo runs last month only)."""
-    return str(Period.parse(period).previous())
+    """The month two before a month: evaluated by nobody yet (the demo evaluates the month before
+    last and last month, and leaves their scorecards at every step of their lifecycle)."""
+    return str(Period.parse(period).previous().previous())
 
 
 def _submit(page, button) -> None:
@@ -159,7 +160,7 @@ def test_one_scorecard_walks_its_whole_lifecycle_with_each_person_in_turn(open_a
     employee = open_as(employee_login)
     employee.goto(f"{employee.base}/scorecards/mine?period={period}")
     assert _review_state(employee) == ("in_review", "Self-review")
-    assert employee.locator("#review-actions button").all_inner_texts() == ["approve"]
+    assert employee.locator("#review-actions button").all_inner_texts() == ["Approve"]
     own_form = employee.locator("[data-form=self_assessment] form")
     assert employee.locator("[data-form=manager_rating] form").count() == 0  # not theirs to fill
     own_form.locator("textarea[name=achievements]").fill("Two new key accounts")
@@ -202,21 +203,21 @@ def test_one_scorecard_walks_its_whole_lifecycle_with_each_person_in_turn(open_a
 
     hr = open_as("hr")
     hr.goto(card_url)
-    assert "lock" not in hr.locator("#review-actions").inner_text()
+    assert "Lock" not in hr.locator("#review-actions").inner_text()
     _submit(hr, hr.locator("#review-actions button[data-action=approve]"))
     assert _review_state(hr) == ("in_review", "Department head approval")
 
     head.reload()
     _submit(head, head.locator("#review-actions button[data-action=approve]"))
-    assert _review_state(head) == ("approved", "approved")
+    assert _review_state(head) == ("approved", "Approved")
     assert f"{head_login} may not lock this scorecard now" in _post_by_hand(head, f"{card_url}/review/lock")
 
     hr.reload()
     _submit(hr, hr.locator("#review-actions button[data-action=lock]"))
-    assert _review_state(hr) == ("locked", "locked")
+    assert _review_state(hr) == ("locked", "Locked")
 
     employee.goto(f"{employee.base}/scorecards/mine?period={period}")
-    assert _review_state(employee) == ("locked", "locked")
+    assert _review_state(employee) == ("locked", "Locked")
     assert employee.locator("#review-actions").count() == 0
     history = employee.locator("#review .review-history").inner_text()
     for login in (employee_login, manager_login, "hr", head_login):

@@ -46,6 +46,8 @@ def test_demo_company_is_plausible_and_repeatable(cli_env, session, tmp_path, mo
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("demo company created in ")
     assert "60 employees, 62 users" in result.stdout
+    # nothing published: no month is evaluated (tests/data/test_demo_lifecycle.py evaluates them)
+    assert "nothing is published yet: publish a configuration, then `perfrules run last-month`" in result.stdout
     session.rollback()
     people = session.scalars(sa.select(Employee)).all()
     assert len(people) == 60 and len({p.code for p in people}) == 60

@@ -101,7 +101,9 @@ def import_command(dataset: str, file: Path, skip_invalid: bool, rejects: Path |
 def demo_command(
     employees: int, months: int, seed: int, end_month: str | None, password: str | None, if_empty: bool
 ) -> None:
-    """Generate a demo company: organisation, logins and CRM records."""
+    """Generate a demo company: organisation, logins and CRM records; with a published
+    configuration, the two months before the last are evaluated too, their scorecards left in
+    every state of their lifecycle."""
     import datetime as dt
     import secrets
     import time
@@ -111,6 +113,7 @@ def demo_command(
     from ..data.demo import generate_demo
     from ..org.models import Employee
     from ..org.users import hash_password
+    from .demo import evaluate_demo
 
     try:
         end = dt.date.fromisoformat(f"{end_month}-01") if end_month else dt.date.today().replace(day=1)
@@ -141,3 +144,5 @@ def demo_command(
     examples = ", ".join(f"{login} ({role.replace('_', ' ')})" for role, login in summary.example_logins.items())
     click.echo(f"logins: admin, hr, and one per employee, for example {examples}")
     click.echo(f"password of every demo login: {password}{' (generated)' if generated else ''}")
+    for line in evaluate_demo(end, months, seed):
+        click.echo(line)

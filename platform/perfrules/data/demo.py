@@ -39,7 +39,40 @@ CUSTOMER_SUFFIX = ["制造有限公司", "科技股份有限公司", "贸易有�
 SEASON = [0.85, 0.65, 1.0, 1.0, 1.05, 1.15, 0.95, 0.95, 1.05, 1.0, 1.2, 1.3]
 ACTIVITY_TYPES = np.array(["call", "email", "visit", "meeting"])
 INDUSTRIES = ["manufacturing", "retail", "finance", "internet", "other"]
+OPEN_STAGES = np.array(["lead", "qualified", "proposal", "negotiation"])
+#: the log of a typical deal's amount (about 18,000 yuan)
+DEAL_SIZE = 9.8
 BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one role does in a month, for an average person (skill and effort 1) in an average
+    month. The seed configuration's role targets are set from these, somewhat above what a typical
+    person does (a rep's sales target is about 1.2 times it), so that grades spread as in a sales
+    team: tests/data/test_demo_lifecycle.py checks that they do."""
+
+    #: follow-ups (calls, e-mails, visits, meetings)
+    activities: float
+    #: opportunities opened
+    opportunities: float = 0.0
+    #: the share of opportunities won, times the square root of the person's skill
+    conversion: float = 0.0
+    #: the share of won deals that bring a new customer
+    new_customers: float = 0.0
+    #: the share of won deals whose customer answers a survey
+    surveys: float = 0.0
+    #: customer records entered (sales assistants keep the customer master data)
+    customers: float = 0.0
+
+
+PROFILES = {
+    "sales_rep": Profile(activities=12, opportunities=10, conversion=0.6, new_customers=0.4, surveys=0.25),
+    "team_lead": Profile(activities=6, opportunities=3, conversion=0.6, new_customers=0.4, surveys=0.25),
+    # account managers renew and grow the accounts they keep: fewer, likelier deals, rarely a new customer
+    "account_manager": Profile(activities=10, opportunities=6, conversion=0.7, new_customers=0.1, surveys=0.6),
+    "sales_assistant": Profile(activities=20, customers=6),
+}
 
 
 @dataclass
@@ -54,6 +87,13 @@ class DemoSummary:
         total = sum(self.records.values())
         parts = ", ".join(f"{name} {count:,}" for name, count in sorted(self.records.items()))
         return f"{self.employees:,} employees, {self.users:,} users, {total:,} records ({parts})"
+
+
+def steady_counts(rng, means):
+    """How many things each person did in a month, around their mean: people work steadily, so a
+    month varies half as much as chance alone would make it (binomial, variance about mean / 2)."""
+    trials = np.ceil(2 * np.asarray(means, dtype=float)).astype(np.int64)
+    return rng.binomial(trials, np.divide(means, trials, out=np.zeros(len(trials)), where=trials > 0))
 
 
 def month_starts(end: dt.date, months: int) -> list[dt.date]:
@@ -147,9 +187,10 @@ def _people(session: Session, rng, count: int, departments: dict[str, int], role
             f"E{next(serial):05d}",
             role,
             department,
-            float(rng.lognormal(0, 0.35)),
+            float(rng.lognormal(0, 0.25)),
             float(np.clip(rng.normal(1, 0.15), 0.5, 1.5)),
-            float(rng.beta(6, 2)),
+            # keeping the CRM up to date is an assistant's job: they are the most diligent
+            float(rng.beta(12, 1.5) if role == "sales_assistant" else rng.beta(6, 2)),
         )
 
     director = person("sales_director", "SALES")
@@ -234,21 +275,20 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
             batch.clear()
 
     customers = np.array([p + s for p in CUSTOMER_PREFIX for s in CUSTOMER_SUFFIX])
-    selling = {"sales_rep": 1.0, "team_lead": 0.4, "account_manager": 0.5}
-    active = [p for p in people if p.role != "sales_director"]
-    effort = np.array([p.effort for p in active])
-    activity_base = np.array([25.0 if p.role == "sales_assistant" else 6.0 for p in active]) * effort
-    sellers = [p for p in active if p.role in selling]
-    opportunity_base = np.array([4 * selling[p.role] * p.effort for p in sellers])
-    conversion = np.clip(0.25 * np.array([p.skill for p in sellers]), 0.05, 0.6)
-    stages = np.array(["lost", "lead", "qualified", "proposal", "negotiation"])
+    active = [p for p in people if p.role in PROFILES]
+    activity_base = np.array([PROFILES[p.role].activities * p.effort for p in active])
+    sellers = [p for p in active if PROFILES[p.role].opportunities]
+    # skill wins more of the opportunities and bigger deals: a star sells about twice a struggler
+    conversion = np.clip([PROFILES[p.role].conversion * p.skill**0.5 for p in sellers], 0.05, 0.9)
+    won_base = np.array([PROFILES[p.role].opportunities * p.effort for p in sellers]) * conversion
+    keepers = [p for p in active if PROFILES[p.role].customers]
 
     for month in months:
         days = _days_in(month)
         season = SEASON[month.month - 1]
         stamp = f"{month:%Y%m}"
         # activities: every draw for the month at once, then one record per draw
-        counts_now = rng.poisson(activity_base * season)
+        counts_now = steady_counts(rng, activity_base * season)
         total = int(counts_now.sum())
         offsets = rng.integers(0, days, total)
         hours = rng.integers(8, 20, total)
@@ -278,27 +318,29 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
             position += n
 
         # opportunities, and for the won ones: deals, payments, surveys, new customers
-        counts_now = rng.poisson(opportunity_base * season)
+        won_now = steady_counts(rng, won_base * season)
+        counts_now = won_now + steady_counts(rng, won_base * season * (1 - conversion) / conversion)
         total = int(counts_now.sum())
         offsets = rng.integers(0, days, total)
         draws = rng.random((total, 5))
-        amounts = rng.lognormal(10.8, 0.5, total)
+        amounts = rng.lognormal(DEAL_SIZE, 0.25, total)
         margins = rng.uniform(0.55, 0.8, total)
         cycles = rng.gamma(4, 12, total)
         delays = rng.integers(0, 45, total)
         moods = rng.normal(0, 0.8, total)
         nps_noise = rng.normal(0, 1.2, total)
-        lost_stages = stages[rng.integers(0, len(stages), total)]
+        # most opportunities not won this month are lost; the others are still open
+        lost_stages = np.where(rng.random(total) < 0.65, "lost", OPEN_STAGES[rng.integers(0, 4, total)])
         names = customers[rng.integers(0, len(customers), total)]
         suffixes = rng.integers(1, 500, total)
         industries = rng.integers(0, 5, total)
         position = 0
-        for p, chance, n in zip(sellers, conversion.tolist(), counts_now.tolist()):
+        for p, wins, n in zip(sellers, won_now.tolist(), counts_now.tolist()):
             for i in range(n):
                 k = position + i
                 day = month + dt.timedelta(days=int(offsets[k]))
-                won = draws[k, 0] < chance
-                amount = round(float(amounts[k]) * p.skill, 2)
+                won = i < wins
+                amount = round(float(amounts[k]) * p.skill**0.5, 2)
                 customer = f"{names[k]}{int(suffixes[k]):03d}"
                 add(
                     "opportunities",
@@ -316,7 +358,8 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                 )
                 if not won:
                     continue
-                new_customer = bool(draws[k, 1] < 0.4)
+                profile = PROFILES[p.role]
+                new_customer = bool(draws[k, 1] < profile.new_customers)
                 add(
                     "deals",
                     f"deal-{p.code}-{stamp}-{i}",
@@ -351,7 +394,7 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                         },
                     )
                 answered = min(paid_on, last_day)
-                if draws[k, 4] < 0.5:
+                if draws[k, 4] < profile.surveys:
                     satisfaction = int(min(5, max(1, round(3.9 + 0.6 * (p.skill - 1) + float(moods[k])))))
                     add(
                         "surveys",
@@ -382,5 +425,28 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                         },
                     )
             position += n
+
+        # customer master data kept by the sales assistants
+        entered = steady_counts(rng, np.array([PROFILES[p.role].customers * p.effort for p in keepers]))
+        for p, n in zip(keepers, entered.tolist()):
+            offsets = rng.integers(0, days, n)
+            picks = rng.integers(0, len(customers), n)
+            luck = rng.random((n, 3))
+            for i in range(n):
+                day = month + dt.timedelta(days=int(offsets[i]))
+                add(
+                    "customers",
+                    f"cus-{p.code}-{stamp}-{i}",
+                    p,
+                    day,
+                    {
+                        "owner": p.code,
+                        "created_on": day.isoformat(),
+                        "name": f"{customers[int(picks[i])]}{i + 1:03d}",
+                        "industry": INDUSTRIES[int(luck[i, 0] * len(INDUSTRIES))],
+                        "tier": "A" if luck[i, 1] < 0.2 else ("B" if luck[i, 1] < 0.5 else "C"),
+                        "info_complete": bool(luck[i, 2] < p.diligence),
+                    },
+                )
     insert_records(session, batch)
     return counts
