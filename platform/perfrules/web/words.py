@@ -66,6 +66,14 @@ WORDS = {
         "returned": _l("Returned"),
     },
     #: an evaluation run (`engine.models.RUN_STATUSES`)
+    #: what a user may do (`org.models.USER_ROLES`), as the menu bar names who is signed in
+    "user_role": {
+        "admin": _l("Administrator"),
+        "hr": _l("HR"),
+        "manager": _l("Manager"),
+        "employee": _l("Employee"),
+        "auditor": _l("Auditor"),
+    },
     "run_status": {"running": _l("Running"), "succeeded": _l("Succeeded"), "failed": _l("Failed")},
     #: the kinds of configuration (`config.schemas.KINDS`)
     "config_kind": {

@@ -193,6 +193,7 @@ def _render_editor(
         submission=row,
         version=number,
         changed=changed,
+        published=slug in snapshot.get("templates", {}),
         reach=reach,
         may_publish=g.user.has_role(*CONFIG_ROLES),
         **template_choices(session, config, reach),
