@@ -91,7 +91,7 @@ def _new_metric(page, names, activity_type: str, misspelt: str) -> None:
     _saved(page)
 
 
-def _new_kpi(page, names, metric: str) -> None:
+def _new_kpi(page, names, metric: str, director: str) -> None:
     page.goto(f"{page.base}/designer/kpis")
     page.click("#new-kpi")
     code, zh, en = names
@@ -107,6 +107,12 @@ def _new_kpi(page, names, metric: str) -> None:
     page.fill("input[name=points_to]", "100")
     page.click("#save")
     _saved(page)
+    # the KPI as saved, worked out for the director on the draft: their team's count, and its points
+    preview = page.locator("#kpi-preview")
+    preview.locator(".document-preview-employee").fill(director)
+    preview.locator(".document-preview-run").click()
+    preview.locator(".document-preview-result .preview-inputs").wait_for()
+    assert metric in preview.locator(".document-preview-result").inner_text()
 
 
 def _new_flow(page, code: str) -> None:
@@ -174,7 +180,7 @@ def test_an_administrator_builds_publishes_and_runs_a_new_roles_appraisal(open_a
         _new_metric(page, journey["metric"], "visit", "vist")
     else:
         _new_metric(page, journey["metric"], "meeting", "meting")
-    _new_kpi(page, journey["kpi"], journey["metric"][0])
+    _new_kpi(page, journey["kpi"], journey["metric"][0], director)
     _new_flow(page, journey["flow"])
     _new_template(page, journey, journey["kpi"][0])
     template = journey["template"][0]

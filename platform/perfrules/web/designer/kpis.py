@@ -14,8 +14,6 @@ from ...config.permissions import reach_of
 from ...config.schemas import DIRECTIONS, MISSING_POLICIES
 from ...config.store import working_config
 from ...engine.models import EvaluationRun
-from ...org.access import visibility
-from ...org.models import Employee
 from ...plugins import load_plugins
 from ...problems import ConfigError
 from ..auth import login_required
@@ -90,24 +88,15 @@ def kpis():
     )
 
 
-def _preview_choices(session: Session) -> tuple[list[tuple[str, str]], str]:
-    """The active employees the user sees, to preview the KPI for, and the latest run's period."""
-    seen = visibility(session, g.user)
-    employees = session.execute(
-        sa.select(Employee.code, Employee.name, Employee.department_id, Employee.id)
-        .where(Employee.active.is_(True))
-        .order_by(Employee.code)
-    ).all()
-    visible = [
-        (code, name) for code, name, department_id, employee_id in employees if seen.allows(department_id, employee_id)
-    ]
+def _latest_period(session: Session) -> str:
+    """The period of the latest successful run: what a preview starts with."""
     period = session.scalar(
         sa.select(EvaluationRun.period)
         .where(EvaluationRun.status == "succeeded")
         .order_by(EvaluationRun.id.desc())
         .limit(1)
     )
-    return visible, period or ""
+    return period or ""
 
 
 def _render_kpi(
@@ -121,7 +110,7 @@ def _render_kpi(
     *,
     new: bool = False,
 ) -> tuple[str, int]:
-    employees, period = _preview_choices(session)
+    period = _latest_period(session)
     used_by = [
         template_slug
         for template_slug, template in sorted(config.get("templates", {}).items())
@@ -138,7 +127,6 @@ def _render_kpi(
         policies=MISSING_POLICIES,
         scoring_types=SCORING_TYPES,
         linear_keys=LINEAR_KEYS,
-        employees=employees,
         period=period,
         used_by=used_by,
         **code_names(),
