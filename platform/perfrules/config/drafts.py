@@ -40,6 +40,18 @@ SECTIONS = {
     "attributes": "employee_attributes",
 }
 KIND_OF_SECTION = {section: kind for kind, section in SECTIONS.items()}
+#: one document of a kind, in words
+SINGULAR = {
+    "datasets": "dataset",
+    "metrics": "metric",
+    "kpis": "KPI",
+    "templates": "template",
+    "forms": "form",
+    "flows": "approval flow",
+    "targets": "target set",
+    "schedules": "schedule",
+    "attributes": "employee attribute",
+}
 assert set(SECTIONS.values()) == set(KINDS), "every section of the configuration has a kind in the designer"
 
 
@@ -87,11 +99,11 @@ def read_document(session: Session, reach: Reach, kind: str, slug: str, config: 
     config = working_config(session) if config is None else config
     document = config[section].get(slug)
     if document is None:
-        raise NotFound(f"there is no {kind} '{slug}' in the draft")
+        raise NotFound(f"there is no {SINGULAR.get(kind, kind)} '{slug}' in the draft")
     if not reach.may_open(section):
         raise Forbidden(f"you may not work with {kind}")
     if not reach.may_read(section, document):  # as if it were not there: its existence is not theirs to know
-        raise NotFound(f"there is no {kind} '{slug}' in the draft")
+        raise NotFound(f"there is no {SINGULAR.get(kind, kind)} '{slug}' in the draft")
     return document
 
 
@@ -105,7 +117,7 @@ def _prepared(
         raise Forbidden(f"you may not change {kind}")
     stored = config[section].get(slug)
     if not new and stored is None:
-        raise NotFound(f"there is no {kind} '{slug}' in the draft")
+        raise NotFound(f"there is no {SINGULAR.get(kind, kind)} '{slug}' in the draft")
     if stored is not None and not reach.may_write(section, stored):
         raise Forbidden(f"you may not change {kind} '{slug}'")
     problems: list[Problem] = []
@@ -117,7 +129,7 @@ def _prepared(
                 Problem("slug", "must be lowercase letters, digits and underscores, starting with a letter")
             )
         elif stored is not None:
-            problems.append(Problem("slug", f"there is a {kind} '{slug}' already: choose another code"))
+            problems.append(Problem("slug", f"A {SINGULAR[kind]} with this code exists already."))
     data = dict(document) if isinstance(document, dict) else {}
     data["slug"] = slug
     if section == "templates" and not reach.may_write(section, data):
