@@ -221,3 +221,103 @@ def test_only_admin_and_hr_reach_these_editors(app):
     # a manager checks a template of their own, but one for someone else's departments is a problem
     problems = post(manager, "/designer/check/templates", {"slug": "x", "departments": ["WEST"]}).get_json()
     assert "applies_to.departments" in {problem["path"] for problem in problems["problems"]}
+
+
+def test_saving_unchanged_keeps_what_the_lists_do_not_offer_and_formulas_as_typed(app, session):
+    """A template scoped to codes the organisation no longer has stays scoped (never widened to
+    everyone); a formula posted with a browser's CRLF line ends is stored as it was."""
+    admin = signed_in(app, "admin")
+    template = {
+        "slug": "north",
+        "label_zh": "北区",
+        "label_en": "North",
+        "weights": "strict",
+        "departments": ["NORTH"],
+        "roles": ["intern"],
+        "s-0-name": "results",
+        "s-0-label_zh": "业绩",
+        "s-0-label_en": "Results",
+        "s-0-weight": "100",
+        "s-0-it-0-kind": "kpi",
+        "s-0-it-0-kpi": "attainment",
+        "s-0-it-0-weight": "100",
+        "g-0-grade": "A",
+        "g-0-min": "0",
+        "g-0-label_zh": "档",
+        "g-0-label_en": "Band",
+    }
+    assert post(admin, "/designer/templates/new", template).status_code == 302
+    page = admin.get("/designer/templates/north").get_data(as_text=True)
+    assert '<option value="NORTH" selected>' in page and '<option value="intern" selected>' in page
+    assert stored(session, "templates", "north")["applies_to"] == {"departments": ["NORTH"], "roles": ["intern"]}
+
+    kpi = {
+        "label_zh": "完成率",
+        "label_en": "Attainment",
+        "formula": "sales\r\n/ target.sales",
+        "direction": "higher",
+        "missing": "zero",
+        "scoring_type": "linear",
+        "value_from": "0",
+        "value_to": "1.2",
+        "points_from": "0",
+        "points_to": "120",
+        "floor": "0",
+        "cap": "120",
+    }
+    assert post(admin, "/designer/kpis/attainment", kpi).status_code == 302
+    assert stored(session, "kpis", "attainment")["formula"] == "sales\n/ target.sales"
+
+
+def test_a_managers_malformed_scope_is_a_problem_not_a_crash(app, session):
+    """A document posted to the API may hold anything: its scope is judged without crashing."""
+    from perfrules.config import drafts
+    from perfrules.config.permissions import reach_of
+    from perfrules.org.models import User
+    from perfrules.plugins import load_plugins
+
+    manager = session.scalar(sa.select(User).where(User.login == "lead_east"))
+    reach = reach_of(session, manager)
+    for scope in ("EAST", None, [["EAST"]], {"departments": "EAST"}):
+        document = {"label": {"zh": "x", "en": "x"}, "applies_to": scope}
+        problems = drafts.check_document(session, reach, "templates", "x", document, load_plugins().functions, new=True)
+        assert "applies_to.departments" in {problem.path for problem in problems}, scope
+
+
+def test_publishing_a_template_takes_what_its_target_sets_name(app, session):
+    """A target set goes whole into a version: a new KPI one of its entries names goes with it,
+    rather than blocking the template that only needed the set's other entries."""
+    admin = signed_in(app, "admin")
+    kpi = {
+        "slug": "k_new",
+        "label_zh": "新",
+        "label_en": "New",
+        "formula": "sales",
+        "direction": "higher",
+        "missing": "zero",
+        "scoring_type": "linear",
+        "value_from": "0",
+        "value_to": "1",
+        "points_from": "0",
+        "points_to": "100",
+    }
+    assert post(admin, "/designer/kpis/new", kpi).status_code == 302
+    targets = admin.get("/designer/targets/t2026")
+    assert targets.status_code == 200
+    from perfrules.config import drafts
+    from perfrules.config.permissions import reach_of
+    from perfrules.config.store import working_config
+    from perfrules.org.models import User
+    from perfrules.plugins import load_plugins
+
+    session.rollback()
+    target_set = working_config(session)["targets"]["t2026"]
+    target_set["entries"].append({"name": "k_new", "period": "2026-10", "role": "rep", "value": 1.0})
+    user = session.scalar(sa.select(User).where(User.login == "admin"))
+    functions = load_plugins().functions
+    drafts.save_document(session, reach_of(session, user), "admin", "targets", "t2026", target_set, functions)
+    session.commit()
+    planned = drafts.release(session, ["rep"], functions)
+    assert ("kpis", "k_new", "new") in planned.documents and ("targets", "t2026", "changed") in planned.documents
+    version, _release = drafts.publish_templates(session, reach_of(session, user), "admin", ["rep"], "rep", functions)
+    assert "k_new" in version.snapshot["kpis"]

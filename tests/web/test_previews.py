@@ -117,15 +117,16 @@ def test_someone_without_data_gets_people_with_data_they_may_see(admin, app):
     assert (has_data.json["no_data"], has_data.json["suggestions"]) == (None, [])
 
     west = Browser(app, "lead_west")  # R3, who manages the west: R4 only
-    assert [s["employee"] for s in preview(west, "metric", METRICS["sales"], "R3").json["suggestions"]] == ["R4"]
+    assert [s["employee"] for s in preview(west, "template", REP, "R3").json["suggestions"]] == ["R4"]
 
 
 def test_who_may_preview_and_whom_they_find(app):
     east = Browser(app, "lead_east")
-    assert preview(east, "metric", METRICS["sales"], "R2").status_code == 200
-    for kind, document in (("metric", METRICS["sales"]), ("template", REP)):
-        hidden = preview(east, kind, document, "R3")
-        assert hidden.status_code == 404 and hidden.json["message"] == "no employee R3 that you may see"
+    assert preview(east, "template", REP, "R2").status_code == 200
+    hidden = preview(east, "template", REP, "R3")
+    assert hidden.status_code == 404 and hidden.json["message"] == "no employee R3 that you may see"
+    # a metric's filter and scope reach anyone's records: only admin and HR preview one
+    assert preview(east, "metric", METRICS["sales"], "R2").status_code == 403
     found = east.get("/api/v1/formulas/preview-employees?q=销售").json["employees"]
     assert [e["employee"] for e in found] == ["R1", "R2"]
     assert [e["employee"] for e in east.get("/api/v1/formulas/preview-employees").json["employees"]] == [

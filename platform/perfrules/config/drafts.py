@@ -118,6 +118,8 @@ def _prepared(
     stored = config[section].get(slug)
     if not new and stored is None:
         raise NotFound(f"there is no {SINGULAR.get(kind, kind)} '{slug}' in the draft")
+    if stored is not None and not new and not reach.may_read(section, stored):
+        raise NotFound(f"there is no {SINGULAR[kind]} '{slug}' in the draft")  # not theirs to know of
     if stored is not None and not reach.may_write(section, stored):
         raise Forbidden(f"you may not change {kind} '{slug}'")
     problems: list[Problem] = []
@@ -203,6 +205,44 @@ def delete_document(
 # --- what a template needs, and publishing ---------------------------------------------------
 
 
+Found = dict[tuple[str, str], None]
+
+
+def _measures(config: Config, names: list[str], functions: FunctionRegistry, found: Found) -> set[str]:
+    """Adds to `found` the KPIs and metrics `names` names, and what their formulas name (KPIs,
+    metrics, their datasets, employee attributes); returns every name measured, targets and
+    previous values included."""
+    catalogue: Catalogue = kpi_names(config)
+    measured: set[str] = set()
+    pending = list(names)
+
+    def add_kpi(slug: str) -> None:
+        if slug in config.get("kpis", {}) and ("kpis", slug) not in found:
+            found[("kpis", slug)] = None
+            measured.add(slug)
+            with contextlib.suppress(FormulaError):
+                formula = config["kpis"][slug]["formula"]
+                pending.extend(compile_formula(formula, catalogue, functions=functions, expect=NUMBER).names)
+
+    while pending:
+        name = pending.pop()
+        prefix, _, rest = name.partition(".")
+        if prefix == "kpi":
+            add_kpi(rest)
+        elif prefix == "employee" and rest in config.get("employee_attributes", {}):
+            found[("employee_attributes", rest)] = None
+        elif prefix in ("target", "prev"):
+            measured.add(rest)
+        elif not rest:  # a metric or a KPI (a target names either; both may share a code)
+            if name in config.get("metrics", {}):
+                found[("metrics", name)] = None
+                measured.add(name)
+                if config["metrics"][name]["dataset"] in config.get("datasets", {}):
+                    found[("datasets", config["metrics"][name]["dataset"])] = None
+            add_kpi(name)
+    return measured
+
+
 def template_dependencies(config: Config, slug: str, functions: FunctionRegistry) -> list[tuple[str, str]]:
     """[(section, slug)] of the documents template `slug` uses, directly or through others: its
     KPIs and the KPIs, metrics, datasets and employee attributes their formulas name; its forms;
@@ -210,33 +250,9 @@ def template_dependencies(config: Config, slug: str, functions: FunctionRegistry
     template = config.get("templates", {}).get(slug)
     if template is None:
         return []
-    found: dict[tuple[str, str], None] = {}
-    catalogue: Catalogue = kpi_names(config)
-    kpis = [item["kpi"] for section in template["sections"] for item in section["items"] if item.get("kpi")]
-    measured: set[str] = set()
-    while kpis:
-        kpi_slug = kpis.pop()
-        kpi = config.get("kpis", {}).get(kpi_slug)
-        if kpi is None or ("kpis", kpi_slug) in found:
-            continue
-        found[("kpis", kpi_slug)] = None
-        measured.add(kpi_slug)
-        with contextlib.suppress(FormulaError):
-            names = compile_formula(kpi["formula"], catalogue, functions=functions, expect=NUMBER).names
-            for name in names:
-                prefix, _, rest = name.partition(".")
-                if prefix == "kpi":
-                    kpis.append(rest)
-                elif prefix == "employee" and rest in config.get("employee_attributes", {}):
-                    found[("employee_attributes", rest)] = None
-                elif not rest and name in config.get("metrics", {}):
-                    metric = config["metrics"][name]
-                    found[("metrics", name)] = None
-                    measured.add(name)
-                    if metric["dataset"] in config.get("datasets", {}):
-                        found[("datasets", metric["dataset"])] = None
-                elif prefix in ("target", "prev"):
-                    measured.add(rest)
+    found: Found = {}
+    kpis = [f"kpi.{item['kpi']}" for section in template["sections"] for item in section["items"] if item.get("kpi")]
+    measured = _measures(config, kpis, functions, found)
     for section in template["sections"]:
         for item in section["items"]:
             if item.get("form") in config.get("forms", {}):
@@ -248,6 +264,20 @@ def template_dependencies(config: Config, slug: str, functions: FunctionRegistry
             found[("targets", target_slug)] = None
     order = list(KINDS)
     return sorted(found, key=lambda key: (order.index(key[0]), key[1]))
+
+
+def _what_target_sets_need(config: Config, found: Found, functions: FunctionRegistry) -> Found:
+    """What the target sets in `found` name besides the templates' own measures: a set goes whole
+    into a version, so every metric, KPI and weight attribute its entries name must go too."""
+    needed: Found = {}
+    for section, slug in list(found):
+        if section == "targets":
+            entries = config["targets"][slug]["entries"]
+            _measures(config, [entry["name"] for entry in entries], functions, needed)
+            for entry in entries:
+                if entry.get("weight_attribute") in config.get("employee_attributes", {}):
+                    needed[("employee_attributes", entry["weight_attribute"])] = None
+    return needed
 
 
 @dataclass
@@ -279,6 +309,8 @@ def release(
     for slug in templates:
         for key in template_dependencies(config, slug, functions):
             wanted.setdefault(key, None)
+    for key in _what_target_sets_need(config, wanted, functions):
+        wanted.setdefault(key, None)
     for section, slug in wanted:
         draft = config[section][slug]
         before = published.get(section, {}).get(slug)

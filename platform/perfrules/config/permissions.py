@@ -36,11 +36,11 @@ class Reach:
     above: frozenset[str]
 
     def may_edit(self, template: dict) -> bool:
-        departments = template.get("applies_to", {}).get("departments", [])
+        departments = _departments(template)
         return self.everything or (bool(departments) and set(departments) <= self.codes)
 
     def may_see(self, template: dict) -> bool:
-        departments = template.get("applies_to", {}).get("departments", [])
+        departments = _departments(template)
         return self.everything or not departments or any(d in self.codes or d in self.above for d in departments)
 
     @property
@@ -58,6 +58,14 @@ class Reach:
     def may_open(self, section: str) -> bool:
         """Whether the user may work with documents of the section at all."""
         return self.everything or (section == "templates" and self.may_clone)
+
+
+def _departments(template: dict) -> list[str]:
+    """The departments a template applies to; none for a document not yet in shape (a posted
+    one is judged before the schema reads it, and may hold anything)."""
+    applies = template.get("applies_to")
+    departments = applies.get("departments") if isinstance(applies, dict) else None
+    return [code for code in departments if isinstance(code, str)] if isinstance(departments, list) else []
 
 
 NOBODY = Reach(False, frozenset(), frozenset())

@@ -76,7 +76,7 @@ def flow_from_form(form: Form, slug: str) -> Document:
     """The approval flow document the editor's fields describe, its steps in the order posted."""
     document: Document = {"slug": slug, "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")}}
     steps: list[Document] = []
-    for i in row_indices(form, r"^st-(\d+)-name$"):
+    for i in row_indices(form, "st-", "-name"):
         at = f"st-{i}-"
         kind = form_text(form, at + "actor")
         if kind == "role":
@@ -91,7 +91,7 @@ def flow_from_form(form: Form, slug: str) -> Document:
             "actor": actor,
             "mode": form_text(form, at + "mode") or "any",
         }
-        put_given(step, "condition", (form.get(at + "condition") or "").strip())
+        put_given(step, "condition", form_text(form, at + "condition"))
         put_given(step, "deadline_days", _whole_number(form, at + "deadline_days"))
         steps.append(step)
     document["steps"] = steps

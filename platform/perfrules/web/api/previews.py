@@ -23,6 +23,7 @@ from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ...config.permissions import CONFIG_ROLES
 from ...config.sources import SourceDocument
 from ...config.store import validate_documents, working_config
 from ...config.validation import Config
@@ -148,9 +149,10 @@ class MetricPreviewView(MethodView):
     )
     @blp.alt_response(404, description="no such employee, or not one you may see")
     @blp.alt_response(422, description="the document, the employee or the period has problems, with their paths")
-    @token_required(*PREVIEW_ROLES)
+    @token_required(*CONFIG_ROLES)
     def post(self, payload):
-        """A metric as edited, for one employee and period, on the draft; nothing is written."""
+        """A metric as edited, for one employee and period, on the draft; nothing is written. Admin
+        and HR only: a metric's filter and scope reach records of people a manager may not see."""
         session = _reading()
         seen, period = _subject(session, payload)
         config, slug = _with_document(session, "metrics", payload["document"])

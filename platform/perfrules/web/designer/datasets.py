@@ -44,7 +44,7 @@ def dataset_from_form(form: Form, slug: str) -> Document:
     document["owner_field"] = form_text(form, "owner_field")
     document["date_field"] = form_text(form, "date_field")
     fields: list[Document] = []
-    for i in row_indices(form, r"^f-(\d+)-name$"):
+    for i in row_indices(form, "f-", "-name"):
         at = f"f-{i}-"
         field: Document = {
             "name": form_text(form, at + "name"),
@@ -55,7 +55,7 @@ def dataset_from_form(form: Form, slug: str) -> Document:
         }
         if field["type"] == "choice":
             options: list[Document] = []
-            for k in row_indices(form, rf"^f-{i}-op-(\d+)-value$"):
+            for k in row_indices(form, f"f-{i}-op-", "-value"):
                 op = f"{at}op-{k}-"
                 option: Document = {
                     "value": form_text(form, op + "value"),

@@ -57,8 +57,6 @@ def _value(form: Form, name: str, spec: Field) -> Any:
         return form_text(form, name).lower() in ("on", "1", "true", "yes")
     if spec.widget == "yesno":
         return {"yes": True, "no": False}.get(form_text(form, name))
-    if spec.widget in ("formula", "textarea"):
-        return (form.get(name) or "").strip() or None
     return form_text(form, name) or None
 
 
@@ -81,14 +79,13 @@ def read_fields(specs: tuple[Field, ...], form: Form, prefix: str = "") -> Docum
                 document[spec.key] = values
         elif spec.widget == "rows":
             rows = [
-                read_fields(spec.fields, form, f"{name}-{index}-")
-                for index in row_indices(form, rf"^{re.escape(name)}-(\d+)-_row$")
+                read_fields(spec.fields, form, f"{name}-{index}-") for index in row_indices(form, f"{name}-", "-_row")
             ]
             if rows or not spec.optional:
                 document[spec.key] = rows
         elif spec.widget == "labels_by_key":
             entries = {}
-            for index in row_indices(form, rf"^{re.escape(name)}-(\d+)-_row$"):
+            for index in row_indices(form, f"{name}-", "-_row"):
                 at = f"{name}-{index}-"
                 key = form_text(form, at + "key")
                 label = {"zh": form_text(form, at + "label-zh"), "en": form_text(form, at + "label-en")}

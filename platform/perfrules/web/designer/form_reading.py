@@ -53,7 +53,8 @@ def errors_getter(by_path: dict[str, list[str]]) -> Callable[[str, bool], list[s
 
 
 def form_text(form: Form, key: str) -> str:
-    return (form.get(key) or "").strip()
+    # browsers post a textarea's line ends as CRLF: a formula saved unchanged must stay the same
+    return (form.get(key) or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def form_number(form: Form, key: str) -> float | str | None:
@@ -68,15 +69,27 @@ def form_number(form: Form, key: str) -> float | str | None:
         return raw
 
 
-def row_indices(form: Form, pattern: str) -> list[int]:
-    """The row numbers of the fields whose names match `pattern` (its group 1 is the number)."""
-    found = set()
-    matcher = re.compile(pattern)
-    for key in form:
-        match = matcher.match(key)
-        if match:
-            found.add(int(match.group(1)))
-    return sorted(found)
+_NUMBERED = re.compile(r"(?<=-)\d+(?=-)")
+
+
+def _rows_of(form: Form) -> dict[tuple[str, str], list[int]]:
+    """Every key's numbered parts, (text before, text after) → the numbers, worked out once per
+    form and kept on it: looking each list's rows up by scanning every key would take a time
+    growing with the square of the form's size."""
+    rows = getattr(form, "_numbered_rows", None)
+    if rows is None:
+        found: dict[tuple[str, str], set[int]] = {}
+        for key in form:
+            for match in _NUMBERED.finditer(key):
+                found.setdefault((key[: match.start()], key[match.end() :]), set()).add(int(match.group()))
+        rows = {place: sorted(numbers) for place, numbers in found.items()}
+        form._numbered_rows = rows  # type: ignore[attr-defined]
+    return rows
+
+
+def row_indices(form: Form, before: str, after: str) -> list[int]:
+    """The row numbers of the fields named `before` + number + `after` (`s-0-it-`, `-kind`)."""
+    return _rows_of(form).get((before, after), [])
 
 
 def put_given(target: Document, key: str, value: object) -> None:

@@ -41,7 +41,7 @@ def kpi_from_form(form: Form, slug: str) -> Document:
     document: Document = {
         "slug": slug,
         "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")},
-        "formula": (form.get("formula") or "").strip(),
+        "formula": form_text(form, "formula"),
     }
     for key in ("description", "format"):
         put_given(document, key, form_text(form, key))
@@ -59,7 +59,7 @@ def kpi_from_form(form: Form, slug: str) -> Document:
             put_given(scoring, key, form_number(form, key))
     elif kind == "bands":
         scoring["bands"] = []
-        for k in row_indices(form, r"^b-(\d+)-min$"):
+        for k in row_indices(form, "b-", "-min"):
             band: Document = {}
             put_given(band, "min", form_number(form, f"b-{k}-min"))
             put_given(band, "points", form_number(form, f"b-{k}-points"))
@@ -67,7 +67,7 @@ def kpi_from_form(form: Form, slug: str) -> Document:
                 scoring["bands"].append(band)
         put_given(scoring, "otherwise", form_number(form, "otherwise"))
     else:
-        put_given(scoring, "formula", (form.get("scoring_formula") or "").strip())
+        put_given(scoring, "formula", form_text(form, "scoring_formula"))
     document["scoring"] = scoring
     return document
 

@@ -123,7 +123,7 @@ def target_set_from_form(form: Form, slug: str) -> Document:
     return {
         "slug": slug,
         "label": {"zh": form_text(form, "label_zh"), "en": form_text(form, "label_en")},
-        "entries": [entry_from_row(form, i) for i in row_indices(form, r"^e-(\d+)-_row$")],
+        "entries": [entry_from_row(form, i) for i in row_indices(form, "e-", "-_row")],
     }
 
 

@@ -38,8 +38,8 @@ from .target_words import TargetWords
 KIND = "targets"
 #: employees a search offers at most
 EMPLOYEE_MATCHES = 20
-#: the longest block a paste may send (characters)
-MAX_PASTE = 500_000
+#: bytes of a pasted block (under the server's limit on one posted field, Flask's MAX_FORM_MEMORY_SIZE)
+MAX_PASTE = 450_000
 
 register(KIND, target_set_from_form, ("label", "entries"))
 
@@ -102,6 +102,7 @@ def _render(
     return render_template(
         "designer/edit_targets.html",
         slug=slug,
+        max_paste_bytes=MAX_PASTE,
         document=document,
         new=new,
         rows=[
@@ -218,7 +219,7 @@ def paste_target_rows():
     column and the block's own; nothing is saved."""
     session = _reach()[0]
     text = request.form.get("text") or ""
-    if len(text) > MAX_PASTE:
+    if len(text.encode()) > MAX_PASTE:
         return jsonify(rows=[], problems=[_("The block is too long: paste it in parts.")]), 413
     config = working_config(session)
     pasted = read_pasted(text, _lookup(session, config))

@@ -46,7 +46,7 @@ def template_from_form(form: Form, slug: str) -> Document:
     document["weights"] = form_text(form, "weights") or "strict"
     put_given(document, "approval_flow", form_text(form, "approval_flow"))
     sections: list[Document] = []
-    for s in row_indices(form, r"^s-(\d+)-name$"):
+    for s in row_indices(form, "s-", "-name"):
         prefix = f"s-{s}-"
         section: Document = {
             "name": form_text(form, prefix + "name"),
@@ -54,7 +54,7 @@ def template_from_form(form: Form, slug: str) -> Document:
         }
         put_given(section, "weight", form_number(form, prefix + "weight"))
         items: list[Document] = []
-        for i in row_indices(form, rf"^s-{s}-it-(\d+)-kind$"):
+        for i in row_indices(form, f"s-{s}-it-", "-kind"):
             at = f"{prefix}it-{i}-"
             item: Document = {}
             manual = form_text(form, at + "kind") == "manual"
@@ -74,7 +74,7 @@ def template_from_form(form: Form, slug: str) -> Document:
     document["sections"] = sections
     grades: list[Document] = []
     calibration: Document = {}
-    for k in row_indices(form, r"^g-(\d+)-grade$"):
+    for k in row_indices(form, "g-", "-grade"):
         at = f"g-{k}-"
         grade: Document = {
             "grade": form_text(form, at + "grade"),

@@ -160,8 +160,9 @@
   function check(form) {
     var status = form.querySelector(".live-status");
     if (status) { status.textContent = S.checking || ""; }
-    /* getAttribute, not form.dataset: a field named "dataset" shadows the property on a <form> */
-    fetch(form.getAttribute("data-check-url"), { method: "POST", body: new FormData(form), credentials: "same-origin",
+    /* getAttribute, not form.dataset: a field named "dataset" shadows the property on a <form>;
+     * URL-encoded, not multipart: a long form would pass the server's limit on parts */
+    fetch(form.getAttribute("data-check-url"), { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
                                    headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) { show(form, data.problems || []); } })

@@ -138,7 +138,7 @@
     // getAttribute, not form.dataset: a form's fields are its properties, and a metric's has one named "dataset"
     var url = this.root.dataset.documentUrl || (form && form.getAttribute("data-document-url"));
     if (!form || !url) { return Promise.reject(new Error("no document to preview")); }
-    return this.request("POST", url, undefined, new FormData(form));
+    return this.request("POST", url, undefined, new URLSearchParams(new FormData(form)));  // not multipart: no limit on parts
   };
 
   Preview.prototype.body = function (doc, employee, period) {

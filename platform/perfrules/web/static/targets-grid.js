@@ -161,12 +161,20 @@
     row.querySelector(".split-total").textContent = answer.total || "";
   }
 
+  /* Any answer but a success is a failure, its message kept: a refused check must never read as
+   * "no problem", and a refused paste must leave the grid as it was. */
   function post(url, body) {
     return fetch(url, { method: "POST", body: body, credentials: "same-origin",
                         headers: { "Accept": "application/json", "X-CSRFToken": csrf } })
       .then(function (response) {
-        if (!response.ok && response.status !== 413) { throw new Error(String(response.status)); }
-        return response.json();
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (!response.ok) {
+            var failure = new Error(String(response.status));
+            failure.messages = data.problems || (data.message ? [data.message] : []);
+            throw failure;
+          }
+          return data;
+        });
       });
   }
 
@@ -174,7 +182,8 @@
     renumber();
     var asked = ++checking;
     var status = form.querySelector(".live-status");
-    post(form.dataset.checkUrl, new FormData(form)).then(function (answer) {
+    /* URL-encoded: a multipart body of a long grid would pass the server's limit on parts */
+    post(form.getAttribute("data-check-url"), new URLSearchParams(new FormData(form))).then(function (answer) {
       if (asked !== checking) { return; }  // a later check is on its way
       clearProblems();
       var all = rows();
@@ -213,9 +222,13 @@
 
   function paste(text, replace, at) {
     var result = form.querySelector(".paste-result");
+    if (new Blob([text]).size > S.max_paste_bytes) {
+      result.textContent = S.too_long;
+      return Promise.resolve();
+    }
     var body = new FormData();
     body.append("text", text);
-    return post(form.dataset.pasteUrl, body).then(function (answer) {
+    return post(form.getAttribute("data-paste-url"), body).then(function (answer) {
       var before = at ? at.nextElementSibling : null;
       if (replace) { rows().forEach(function (row) { row.remove(); }); before = null; }
       else if (at && isBlank(at)) { at.remove(); }
@@ -241,7 +254,9 @@
         result.appendChild(line);
       });
       if (added.length) { check(); }
-    }).catch(function () { result.textContent = S.unreachable; });
+    }).catch(function (failure) {
+      result.textContent = (failure.messages && failure.messages.length) ? failure.messages.join(" ") : S.unreachable;
+    });
   }
 
   /* --- events ------------------------------------------------------------------------------ */
