@@ -71,6 +71,7 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the group marks
 def pytest_collection_modifyitems(config, items):
     """The browser tests share one demo server (built once per process): under pytest-xdist
     (--dist loadgroup) they all run in one worker."""
