@@ -58,7 +58,7 @@ def demo_server(tmp_path_factory):
     _cli(environment, "db", "upgrade")
     _cli(environment, "config", "load", str(SEED_CONFIG))
     _cli(environment, "config", "publish", "-m", "Seed configuration")
-    _cli(environment, "data", "demo", "--employees", "60", "--months", "6", "--seed", "1", "--password", PASSWORD)
+    _cli(environment, "data", "demo", "--employees", "40", "--months", "4", "--seed", "1", "--password", PASSWORD)
     _cli(environment, "run", "last-month")
     port = _free_port()
     server = subprocess.Popen(
