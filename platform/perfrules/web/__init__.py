@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jinja2
+import jinja2.bccache
 from flask import Flask, current_app, render_template, request
 
 from ..db import make_engine, make_sessionmaker
@@ -29,6 +31,26 @@ from .api import init_api
 from .navigation import nav_items
 
 SETTING_KEYS = ("database_url", "secret_key", "instance_path")
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Page templates compiled once per process, however many apps it builds (a test builds one
+    per test; Jinja would compile every template again for each). A template whose source
+    changed is compiled again: Jinja checks the source's checksum against the cached code."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -72,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(delegations.bp)
     init_api(app)
     init_admin(app)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     app.jinja_env.globals.update(nav_items=nav_items, has_page=lambda endpoint: endpoint in current_app.view_functions)
     app.jinja_env.globals.update(unread_notifications=inbox.unread_notifications)
 
