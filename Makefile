@@ -38,7 +38,7 @@ lint: $(STAMP)
 # The whole suite on both databases and in the browser, across the cores, with branch coverage;
 # fails when a gated package's coverage is below the minimum.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --cov --cov-report= $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist load --cov --cov-report= $(PYTEST_ARGS)
 	$(BIN)/coverage report
 	@for package in $(COVERAGE_GATED); do \
 		total=$$($(BIN)/coverage report --include="platform/perfrules/$$package/*" --format=total); \
@@ -49,7 +49,7 @@ test: $(STAMP)
 
 # The edit–test loop: SQLite only, no browser, no coverage.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --database=sqlite -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist load --database=sqlite -m "not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/formula_bench.py

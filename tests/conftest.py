@@ -70,16 +70,6 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("database_url", databases, indirect=True, scope="session")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the group marks
-def pytest_collection_modifyitems(config, items):
-    """The browser tests share one demo server (built once per process): under pytest-xdist
-    (--dist loadgroup) they all run in one worker."""
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @pytest.fixture(autouse=True)
 def _bare_plugin_setting(monkeypatch):
     """Tests choose their plugins explicitly; a developer's environment must not leak in."""
