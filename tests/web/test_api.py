@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -89,6 +90,30 @@ def test_no_token_a_bad_token_or_a_password_get_a_json_401(api):
         assert response.status_code == 401
         assert response.json["message"].startswith("send a valid API token")
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="perfrules"'
+
+
+def test_every_operation_authenticates_before_it_reads_the_request(api):
+    """Every operation of the OpenAPI document, asked anonymously with a body that is not JSON
+    and query arguments that do not parse, answers 401: nothing is read before the caller is
+    known (a body or a query string could otherwise cost the server before anyone is asked who
+    they are)."""
+    document = api.get("/api/openapi.json", headers=api.tokens["admin"]).json
+    asked = 0
+    for path, operations in document["paths"].items():
+        for method in operations:
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            examples = {  # a value each path parameter's route takes (the first of a list)
+                parameter["name"]: (parameter.get("schema", {}).get("enum") or ["1"])[0]
+                for parameter in operations.get("parameters", []) + operations[method].get("parameters", [])
+                if parameter["in"] == "path"
+            }
+            url = re.sub(r"\{([^}]+)\}", lambda m: str(examples.get(m[1], "1")), path)
+            url += "?page=not-a-number&period=%00&version=%%"
+            response = api.open(url, method=method.upper(), data="{not json", content_type="application/json")
+            assert response.status_code == 401, f"{method.upper()} {path}: {response.status_code} {response.json}"
+            asked += 1
+    assert asked >= 40
 
 
 def test_revoked_and_expired_tokens_and_inactive_users_are_refused(api, session):

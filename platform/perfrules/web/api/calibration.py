@@ -90,10 +90,10 @@ def _period(text: str) -> str:
 
 @blp.route("")
 class Distribution(MethodView):
+    @token_required("admin", "hr", "auditor")
     @blp.doc(security=SECURITY)
     @blp.arguments(DistributionArgs, location="query")
     @blp.response(200, DistributionOut)
-    @token_required("admin", "hr", "auditor")
     def get(self, args):
         """Per grade: the target percent and count, the computed count and the count after calibration;
         with the group's scorecards, highest total first."""
@@ -105,6 +105,7 @@ class Distribution(MethodView):
 
 @blp.route("/<period>/<employee>")
 class Adjust(MethodView):
+    @token_required("admin", "hr")
     @blp.doc(security=SECURITY)
     @blp.arguments(AdjustIn)
     @blp.response(200, AdjustOut)
@@ -113,7 +114,6 @@ class Adjust(MethodView):
         description="The scorecard is locked, or it is your own (nobody calibrates their own "
         "grade): the message says which; nothing changed",
     )
-    @token_required("admin", "hr")
     def put(self, payload, period, employee):
         """Set the employee's grade for the period, with a reason (adjusting again replaces it; the
         computed grade removes the adjustment)."""

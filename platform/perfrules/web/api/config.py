@@ -78,10 +78,10 @@ class Versions(MethodView):
 
 @blp.route("")
 class Export(MethodView):
+    @token_required("admin", "hr", "auditor")
     @blp.doc(security=SECURITY)
     @blp.arguments(ExportArgs, location="query")
     @blp.response(200, description="The configuration, {section: [document, …]}, as YAML or JSON")
-    @token_required("admin", "hr", "auditor")
     def get(self, args):
         """Export a published version or the draft, in the format `perfrules config load` reads."""
         try:
@@ -101,11 +101,11 @@ class Export(MethodView):
 
 @blp.route("/templates/<slug>/clone")
 class CloneTemplate(MethodView):
+    @token_required("admin", "hr")
     @blp.doc(security=SECURITY)
     @blp.arguments(CloneIn)
     @blp.response(201, description="the clone, in the draft")
     @blp.alt_response(422, description="Problems with their paths; nothing was saved")
-    @token_required("admin", "hr")
     def post(self, payload, slug):
         """Clone a draft template for other departments or roles: a new code and scope, everything
         else copied (publish to use it)."""
@@ -130,11 +130,11 @@ class CloneTemplate(MethodView):
 
 @blp.route("/targets/<slug>")
 class Targets(MethodView):
+    @token_required("admin", "hr")
     @blp.doc(security=SECURITY)
     @blp.arguments(TargetSetIn)
     @blp.response(200, description="what was saved: added, changed or unchanged")
     @blp.alt_response(422, description="Problems with their paths; nothing was saved")
-    @token_required("admin", "hr")
     def put(self, payload, slug):
         """Save a target set into the draft configuration (publish to use it in runs)."""
         session = get_session()

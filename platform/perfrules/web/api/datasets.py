@@ -65,11 +65,11 @@ class Datasets(MethodView):
 
 @blp.route("/<slug>/records")
 class Records(MethodView):
+    @token_required("admin", "hr")
     @blp.doc(security=SECURITY)
     @blp.arguments(RecordsIn)
     @blp.response(200, ReportOut)
     @blp.alt_response(422, description="Some records have problems; nothing was written")
-    @token_required("admin", "hr")
     def post(self, payload, slug):
         """Insert or update records keyed by external_id: all of them, or none unless skip_invalid."""
         session = get_session()

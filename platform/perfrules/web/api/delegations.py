@@ -86,10 +86,10 @@ def _object(delegation: Delegation) -> dict:
 
 @blp.route("")
 class Delegations(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.response(200, DelegationOut(many=True))
     @blp.paginate()
-    @token_required()
     def get(self, pagination_parameters):
         """Your delegations, given and received (every one for admin, HR and auditors), newest first."""
         session = get_session()
@@ -98,6 +98,7 @@ class Delegations(MethodView):
             for row in shown(one_page(session, visible_query(session, g.user), pagination_parameters), g.user)
         ]
 
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(DelegationIn)
     @blp.response(201, DelegationOut)
@@ -108,7 +109,6 @@ class Delegations(MethodView):
         description="An unknown or inactive stand-in, yourself, dates in the past, the wrong way "
         "round or over a year: `errors` has the field's path",
     )
-    @token_required()
     def post(self, payload):
         """Let a stand-in act for you (or, as HR or an administrator, for `for_user`) between two dates."""
         session = get_session()

@@ -124,11 +124,11 @@ def _refused(exc: DisputeError) -> None:
 
 @blp.route("")
 class Disputes(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(DisputeArgs, location="query")
     @blp.response(200, DisputeOut(many=True))
     @blp.paginate()
-    @token_required()
     def get(self, args, pagination_parameters):
         """The disputes you may see (your own, your teams', or all for HR), newest first."""
         session = get_session()
@@ -142,12 +142,12 @@ class Disputes(MethodView):
         rows = one_page(session, query.order_by(Dispute.raised_at.desc(), Dispute.id.desc()), pagination_parameters)
         return dispute_objects(session, rows, g.user)
 
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(DisputeIn)
     @blp.response(201, DisputeOut)
     @blp.alt_response(409, description="Not yours to dispute now: the message says why; nothing changed")
     @blp.alt_response(422, description="An unknown item or no reason: `errors` has the path")
-    @token_required()
     def post(self, payload):
         """Dispute an item of your approved or locked scorecard, with a reason."""
         session = get_session()
@@ -186,12 +186,12 @@ class OneDispute(MethodView):
 
 @blp.route("/<int:dispute_id>/resolve")
 class ResolveDispute(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(ResolveIn)
     @blp.response(200, DisputeOut)
     @blp.alt_response(409, description="Not yours to resolve: the message says why; nothing changed")
     @blp.alt_response(422, description="No resolution, or a correction that does not fit the item")
-    @token_required()
     def post(self, payload, dispute_id):
         """Accept with a correction (`{"value": 80}` for a manual item, `{"data_corrected": true}` for a
         KPI item: the scorecard is scored again and its review reopened), or reject, with a resolution."""

@@ -182,12 +182,12 @@ class MyRequest(MethodView):
         """One request asked of you: the colleague's name, the period, the form and your answers."""
         return _asked_object(_asked(request_id))
 
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(AnswerIn)
     @blp.response(200, AskedOut)
     @blp.alt_response(409, description="Not yours to answer now (declined, or the review is finished)")
     @blp.alt_response(422, description="Answers that do not fit: `errors` has the path of each field")
-    @token_required()
     def put(self, payload, request_id):
         """Save your answers as a draft, or submit them: submitting scores the colleague's item with
         the mean of every submitted answer."""
@@ -200,11 +200,11 @@ class MyRequest(MethodView):
 
 @blp.route("/feedback/<int:request_id>/decline")
 class DeclineRequest(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(DeclineIn)
     @blp.response(200, AskedOut)
     @blp.alt_response(409, description="No reason, already submitted, or the review is finished")
-    @token_required()
     def post(self, payload, request_id):
         """Decline a request, with a reason."""
         asked = _asked(request_id)
@@ -229,11 +229,11 @@ class ReviewFeedback(MethodView):
         review, code = visible_review(period, employee)
         return [_view(review, code, need) for need in peer_forms(get_session(), review)]
 
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(AskIn)
     @blp.response(200, FeedbackOut)
     @blp.alt_response(409, description="Not yours to ask, or a colleague who may not be asked: the message says why")
-    @token_required()
     def post(self, payload, period, employee):
         """Ask colleagues for feedback (the employee's manager, HR, administrators), or propose them
         (the employee); asking a proposed colleague confirms the proposal."""

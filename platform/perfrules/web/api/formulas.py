@@ -327,6 +327,7 @@ def _context_error(exc: ContextError, location: str = "json"):
 
 @blp.route("/check")
 class Check(MethodView):
+    @token_required(*FORMULA_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(CheckIn)
     @blp.response(
@@ -334,7 +335,6 @@ class Check(MethodView):
         description="{ok, type, names, functions, errors: [{message, start, end, line, column, "
         "excerpt, suggestion}]}; start and end are character offsets, end exclusive",
     )
-    @token_required(*FORMULA_ROLES)
     def post(self, payload):
         """Check a formula against the names its context allows, in the draft configuration."""
         config = working_config(_reading())
@@ -353,6 +353,7 @@ class Check(MethodView):
 
 @blp.route("/catalogue")
 class CatalogueView(MethodView):
+    @token_required(*FORMULA_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(CatalogueArgs, location="query")
     @blp.response(
@@ -360,7 +361,6 @@ class CatalogueView(MethodView):
         description="{context, names: [{name, kind, type, label, text, description}], "
         "functions: [{name, kind, signature, summary, text}]}",
     )
-    @token_required(*FORMULA_ROLES)
     def get(self, args):
         """The names a formula may use in a context, and the functions it may call."""
         config = working_config(_reading())
@@ -387,6 +387,7 @@ def _scoring_problems(scoring: dict, functions) -> list[dict]:
 
 @blp.route("/preview")
 class Preview(MethodView):
+    @token_required(*FORMULA_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewIn)
     @blp.response(
@@ -398,7 +399,6 @@ class Preview(MethodView):
     )
     @blp.alt_response(404, description="no such employee, or not one you may see")
     @blp.alt_response(422, description="the formula or the scoring rule has problems, with their paths")
-    @token_required(*FORMULA_ROLES)
     def post(self, payload):
         """A KPI for one employee and period, on the draft with the edited formula and scoring rule
         in place; nothing is written. Only for employees you may see."""

@@ -67,11 +67,11 @@ def _out(item: inbox.InboxItem) -> dict:
 
 @blp.route("")
 class Notifications(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(NotificationArgs, location="query")
     @blp.response(200, NotificationOut(many=True))
     @blp.paginate()
-    @token_required()
     def get(self, args, pagination_parameters):
         """Your notifications, newest first, in pages (totals in the `X-Pagination` header)."""
         session = get_session()

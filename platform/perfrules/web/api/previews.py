@@ -139,6 +139,7 @@ def _with_document(session, section: str, document: dict[str, Any]) -> tuple[Con
 
 @blp.route("/preview-metric")
 class MetricPreviewView(MethodView):
+    @token_required(*CONFIG_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewDocumentIn)
     @blp.response(
@@ -149,7 +150,6 @@ class MetricPreviewView(MethodView):
     )
     @blp.alt_response(404, description="no such employee, or not one you may see")
     @blp.alt_response(422, description="the document, the employee or the period has problems, with their paths")
-    @token_required(*CONFIG_ROLES)
     def post(self, payload):
         """A metric as edited, for one employee and period, on the draft; nothing is written. Admin
         and HR only: a metric's filter and scope reach records of people a manager may not see."""
@@ -165,6 +165,7 @@ class MetricPreviewView(MethodView):
 
 @blp.route("/preview-template")
 class TemplatePreviewView(MethodView):
+    @token_required(*PREVIEW_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewDocumentIn)
     @blp.response(
@@ -177,7 +178,6 @@ class TemplatePreviewView(MethodView):
     )
     @blp.alt_response(404, description="no such employee, or not one you may see")
     @blp.alt_response(422, description="the document, the employee or the period has problems, with their paths")
-    @token_required(*PREVIEW_ROLES)
     def post(self, payload):
         """A template as edited, scored for one employee and period on the draft; nothing is written."""
         session = _reading()
@@ -202,10 +202,10 @@ class TemplatePreviewView(MethodView):
 
 @blp.route("/preview-employees")
 class PreviewEmployees(MethodView):
+    @token_required(*PREVIEW_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(EmployeeSearchArgs, location="query")
     @blp.response(200, description="{employees: [{employee, name, department}]}: up to 20, by code")
-    @token_required(*PREVIEW_ROLES)
     def get(self, args):
         """Active employees you may see whose code or name holds `q`: the people a preview can be for."""
         session = _reading()

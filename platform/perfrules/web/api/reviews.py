@@ -110,11 +110,11 @@ def visible_review(period: str, code: str) -> tuple[Review, str]:
 
 @blp.route("")
 class Reviews(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(ReviewArgs, location="query")
     @blp.response(200, ReviewOut(many=True))
     @blp.paginate()
-    @token_required()
     def get(self, args, pagination_parameters):
         """The reviews of the scorecards you may see in the organisation (your own, your department
         and the ones below it as a manager, everyone's as HR, an administrator or an auditor). A
@@ -158,11 +158,11 @@ class OneReview(MethodView):
 
 @blp.route("/<period>/<employee>/<any(" + ", ".join(ACTIONS) + "):action>")
 class ReviewAct(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(ActionIn)
     @blp.response(200, ReviewOut)
     @blp.alt_response(409, description="Not yours to do now: the message says why; nothing changed")
-    @token_required()
     def post(self, payload, period, employee, action):
         """Approve, reject (back a step), return (to the first step), lock or reopen."""
         review, code = visible_review(period, employee)
@@ -256,12 +256,12 @@ class ReviewForm(MethodView):
         review, code = visible_review(period, employee)
         return _form_out(review, code, _form_need(review, form))
 
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(FormResponseIn)
     @blp.response(200, FormResponseOut)
     @blp.alt_response(409, description="Not yours to fill now: the message says why; nothing changed")
     @blp.alt_response(422, description="Answers that do not fit: `errors` has the path of each field")
-    @token_required()
     def put(self, payload, period, employee, form):
         """Save your answers as a draft, or submit them: submitting scores the manual items and
         the scorecard again."""

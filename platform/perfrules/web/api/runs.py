@@ -85,11 +85,11 @@ class RunListArgs(Schema):
 
 @blp.route("")
 class Runs(MethodView):
+    @token_required(*RUN_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(RunListArgs, location="query")
     @blp.response(200, RunOut(many=True))
     @blp.paginate()
-    @token_required(*RUN_ROLES)
     def get(self, args, pagination_parameters):
         """Runs, newest first."""
         query = sa.select(EvaluationRun)
@@ -99,12 +99,12 @@ class Runs(MethodView):
         session = get_session()
         return one_page(session, query.order_by(EvaluationRun.id.desc()), pagination_parameters).scalars().all()
 
+    @token_required("admin", "hr")
     @blp.doc(security=SECURITY)
     @blp.arguments(RunIn)
     @blp.response(202, RunOut, description="Recorded and started; follow it at the Location header")
     @blp.alt_response(409, description="A run of this period is still going")
     @blp.alt_response(422, description="Unknown period, version, template or department")
-    @token_required("admin", "hr")
     def post(self, payload):
         """Evaluate a period with a published version, in the background."""
         period = period_from_text(payload["period"])

@@ -117,11 +117,11 @@ def _objects(session, rows, definitions: Definitions | None) -> list[dict]:
 
 @blp.route("")
 class Scorecards(MethodView):
+    @token_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, ScorecardOut(many=True))
     @blp.paginate()
-    @token_required()
     def get(self, args, pagination_parameters):
         """The scorecards you may see in the organisation, by period, template and rank: your own,
         your department and the ones below it as a manager, everyone's as HR, an administrator or

@@ -54,6 +54,7 @@ def score_values(scoring: dict, values: list[float], target: float | None, funct
 
 @blp.route("/scoring-curve")
 class ScoringCurve(MethodView):
+    @token_required(*FORMULA_ROLES)
     @blp.doc(security=SECURITY)
     @blp.arguments(CurveIn)
     @blp.response(
@@ -62,7 +63,6 @@ class ScoringCurve(MethodView):
         "(null where the rule gives none), and the formula's error there",
     )
     @blp.alt_response(422, description="the rule has problems, with their paths (a formula's with its place)")
-    @token_required(*FORMULA_ROLES)
     def post(self, payload):
         """Score values with a scoring rule (linear, bands or a formula of `value` and `target`) as a
         run would; nothing is read or written."""
