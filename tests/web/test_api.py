@@ -108,7 +108,7 @@ def test_every_operation_authenticates_before_it_reads_the_request(api):
                 for parameter in operations.get("parameters", []) + operations[method].get("parameters", [])
                 if parameter["in"] == "path"
             }
-            url = re.sub(r"\{([^}]+)\}", lambda m: str(examples.get(m[1], "1")), path)
+            url = re.sub(r"\{([^}]+)\}", lambda m, values=examples: str(values.get(m[1], "1")), path)
             url += "?page=not-a-number&period=%00&version=%%"
             response = api.open(url, method=method.upper(), data="{not json", content_type="application/json")
             assert response.status_code == 401, f"{method.upper()} {path}: {response.status_code} {response.json}"
