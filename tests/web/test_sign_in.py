@@ -51,6 +51,27 @@ def test_signing_in_lands_on_the_page_asked_for_and_never_elsewhere(app):
         assert response.headers["Location"] == "/", elsewhere
 
 
+def _session_cookie(app) -> str:
+    client = app.test_client()
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    signed_in = client.post("/sign-in", data={"login": "admin", "password": PASSWORD, "csrf_token": token})
+    return next(value for value in signed_in.headers.getlist("Set-Cookie") if value.startswith("session="))
+
+
+def test_the_session_cookie_is_samesite_lax_httponly_and_secure_over_https(app, cli_env, tmp_path):
+    cookie = _session_cookie(app)
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie and "Secure" not in cookie
+    served_over_https = create_app(
+        {
+            "database_url": cli_env,
+            "instance_path": str(tmp_path / "instance"),
+            "base_url": "https://perf.example.com",
+            "TESTING": True,
+        }
+    )
+    assert "; Secure" in _session_cookie(served_over_https)
+
+
 def test_wrong_passwords_are_refused_and_then_slowed_down(app, session):
     client = app.test_client()
     for _ in range(5):

@@ -30,7 +30,7 @@ from .admin import init_admin
 from .api import init_api
 from .navigation import nav_items
 
-SETTING_KEYS = ("database_url", "secret_key", "instance_path")
+SETTING_KEYS = ("database_url", "secret_key", "instance_path", "base_url")
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -55,7 +55,7 @@ COMPILED_TEMPLATES = _CompiledTemplates()
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` overrides the environment: database_url, secret_key,
-    instance_path, and any Flask setting."""
+    instance_path, base_url, and any Flask setting."""
     config = dict(config or {})
     settings = Settings.from_env(**{key: config.pop(key) for key in SETTING_KEYS if key in config})
     app = Flask(__name__, instance_path=str(settings.instance_path), template_folder=str(resource_path("templates")))

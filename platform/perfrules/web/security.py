@@ -26,8 +26,13 @@ def csp_nonce() -> str:
 def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, unless a token is sent
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask defines these keys already (SameSite as None): a setdefault would never apply
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    base_url = app.config["PERFRULES_SETTINGS"].base_url or ""
+    if base_url.startswith("https://"):  # served over HTTPS: the cookie never travels in the clear
+        app.config["SESSION_COOKIE_SECURE"] = True
     csrf.init_app(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
