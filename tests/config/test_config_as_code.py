@@ -286,3 +286,27 @@ def test_publish_needs_a_message(perfrules, tmp_path):
     assert perfrules("config", "load", write(tmp_path, "c.yaml", MINIMAL)).exit_code == 0
     result = perfrules("config", "publish", "-m", "  ")
     assert result.exit_code == 2 and "a version needs a message" in result.stderr
+
+
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(8)
+)
+
+
+def test_hostile_yaml_is_refused_with_its_file_not_expanded(perfrules, tmp_path):
+    """Nested aliases that stand for a billion values, and nesting thousands of levels deep, in a
+    configuration or an organisation file: refused at once, naming the file, nothing loaded."""
+    laughs = write(tmp_path, "laughs.yaml", LAUGHS)
+    deep = write(tmp_path, "deep.yaml", "kpis: " + "[" * 5000 + "]" * 5000 + "\n")
+    too_deep = write(tmp_path, "nested.yaml", "datasets:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 80)))
+    for path, expected in (
+        (laughs, "laughs.yaml: expands to more than 1,000,000 values through its aliases"),
+        (deep, "deep.yaml: nested more than 64 levels deep"),
+        (too_deep, "nested.yaml:"),  # its line is the first one past the limit
+    ):
+        result = perfrules("config", "load", path)
+        assert result.exit_code == 2 and expected in result.stderr, result.output
+        organisation = perfrules("org", "import", path)
+        assert organisation.exit_code == 2 and path.name in organisation.stderr, organisation.output

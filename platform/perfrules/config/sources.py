@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ..problems import ConfigError, Problem, format_path
+from ..yamltext import YamlRefused, read_yaml
 from .schemas import KINDS
 
 
@@ -59,12 +60,9 @@ def read_documents(paths: list[Path]) -> tuple[list[SourceDocument], list[Proble
 
 def parse_documents(text: str, file: str | None = None) -> tuple[list[SourceDocument], list[Problem]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        return [], [Problem("", f"not valid YAML: {reason}", file, mark.line + 1 if mark else None)]
+        data, node = read_yaml(text)
+    except YamlRefused as exc:
+        return [], [Problem("", exc.message, file, exc.line)]
     if data is None:
         return [], []
     if not isinstance(data, dict):

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..cells import FieldError, parse_boolean, parse_date
 from ..problems import ConfigError, Problem
+from ..yamltext import YamlRefused, read_yaml
 from .models import Department, Employee, Role
 
 KINDS = ("departments", "roles", "employees")
@@ -73,13 +73,10 @@ def read_entries(path: Path) -> list[Entry]:
             if any((v or "").strip() for v in row.values())
         ]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            [Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path), mark.line + 1 if mark else None)]
-        ) from None
+        data, node = read_yaml(text)
+    except YamlRefused as exc:
+        raise ConfigError([Problem("", exc.message, str(path), exc.line)]) from None
+    data = data or {}
     if not isinstance(data, dict) or not set(data) <= set(KINDS):
         raise ConfigError([Problem("", f"an organisation file holds the sections {', '.join(KINDS)}", str(path), 1)])
     if node is None:  # an empty file (or only comments): nothing to import

@@ -7,13 +7,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-import yaml
 from marshmallow import Schema, fields, validate
 
 from ...config.schemas import KINDS, SLUG
 from ...config.sources import SourceDocument, _line_map, dump_yaml
 from ...config.store import in_schema_order
 from ...problems import ConfigError, Problem
+from ...yamltext import YamlRefused, read_yaml
 
 #: the longest document the editor takes, and the most values it may expand to through YAML
 #: aliases (a few lines of nested aliases can otherwise stand for billions of values)
@@ -25,45 +25,12 @@ def document_yaml(kind: str, document: dict) -> str:
     return dump_yaml(in_schema_order(kind, document))
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document has once aliases are expanded (memoised: each shared node is
-    counted once per use without walking it again)."""
-    sizes: dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if id(node) in sizes:
-            continue
-        children = (
-            [n for pair in node.value for n in pair]
-            if isinstance(node, yaml.MappingNode)
-            else list(node.value)
-            if isinstance(node, yaml.SequenceNode)
-            else []
-        )
-        if done:
-            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
-            if sizes[id(node)] > MAX_NODES:
-                return sizes[id(node)]
-        else:
-            stack.append((node, True))
-            stack.extend((child, False) for child in children if id(child) not in sizes)
-    return sizes[id(root)]
-
-
 def parse_document(kind: str, text: str) -> SourceDocument:
     """One document of `kind` from YAML text (a mapping with slug, label …), remembering lines."""
-    if len(text) > MAX_TEXT:
-        raise ConfigError([Problem("", f"the document is longer than {MAX_TEXT // 2**20} MB")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is not None and _expanded_size(node) > MAX_NODES:
-            raise ConfigError([Problem("", f"the document expands to more than {MAX_NODES:,} values")])
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem("", f"not valid YAML: {reason}", None, mark.line + 1 if mark else None)]) from None
+        data, node = read_yaml(text, max_bytes=MAX_TEXT, max_nodes=MAX_NODES)
+    except YamlRefused as exc:
+        raise ConfigError([Problem("", f"the document is {exc.message}", None, exc.line)]) from None
     if node is None or not isinstance(data, dict):  # an empty text composes to no node at all
         raise ConfigError(
             [
