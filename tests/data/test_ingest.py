@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from perfrules.audit import AuditEntry
+from perfrules.data import readers
 from perfrules.data.models import Record
 from perfrules.org.models import Employee
 
@@ -271,3 +273,41 @@ def test_cells_past_the_last_column_refuse_the_row_instead_of_being_dropped(crm,
         "beyond the header's columns (a number with a comma needs quotes in a CSV file)"
     )
     assert records(session) == {}
+
+
+def _workbook_with(tmp_path, name: str, replace: dict[str, bytes]) -> Path:
+    """An activities workbook saved by openpyxl, with some of its zip entries replaced or added."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["external_id", "owner", "occurred_at", "type"])
+    sheet.append(["A1", "E0003", dt.datetime(2026, 10, 3, 9, 30), "call"])
+    plain = tmp_path / f"plain-{name}"
+    workbook.save(plain)
+    path = tmp_path / name
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            target.writestr(entry, replace.pop(entry.filename, None) or source.read(entry.filename))
+        for filename, content in replace.items():
+            target.writestr(filename, content)
+    return path
+
+
+def test_hostile_workbooks_are_refused_with_their_name_and_nothing_imported(crm, session, tmp_path, monkeypatch):
+    """A zip that unpacks to far more than it weighs, and a sheet declaring XML entities (the
+    "billion laughs"), are refused before they cost anything, in words that name the file."""
+    monkeypatch.setattr(readers, "MAX_XLSX_UNPACKED", 2 * 2**20)
+    bomb = _workbook_with(tmp_path, "bomb.xlsx", {"xl/padding.bin": b"\0" * (3 * 2**20)})
+    assert bomb.stat().st_size < 100_000  # three megabytes of zeros pack into a few kilobytes
+    refused = run_cli("data", "import", "activities", bomb)
+    assert refused.exit_code == 2 and "bomb.xlsx: the workbook unpacks to 3 MB, more than the 2 MB" in refused.stderr
+
+    entities = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>'
+    )
+    laughs = _workbook_with(tmp_path, "laughs.xlsx", {"xl/worksheets/sheet1.xml": entities})
+    refused = run_cli("data", "import", "activities", laughs)
+    assert refused.exit_code == 2 and "laughs.xlsx: the workbook cannot be read" in refused.stderr
+    assert records(session, "activities") == {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,26 +70,61 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     return header, rows()
 
 
+#: what an XLSX file may unpack to, and how many rows and columns its first sheet may have: a
+#: few megabytes of zip can otherwise stand for gigabytes of XML (and openpyxl reads through
+#: defusedxml, which refuses XML entity definitions)
+MAX_XLSX_UNPACKED = 512 * 2**20
+MAX_XLSX_ROWS = 2_000_000
+MAX_XLSX_COLUMNS = 1_000
+
+
+def _check_unpacked_size(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(f"{path.name}: not an XLSX workbook ({exc})") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise ImportRefused(
+            f"{path.name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_XLSX_UNPACKED // 2**20} MB an import reads; split it, or save it as CSV"
+        )
+
+
 def read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=False)
-    sheet = workbook.worksheets[0]
-    rows_iter = sheet.iter_rows(values_only=True)
+    _check_unpacked_size(path)
     try:
-        header = _header(list(next(rows_iter)), path.name)
+        workbook = load_workbook(path, read_only=True, data_only=False)
+        sheet = workbook.worksheets[0]
+        rows_iter = sheet.iter_rows(values_only=True)
+        first = list(next(rows_iter))
     except StopIteration:
         raise ImportRefused(f"{path.name}: the first sheet is empty") from None
+    except Exception as exc:  # openpyxl and defusedxml say what they refuse in their own ways
+        raise ImportRefused(f"{path.name}: the workbook cannot be read: {exc}") from None
+    if len(first) > MAX_XLSX_COLUMNS:
+        raise ImportRefused(f"{path.name}: more than {MAX_XLSX_COLUMNS:,} columns")
+    header = _header(first, path.name)
 
     def rows():
         try:
             for number, cells in enumerate(rows_iter, start=2):
+                if number > MAX_XLSX_ROWS + 1:
+                    raise ImportRefused(f"{path.name}: more than {MAX_XLSX_ROWS:,} rows; split the file")
+                if len(cells) > MAX_XLSX_COLUMNS:
+                    raise ImportRefused(f"{path.name}, row {number}: more than {MAX_XLSX_COLUMNS:,} columns")
                 if not any(cell not in (None, "") for cell in cells):
                     continue
                 raw = dict(zip(header, cells))
                 if len(cells) > len(header) and any(c not in (None, "") for c in cells[len(header) :]):
                     raw[EXTRA_CELLS] = list(cells[len(header) :])
                 yield number, raw
+        except ImportRefused:
+            raise
+        except Exception as exc:  # a sheet is parsed as it is read: its refusals come here
+            raise ImportRefused(f"{path.name}: the workbook cannot be read: {exc}") from None
         finally:
             workbook.close()
 
