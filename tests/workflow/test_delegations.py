@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from perfrules.audit import AuditEntry
 from perfrules.notify.messages import render
 from perfrules.notify.models import Notification
-from perfrules.org.models import Employee
+from perfrules.org.models import Employee, User
 from perfrules.workflow.delegations import (
     MAX_DAYS,
     DelegationConflict,
@@ -218,6 +218,13 @@ def test_the_stand_in_is_told_in_their_language(lifecycle):
     assert notices(session, "hr", "delegation.granted") == []
 
 
+def lead_name_of(session, login: str) -> str | None:
+    """The name of the employee a login belongs to (None for a user without one)."""
+    return session.scalar(
+        sa.select(Employee.name).join(User, User.employee_id == Employee.id).where(User.login == login)
+    )
+
+
 def test_the_delegation_page_with_csrf_and_the_roles(lifecycle):
     session = lifecycle
     add_auditor(session)
@@ -232,7 +239,14 @@ def test_the_delegation_page_with_csrf_and_the_roles(lifecycle):
     lead = client_of("lead")
     page = lead.get("/delegations").get_data(as_text=True)
     assert "Away? Let a colleague act for you" in page and 'id="delegation-form"' in page
-    assert '<datalist id="active-users">' in page and '<option value="west">' in page
+    # nobody's login is listed on the page: people are found by two letters or more, a few at a time
+    assert '<datalist id="active-users"></datalist>' in page and '<option value="west">' not in page
+    assert lead.get("/delegations/people?q=we").json == {
+        "people": [{"login": "west", "name": lead_name_of(session, "west")}]
+    }
+    assert lead.get("/delegations/people?q=w").json == {"people": []}
+    assert lead.get("/delegations/people?q=%25").json == {"people": []}  # a wildcard is a letter like any other
+    assert app.test_client().get("/delegations/people?q=we").status_code == 302  # signed-in people only
     assert 'name="for_user"' not in page and 'id="delegations-all"' not in page
     assert 'href="/delegations"' in page  # in the menu
     form = {"delegate": "west", "starts_on": TODAY.isoformat(), "ends_on": days(6).isoformat()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..workflow.delegations import (
@@ -15,11 +15,11 @@ from ..workflow.delegations import (
     DelegationError,
     DelegationForbidden,
     DelegationInvalid,
-    active_users,
     cancel,
     delegate,
     delegations_of,
     every_delegation,
+    find_stand_ins,
     manages,
     sees_all,
     visible,
@@ -44,7 +44,6 @@ def _page(form: dict | None = None, errors: dict | None = None, status: int = 20
         "delegations.html",
         mine=mine,
         everyone=everyone,
-        users=active_users(session),
         form=form,
         errors=errors or {},
         may_manage=manages(g.user),
@@ -57,6 +56,14 @@ def _page(form: dict | None = None, errors: dict | None = None, status: int = 20
 @login_required()
 def index():
     return _page()
+
+
+@bp.route("/people")
+@login_required()
+def people():
+    """Who may stand in, found by a few letters of their login or name (never the whole list)."""
+    found = find_stand_ins(get_session(), request.args.get("q", "")[:64])
+    return jsonify(people=[{"login": login, "name": name} for login, name in found])
 
 
 @bp.route("", methods=["POST"])

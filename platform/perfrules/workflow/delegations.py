@@ -388,14 +388,31 @@ def visible(session: Session, user: User, delegation_id: int) -> Delegation | No
     return row[0] if row else None
 
 
-def active_users(session: Session) -> list[tuple[str, str | None]]:
-    """(login, employee's name) of every active user: who may stand in."""
+#: the fewest characters a search for a stand-in needs, and the most people it answers with
+MIN_SEARCH, MAX_FOUND = 2, 10
+
+
+def find_stand_ins(session: Session, words: str) -> list[tuple[str, str | None]]:
+    """(login, employee's name) of the active users whose login starts with `words` or whose name
+    holds them — a few at a time, and only when asked for someone: the page never lists everyone
+    (a list of every login is what a password spray needs)."""
+    words = words.strip()
+    if len(words) < MIN_SEARCH:
+        return []
+    pattern = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return [
         (login, name)
         for login, name in session.execute(
             sa.select(User.login, Employee.name)
             .outerjoin(Employee, Employee.id == User.employee_id)
-            .where(User.active)
+            .where(
+                User.active,
+                sa.or_(
+                    User.login.like(f"{pattern}%", escape="\\"),
+                    Employee.name.like(f"%{pattern}%", escape="\\"),
+                ),
+            )
             .order_by(User.login)
+            .limit(MAX_FOUND)
         )
     ]
