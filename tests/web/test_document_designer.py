@@ -27,6 +27,20 @@ def post(client, url: str, fields: dict) -> object:
     return client.post(url, data={"csrf_token": client.csrf, **fields})
 
 
+def kpi_fields(**fields: str) -> dict:
+    """The KPI editor's fields for a linear rule from 0 (0 points) to 1 (100 points), with `fields`."""
+    return {
+        "direction": "higher",
+        "missing": "zero",
+        "scoring_type": "linear",
+        "value_from": "0",
+        "value_to": "1",
+        "points_from": "0",
+        "points_to": "100",
+        **fields,
+    }
+
+
 METRIC = {
     "slug": "big_wins",
     "label-zh": "大单数",
@@ -155,21 +169,14 @@ def test_a_schedule_and_an_employee_attribute_are_created_and_removed(app, sessi
 def test_a_kpi_and_a_template_are_created_from_nothing(app, session):
     admin = signed_in(app, "admin")
     assert 'id="new-kpi"' in admin.get("/designer/kpis").get_data(as_text=True)
-    kpi = {
-        "slug": "big_deal_share",
-        "label_zh": "大单占比",
-        "label_en": "Big deal share",
-        "formula": "deals_won / (deals_won + deals_lost)",
-        "unit_zh": "单",
-        "unit_en": "deals",
-        "direction": "higher",
-        "missing": "zero",
-        "scoring_type": "linear",
-        "value_from": "0",
-        "value_to": "1",
-        "points_from": "0",
-        "points_to": "100",
-    }
+    kpi = kpi_fields(
+        slug="big_deal_share",
+        label_zh="大单占比",
+        label_en="Big deal share",
+        formula="deals_won / (deals_won + deals_lost)",
+        unit_zh="单",
+        unit_en="deals",
+    )
     assert post(admin, "/designer/kpis/new", kpi).status_code == 302
     document = stored(session, "kpis", "big_deal_share")
     assert document["unit"] == {"zh": "单", "en": "deals"} and document["scoring"]["points_to"] == 100.0
@@ -251,20 +258,15 @@ def test_saving_unchanged_keeps_what_the_lists_do_not_offer_and_formulas_as_type
     assert '<option value="NORTH" selected>' in page and '<option value="intern" selected>' in page
     assert stored(session, "templates", "north")["applies_to"] == {"departments": ["NORTH"], "roles": ["intern"]}
 
-    kpi = {
-        "label_zh": "完成率",
-        "label_en": "Attainment",
-        "formula": "sales\r\n/ target.sales",
-        "direction": "higher",
-        "missing": "zero",
-        "scoring_type": "linear",
-        "value_from": "0",
-        "value_to": "1.2",
-        "points_from": "0",
-        "points_to": "120",
-        "floor": "0",
-        "cap": "120",
-    }
+    kpi = kpi_fields(
+        label_zh="完成率",
+        label_en="Attainment",
+        formula="sales\r\n/ target.sales",
+        value_to="1.2",
+        points_to="120",
+        floor="0",
+        cap="120",
+    )
     assert post(admin, "/designer/kpis/attainment", kpi).status_code == 302
     assert stored(session, "kpis", "attainment")["formula"] == "sales\n/ target.sales"
 
@@ -288,19 +290,7 @@ def test_publishing_a_template_takes_what_its_target_sets_name(app, session):
     """A target set goes whole into a version: a new KPI one of its entries names goes with it,
     rather than blocking the template that only needed the set's other entries."""
     admin = signed_in(app, "admin")
-    kpi = {
-        "slug": "k_new",
-        "label_zh": "新",
-        "label_en": "New",
-        "formula": "sales",
-        "direction": "higher",
-        "missing": "zero",
-        "scoring_type": "linear",
-        "value_from": "0",
-        "value_to": "1",
-        "points_from": "0",
-        "points_to": "100",
-    }
+    kpi = kpi_fields(slug="k_new", label_zh="新", label_en="New", formula="sales")
     assert post(admin, "/designer/kpis/new", kpi).status_code == 302
     targets = admin.get("/designer/targets/t2026")
     assert targets.status_code == 200
