@@ -32,22 +32,12 @@ from ...scheduler.due import firing_period
 from ..db import get_session
 from ..i18n import label
 from ..runner import RunRefused, start_run_in_background
+from ..words import WORDS
 from .common import actor, functions, problem_rows, run_actor
 from .documents import document_yaml, parse_document, schema_help, skeleton, summary
 from .guarded import CONSOLE_ROLES, GuardedView, writes
 
 CONFIG_CATEGORY = _l("Configuration")
-KIND_NAMES = {
-    "datasets": _l("Datasets"),
-    "employee_attributes": _l("Employee attributes"),
-    "forms": _l("Forms"),
-    "metrics": _l("Metrics"),
-    "kpis": _l("KPIs"),
-    "targets": _l("Targets"),
-    "approval_flows": _l("Approval flows"),
-    "templates": _l("Templates"),
-    "schedules": _l("Schedules"),
-}
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 DESIGNER_ENDPOINT = "designer.edit_template"
 #: the designer page that edits a document of a kind, where there is one
@@ -74,7 +64,10 @@ class ConfigKindView(GuardedView):
     def __init__(self, kind: str):
         self.kind = kind
         super().__init__(
-            name=KIND_NAMES[kind], category=CONFIG_CATEGORY, endpoint=f"config_{kind}", url=f"/admin/config/{kind}"
+            name=WORDS["config_kind"][kind],
+            category=CONFIG_CATEGORY,
+            endpoint=f"config_{kind}",
+            url=f"/admin/config/{kind}",
         )
 
     # --- reading ------------------------------------------------------------------------------
