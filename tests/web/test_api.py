@@ -116,6 +116,28 @@ def test_every_operation_authenticates_before_it_reads_the_request(api):
     assert asked >= 40
 
 
+def test_each_operation_reads_a_body_only_as_large_as_its_use(api):
+    """256 KiB for an operation that states no more; the bulk upsert and whole documents up to
+    16 MiB; a declared length over the limit is refused before a byte is read; an anonymous
+    caller is told 401 whatever they send, and a page reads only a small form from them."""
+    hr, large = api.tokens["hr"], "[" + "0," * 2**17 + "0]"  # 256 KiB and a little
+    refused = api.post("/api/v1/formulas/check", data=large, content_type="application/json", headers=hr)
+    assert refused.status_code == 413 and "256 KiB" in refused.json["message"]
+    accepted = api.post("/api/v1/datasets/none/records", json={"records": [{"x": "y" * 2**19}]}, headers=hr)
+    assert accepted.status_code == 404  # read, and then the dataset is not found
+    huge = api.post(  # declared larger than it is: refused on the declaration, nothing read
+        "/api/v1/datasets/deals/records",
+        data=b"{",
+        content_type="application/json",
+        headers=hr,
+        environ_overrides={"CONTENT_LENGTH": str(17 * 2**20)},
+    )
+    assert huge.status_code == 413 and "16 MiB" in huge.json["message"]
+    assert api.post("/api/v1/datasets/deals/records", data=large, content_type="application/json").status_code == 401
+    page = api.post("/sign-in", data={"login": "hr", "password": "x" * 2**15})
+    assert page.status_code == 413 and "过大" in page.get_data(as_text=True)  # in words, Chinese by default
+
+
 def test_revoked_and_expired_tokens_and_inactive_users_are_refused(api, session):
     token = issue("hr")
     headers = {"Authorization": f"Bearer {token}"}

@@ -11,6 +11,7 @@ from ..resources import resource_path
 from ..settings import Settings
 from . import (
     auth,
+    bodies,
     db,
     delegations,
     designer,
@@ -67,7 +68,6 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=64 * 2**20,
         JSON_AS_ASCII=False,
     )
     app.config.update(config)
@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     auth.init_app(app)
+    bodies.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     words.init_app(app)
@@ -105,6 +106,10 @@ def create_app(config: dict | None = None) -> Flask:
     @app.errorhandler(404)
     def _not_found(error):
         return _error_page(error, 404)
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return _error_page(error, 413)
 
     return app
 

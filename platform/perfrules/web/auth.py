@@ -17,6 +17,7 @@ from flask_smorest import abort
 
 from ..org.models import User
 from ..org.tokens import authenticate
+from .bodies import API_BODY, limit_body
 from .db import get_session
 
 login_manager = LoginManager()
@@ -83,10 +84,10 @@ def login_required(*roles: str):
     return decorate
 
 
-def token_required(*roles: str):
+def token_required(*roles: str, max_body: int = API_BODY):
     """API endpoints: a live token, or a signed-in browser session (which must then carry the
-    CSRF token on writes), of a user holding one of `roles`. Errors are JSON like every other
-    API error."""
+    CSRF token on writes), of a user holding one of `roles`; only then may the body be read, and
+    it may be `max_body` bytes at most. Errors are JSON like every other API error."""
 
     def decorate(view):
         @wraps(view)
@@ -101,6 +102,7 @@ def token_required(*roles: str):
             if not _allowed(user, roles):
                 abort(403, message=f"this needs one of the roles: {', '.join(roles)}")
             g.user = user
+            limit_body(max_body)
             return view(*args, **kwargs)
 
         return guarded

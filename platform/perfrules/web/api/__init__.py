@@ -31,6 +31,8 @@ from .scorecards import blp as scorecards
 class PerfrulesApi(Api):
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
+        # raised by Werkzeug itself (a body over its limit, say), with only its description
+        payload.setdefault("message", error.description)
         errors = payload.get("errors")
         if isinstance(errors, dict):
             payload["errors"] = [

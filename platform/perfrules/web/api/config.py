@@ -14,6 +14,7 @@ from ...config.versions import list_versions, resolve
 from ...plugins import load_plugins
 from ...problems import ConfigError
 from ..auth import token_required
+from ..bodies import LARGEST_BODY
 from ..db import get_session
 from .common import SECURITY, abort
 
@@ -130,7 +131,7 @@ class CloneTemplate(MethodView):
 
 @blp.route("/targets/<slug>")
 class Targets(MethodView):
-    @token_required("admin", "hr")
+    @token_required("admin", "hr", max_body=LARGEST_BODY)
     @blp.doc(security=SECURITY)
     @blp.arguments(TargetSetIn)
     @blp.response(200, description="what was saved: added, changed or unchanged")

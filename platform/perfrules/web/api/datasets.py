@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 from ...config.store import working_config
 from ...data.ingest import ImportRefused, import_records
 from ..auth import token_required
+from ..bodies import LARGEST_BODY, words
 from ..db import get_session
 from .common import SECURITY, abort
 
@@ -22,7 +23,10 @@ class RecordsIn(Schema):
     records = fields.List(
         fields.Dict(),
         required=True,
-        metadata={"description": f"up to {MAX_RECORDS} records, each with external_id and the dataset's fields"},
+        metadata={
+            "description": f"up to {MAX_RECORDS} records, each with external_id and the dataset's fields, "
+            f"in a body of at most {words(LARGEST_BODY)}"
+        },
     )
     skip_invalid = fields.Bool(load_default=False)
 
@@ -65,7 +69,7 @@ class Datasets(MethodView):
 
 @blp.route("/<slug>/records")
 class Records(MethodView):
-    @token_required("admin", "hr")
+    @token_required("admin", "hr", max_body=LARGEST_BODY)
     @blp.doc(security=SECURITY)
     @blp.arguments(RecordsIn)
     @blp.response(200, ReportOut)

@@ -6,7 +6,8 @@ answer 422 with paths inside the document (`sections[0].weight`), or another doc
 
 Who may do what is `config.permissions`, as in the designer: admin and HR everything, a manager
 the templates of their own part of the organisation, anyone else nothing. The token is checked
-before the body is read; a body is one JSON object of at most MAX_BODY_BYTES."""
+before the body is read; a body is one JSON object of at most `bodies.LARGEST_BODY` (a target
+set for a large company is one document)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ...config.validation import Config
 from ...config.versions import latest_version
 from ...plugins import load_plugins
 from ...problems import ConfigError, flatten_messages, format_path
+from .. import bodies
 from ..auth import token_required
 from ..db import get_session
 from .common import SECURITY, abort
@@ -38,9 +40,6 @@ blp = Blueprint(
     url_prefix="/api/v1/config",
     description="The draft configuration, document by document, and publishing it",
 )
-
-#: the largest request body read (a target set for a large company included)
-MAX_BODY_BYTES = 4 * 2**20
 
 KIND_PARAMETER = {
     "in": "path",
@@ -59,7 +58,7 @@ SLUG_PARAMETER = {
 #: the request body of a create or a replace: the document of the kind in the address
 DOCUMENT_BODY = {
     "required": True,
-    "description": f"The document, as the export has it (at most {MAX_BODY_BYTES // 2**20} MiB): one of these "
+    "description": f"The document, as the export has it (at most {bodies.words(bodies.LARGEST_BODY)}): one of these "
     "shapes, the one of the kind in the address. On a replace, `slug` may be left out.",
     "content": {"application/json": {"schema": {"oneOf": list(KINDS.values())}}},
 }
@@ -117,9 +116,6 @@ class PublishedOut(Schema):
 
 def _json_object(what: str) -> dict:
     """The request's body, one JSON object (`what` it should be, for the refusal)."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        abort(413, message=f"the body is over {MAX_BODY_BYTES // 2**20} MiB")
-    request.max_content_length = MAX_BODY_BYTES
     if not request.is_json:
         abort(415, message="send JSON, with Content-Type: application/json")
     try:
@@ -205,7 +201,7 @@ class Documents(MethodView):
             documents = drafts.list_documents(session, reach_of(session, g.user), kind)
         return [in_schema_order(section, document) for document in documents.values()]
 
-    @token_required()
+    @token_required(max_body=bodies.LARGEST_BODY)
     @blp.doc(security=SECURITY, requestBody=DOCUMENT_BODY)
     @blp.arguments(DryRunArgs, location="query")
     @blp.response(201, description="The document as stored (defaults filled in); Location names it")
@@ -234,7 +230,7 @@ class Document(MethodView):
             document = drafts.read_document(session, reach_of(session, g.user), kind, slug)
         return in_schema_order(_section(kind), document)
 
-    @token_required()
+    @token_required(max_body=bodies.LARGEST_BODY)
     @blp.doc(security=SECURITY, requestBody=DOCUMENT_BODY)
     @blp.arguments(DryRunArgs, location="query")
     @blp.response(200, description="The document as stored")

@@ -36,6 +36,7 @@ from ...org.models import Department, Employee
 from ...plugins import load_plugins
 from ...problems import ConfigError
 from ..auth import token_required
+from ..bodies import DOCUMENT_BODY
 from ..db import get_session
 from ..i18n import label_language
 from .common import SECURITY, abort
@@ -139,7 +140,7 @@ def _with_document(session, section: str, document: dict[str, Any]) -> tuple[Con
 
 @blp.route("/preview-metric")
 class MetricPreviewView(MethodView):
-    @token_required(*CONFIG_ROLES)
+    @token_required(*CONFIG_ROLES, max_body=DOCUMENT_BODY)
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewDocumentIn)
     @blp.response(
@@ -165,7 +166,7 @@ class MetricPreviewView(MethodView):
 
 @blp.route("/preview-template")
 class TemplatePreviewView(MethodView):
-    @token_required(*PREVIEW_ROLES)
+    @token_required(*PREVIEW_ROLES, max_body=DOCUMENT_BODY)
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewDocumentIn)
     @blp.response(
