@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from perfrules.resources import resource_path
 from perfrules.settings import Settings
 from perfrules.web import create_app
@@ -29,3 +31,14 @@ def test_environment_and_create_app_overrides(tmp_path, monkeypatch):
     assert app.template_folder == str(resource_path("templates"))
     assert (resource_path("templates") / "home.html").exists()
     assert (resource_path("seed_configs") / "config" / "kpis.yaml").exists()
+
+
+def test_the_number_of_proxies_is_a_whole_number(tmp_path, monkeypatch):
+    monkeypatch.setenv("PERFRULES_INSTANCE_PATH", str(tmp_path))
+    assert Settings.from_env().proxies == 0  # forwarded headers are not believed unless told
+    monkeypatch.setenv("PERFRULES_PROXIES", "2")
+    assert Settings.from_env().proxies == 2
+    for wrong in ("-1", "one", "1.5"):
+        monkeypatch.setenv("PERFRULES_PROXIES", wrong)
+        with pytest.raises(ValueError, match="PERFRULES_PROXIES must be a whole number"):
+            Settings.from_env()

@@ -5,6 +5,10 @@ PERFRULES_SECRET_KEY      session signing key; default: a random key kept in the
 PERFRULES_INSTANCE_PATH   folder for the SQLite database, the secret key and uploads; default ./instance
 PERFRULES_BASE_URL        the web app's address as people reach it (https://perf.example.com), for
                           links in e-mails and webhooks; default: none, links are paths
+PERFRULES_PROXIES         how many reverse proxies (nginx, a load balancer) stand in front of the
+                          web app; their X-Forwarded-For and X-Forwarded-Proto headers are then
+                          believed, so that sign-in throttling sees each client's own address.
+                          Default 0: the headers are ignored (anyone could forge them)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class Settings:
     secret_key: str
     instance_path: Path
     base_url: str | None = None
+    proxies: int = 0
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -35,7 +40,17 @@ class Settings:
         )
         secret_key = overrides.get("secret_key") or os.environ.get("PERFRULES_SECRET_KEY") or _instance_secret(instance)
         base_url = (overrides.get("base_url") or os.environ.get("PERFRULES_BASE_URL") or "").strip() or None
-        return cls(database_url=database_url, secret_key=secret_key, instance_path=instance, base_url=base_url)
+        proxies = overrides.get("proxies", os.environ.get("PERFRULES_PROXIES") or 0)
+        if not str(proxies).isdigit():
+            raise ValueError(f"PERFRULES_PROXIES must be a whole number of proxies (0 or more), not {proxies!r}")
+        proxies = int(proxies)
+        return cls(
+            database_url=database_url,
+            secret_key=secret_key,
+            instance_path=instance,
+            base_url=base_url,
+            proxies=proxies,
+        )
 
 
 def _instance_secret(instance: Path) -> str:

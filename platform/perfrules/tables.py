@@ -7,7 +7,7 @@ from .data.models import Record
 from .db.base import Base
 from .engine.models import EvaluationRun, ManualValue, Scorecard
 from .notify.models import Notification, NotificationChannel, NotificationDelivery
-from .org.models import ApiToken, Department, Employee, Role, SignInFailures, User
+from .org.models import ApiToken, Department, Employee, Role, SignInFailures, SignInPlace, User
 from .workflow.calibration_models import GradeAdjustment
 from .workflow.dispute_models import Dispute
 from .workflow.feedback_models import FeedbackRequest
@@ -40,6 +40,7 @@ __all__ = [
     "Role",
     "Scorecard",
     "SignInFailures",
+    "SignInPlace",
     "TemplateSubmission",
     "User",
     "metadata",

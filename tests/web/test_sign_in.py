@@ -84,10 +84,29 @@ def test_wrong_passwords_are_refused_and_then_slowed_down(app, session):
         connection.execute(sa.update(SignInFailures).values(last_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)))
     assert sign_in(client, "zhang", PASSWORD).status_code == 302
     session.rollback()
-    assert session.get(SignInFailures, "zhang") is None  # a success clears the count
+    assert session.get(SignInFailures, "login+place:zhang@127.0.0.1") is None  # a success clears the count
     assert sign_in(app.test_client(), "nobody", "whatever").status_code == 401
     session.rollback()
-    assert session.get(SignInFailures, "nobody").count == 1
+    assert session.get(SignInFailures, "login+place:nobody@127.0.0.1").count == 1
+
+
+def test_failures_are_counted_at_the_clients_address_which_proxies_report_only_when_trusted(
+    app, cli_env, tmp_path, session
+):
+    forged = {"X-Forwarded-For": "203.0.113.5"}
+    client = app.test_client()
+    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+    client.post("/sign-in", data={"login": "zhang", "password": "x", "csrf_token": token}, headers=forged)
+    behind_a_proxy = create_app(
+        {"database_url": cli_env, "instance_path": str(tmp_path / "instance"), "proxies": 1, "TESTING": True}
+    ).test_client()
+    token = csrf_token(behind_a_proxy.get("/sign-in").get_data(as_text=True))
+    behind_a_proxy.post("/sign-in", data={"login": "zhang", "password": "x", "csrf_token": token}, headers=forged)
+    session.rollback()
+    assert set(session.scalars(sa.select(SignInFailures.key).where(SignInFailures.key.like("login+place:%")))) == {
+        "login+place:zhang@127.0.0.1",  # the header ignored: anyone could send it
+        "login+place:zhang@203.0.113.5",  # believed from the one proxy configured
+    }
 
 
 def test_signing_out_ends_every_copy_of_the_session(app):
@@ -114,7 +133,7 @@ def test_a_burst_of_guesses_is_counted_one_by_one(app, session):
     session.rollback()
     checked = statuses.count(401)
     assert set(statuses) <= {401, 429} and checked >= 5
-    assert session.get(SignInFailures, "zhang").count == checked  # every checked guess was counted
+    assert session.get(SignInFailures, "login+place:zhang@127.0.0.1").count == checked  # each one counted
 
 
 def test_an_inactive_user_cannot_sign_in_and_their_sessions_end(app, session):

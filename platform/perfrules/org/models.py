@@ -96,13 +96,26 @@ class User(Base):
 
 
 class SignInFailures(Base):
-    """Failed sign-ins per login, so that guessing passwords gets slower and slower (across every
-    web worker, as it is in the database)."""
+    """Failed sign-ins counted under one key (a login from a place, a place, a login from
+    anywhere), so that guessing passwords gets slower and slower, across every web worker.
+    Forgotten a day after the last failure (`org.signin`)."""
 
     __tablename__ = "sign_in_failures"
 
-    login: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: "login+place:zhang@203.0.113.7", "place:203.0.113.7" or "login:zhang"
+    key: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
     count: Mapped[int]
+    last_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class SignInPlace(Base):
+    """A place (client address; an IPv6 /64 network) a user signed in from recently: failures on
+    the login from elsewhere do not slow its owner down here."""
+
+    __tablename__ = "sign_in_places"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    place: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     last_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jinja2
 import jinja2.bccache
 from flask import Flask, current_app, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..db import make_engine, make_sessionmaker
 from ..resources import resource_path
@@ -31,7 +32,7 @@ from .admin import init_admin
 from .api import init_api
 from .navigation import nav_items
 
-SETTING_KEYS = ("database_url", "secret_key", "instance_path", "base_url")
+SETTING_KEYS = ("database_url", "secret_key", "instance_path", "base_url", "proxies")
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -71,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.config.update(config)
+    if settings.proxies:  # the client's own address and scheme, as the proxies in front report them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
 
     engine = make_engine(settings.database_url)
     app.extensions["perfrules.engine"] = engine

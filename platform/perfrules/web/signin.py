@@ -44,7 +44,7 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         db = get_session()
-        result = check_sign_in(db, form.login.data, form.password.data)
+        result = check_sign_in(db, form.login.data, form.password.data, request.remote_addr)
         if result.user is not None:
             record_change(db, actor=result.user.login, action="user.sign_in", kind="users", key=result.user.login)
             db.commit()
