@@ -7,7 +7,7 @@ from .data.models import Record
 from .db.base import Base
 from .engine.models import EvaluationRun, ManualValue, Scorecard
 from .notify.models import Notification, NotificationChannel, NotificationDelivery
-from .org.models import ApiToken, Department, Employee, Role, SignInFailures, SignInPlace, User
+from .org.models import ApiToken, Department, DepartmentHead, Employee, Role, SignInFailures, SignInPlace, User
 from .workflow.calibration_models import GradeAdjustment
 from .workflow.dispute_models import Dispute
 from .workflow.feedback_models import FeedbackRequest
@@ -23,6 +23,7 @@ __all__ = [
     "ConfigVersion",
     "Delegation",
     "Department",
+    "DepartmentHead",
     "Dispute",
     "Employee",
     "EvaluationRun",

@@ -20,9 +20,10 @@ class Department(Base):
     #: {"zh": "华东销售部", "en": "East China Sales"}
     label: Mapped[dict] = mapped_column(JSONType)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
-
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
+    #: the employee who heads the department (负责人), if one is named: see DepartmentHead
+    head: Mapped[Employee | None] = relationship(secondary="department_heads", uselist=False)
 
 
 class Role(Base):
@@ -52,6 +53,18 @@ class Employee(Base):
     department: Mapped[Department] = relationship()
     role: Mapped[Role | None] = relationship()
     manager: Mapped[Employee | None] = relationship(remote_side=[id])
+
+
+class DepartmentHead(Base):
+    """The employee who heads a department (负责人): they see the results of its members and of
+    its sub-departments' members (`org.access`), and act at the `department_head` steps of their
+    reviews (`workflow.actors`). A department without one has its head found from the manager
+    chain. (A table of its own rather than a column: departments and employees name each other.)"""
+
+    __tablename__ = "department_heads"
+
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id", ondelete="CASCADE"), index=True)
 
 
 class User(Base):
