@@ -13,6 +13,11 @@ from ..helpers import SEED_ORG, run_cli, write
 pytestmark = pytest.mark.database
 
 
+def heads(session) -> dict[str, str]:
+    """Department code → its head's code, for the departments that have one."""
+    return {d.code: d.head.code for d in session.scalars(sa.select(Department)) if d.head is not None}
+
+
 def test_seed_organisation_imports_once(cli_env, session):
     first = run_cli("org", "import", SEED_ORG)
     assert first.exit_code == 0, first.stderr
@@ -24,6 +29,7 @@ def test_seed_organisation_imports_once(cli_env, session):
     assert "departments: 0 added, 0 changed, roles: 0 added, 0 changed, employees: 0 added, 0 changed" in again.stdout
     east = session.scalar(sa.select(Department).where(Department.code == "EAST"))
     assert east.parent.code == "SALES" and east.label == {"zh": "华东销售部", "en": "East China sales"}
+    assert heads(session) == {"SALES": "E0001", "EAST": "E0002", "SOUTH": "E0005"}
     zhang = session.scalar(sa.select(Employee).where(Employee.code == "E0003"))
     assert (zhang.name, zhang.manager.code, zhang.role.code, zhang.hire_date.isoformat(), zhang.attributes) == (
         "张伟",
@@ -58,6 +64,39 @@ def test_csv_files_update_and_are_audited(cli_env, session, tmp_path):
     assert audit[1].before["manager"] == "E0002" and audit[1].after["manager"] == "E0005"
 
 
+def test_heads_may_be_new_employees_and_changing_one_is_audited(cli_env, session, tmp_path):
+    assert run_cli("org", "import", SEED_ORG).exit_code == 0
+    departments = write(
+        tmp_path,
+        "departments.csv",
+        """
+        code,name_zh,name_en,parent,head
+        EAST,华东销售部,East China sales,SALES,E0010
+        SOUTH,华南销售部,South China sales,SALES,
+        NORTH,华北销售部,North China sales,SALES,E0003
+        KA,大客户部,Key accounts,HQ,
+    """,
+    )
+    employees = write(tmp_path, "employees.csv", "code,name,department\nE0010,孙丽,EAST\n")
+    result = run_cli("org", "import", departments, employees)
+    assert result.exit_code == 0, result.stderr
+    assert "departments: 1 added, 3 changed" in result.stdout
+    session.rollback()
+    assert heads(session) == {"SALES": "E0001", "EAST": "E0010", "NORTH": "E0003"}
+    east = session.scalars(sa.select(AuditEntry).where(AuditEntry.key == "EAST").order_by(AuditEntry.id)).all()[-1]
+    assert (east.before["head"], east.after["head"]) == ("E0002", "E0010")
+    assert {key: value for key, value in east.before.items() if key != "head"} == {
+        key: value for key, value in east.after.items() if key != "head"
+    }  # the head is the only change, and it counts
+    added = session.scalar(sa.select(AuditEntry).where(AuditEntry.key == "NORTH"))
+    assert added.before is None and added.after["head"] == "E0003"
+    moved = session.scalars(sa.select(AuditEntry).where(AuditEntry.key == "KA").order_by(AuditEntry.id)).all()[-1]
+    assert (moved.before["parent"], moved.after["parent"]) == ("SALES", "HQ")  # a new parent counts as a change too
+
+    again = run_cli("org", "import", departments, employees)
+    assert "departments: 0 added, 0 changed" in again.stdout, again.stdout
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -75,6 +114,13 @@ def test_csv_files_update_and_are_audited(cli_env, session, tmp_path):
        - {code: B, label: {zh: 乙}, parent: A}
      """,
             "departments[A].parent: departments form a loop: A → B → A",
+        ),
+        (
+            """
+     departments:
+       - {code: EAST, label: {zh: 华东销售部}, parent: SALES, head: E0099}
+     """,
+            ":2: departments[EAST].head: unknown employee 'E0099'",
         ),
         (
             """
@@ -105,6 +151,13 @@ def test_csv_files_update_and_are_audited(cli_env, session, tmp_path):
        - {code: X1, name: 甲, department: EAST, hire_date: yesterday}
      """,
             "employees[X1].hire_date: 'yesterday': expected a date like 2026-10-31",
+        ),
+        (
+            """
+     departments:
+       - {code: NEW, label: {zh: 新部门}, parent: [SALES], head: {code: E0001}}
+     """,
+            "departments[NEW].parent: must be one code, not ['SALES']",
         ),
         (
             """

@@ -138,7 +138,9 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
     admin = signed_in(app, "admin")
     imported = len(audit(session, kind="departments"))  # the organisation's import wrote its own
     created = post(
-        admin, "/admin/departments/new/", {"code": "NORTH", "label_zh": "华北", "label_en": "North", "parent": "SALES"}
+        admin,
+        "/admin/departments/new/",
+        {"code": "NORTH", "label_zh": "华北", "label_en": "North", "parent": "SALES", "head": "L1"},
     )
     assert created.status_code == 302, page(created)
     listing = page(admin.get("/admin/departments/"))
@@ -146,7 +148,7 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
     assert codes == [("0", "HQ"), ("1", "SALES"), ("2", "EAST"), ("2", "NORTH"), ("2", "WEST")]
     [row] = audit(session, kind="departments", key="NORTH")
     assert (row.action, row.actor, row.before) == ("org.save", "admin", None)
-    assert row.after == {"code": "NORTH", "label": {"zh": "华北", "en": "North"}, "parent": "SALES"}
+    assert row.after == {"code": "NORTH", "label": {"zh": "华北", "en": "North"}, "parent": "SALES", "head": "L1"}
 
     sales = session.scalar(sa.select(Department).where(Department.code == "SALES"))
     looped = post(
@@ -169,8 +171,13 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
     )
     assert renamed.status_code == 302
     change = audit(session, kind="departments", key="SALES")[-1]
-    assert change.before == {"code": "SALES", "label": {"zh": "销售中心", "en": "Sales"}, "parent": "HQ"}
-    assert change.after == {"code": "SALES", "label": {"zh": "销售中心", "en": "Sales division"}, "parent": "HQ"}
+    assert change.before == {"code": "SALES", "label": {"zh": "销售中心", "en": "Sales"}, "parent": "HQ", "head": None}
+    assert change.after == {
+        "code": "SALES",
+        "label": {"zh": "销售中心", "en": "Sales division"},
+        "parent": "HQ",
+        "head": None,
+    }
 
     east = session.scalar(sa.select(Department.id).where(Department.code == "EAST"))
     refused = post(
@@ -182,7 +189,40 @@ def test_departments_are_a_tree_and_loops_are_refused(app, session):
     session.rollback()
     assert session.get(Department, north) is None and session.get(Department, east) is not None
     removed = audit(session, kind="departments", key="NORTH")[-1]
-    assert removed.action == "org.remove" and removed.before["parent"] == "SALES" and removed.after is None
+    assert removed.action == "org.remove" and removed.after is None
+    assert (removed.before["parent"], removed.before["head"]) == ("SALES", "L1")
+
+
+def test_a_department_head_is_chosen_by_searching_changed_cleared_and_audited(app, session):
+    hr = signed_in(app, "hr")
+    west = session.scalar(sa.select(Department.id).where(Department.code == "WEST"))
+    edit = f"/admin/departments/edit/?id={west}"
+    fields = {"label_zh": "华西", "label_en": "West", "parent": "SALES"}
+    head = re.search(r'<input[^>]*id="head"[^>]*>', page(hr.get(edit))).group(0)
+    assert 'data-role="select2-ajax"' in head and "/admin/departments/ajax/lookup/?name=head" in html.unescape(head)
+    found = hr.get("/admin/departments/ajax/lookup/", query_string={"name": "head", "query": "r3"})
+    assert found.get_json() == [["R3", "R3 · 销售三"]]
+
+    imported = len(audit(session, kind="departments", key="WEST"))
+    refused = post(hr, edit, {**fields, "head": "NOBODY"})
+    assert re.search(r'id="head".*?invalid-feedback.*?unknown employee &#39;NOBODY&#39;', page(refused), re.S)
+    assert len(audit(session, kind="departments", key="WEST")) == imported
+
+    assert post(hr, edit, {**fields, "head": "R3"}).status_code == 302
+    assert re.search(r"<td[^>]*>\s*R3 · 销售三\s*</td>", page(hr.get("/admin/departments/")))
+    assert 'value="R3"' in re.search(r'<input[^>]*id="head"[^>]*>', page(hr.get(edit))).group(0)
+    named = audit(session, kind="departments", key="WEST")[-1]
+    assert (named.before["head"], named.after["head"], named.actor) == (None, "R3", "hr")
+
+    r3 = session.scalar(sa.select(Employee.id).where(Employee.code == "R3"))
+    kept = post(hr, "/admin/employees/delete/", {"id": r3, "url": "/admin/employees/"}, follow_redirects=True)
+    assert "&#39;R3&#39; heads department(s) WEST: give them another head first" in page(kept)
+
+    assert post(hr, edit, {**fields, "head": ""}).status_code == 302
+    session.rollback()
+    assert session.get(Department, west).head is None
+    cleared = audit(session, kind="departments", key="WEST")[-1]
+    assert (cleared.before["head"], cleared.after["head"]) == ("R3", None)
 
 
 def test_employees_keep_their_manager_chain_free_of_loops(app, session):

@@ -1,9 +1,11 @@
 """Who sees what, as a matrix: every role × every action × whose record, generated from the app's
-own URL map and the scenario's organisation rather than listed by hand.
+own URL map and the organisation rather than listed by hand.
 
-The scenario (tests/engine/scenario.py): EAST holds L1, R1, R2; WEST holds R3, R4; both sit under
-SALES. The expectation is worked out here from that organisation, independently of the code
-under test (perfrules.org.access).
+The scenario (tests/engine/scenario.py), with its reporting lines redrawn here so that managers
+sit above managers: EAST holds L1, R1, R2 and WEST holds R3, R4, both under SALES. L1 heads EAST
+and manages R1 and R4 (across departments); R1 manages R2; R3 heads WEST and manages nobody. The
+expectation is worked out here from that organisation, independently of the code under test
+(perfrules.org.access).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import itertools
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from perfrules.cli.context import session_scope
+from perfrules.org.models import Department, DepartmentHead, Employee
 from perfrules.web import create_app
 
 from ..helpers import add_users, run_cli, sign_in, starting_state
@@ -21,6 +26,8 @@ pytestmark = pytest.mark.database
 
 PASSWORD = "s3cret-pass"
 DEPARTMENT = {"L1": "EAST", "R1": "EAST", "R2": "EAST", "R3": "WEST", "R4": "WEST"}
+MANAGER = {"L1": None, "R1": "L1", "R2": "R1", "R3": None, "R4": "L1"}
+HEAD = {"EAST": "L1", "WEST": "R3"}
 EVERYONE = set(DEPARTMENT)
 #: login: (roles, employee)
 USERS = {
@@ -28,15 +35,25 @@ USERS = {
     "hr": (("hr",), None),
     "audit": (("auditor",), None),
     "lead": (("manager",), "L1"),
-    "rep1": (("employee",), "R1"),
+    "mid": (("manager",), "R1"),  # a manager whose boss (L1) and peers are not theirs to see
+    "rep2": (("employee",), "R2"),
     "rep4": (("employee",), "R4"),
-    "lead_rep": (("manager", "employee"), "R3"),
+    "lead_rep": (("manager", "employee"), "R3"),  # heads WEST; R4 reports elsewhere
 }
 SUBJECTS = [None, *USERS]
 
 
+def _chain(code: str | None, step) -> set[str]:
+    found: set[str] = set()
+    while (code := step(code)) is not None and code not in found:
+        found.add(code)
+    return found
+
+
 def visible(login: str | None) -> set[str]:
-    """The scorecards a user may see, from the organisation alone."""
+    """The scorecards a user may see, from the organisation alone: their own; as a manager,
+    everyone below them in the reporting chain and the members of the departments they head,
+    except the people above them."""
     if login is None:
         return set()
     roles, employee = USERS[login]
@@ -44,11 +61,24 @@ def visible(login: str | None) -> set[str]:
         return EVERYONE
     seen = {employee} if employee else set()
     if "manager" in roles and employee:
-        seen |= {code for code, department in DEPARTMENT.items() if department == DEPARTMENT[employee]}
+        below = {code for code in EVERYONE if employee in _chain(code, MANAGER.get)}
+        headed = {code for code, department in DEPARTMENT.items() if HEAD.get(department) == employee}
+        seen |= below | (headed - _chain(employee, MANAGER.get))
     return seen
 
 
 def _create_users_and_run(folder: Path) -> None:
+    with session_scope() as session:
+        ids = dict(session.execute(sa.select(Employee.code, Employee.id)).all())
+        for code, manager in MANAGER.items():
+            session.execute(
+                sa.update(Employee)
+                .where(Employee.code == code)
+                .values(manager_id=ids.get(manager) if manager else None)
+            )
+        for department, head in HEAD.items():
+            department_id = session.scalar(sa.select(Department.id).where(Department.code == department))
+            session.add(DepartmentHead(department_id=department_id, employee_id=ids[head]))
     add_users(((login, *spec) for login, spec in USERS.items()), PASSWORD)
     assert run_cli("run", "2026-10").exit_code == 0
 
@@ -140,8 +170,6 @@ def test_the_console_is_closed_to_everyone_but_its_roles(world):
 def test_console_record_urls_are_guarded_for_every_record(world, session):
     """Details, edit and delete load a record by id: each is closed to the roles the list is."""
     app, clients, _ = world
-    import sqlalchemy as sa
-
     from perfrules.audit import AuditEntry
 
     ids = session.scalars(sa.select(AuditEntry.id).limit(3)).all()

@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from perfrules.audit import AuditEntry
 from perfrules.engine.models import Scorecard
-from perfrules.org.models import Employee, User
+from perfrules.org.models import Department, DepartmentHead, Employee, User
 from perfrules.workflow.engine import act, allowed_actions, start_reviews
 from perfrules.workflow.models import Delegation, Review, ReviewAction
 from perfrules.workflow.steps import WorkflowError
@@ -138,6 +138,25 @@ def test_conditions_and_steps_without_anyone_are_passed_over(lifecycle):
     l1 = review_of(session, "L1")  # no manager, and nobody above to head the department for them
     act(session, l1, user(session, "lead"), "approve")
     assert l1.state == "approved" and l1.path == ["self_review"]
+
+
+def test_a_named_department_head_acts_at_the_head_step_except_on_their_own_scorecard(lifecycle):
+    session = lifecycle
+    east = session.scalar(sa.select(Department.id).where(Department.code == "EAST"))
+    session.add(DepartmentHead(department_id=east, employee_id=review_of(session, "R2").employee_id))
+    session.commit()
+    r1 = review_of(session, "R1")
+    for login in ("rep1", "lead", "hr"):
+        act(session, r1, user(session, login), "approve")
+    assert r1.step == "head_approval"
+    with pytest.raises(WorkflowError):  # the chain's head no longer: the named one is
+        act(session, r1, user(session, "lead"), "approve")
+    act(session, r1, user(session, "rep2"), "approve")
+    assert r1.state == "approved"
+    r2 = review_of(session, "R2")  # R2 heads EAST: their own head step falls to the chain (L1)
+    for login in ("rep2", "lead", "lead"):
+        act(session, r2, user(session, login), "approve")
+    assert r2.state == "approved" and r2.path == ["self_review", "manager_review", "head_approval"]
 
 
 def test_nobody_approves_their_own_scorecard_through_any_role_or_delegation(lifecycle):

@@ -54,8 +54,10 @@ class Scorecard(Base):
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluation_runs.id"), index=True)
     period: Mapped[str] = mapped_column(sa.String(8))
     employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"), index=True)
-    #: the employee's department when scored: managers see their department's scorecards
+    #: the employee's department when scored: its heads see the scorecard (`org.access`)
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    #: the employee's managers up the chain when scored, "/7/3/": each of them sees the scorecard
+    reporting_line: Mapped[str] = mapped_column(sa.Text, server_default="/")
     template: Mapped[str] = mapped_column(sa.String(64))
     version_number: Mapped[int | None]
     total: Mapped[float | None] = mapped_column(sa.Float)

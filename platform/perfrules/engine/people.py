@@ -127,6 +127,17 @@ class People:
             current = self.departments[current][1]
         return path
 
+    def reporting_line(self, employee_id: int) -> str:
+        """The employee's managers up the chain as "/7/3/" (nearest first; "/" for none): stored
+        with a scorecard, so that whoever managed the person when it was scored may read it."""
+        line, seen = [], {employee_id}
+        current = self.managers.get(employee_id)
+        while current is not None and current not in seen:
+            seen.add(current)
+            line.append(current)
+            current = self.managers.get(current)
+        return "/" + "".join(f"{manager}/" for manager in line)
+
     def in_subtree(self, department_id: int) -> Flags:
         """A mask of employees whose department is `department_id` or below it."""
         inside = {d for d in self.departments if department_id in self.department_path(d)}

@@ -35,6 +35,7 @@ def rescore_employee(
     if result is None:
         return None
     card.department_id, card.total, card.grade = result.department_id, result.total, result.grade
+    card.reporting_line = evaluation.reporting_lines[employee_id]
     card.error, card.items = result.error, result.items
     session.flush()
     rerank(session, period)

@@ -44,6 +44,7 @@ SCORECARD_COLUMNS = (
     "period",
     "employee_id",
     "department_id",
+    "reporting_line",
     "template",
     "version_number",
     "total",
@@ -77,6 +78,8 @@ class Evaluation:
     #: the active employees in scope who got no scorecard because no template, or more than one
     #: equally, applies to them
     left_out: list[LeftOutEntry] = field(default_factory=list)
+    #: employee id → their reporting line when scored (`People.reporting_line`)
+    reporting_lines: dict[int, str] = field(default_factory=dict)
 
 
 def check_scope(session: Session, config: Config, templates: list[str] | None, department: str | None) -> None:
@@ -193,6 +196,7 @@ def evaluate(
             "total": round(time.perf_counter() - began, 4),
         },
         left_out,
+        {card.employee_id: people.reporting_line(card.employee_id) for card in cards},
     )
 
 
@@ -406,6 +410,7 @@ def _write_scorecards(
                 key,
                 card.employee_id,
                 card.department_id,
+                evaluation.reporting_lines[card.employee_id],
                 card.template,
                 version_number,
                 card.total,

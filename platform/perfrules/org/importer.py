@@ -1,9 +1,12 @@
 """Importing the organisation from YAML (departments, roles, employees) or CSV (one kind per file,
 named departments.csv, roles.csv or employees.csv). All-or-nothing; every change is audited.
 
-A department whose parent is unknown, an employee in an unknown department, role or under an
-unknown manager, a department tree or manager chain that loops: each is a clear error naming the
-file and line.
+A department whose parent or head is unknown, an employee in an unknown department, role or
+under an unknown manager, a department tree or manager chain that loops: each is a clear error
+naming the file and line.
+
+The file is the truth for the records it lists: a department listed without a parent or a head,
+or an employee without a manager, has none after the import.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from ..audit import record_change
 from ..cells import FieldError, parse_boolean, parse_date
 from ..problems import ConfigError, Problem
 from ..yamltext import YamlRefused, read_yaml
-from .models import Department, Employee, Role
+from .models import Department, DepartmentHead, Employee, Role
 
 KINDS = ("departments", "roles", "employees")
+#: the keys that name another department, role or employee by its code
+REFERENCES = ("parent", "head", "department", "role", "manager")
 EMPLOYEE_COLUMNS = {"code", "name", "department", "role", "manager", "hire_date", "active"}
 
 
@@ -97,8 +102,8 @@ def _from_csv(kind: str, row: dict) -> dict:
     row = {key.strip(): (value or "").strip() for key, value in row.items() if key}
     if kind in ("departments", "roles"):
         data = {"code": row.get("code", ""), "label": {"zh": row.get("name_zh", ""), "en": row.get("name_en", "")}}
-        if kind == "departments" and row.get("parent"):
-            data["parent"] = row["parent"]
+        if kind == "departments":
+            data.update({key: row[key] for key in ("parent", "head") if row.get(key)})
         return data
     data = {key: value for key, value in row.items() if key in EMPLOYEE_COLUMNS and value != ""}
     data["attributes"] = {key: value for key, value in row.items() if key not in EMPLOYEE_COLUMNS and value != ""}
@@ -114,6 +119,10 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         if not isinstance(code, str) or not code.strip():
             problems.append(entry.problem("code", "a code is required"))
             continue
+        wrong = [key for key in REFERENCES if entry.data.get(key) is not None and not isinstance(entry.data[key], str)]
+        for key in wrong:  # a list or a mapping where a code belongs: said here, never a crash later
+            problems.append(entry.problem(key, f"must be one code, not {entry.data[key]!r}"))
+            entry.data[key] = None
         if code in by_kind[entry.kind]:
             first = by_kind[entry.kind][code]
             problems.append(entry.problem("code", f"'{code}' appears twice (first at {first.file}:{first.line})"))
@@ -133,6 +142,9 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         if parent and parent not in departments and parent not in by_kind["departments"]:
             problems.append(entry.problem("parent", f"unknown department '{parent}'"))
         parents[code] = parent or None
+        head = entry.data.get("head")
+        if head and head not in known_employees and head not in by_kind["employees"]:
+            problems.append(entry.problem("head", f"unknown employee '{head}'"))
         entry.data["label"] = label
     for entry in by_kind["roles"].values():
         entry.data["label"] = _label(entry, problems)
@@ -194,6 +206,27 @@ def _department_parents(session: Session) -> dict[str, str | None]:
     }
 
 
+def _department_states(session: Session) -> dict[str, dict]:
+    """Each department as its audit entries describe it: by codes."""
+    codes = dict(session.execute(sa.select(Department.id, Department.code)).all())
+    heads = dict(
+        session.execute(
+            sa.select(DepartmentHead.department_id, Employee.code).join(
+                Employee, Employee.id == DepartmentHead.employee_id
+            )
+        ).all()
+    )
+    return {
+        department.code: {
+            "code": department.code,
+            "label": department.label,
+            "parent": codes[department.parent_id] if department.parent_id is not None else None,
+            "head": heads.get(department.id),
+        }
+        for department in session.scalars(sa.select(Department))
+    }
+
+
 def _employee_managers(session: Session) -> dict[str, str | None]:
     codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
     return {
@@ -224,19 +257,24 @@ def _write(
     session: Session, by_kind: dict[str, dict[str, Entry]], original_managers: dict[str, str | None], actor: str
 ) -> OrgSummary:
     summary = OrgSummary()
+    departments_before = _department_states(session)
     existing_departments = {d.code: d for d in session.scalars(sa.select(Department))}
     for code, entry in by_kind["departments"].items():
         department = existing_departments.get(code)
-        after = {"code": code, "label": entry.data["label"], "parent": entry.data.get("parent")}
+        after = {
+            "code": code,
+            "label": entry.data["label"],
+            "parent": entry.data.get("parent") or None,
+            "head": entry.data.get("head") or None,
+        }
         if department is None:
             department = Department(code=code, label=entry.data["label"])
             session.add(department)
             existing_departments[code] = department
             _audit(session, actor, "departments", code, None, after, summary.added)
-        elif department.label != entry.data["label"]:
-            before: dict[str, object] = {"code": code, "label": department.label}
+        elif departments_before[code] != after:
             department.label = entry.data["label"]
-            _audit(session, actor, "departments", code, before, after, summary.changed)
+            _audit(session, actor, "departments", code, departments_before[code], after, summary.changed)
     session.flush()
     for code, entry in by_kind["departments"].items():
         parent = entry.data.get("parent")
@@ -293,6 +331,11 @@ def _write(
     for code, entry in by_kind["employees"].items():
         manager = entry.data.get("manager")
         existing_employees[code].manager_id = existing_employees[manager].id if manager else None
+    # heads last: a head may be an employee this import adds
+    for code, entry in by_kind["departments"].items():
+        head = entry.data.get("head") or None
+        if head != departments_before.get(code, {}).get("head"):
+            existing_departments[code].head = existing_employees[head] if head else None
     session.flush()
     return summary
 

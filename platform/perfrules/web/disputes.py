@@ -152,7 +152,7 @@ def raise_(period, employee_code):
         .where(
             Review.period == key,
             Employee.code == employee_code,
-            visibility(session, g.user).condition(Employee.department_id, Review.employee_id),
+            visibility(g.user).condition(Employee.department_id, Review.employee_id),
         )
     )
     if review is None:

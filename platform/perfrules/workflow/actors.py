@@ -2,7 +2,8 @@
 
 - `employee`: the user linked to the scorecard's employee;
 - `manager`: the user linked to the employee's manager;
-- `department_head`: the user linked to the head of the employee's department — the highest
+- `department_head`: the user linked to the head of the employee's department — the head named
+  for it (`DepartmentHead`); when none is named, or the employee is that head, the highest
   manager up the employee's chain who still works in that department (or, when the chain leaves
   the department at once, the employee's manager);
 - `role:<role>`: every active user holding that role;
@@ -13,7 +14,7 @@ employee are never eligible anywhere else, whatever their roles, and neither are
 acting for someone else. A delegation lets its delegate act wherever the delegating user may,
 between its dates.
 
-The organisation is read once into a `Directory` (two queries), so opening the reviews of a
+The organisation is read once into a `Directory` (three queries), so opening the reviews of a
 whole company asks the database nothing per employee.
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..org.models import Employee, User
+from ..org.models import DepartmentHead, Employee, User
 from .models import Delegation
 
 
@@ -39,6 +40,8 @@ class Directory:
     by_role: dict[str, set[int]]
     #: login → id of the active user
     by_login: dict[str, int]
+    #: department id → the employee named its head
+    heads: dict[int, int]
 
     @classmethod
     def load(cls, session: Session) -> Directory:
@@ -57,10 +60,14 @@ class Directory:
                 by_role.setdefault(role, set()).add(user_id)
             if employee_id is not None:
                 users_of.setdefault(employee_id, set()).add(user_id)
-        return cls(employees, users_of, by_role, by_login)
+        heads = dict(session.execute(sa.select(DepartmentHead.department_id, DepartmentHead.employee_id)).all())
+        return cls(employees, users_of, by_role, by_login, heads)
 
     def department_head(self, employee_id: int) -> int | None:
         department = self.employees[employee_id][1]
+        named = self.heads.get(department)
+        if named is not None and named != employee_id:
+            return named
         chain, seen = [], {employee_id}
         current = self.employees[employee_id][0]
         while current is not None and current not in seen and current in self.employees:

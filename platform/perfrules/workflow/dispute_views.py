@@ -27,7 +27,7 @@ def visible_query(session: Session, user: User, today: dt.date | None = None):
         .join(Employee, Employee.id == Dispute.employee_id)
         .where(
             sa.or_(
-                visibility(session, user).condition(Employee.department_id, Dispute.employee_id),
+                visibility(user).condition(Employee.department_id, Dispute.employee_id),
                 Dispute.id.in_(waiting),
             )
         )

@@ -73,10 +73,18 @@ def opened_by_workflow(
 
 
 def may_read_scorecard(
-    session: Session, user: User, period: str, employee_id: int, department_id: int, today: dt.date | None = None
+    session: Session,
+    user: User,
+    period: str,
+    employee_id: int,
+    department_id: int,
+    reporting_line: str | None = None,
+    today: dt.date | None = None,
 ) -> bool:
-    """Whether `user` may read the scorecard of `employee_id` for `period`; `department_id` is the
-    department `org.access` judges it by. `today`: the day delegations are counted on."""
-    if visibility(session, user).allows(department_id, employee_id):
+    """Whether `user` may read the scorecard of `employee_id` for `period`; `department_id` and
+    `reporting_line` are what `org.access` judges it by: the scorecard's own, or (for a review
+    read without its scorecard) the employee's department today and no line, which means today's
+    reporting chain. `today`: the day delegations are counted on."""
+    if visibility(user).allows(session, department_id, employee_id, reporting_line):
         return True
     return opened_by_workflow(session, user, period, employee_id, today)

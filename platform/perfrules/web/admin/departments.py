@@ -1,24 +1,50 @@
-"""Departments in the console, shown as a tree; a department's parent is found by searching
-(lookups.py), and no department may sit below itself (orgchanges checks)."""
+"""Departments in the console, shown as a tree; a department's parent and its head are found by
+searching (lookups.py), and no department may sit below itself (orgchanges checks)."""
 
 from __future__ import annotations
 
 import json
 
+import sqlalchemy as sa
 from flask import g
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ...org.models import Department
 from ..db import get_session
 from .common import actor
-from .lookups import CodeSearchField, DepartmentLookup
-from .orgchanges import delete_department, department_tree, save_department
+from .lookups import CodeSearchField, DepartmentLookup, EmployeeLookup
+from .orgchanges import delete_department, save_department
 from .service_views import FormValues, ServiceModelView, label_column, shown_key
 
-PARENT_SEARCH = DepartmentLookup("parent")  # DepartmentView.form_ajax_refs
+#: the searches of the department form, named after its fields (DepartmentView.form_ajax_refs)
+PARENT_SEARCH = DepartmentLookup("parent")
+HEAD_SEARCH = EmployeeLookup("head")
+
+
+def department_tree(session: Session) -> list[tuple[Department, int]]:
+    """Every department with its depth, in tree order: each parent before its children, siblings
+    by code. Departments caught in a loop (which the checks of orgchanges refuse, but hand-written
+    SQL could make) come last, at depth 0."""
+    departments = list(session.scalars(sa.select(Department).order_by(Department.code)))
+    children: dict[int | None, list[Department]] = {}
+    for department in departments:
+        children.setdefault(department.parent_id, []).append(department)
+    ordered, seen = [], set()
+    stack = [(department, 0) for department in reversed(children.get(None, []))]
+    while stack:
+        department, depth = stack.pop()
+        if department.id in seen:
+            continue
+        seen.add(department.id)
+        ordered.append((department, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(department.id, [])))
+    ordered.extend((department, 0) for department in departments if department.id not in seen)
+    return ordered
 
 
 class DepartmentForm(BaseForm):
@@ -34,6 +60,14 @@ class DepartmentForm(BaseForm):
         _l("Parent department"),
         description=_l("A department cannot sit below itself or below one of its own sub-departments."),
     )
+    head = CodeSearchField(
+        HEAD_SEARCH,
+        _l("Head"),
+        description=_l(
+            "The employee who heads the department: they see the results of everyone in it and in its "
+            "sub-departments, and act at the department head's review steps."
+        ),
+    )
 
 
 class DepartmentEditForm(DepartmentForm):
@@ -41,15 +75,15 @@ class DepartmentEditForm(DepartmentForm):
 
 
 class DepartmentView(ServiceModelView):
-    column_list = ("code", "label", "parent")
-    column_details_list = ("code", "label", "parent")
-    column_labels = {"code": _l("Code"), "label": _l("Name"), "parent": _l("Parent department")}
+    column_list = ("code", "label", "parent", "head")
+    column_details_list = ("code", "label", "parent", "head")
+    column_labels = {"code": _l("Code"), "label": _l("Name"), "parent": _l("Parent department"), "head": _l("Head")}
     column_searchable_list = ("code",)
     column_sortable_list = ()
     page_size = 0  # the whole tree on one page
     can_set_page_size = False
     form = DepartmentForm
-    form_ajax_refs = {"parent": PARENT_SEARCH}
+    form_ajax_refs = {"parent": PARENT_SEARCH, "head": HEAD_SEARCH}
 
     def get_edit_form(self):
         return DepartmentEditForm
@@ -76,8 +110,16 @@ class DepartmentView(ServiceModelView):
     def _parent(view, context, model, name):
         return model.parent.code if model.parent is not None else ""
 
-    column_formatters = {"code": _code, "label": label_column, "parent": _parent}
-    column_formatters_detail = {"label": lambda v, c, m, n: json.dumps(m.label, ensure_ascii=False), "parent": _parent}
+    @staticmethod
+    def _head(view, context, model, name):
+        return f"{model.head.code} · {model.head.name}" if model.head is not None else ""
+
+    column_formatters = {"code": _code, "label": label_column, "parent": _parent, "head": _head}
+    column_formatters_detail = {
+        "label": lambda v, c, m, n: json.dumps(m.label, ensure_ascii=False),
+        "parent": _parent,
+        "head": _head,
+    }
 
     def form_object(self, model):
         return FormValues(
@@ -85,6 +127,7 @@ class DepartmentView(ServiceModelView):
             label_zh=model.label.get("zh"),
             label_en=model.label.get("en"),
             parent=model.parent.code if model.parent is not None else "",
+            head=model.head.code if model.head is not None else "",
         )
 
     def save(self, session, model, form):
@@ -95,6 +138,7 @@ class DepartmentView(ServiceModelView):
             label_zh=form.label_zh.data,
             label_en=form.label_en.data,
             parent=form.parent.data,
+            head=form.head.data,
             actor=actor(),
         )
 

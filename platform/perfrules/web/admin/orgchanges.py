@@ -1,11 +1,11 @@
 """Changing the organisation one record at a time, with the checks `perfrules org import` makes
-(org/importer.py: known departments, roles and managers; no department tree or manager chain
-that loops) and an audit row with the record before and after. Plain functions of a session,
-like the importer: the console's views call them and commit.
+(org/importer.py: known departments, roles, managers and heads; no department tree or manager
+chain that loops) and an audit row with the record before and after. Plain functions of a
+session, like the importer: the console's views call them and commit.
 
 Every refusal is a ConfigError whose problems' paths name the form field at fault (`parent`,
-`manager`, `roles` …), so the form shows each message next to its field. Nothing is changed
-when a check fails.
+`head`, `manager`, `roles` …), so the form shows each message next to its field. Nothing is
+changed when a check fails.
 
 Codes and logins are keys other data points at (configuration names departments, roles and
 employees by code; records and scorecards point at rows): they are set when a record is created
@@ -99,29 +99,14 @@ def department_parents(session: Session) -> dict[str, str | None]:
     }
 
 
-def department_tree(session: Session) -> list[tuple[Department, int]]:
-    """Every department with its depth, in tree order: each parent before its children, siblings
-    by code. Departments caught in a loop (which the checks here refuse, but hand-written SQL
-    could make) come last, at depth 0."""
-    departments = list(session.scalars(sa.select(Department).order_by(Department.code)))
-    children: dict[int | None, list[Department]] = {}
-    for department in departments:
-        children.setdefault(department.parent_id, []).append(department)
-    ordered, seen = [], set()
-    stack = [(department, 0) for department in reversed(children.get(None, []))]
-    while stack:
-        department, depth = stack.pop()
-        if department.id in seen:
-            continue
-        seen.add(department.id)
-        ordered.append((department, depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(department.id, [])))
-    ordered.extend((department, 0) for department in departments if department.id not in seen)
-    return ordered
-
-
-def _department_after(code: str, label: dict, parent: str | None) -> dict:
-    return {"code": code, "label": label, "parent": parent}
+def department_state(department: Department) -> dict:
+    """A department as the audit log and the importer describe one: by codes."""
+    return {
+        "code": department.code,
+        "label": department.label,
+        "parent": department.parent.code if department.parent is not None else None,
+        "head": department.head.code if department.head is not None else None,
+    }
 
 
 def save_department(
@@ -132,11 +117,12 @@ def save_department(
     label_zh: str,
     label_en: str,
     parent: str | None,
+    head: str | None,
     actor: str,
 ) -> Department:
     """Create (department None) or change a department."""
     code = department.code if department is not None else (code or "").strip()
-    parent = (parent or "").strip() or None
+    parent, head = ((value or "").strip() or None for value in (parent, head))
     problems = [] if department is not None else _new_code_problems(session, code, Department.code, "department")
     label, label_problems = _label(label_zh, label_en)
     problems += label_problems
@@ -148,32 +134,30 @@ def save_department(
             problems.append(("parent", f"unknown department '{parent}'"))
         elif parent == code:
             problems.append(("parent", "a department cannot be its own parent"))
+    head_row = None
+    if head is not None:
+        head_row = session.scalar(sa.select(Employee).where(Employee.code == head))
+        if head_row is None:
+            problems.append(("head", f"unknown employee '{head}'"))
     if not problems:
         parents[code] = parent
         for chain in loops(parents):
             if code in chain:
                 problems.append(("parent", "departments form a loop: " + " → ".join(chain)))
     _refuse(*problems)
-    after = _department_after(code, label, parent)
+    after = {"code": code, "label": label, "parent": parent, "head": head}
     if department is None:
-        department = Department(code=code, label=label, parent_id=parent_row.id if parent_row else None)
+        department = Department(code=code, label=label, parent=parent_row, head=head_row)
         session.add(department)
         before = None
     else:
-        before = _department_after(code, department.label, parents_before(session, department))
+        before = department_state(department)
         if before == after:
             return department
-        department.label = label
-        department.parent_id = parent_row.id if parent_row else None
+        department.label, department.parent, department.head = label, parent_row, head_row
     session.flush()
     record_change(session, actor=actor, action="org.save", kind="departments", key=code, before=before, after=after)
     return department
-
-
-def parents_before(session: Session, department: Department) -> str | None:
-    if department.parent_id is None:
-        return None
-    return session.scalar(sa.select(Department.code).where(Department.id == department.parent_id))
 
 
 def delete_department(session: Session, department: Department, actor: str) -> None:
@@ -197,7 +181,7 @@ def delete_department(session: Session, department: Department, actor: str) -> N
     for use in _in_use_by_config(session, department=department.code):
         problems.append(("", f"the draft configuration names department '{department.code}' at {use}"))
     _refuse(*problems)
-    before = _department_after(department.code, department.label, parents_before(session, department))
+    before = department_state(department)
     session.delete(department)
     session.flush()
     record_change(session, actor=actor, action="org.remove", kind="departments", key=before["code"], before=before)
@@ -362,6 +346,14 @@ def delete_employee(session: Session, employee: Employee, actor: str) -> None:
                 f"{len(reports)} employee(s) report to '{employee.code}' "
                 f"({', '.join(reports[:5])}{' …' if len(reports) > 5 else ''}): give them another manager first",
             )
+        )
+    headed = session.scalars(
+        sa.select(Department.code).where(Department.head.has(Employee.id == employee.id)).order_by(Department.code)
+    ).all()
+    if headed:
+        # refused rather than left to the database, which would quietly leave the departments headless
+        problems.append(
+            ("", f"'{employee.code}' heads department(s) {', '.join(headed)}: give them another head first")
         )
     user = session.scalar(sa.select(User.login).where(User.employee_id == employee.id))
     if user is not None:

@@ -158,7 +158,7 @@ class Disputes(MethodView):
             .join(Employee, Employee.id == Review.employee_id)
             .where(
                 Review.period == period,
-                visibility(session, g.user).condition(Employee.department_id, Review.employee_id),
+                visibility(g.user).condition(Employee.department_id, Review.employee_id),
             )
         )
         review = session.scalar(

@@ -411,8 +411,8 @@ class Preview(MethodView):
         employee = session.execute(
             sa.select(Employee.id, Employee.department_id).where(Employee.code == payload["employee"])
         ).first()
-        seen = visibility(session, g.user)
-        if employee is None or not seen.allows(employee.department_id, employee.id):
+        seen = visibility(g.user)
+        if employee is None or not seen.allows(session, employee.department_id, employee.id):
             abort(404, message=f"no employee {payload['employee']} that you may see")
 
         config = {kind: dict(documents) for kind, documents in working_config(session).items()}

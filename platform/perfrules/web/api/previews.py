@@ -107,8 +107,8 @@ def _subject(session, payload: dict[str, Any]) -> tuple[Visibility, Period]:
     employee = session.execute(
         sa.select(Employee.id, Employee.department_id).where(Employee.code == payload["employee"])
     ).first()
-    seen = visibility(session, g.user)
-    if employee is None or not seen.allows(employee.department_id, employee.id):
+    seen = visibility(g.user)
+    if employee is None or not seen.allows(session, employee.department_id, employee.id):
         abort(404, message=f"no employee {payload['employee']} that you may see")
     return seen, period
 
@@ -210,7 +210,7 @@ class PreviewEmployees(MethodView):
     def get(self, args):
         """Active employees you may see whose code or name holds `q`: the people a preview can be for."""
         session = _reading()
-        seen = visibility(session, g.user)
+        seen = visibility(g.user)
         query = (
             sa.select(Employee.code, Employee.name, Department.code)
             .join(Department, Department.id == Employee.department_id)

@@ -123,7 +123,7 @@ class Reviews(MethodView):
         query = (
             sa.select(Review, Employee.code)
             .join(Employee, Employee.id == Review.employee_id)
-            .where(visibility(session, g.user).condition(Employee.department_id, Review.employee_id))
+            .where(visibility(g.user).condition(Employee.department_id, Review.employee_id))
         )
         if "period" in args:
             query = query.where(Review.period == _period(args["period"]))

@@ -83,8 +83,9 @@ class ScorecardOut(Schema):
 
 
 def _visible(query):
-    session = get_session()
-    return query.where(visibility(session, g.user).condition(Scorecard.department_id, Scorecard.employee_id))
+    return query.where(
+        visibility(g.user).condition(Scorecard.department_id, Scorecard.employee_id, Scorecard.reporting_line)
+    )
 
 
 def _objects(session, rows, definitions: Definitions | None) -> list[dict]:
@@ -169,7 +170,10 @@ class OneScorecard(MethodView):
         except ValidationError as exc:
             abort(404, message=" ".join(exc.messages))
         row = session.execute(scorecard_query(key).where(Employee.code == employee)).first()
-        if row is None or not may_read_scorecard(session, g.user, key, row[0].employee_id, row[0].department_id):
+        card = None if row is None else row[0]
+        if card is None or not may_read_scorecard(
+            session, g.user, key, card.employee_id, card.department_id, card.reporting_line
+        ):
             # not there, or not yours: the answer is the same, so codes cannot be probed
             abort(404, message=f"no scorecard of {employee} for {key} that you may see")
         return _objects(session, [row], Definitions(session))[0]

@@ -24,7 +24,7 @@ GRADE_COLOURS = ["#1a7f37", "#2f6fb0", "#5b9bd5", "#d4a72c", "#c2410c", "#8b1e3f
 
 def visible_condition() -> sa.ColumnElement[bool]:
     """The scorecards the signed-in user sees, as a condition on a query of Scorecard."""
-    return visibility(get_session(), g.user).condition(Scorecard.department_id, Scorecard.employee_id)
+    return visibility(g.user).condition(Scorecard.department_id, Scorecard.employee_id, Scorecard.reporting_line)
 
 
 def readable_card_row(query):
@@ -33,7 +33,10 @@ def readable_card_row(query):
     API follows too)."""
     session = get_session()
     row = session.execute(query.add_columns(Department.label)).first()
-    if row is None or not may_read_scorecard(session, g.user, row[0].period, row[0].employee_id, row[0].department_id):
+    card = None if row is None else row[0]
+    if card is None or not may_read_scorecard(
+        session, g.user, card.period, card.employee_id, card.department_id, card.reporting_line
+    ):
         return None
     return row
 
