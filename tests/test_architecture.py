@@ -23,7 +23,7 @@ MAX_LINES = 500
 #: what each part of `perfrules` may import, besides itself. The bottom row imports nothing of
 #: the project; `tables` and the migrations gather every package's models; the web and the CLI
 #: are the doors onto everything.
-BASICS = {"cells", "cron", "problems", "resources", "settings", "spreadsheet", "yamltext"}
+BASICS = {"cells", "cron", "money", "problems", "resources", "settings", "spreadsheet", "yamltext"}
 ALLOWED: dict[str, set[str]] = {
     **{basic: set() for basic in BASICS},
     "formula": set(),
@@ -33,15 +33,42 @@ ALLOWED: dict[str, set[str]] = {
     "data": {"org", "audit", "db"} | BASICS,
     "config": {"data", "org", "audit", "db", "formula"} | BASICS,
     "engine": {"config", "data", "org", "audit", "db", "formula"} | BASICS,
+    "pay": {"engine", "config", "data", "org", "audit", "db", "formula"} | BASICS,
     "notify": {"org", "db"} | BASICS,
     "plugins": {"formula", "notify"},
     "workflow": {"engine", "config", "notify", "plugins", "org", "audit", "db", "formula"} | BASICS,
     "scheduler": {"workflow", "engine", "config", "notify", "plugins", "org", "audit", "db", "formula"} | BASICS,
-    "tables": {"workflow", "engine", "config", "data", "notify", "org", "audit", "db"},
+    "tables": {"workflow", "pay", "engine", "config", "data", "notify", "org", "audit", "db"},
     "migrations": {"tables", "db"},
-    "web": {"scheduler", "workflow", "engine", "config", "data", "notify", "plugins", "org", "audit", "db", "formula"}
+    "web": {
+        "scheduler",
+        "workflow",
+        "pay",
+        "engine",
+        "config",
+        "data",
+        "notify",
+        "plugins",
+        "org",
+        "audit",
+        "db",
+        "formula",
+    }
     | BASICS,
-    "cli": {"web", "scheduler", "workflow", "engine", "config", "data", "notify", "plugins", "org", "audit", "db"}
+    "cli": {
+        "web",
+        "scheduler",
+        "workflow",
+        "pay",
+        "engine",
+        "config",
+        "data",
+        "notify",
+        "plugins",
+        "org",
+        "audit",
+        "db",
+    }
     | {"formula", "package"}
     | BASICS,
 }

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from ..cron import cron_trigger
+from .flow_schemas import ApprovalFlow, ScheduleSpec
+from .schema_basics import CYCLES, SLUG, Label, Strict, Unit, formula, label
 
-SLUG = validate.Regexp(
-    r"^[a-z][a-z0-9_]{0,63}$", error="must be lowercase letters, digits and underscores, starting with a letter"
-)
 WEIGHT_TOTAL = 100.0
 WEIGHT_TOLERANCE = 1e-6
 
@@ -25,46 +23,6 @@ WINDOWS = ("period", "previous", "last_year", "ytd", "trailing")
 SCOPES = ("self", "team", "department")
 DIRECTIONS = ("higher", "lower")
 MISSING_POLICIES = ("zero", "exclude", "fail")
-CYCLES = ("monthly", "quarterly", "half_yearly", "yearly")
-
-
-class Strict(Schema):
-    """Unknown keys are errors: a misspelt key must not be silently ignored."""
-
-
-class Label(Strict):
-    zh = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    en = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-
-
-def label(**kwargs):
-    return fields.Nested(Label, required=True, **kwargs)
-
-
-class Unit(fields.Field):
-    """A KPI's unit: one text for both languages ("%", "次"), or {zh, en} when they differ
-    ({zh: 次, en: calls}). Kept as given, so configuration written either way reads back the same."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            if not 1 <= len(value) <= 20:
-                raise ValidationError("must be 1 to 20 characters")
-            return value
-        if isinstance(value, dict):
-            loaded = Label().load(value)
-            if max(len(text) for text in loaded.values()) > 20:
-                raise ValidationError("must be 1 to 20 characters in each language")
-            return loaded
-        raise ValidationError('must be a text ("次") or {zh: 次, en: calls}')
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, dict):  # one order in exports (PostgreSQL's JSONB keeps keys in its own)
-            return {"zh": value.get("zh"), "en": value.get("en")}
-        return value
-
-
-def formula(**kwargs):
-    return fields.Str(validate=validate.Length(min=1, max=2000), **kwargs)
 
 
 def _check_weights(items: list[dict], what: str, key: str, normalise: bool) -> None:
@@ -421,68 +379,6 @@ class Template(Strict):
             ranked = sorted(calibration, key=lambda grade: order.index(grade) if grade in order else len(order))
             data["calibration"] = {grade: calibration[grade] for grade in ranked}
         return data
-
-
-# --- approval flows and schedules -------------------------------------------------------------
-
-
-class Step(Strict):
-    name = fields.Str(required=True, validate=SLUG)
-    label = label()
-    #: employee | manager | department_head | role:<role> | user:<login>
-    actor = fields.Str(
-        required=True,
-        validate=validate.Regexp(
-            r"^(employee|manager|department_head|role:[a-z][a-z0-9_]*|user:\S+)$",
-            error="must be employee, manager, department_head, role:NAME or user:LOGIN",
-        ),
-    )
-    condition = formula(load_default=None)
-    mode = fields.Str(load_default="any", validate=validate.OneOf(("any", "all")))
-    deadline_days = fields.Int(load_default=None, validate=validate.Range(min=1, max=365))
-
-
-class DisputePolicy(Strict):
-    #: manager: the employee's manager resolves disputes (HR when there is none); hr: always HR
-    route_to = fields.Str(load_default="manager", validate=validate.OneOf(("manager", "hr")))
-
-
-class ApprovalFlow(Strict):
-    slug = fields.Str(required=True, validate=SLUG)
-    label = label()
-    steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=1))
-    #: who resolves the disputes (申诉) of the flow's approved scorecards
-    disputes = fields.Nested(DisputePolicy, load_default=None)
-
-
-def _check_cron(text: str) -> None:
-    try:
-        cron_trigger(text)
-    except ValueError as exc:
-        raise ValidationError(f"not a cron expression (minute hour day month weekday): {exc}") from None
-
-
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown time zone '{name}' (use a name like Asia/Shanghai)") from None
-
-
-class ScheduleSpec(Strict):
-    """When to evaluate which templates: a cron expression in a time zone, and which period of a
-    cycle a run at that moment evaluates (the last complete one, or the one in progress)."""
-
-    slug = fields.Str(required=True, validate=SLUG)
-    label = label()
-    templates = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
-    cycle = fields.Str(required=True, validate=validate.OneOf(CYCLES))
-    cron = fields.Str(required=True, validate=_check_cron)
-    timezone = fields.Str(load_default="Asia/Shanghai", validate=_check_timezone)
-    evaluate = fields.Str(load_default="previous", validate=validate.OneOf(("previous", "current")))
-    enabled = fields.Bool(load_default=True)
 
 
 #: YAML key → schema, in the order documents are exported
