@@ -293,6 +293,22 @@ def test_configuration_exports_as_yaml_and_json(api):
     assert [(v["number"], v["message"]) for v in versions] == [(1, "scenario")]
 
 
+def test_numbers_past_what_the_database_holds_name_nothing(api):
+    """A version, an id or a page past any an integer column (or OFFSET) holds answers like one
+    that is not there, never with the database's overflow error (a 500)."""
+    hr, huge = api.tokens["hr"], "9" * 20
+    for version in (huge, "3000000000"):
+        assert api.get(f"/api/v1/config?version={version}", headers=hr).status_code == 404
+        run = api.post("/api/v1/runs", json={"period": "2026-10", "version": version}, headers=hr)
+        assert run.status_code == 422 and run.json["errors"][0]["path"] == "json.version"
+    assert api.get("/api/v1/runs/3000000000", headers=hr).status_code == 404
+    assert api.get(f"/api/v1/runs/{huge}", headers=hr).status_code == 404
+    assert api.get(f"/api/v1/runs?page={huge}", headers=hr).json == []
+    sign_in(api, "admin", "s3cret-pass")  # pages too: every route's ids are bounded alike
+    for page in ("/admin/runs/3000000000", "/feedback/3000000000", "/admin/versions/3000000000"):
+        assert api.get(page).status_code == 404, page
+
+
 def test_a_target_set_saved_through_the_api_is_validated_with_paths(api):
     url = "/api/v1/config/targets/q4_push"
     body = {

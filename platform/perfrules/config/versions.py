@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
+from ..db.base import LARGEST_INTEGER
 from ..formula import FunctionRegistry
 from ..problems import ConfigError, Problem, format_path
 from .models import ConfigVersion
@@ -100,7 +101,11 @@ def resolve(session: Session, reference: str) -> ResolvedConfig:
             number = int(reference.lstrip("vV"))
         except ValueError:
             raise ConfigError([Problem("", f"'{reference}' is not a version: use a number, latest or draft")]) from None
-        version = session.scalars(sa.select(ConfigVersion).where(ConfigVersion.number == number)).first()
+        version = (
+            session.scalars(sa.select(ConfigVersion).where(ConfigVersion.number == number)).first()
+            if abs(number) <= LARGEST_INTEGER
+            else None
+        )
     if version is None:
         raise ConfigError([Problem("", f"there is no version {reference}")])
     return ResolvedConfig(f"version {version.number}", version.snapshot, version.number, version.content_hash)

@@ -6,8 +6,10 @@ import jinja2
 import jinja2.bccache
 from flask import Flask, current_app, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from ..db import make_engine, make_sessionmaker
+from ..db.base import LARGEST_INTEGER
 from ..resources import resource_path
 from ..settings import Settings
 from . import (
@@ -31,6 +33,16 @@ from . import (
 from .admin import init_admin
 from .api import init_api
 from .navigation import nav_items
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in every route, pages and API alike: no larger than a database's integer column
+    holds, so that an id past it is simply not found (404), never a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_INTEGER)
+        super().__init__(url_map, *args, **kwargs)
+
 
 SETTING_KEYS = ("database_url", "secret_key", "instance_path", "base_url", "proxies")
 
@@ -61,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     settings = Settings.from_env(**{key: config.pop(key) for key in SETTING_KEYS if key in config})
     app = Flask(__name__, instance_path=str(settings.instance_path), template_folder=str(resource_path("templates")))
+    app.url_map.converters["int"] = RowId  # before any route is added
     app.config.update(
         SECRET_KEY=settings.secret_key,
         PERFRULES_SETTINGS=settings,

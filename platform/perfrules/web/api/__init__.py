@@ -3,12 +3,13 @@ interactive page at /api/. Every error is JSON: {"code", "status", "message", "e
 `errors` lists {"path", "message"} with the path of the field at fault (`json.templates[0]`).
 
 This module builds the Api and registers the blueprints; what the resources share is in
-common.py, the description's pages in docs.py."""
+common.py, the errors each operation documents in errors.py, the description's pages in docs.py."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationMetadataSchema
 
 from ...problems import flatten_messages, format_path
 from . import scoring_curve  # noqa: F401  (puts /scoring-curve on the formulas blueprint)
@@ -19,6 +20,7 @@ from .delegations import blp as delegations
 from .disputes import blp as disputes
 from .docs import docs, document_for_users_only
 from .drafts import blp as drafts
+from .errors import ErrorOut, ErrorResponses
 from .feedback import blp as feedback
 from .formulas import blp as formulas
 from .notifications import blp as notifications
@@ -29,6 +31,19 @@ from .scorecards import blp as scorecards
 
 
 class PerfrulesApi(Api):
+    ERROR_SCHEMA = ErrorOut
+    #: each operation lists the statuses it answers (see errors.py), not a catch-all
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_pagination_header(self):
+        # flask-smorest documents the header with a `schema`, which in OpenAPI means the
+        # comma-separated `key,value,…` of a header's simple style; what it sends is JSON.
+        header = {
+            "description": "Pagination metadata",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+        self.spec.components.header("PAGINATION", header, lazy=True)
+
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
         # raised by Werkzeug itself (a body over its limit, say), with only its description
@@ -42,7 +57,7 @@ class PerfrulesApi(Api):
 
 
 def init_api(app: Flask) -> Api:
-    api = PerfrulesApi(app)
+    api = PerfrulesApi(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
     api.spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "a token from `perfrules token create`"}
     )

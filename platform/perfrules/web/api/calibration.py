@@ -13,7 +13,7 @@ from ...engine.periods import PeriodError, period_from_text
 from ...workflow.calibration import CalibrationError, adjust_grade, adjustment_object, distribution
 from ..auth import token_required
 from ..db import get_session
-from .common import SECURITY, abort
+from .common import SECURITY, abort, only_for
 
 blp = Blueprint(
     "api_calibration",
@@ -91,6 +91,7 @@ def _period(text: str) -> str:
 @blp.route("")
 class Distribution(MethodView):
     @token_required("admin", "hr", "auditor")
+    @blp.alt_response(403, description=only_for("admin", "hr", "auditor"))
     @blp.doc(security=SECURITY)
     @blp.arguments(DistributionArgs, location="query")
     @blp.response(200, DistributionOut)
@@ -106,6 +107,7 @@ class Distribution(MethodView):
 @blp.route("/<period>/<employee>")
 class Adjust(MethodView):
     @token_required("admin", "hr")
+    @blp.alt_response(403, description=only_for("admin", "hr"))
     @blp.doc(security=SECURITY)
     @blp.arguments(AdjustIn)
     @blp.response(200, AdjustOut)

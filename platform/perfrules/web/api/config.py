@@ -16,7 +16,7 @@ from ...problems import ConfigError
 from ..auth import token_required
 from ..bodies import LARGEST_BODY
 from ..db import get_session
-from .common import SECURITY, abort
+from .common import SECURITY, Timestamp, abort, only_for
 
 blp = Blueprint(
     "config", __name__, url_prefix="/api/v1/config", description="Configuration as code: versions, exports, target sets"
@@ -32,7 +32,7 @@ class VersionOut(Schema):
     number = fields.Int()
     content_hash = fields.Str()
     message = fields.Str()
-    created_at = fields.DateTime()
+    created_at = Timestamp()
     created_by = fields.Str()
 
 
@@ -71,6 +71,7 @@ def config_problems(exc: ConfigError):
 class Versions(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, VersionOut(many=True))
+    @blp.alt_response(403, description=only_for("admin", "hr", "auditor"))
     @token_required("admin", "hr", "auditor")
     def get(self):
         """The published versions, oldest first."""
@@ -80,9 +81,11 @@ class Versions(MethodView):
 @blp.route("")
 class Export(MethodView):
     @token_required("admin", "hr", "auditor")
+    @blp.alt_response(403, description=only_for("admin", "hr", "auditor"))
     @blp.doc(security=SECURITY)
     @blp.arguments(ExportArgs, location="query")
     @blp.response(200, description="The configuration, {section: [document, …]}, as YAML or JSON")
+    @blp.alt_response(404, description="No such version (or nothing published yet, for latest)")
     def get(self, args):
         """Export a published version or the draft, in the format `perfrules config load` reads."""
         try:
@@ -103,6 +106,7 @@ class Export(MethodView):
 @blp.route("/templates/<slug>/clone")
 class CloneTemplate(MethodView):
     @token_required("admin", "hr")
+    @blp.alt_response(403, description=only_for("admin", "hr"))
     @blp.doc(security=SECURITY)
     @blp.arguments(CloneIn)
     @blp.response(201, description="the clone, in the draft")
@@ -132,6 +136,7 @@ class CloneTemplate(MethodView):
 @blp.route("/targets/<slug>")
 class Targets(MethodView):
     @token_required("admin", "hr", max_body=LARGEST_BODY)
+    @blp.alt_response(403, description=only_for("admin", "hr"))
     @blp.doc(security=SECURITY)
     @blp.arguments(TargetSetIn)
     @blp.response(200, description="what was saved: added, changed or unchanged")

@@ -12,7 +12,7 @@ from ...data.ingest import ImportRefused, import_records
 from ..auth import token_required
 from ..bodies import LARGEST_BODY, words
 from ..db import get_session
-from .common import SECURITY, abort
+from .common import SECURITY, abort, only_for
 
 blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets", description="CRM datasets and their records")
 
@@ -61,6 +61,7 @@ class DatasetOut(Schema):
 class Datasets(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, DatasetOut(many=True))
+    @blp.alt_response(403, description=only_for("admin", "hr", "auditor"))
     @token_required("admin", "hr", "auditor")
     def get(self):
         """The datasets records can be imported into."""
@@ -70,6 +71,7 @@ class Datasets(MethodView):
 @blp.route("/<slug>/records")
 class Records(MethodView):
     @token_required("admin", "hr", max_body=LARGEST_BODY)
+    @blp.alt_response(403, description=only_for("admin", "hr"))
     @blp.doc(security=SECURITY)
     @blp.arguments(RecordsIn)
     @blp.response(200, ReportOut)

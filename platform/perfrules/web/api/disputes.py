@@ -27,7 +27,7 @@ from ...workflow.disputes import (
 from ...workflow.models import Review
 from ..auth import token_required
 from ..db import get_session
-from .common import SECURITY, abort, one_page
+from .common import SECURITY, Timestamp, abort, one_page, valid_period
 
 blp = Blueprint(
     "api_disputes", __name__, url_prefix="/api/v1/disputes", description="Disputes on approved scorecards (申诉)"
@@ -46,12 +46,12 @@ class DisputeOut(Schema):
     review_state = fields.Str(metadata={"description": "the review's state when disputed: approved or locked"})
     reason = fields.Str()
     raised_by = fields.Str()
-    raised_at = fields.DateTime()
+    raised_at = Timestamp()
     state = fields.Str(metadata={"description": ", ".join(DISPUTE_STATES)})
     routed_to = fields.Str(metadata={"description": ", ".join(DISPUTE_ROUTES)})
     resolved_by = fields.Str(allow_none=True)
     on_behalf_of = fields.Str(allow_none=True, metadata={"description": "whom a delegate resolved it for"})
-    resolved_at = fields.DateTime(allow_none=True)
+    resolved_at = Timestamp(allow_none=True)
     resolution = fields.Str(allow_none=True)
     correction = fields.Dict(
         allow_none=True,
@@ -65,7 +65,7 @@ class DisputeOut(Schema):
 
 
 class DisputeArgs(Schema):
-    period = fields.Str()
+    period = fields.Str(validate=valid_period)
     state = fields.Str(validate=validate.OneOf(DISPUTE_STATES))
     employee = fields.Str()
 

@@ -208,6 +208,7 @@ class Documents(MethodView):
     @blp.alt_response(403, description="you may not create documents of this kind (or of this scope)")
     @blp.alt_response(404, description="no such kind")
     @blp.alt_response(422, description=f"{PROBLEMS}; a slug taken already is one, at path `slug`")
+    @blp.alt_response(415, description="A body not sent as application/json")
     def post(self, args, kind):
         """Create a document in the draft (publish to use it)."""
         _section(kind)
@@ -237,6 +238,7 @@ class Document(MethodView):
     @blp.alt_response(403, description="you may not change it (or give it this scope)")
     @blp.alt_response(404, description="no such kind, or no such document in the draft")
     @blp.alt_response(422, description=f"{PROBLEMS}; a slug in the body other than the address's is one")
+    @blp.alt_response(415, description="A body not sent as application/json")
     def put(self, args, kind, slug):
         """Replace a document of the draft with the one sent (what it leaves out takes its default)."""
         _section(kind)

@@ -16,7 +16,7 @@ from ...workflow.feedback_models import FEEDBACK_STATES, FeedbackRequest
 from ...workflow.feedback_views import feedback_view
 from ..auth import token_required
 from ..db import get_session
-from .common import SECURITY, abort, committed
+from .common import SECURITY, Timestamp, abort, committed
 from .reviews import FormFieldOut, visible_review
 
 blp = Blueprint("api_feedback", __name__, url_prefix="/api/v1", description="Peer feedback (同事评价 / 360)")
@@ -33,8 +33,8 @@ class AskedOut(Schema):
     values = fields.Dict(metadata={"description": "your answers (a draft's too)"})
     due_on = fields.Date(allow_none=True)
     overdue = fields.Bool()
-    requested_at = fields.DateTime(allow_none=True)
-    submitted_at = fields.DateTime(allow_none=True)
+    requested_at = Timestamp(allow_none=True)
+    submitted_at = Timestamp(allow_none=True)
     decline_reason = fields.Str(allow_none=True)
     may_answer = fields.Bool(metadata={"description": "whether you may save, submit or decline it now"})
 
@@ -72,8 +72,8 @@ class PeerRequestOut(Schema):
     )
     proposed = fields.Bool(metadata={"description": "proposed by the employee"})
     due_on = fields.Date(allow_none=True)
-    requested_at = fields.DateTime(allow_none=True)
-    submitted_at = fields.DateTime(allow_none=True)
+    requested_at = Timestamp(allow_none=True)
+    submitted_at = Timestamp(allow_none=True)
     decline_reason = fields.Str(allow_none=True)
     answers = fields.Dict(allow_none=True, metadata={"description": "the submitted answers, field name → answer"})
 

@@ -47,7 +47,7 @@ from ...problems import flatten_messages, format_path
 from ..auth import token_required
 from ..db import get_session
 from ..i18n import label as in_language
-from .common import SECURITY, abort
+from .common import SECURITY, abort, only_for
 
 blp = Blueprint(
     "formulas",
@@ -328,6 +328,7 @@ def _context_error(exc: ContextError, location: str = "json"):
 @blp.route("/check")
 class Check(MethodView):
     @token_required(*FORMULA_ROLES)
+    @blp.alt_response(403, description=only_for(*FORMULA_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(CheckIn)
     @blp.response(
@@ -354,6 +355,7 @@ class Check(MethodView):
 @blp.route("/catalogue")
 class CatalogueView(MethodView):
     @token_required(*FORMULA_ROLES)
+    @blp.alt_response(403, description=only_for(*FORMULA_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(CatalogueArgs, location="query")
     @blp.response(
@@ -388,6 +390,7 @@ def _scoring_problems(scoring: dict, functions) -> list[dict]:
 @blp.route("/preview")
 class Preview(MethodView):
     @token_required(*FORMULA_ROLES)
+    @blp.alt_response(403, description=only_for(*FORMULA_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewIn)
     @blp.response(

@@ -13,7 +13,7 @@ from ...notify.messages import language_of
 from ..auth import token_required
 from ..db import get_session
 from ..i18n import label_language
-from .common import SECURITY, abort
+from .common import SECURITY, Timestamp, abort, page_start
 
 blp = Blueprint(
     "notifications",
@@ -32,8 +32,8 @@ class NotificationOut(Schema):
     body = fields.Str()
     link = fields.Str(allow_none=True, metadata={"description": "a path in the web app"})
     params = fields.Dict(metadata={"description": "what the text is made from"})
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    read_at = Timestamp(allow_none=True)
 
 
 class NotificationArgs(Schema):
@@ -83,7 +83,7 @@ class Notifications(MethodView):
                 g.user.id,
                 _language(),
                 unread_only=args["unread"],
-                offset=pagination_parameters.first_item,
+                offset=page_start(pagination_parameters),
                 limit=pagination_parameters.page_size,
             )
         ]

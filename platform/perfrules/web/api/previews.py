@@ -39,7 +39,7 @@ from ..auth import token_required
 from ..bodies import DOCUMENT_BODY
 from ..db import get_session
 from ..i18n import label_language
-from .common import SECURITY, abort
+from .common import SECURITY, abort, only_for
 
 blp = Blueprint(
     "previews",
@@ -141,6 +141,7 @@ def _with_document(session, section: str, document: dict[str, Any]) -> tuple[Con
 @blp.route("/preview-metric")
 class MetricPreviewView(MethodView):
     @token_required(*CONFIG_ROLES, max_body=DOCUMENT_BODY)
+    @blp.alt_response(403, description=only_for(*CONFIG_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewDocumentIn)
     @blp.response(
@@ -167,6 +168,7 @@ class MetricPreviewView(MethodView):
 @blp.route("/preview-template")
 class TemplatePreviewView(MethodView):
     @token_required(*PREVIEW_ROLES, max_body=DOCUMENT_BODY)
+    @blp.alt_response(403, description=only_for(*PREVIEW_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(PreviewDocumentIn)
     @blp.response(
@@ -204,6 +206,7 @@ class TemplatePreviewView(MethodView):
 @blp.route("/preview-employees")
 class PreviewEmployees(MethodView):
     @token_required(*PREVIEW_ROLES)
+    @blp.alt_response(403, description=only_for(*PREVIEW_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(EmployeeSearchArgs, location="query")
     @blp.response(200, description="{employees: [{employee, name, department}]}: up to 20, by code")

@@ -24,7 +24,7 @@ from ...workflow.models import REVIEW_STATES, Review
 from ...workflow.reading import may_read_scorecard
 from ..auth import token_required
 from ..db import get_session
-from .common import SECURITY, abort, committed, one_page
+from .common import SECURITY, Timestamp, abort, committed, one_page, valid_period
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="The scorecard lifecycle (审批)")
 
@@ -35,7 +35,7 @@ class ActionOut(Schema):
     by = fields.Str()
     on_behalf_of = fields.Str(allow_none=True)
     comment = fields.Str(allow_none=True)
-    at = fields.DateTime()
+    at = Timestamp()
 
 
 class ReviewOut(Schema):
@@ -47,16 +47,14 @@ class ReviewOut(Schema):
     state = fields.Str(metadata={"description": ", ".join(REVIEW_STATES)})
     step = fields.Str(allow_none=True)
     path = fields.List(fields.Str())
-    due_at = fields.DateTime(
-        allow_none=True, metadata={"description": "when the current step is due, if it has a deadline"}
-    )
+    due_at = Timestamp(allow_none=True, metadata={"description": "when the current step is due, if it has a deadline"})
     overdue = fields.Bool(metadata={"description": "the current step's deadline has passed"})
     actions = fields.List(fields.Nested(ActionOut), metadata={"description": "in one review only"})
     allowed = fields.List(fields.Str(), metadata={"description": "what you may do now (in one review only)"})
 
 
 class ReviewArgs(Schema):
-    period = fields.Str()
+    period = fields.Str(validate=valid_period)
     state = fields.Str(validate=validate.OneOf(REVIEW_STATES))
     step = fields.Str()
 
@@ -200,8 +198,8 @@ class FormResponseOut(Schema):
     state = fields.Str(allow_none=True, metadata={"description": "draft, submitted, or null when not started"})
     values = fields.Dict(allow_none=True, metadata={"description": "a draft only to the one filling it"})
     filled_by_user = fields.Str(allow_none=True)
-    submitted_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime(allow_none=True)
+    submitted_at = Timestamp(allow_none=True)
+    updated_at = Timestamp(allow_none=True)
     may_fill = fields.Bool(metadata={"description": "whether you may save or submit it now"})
     total = fields.Float(allow_none=True, metadata={"description": "the scorecard's total now"})
 

@@ -14,7 +14,7 @@ from ...engine.templates import left_out_message
 from ..auth import token_required
 from ..db import get_session
 from ..runner import RunRefused, start_run_in_background
-from .common import SECURITY, abort, one_page
+from .common import SECURITY, Timestamp, abort, one_page, only_for
 
 blp = Blueprint("runs", __name__, url_prefix="/api/v1/runs", description="Evaluation runs (评估运行)")
 
@@ -66,8 +66,8 @@ class RunOut(Schema):
     version_hash = fields.Str(allow_none=True)
     scope = fields.Dict()
     actor = fields.Str()
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    started_at = Timestamp()
+    finished_at = Timestamp(allow_none=True)
     counts = fields.Dict(metadata={"description": "while running: {progress: {step, done, total}}"})
     timings = fields.Dict(metadata={"description": "seconds: aggregate, evaluate, write, total"})
     errors = fields.List(fields.Nested(RunProblemOut))
@@ -86,6 +86,7 @@ class RunListArgs(Schema):
 @blp.route("")
 class Runs(MethodView):
     @token_required(*RUN_ROLES)
+    @blp.alt_response(403, description=only_for(*RUN_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(RunListArgs, location="query")
     @blp.response(200, RunOut(many=True))
@@ -100,6 +101,7 @@ class Runs(MethodView):
         return one_page(session, query.order_by(EvaluationRun.id.desc()), pagination_parameters).scalars().all()
 
     @token_required("admin", "hr")
+    @blp.alt_response(403, description=only_for("admin", "hr"))
     @blp.doc(security=SECURITY)
     @blp.arguments(RunIn)
     @blp.response(202, RunOut, description="Recorded and started; follow it at the Location header")
@@ -128,6 +130,7 @@ class Runs(MethodView):
 class Run(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, RunOut)
+    @blp.alt_response(403, description=only_for(*RUN_ROLES))
     @token_required(*RUN_ROLES)
     def get(self, run_id):
         """One run: status, progress while running, counts, timings and errors."""

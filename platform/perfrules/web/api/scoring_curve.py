@@ -17,7 +17,7 @@ from ...config.validation import strip_none
 from ...engine.scoring import Scorer
 from ...plugins import load_plugins
 from ..auth import token_required
-from .common import SECURITY, abort
+from .common import SECURITY, abort, only_for
 from .formulas import FORMULA_ROLES, _scoring_problems, blp
 
 #: the most values one request may score (a curve of a hundred points and its test points fit)
@@ -55,6 +55,7 @@ def score_values(scoring: dict, values: list[float], target: float | None, funct
 @blp.route("/scoring-curve")
 class ScoringCurve(MethodView):
     @token_required(*FORMULA_ROLES)
+    @blp.alt_response(403, description=only_for(*FORMULA_ROLES))
     @blp.doc(security=SECURITY)
     @blp.arguments(CurveIn)
     @blp.response(
