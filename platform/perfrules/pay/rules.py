@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from ..money import allocate, format_money, to_cents
 
@@ -100,7 +101,7 @@ class Tier:
 def check_tiers(tiers: Sequence[Tier]) -> None:
     if not tiers or tiers[0].start != 0:
         raise PayRuleError("the first tier must start at 0")
-    for lower, upper in zip(tiers, tiers[1:], strict=False):
+    for lower, upper in pairwise(tiers):
         if upper.start <= lower.start:
             raise PayRuleError(f"tiers must start in increasing order: {lower.start} then {upper.start}")
 
