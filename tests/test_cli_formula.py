@@ -68,8 +68,8 @@ class TestCheck:
     def test_an_invalid_name_option_is_a_usage_error(self, run):
         result = run("formula", "check", "x", "--name", "__x")
         assert result.exit_code == 2 and "invalid name '__x'" in result.stderr
-        result = run("formula", "check", "x", "--name", "x:money")
-        assert result.exit_code == 2 and "unknown type 'money'" in result.stderr
+        result = run("formula", "check", "x", "--name", "x:colour")
+        assert result.exit_code == 2 and "unknown type 'colour'" in result.stderr
 
 
 class TestEval:

@@ -35,6 +35,14 @@ def from_minor(minor: int) -> Decimal:
     return Decimal(minor).scaleb(-2).quantize(CENT)
 
 
+def exact(number: float | int | str | Decimal) -> Decimal:
+    """A number from configuration (YAML, JSON) as the decimal it was written as: 0.03 is
+    Decimal("0.03"), not the binary fraction nearest to it."""
+    if isinstance(number, float):
+        return Decimal(repr(number))
+    return Decimal(number)
+
+
 def format_money(amount: Decimal) -> str:
     """12,000.00; −350.50 with a minus sign people read."""
     return f"{to_cents(amount):,.2f}"
@@ -46,14 +54,14 @@ def parse_money(raw: object) -> Decimal:
     2.675), and a computed one that is a hair off a cent (0.30000000000000004) is that cent. More
     than two decimals written out ("1.005") are refused: a cent cannot be split."""
     if isinstance(raw, bool) or raw is None:
-        raise MoneyError("not an amount of money")
+        raise MoneyError("expected an amount of money, like 1234.50")
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            raise MoneyError("not an amount of money")
+            raise MoneyError("expected a finite amount of money")
         value = Decimal(repr(raw))
         rounded = to_cents(value)
         if abs(value - rounded) > Decimal("1e-9"):
-            raise MoneyError(f"{raw!r} has more than two decimals: a cent cannot be split")
+            raise MoneyError("has more than two decimals: a cent cannot be split")
         value = rounded
     elif isinstance(raw, int | Decimal):
         value = Decimal(raw)
@@ -64,13 +72,13 @@ def parse_money(raw: object) -> Decimal:
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise MoneyError(f"{raw!r} is not an amount of money (write it like 1234.50)") from None
+            raise MoneyError("expected an amount of money, like 1234.50") from None
     if not value.is_finite():
-        raise MoneyError("not an amount of money")
-    if value != value.quantize(CENT, rounding=ROUND_DOWN):
-        raise MoneyError(f"{raw!r} has more than two decimals: a cent cannot be split")
+        raise MoneyError("expected a finite amount of money")
     if abs(value) >= LARGEST:
-        raise MoneyError(f"{raw!r} is too large an amount")
+        raise MoneyError("is too large an amount of money")
+    if value != value.quantize(CENT, rounding=ROUND_DOWN):
+        raise MoneyError("has more than two decimals: a cent cannot be split")
     return value.quantize(CENT)
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value) -> str:
-    """A cell that cannot be taken for a formula (OWASP CSV injection): prefixed with '."""
+    """A cell that cannot be taken for a formula (OWASP CSV injection): text prefixed with '.
+    Numbers are written as they are: -350.50 is an amount, not a formula."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 

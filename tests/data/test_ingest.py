@@ -55,8 +55,8 @@ def test_import_is_typed_and_idempotent(crm, session, tmp_path):
         "owner": "E0003",
         "closed_on": "2026-10-03",
         "customer": "上海某某制造",
-        "amount": 120000.5,
-        "cost": 80000.0,
+        "amount": 12000050,  # money in minor units (分): 120,000.50
+        "cost": 8000000,
         "status": "won",
         "cycle_days": 35,
         "new_customer": True,
@@ -73,7 +73,7 @@ def test_import_is_typed_and_idempotent(crm, session, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("8000,5000", "9000,5000"), encoding="utf-8")
     changed = run_cli("data", "import", "deals", path)
     assert changed.stdout == "deals: read 3, inserted 0, updated 1, unchanged 2, rejected 0\n"
-    assert records(session)["D3"].values["amount"] == 9000.0
+    assert records(session)["D3"].values["amount"] == 900000
     imports = session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "data.import").order_by(AuditEntry.id)
     ).all()
@@ -92,7 +92,7 @@ BAD = """
     D4,E0003,2026-10-05,丁,12abc,500,won,10,yes
     D1,E0004,2026-10-06,戊,1000,500,won,10,yes
     D6,E0004,2026-10-07,己,"=HYPERLINK(""http://x"",""click"")",500,won,10,yes
-    D7,E0004,2026-10-08,,1000,500,won,10,maybe
+    D7,E0004,2026-10-08,,1000,1.005,won,10,maybe
     D8,E0004,2026-10-09,庚,1000,500,won,2.5,yes
 """
 
@@ -104,10 +104,11 @@ def test_bad_rows_are_explained_and_nothing_is_imported(crm, session, tmp_path):
     assert result.stderr.splitlines() == [
         "deals.csv: row 3, column 'owner': 'E9999' unknown employee code",
         "deals.csv: row 4, column 'closed_on': '2026-10-32' expected a date like 2026-10-31",
-        "deals.csv: row 5, column 'amount': '12abc' expected a number",
+        "deals.csv: row 5, column 'amount': '12abc' expected an amount of money, like 1234.50",
         "deals.csv: row 6, column 'external_id': 'D1' duplicate external id (first on row 2)",
         "deals.csv: row 7, column 'amount': '=HYPERLINK(\"http://x\",\"click\")' spreadsheet formulas are not accepted; export values only",
         "deals.csv: row 8, column 'customer': a value is required",
+        "deals.csv: row 8, column 'cost': '1.005' has more than two decimals: a cent cannot be split",
         "deals.csv: row 8, column 'new_customer': 'maybe' expected true or false (yes/no, 1/0, 是/否)",
         "deals.csv: row 9, column 'cycle_days': '2.5' expected a whole number",
         "error: nothing was imported: 7 row(s) have problems (fix them, or use --skip-invalid to import the rest)",

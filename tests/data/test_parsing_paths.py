@@ -21,6 +21,7 @@ DATASET = {
         {"name": "at", "type": "datetime", "label": {"zh": "时间", "en": "At"}},
         {"name": "note", "type": "text", "label": {"zh": "备注", "en": "Note"}},
         {"name": "amount", "type": "decimal", "label": {"zh": "金额", "en": "Amount"}},
+        {"name": "paid", "type": "money", "currency": "CNY", "label": {"zh": "回款", "en": "Paid"}},
         {"name": "count", "type": "integer", "label": {"zh": "数量", "en": "Count"}},
         {"name": "won", "type": "boolean", "label": {"zh": "赢单", "en": "Won"}},
         {
@@ -35,7 +36,7 @@ DATASET = {
     ],
 }
 CODES = {"E1": 1, "E2": 2}
-COLUMNS = ["external_id", "owner", "closed_on", "at", "note", "amount", "count", "won", "stage"]
+COLUMNS = ["external_id", "owner", "closed_on", "at", "note", "amount", "paid", "count", "won", "stage"]
 
 cells = st.fixed_dictionaries(
     {
@@ -52,6 +53,12 @@ cells = st.fixed_dictionaries(
             st.just(""),
             st.floats(-1e12, 1e12, allow_nan=False).map(repr),
             st.sampled_from(["0.1", "1e3", "-5", "120,000.50", " 7 "]),
+        ),
+        "paid": st.one_of(
+            st.just(""),
+            st.decimals(-(10**9), 10**9, places=2, allow_nan=False, allow_infinity=False).map(str),
+            st.floats(-1e9, 1e9, allow_nan=False).map(repr),
+            st.sampled_from(["0.1", "1e3", "-5", "120,000.50", "¥80", "1.005", "0.30000000000000004"]),
         ),
         "count": st.one_of(st.just(""), st.integers(-(10**9), 10**9).map(str)),
         "won": st.sampled_from(["", "true", "false", "yes", "是", "0"]),
@@ -81,6 +88,7 @@ plain_cells = cells.map(
         **row,
         "owner": row["owner"].strip(),
         "amount": "" if "," in row["amount"] else row["amount"],
+        "paid": row["paid"] if row["paid"] in ("", "0.1", "-5", "120,000.50") else "12.5",
         "stage": row["stage"] if row["stage"] in ("", "won", "lost") else "won",
         "won": row["won"] if row["won"] in ("", "true", "false", "0") else "true",
     }

@@ -47,7 +47,7 @@ def test_csv_and_xlsx_neutralise_formula_cells(evaluated, tmp_path):
     names = {row["employee"]: row["name"] for row in rows}
     assert names["R1"] == '\'=HYPERLINK("http://x","y")' and names["R2"] == "'@SUM(A1)"
     growth_r3 = next(r for r in rows if r["employee"] == "R3" and r["item"] == "growth")
-    assert growth_r3["value"] == "'-1.0"  # a negative number is text starting with '-' in CSV
+    assert growth_r3["value"] == "-1.0"  # a number stays a number, negative or not: only text is neutralised
 
     path = tmp_path / "cards.xlsx"
     result = run_cli("scorecards", "2026-10", "--format", "xlsx", "-o", path)

@@ -37,7 +37,11 @@ def test_money_rounds_once_half_up_and_is_stored_in_minor_units():
     assert to_minor(D("12000.005")) == 1_200_001 and from_minor(1_200_001) == D("12000.01")
     assert parse_money("¥1,234.50") == D("1234.50") and parse_money(-80) == D("-80.00")
     assert parse_money(0.1 + 0.2) == D("0.30")  # a spreadsheet's float a hair off a cent
-    for bad, reason in (("1.005", "more than two decimals"), ("abc", "not an amount"), (True, "not an amount")):
+    for bad, reason in (
+        ("1.005", "more than two decimals"),
+        ("abc", "expected an amount"),
+        (True, "expected an amount"),
+    ):
         with pytest.raises(MoneyError, match=reason):
             parse_money(bad)
 

@@ -104,7 +104,7 @@ def test_bulk_upsert_through_the_api(app, session):
     assert again.json["unchanged"] == 2
     session.rollback()
     stored = session.scalar(sa.select(Record).where(Record.external_id == "P2"))
-    assert stored.values["amount"] == 3000.0 and stored.dataset == "payments"
+    assert stored.values["amount"] == 300000 and stored.dataset == "payments"  # "3,000" in minor units
 
 
 def test_bad_records_are_refused_with_their_problems(app, session):

@@ -7,15 +7,17 @@ Loading a document and dumping it again gives its normalised form, which is what
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, post_load, validate, validates_schema
 
+from ..money import DEFAULT_CURRENCY
 from .flow_schemas import ApprovalFlow, ScheduleSpec
+from .plan_schemas import Plan
 from .schema_basics import CYCLES, SLUG, Label, Strict, Unit, formula, label
 
 WEIGHT_TOTAL = 100.0
 WEIGHT_TOLERANCE = 1e-6
 
-FIELD_TYPES = ("text", "integer", "decimal", "date", "datetime", "boolean", "choice", "employee")
+FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "datetime", "boolean", "choice", "employee")
 AGGREGATES = ("count", "sum", "avg", "min", "max", "count_distinct")
 WINDOWS = ("period", "previous", "last_year", "ytd", "trailing")
 #: self: the employee's own records; team: theirs and their direct and indirect reports';
@@ -46,6 +48,10 @@ class DatasetField(Strict):
     required = fields.Bool(load_default=False)
     unique = fields.Bool(load_default=False)
     options = fields.List(fields.Nested(ChoiceOption), load_default=None)
+    #: a money field's currency (ISO 4217); its amounts are stored in minor units (分)
+    currency = fields.Str(
+        load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$", error="must be a currency code such as CNY")
+    )
 
     @validates_schema
     def _options_for_choices(self, data, **_):
@@ -53,6 +59,14 @@ class DatasetField(Strict):
             raise ValidationError("a choice field needs options", "options")
         if data["type"] != "choice" and data.get("options"):
             raise ValidationError("only choice fields have options", "options")
+        if data["type"] != "money" and data.get("currency"):
+            raise ValidationError("only money fields have a currency", "currency")
+
+    @post_load
+    def _money_in_a_currency(self, data, **_):
+        if data["type"] == "money" and not data.get("currency"):
+            data["currency"] = DEFAULT_CURRENCY
+        return data
 
 
 class Dataset(Strict):
@@ -392,4 +406,5 @@ KINDS: dict[str, type[Schema]] = {
     "approval_flows": ApprovalFlow,
     "templates": Template,
     "schedules": ScheduleSpec,
+    "plans": Plan,
 }

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from ..formula import BOOLEAN, NUMBER, TEXT, Catalogue, FormulaError, FunctionRegistry, compile_formula
 from ..org.models import USER_ROLES
 from ..problems import Problem, flatten_messages, format_path
+from .plan_checks import check_plans
 from .schemas import KINDS
 from .sources import SourceDocument
 
@@ -21,9 +22,10 @@ FIELD_FORMULA_TYPES = {
     "employee": TEXT,
     "integer": NUMBER,
     "decimal": NUMBER,
+    "money": NUMBER,
     "boolean": BOOLEAN,
 }
-NUMERIC_FIELDS = ("integer", "decimal")
+NUMERIC_FIELDS = ("integer", "decimal", "money")
 ATTRIBUTE_TYPES = {"number": NUMBER, "text": TEXT, "boolean": BOOLEAN}
 BUILTIN_EMPLOYEE_NAMES = {"employee.tenure_months": NUMBER}
 SCORECARD_NAMES = {"total": NUMBER, "grade": TEXT, "company_rank": NUMBER, "department_rank": NUMBER}
@@ -181,6 +183,7 @@ def check_config(
                 problems.append(
                     at("targets", slug, ("entries", index, "name"), f"unknown metric or KPI '{entry['name']}'")
                 )
+    problems.extend(check_plans(config, at, check_formula, dataset_catalogue))
     return problems
 
 

@@ -340,7 +340,8 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                 k = position + i
                 day = month + dt.timedelta(days=int(offsets[k]))
                 won = i < wins
-                amount = round(float(amounts[k]) * p.skill**0.5, 2)
+                # money fields hold minor units (分), as an import stores them
+                amount = round(float(amounts[k]) * p.skill**0.5 * 100)
                 customer = f"{names[k]}{int(suffixes[k]):03d}"
                 add(
                     "opportunities",
@@ -370,7 +371,7 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                         "closed_on": day.isoformat(),
                         "customer": customer,
                         "amount": amount,
-                        "cost": round(amount * float(margins[k]), 2),
+                        "cost": round(amount * float(margins[k])),
                         "status": "refunded" if draws[k, 2] < 0.02 else "won",
                         "cycle_days": int(max(3, cycles[k] / p.skill)),
                         "new_customer": new_customer,
@@ -388,7 +389,7 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                             "owner": p.code,
                             "received_on": paid_on.isoformat(),
                             "customer": customer,
-                            "amount": round(amount * share, 2),
+                            "amount": round(amount * share),
                             "receivable": amount,
                             "on_time": int(delays[k]) <= 30,
                         },

@@ -25,6 +25,7 @@ from ..cells import (
     parse_integer,
     parse_text,
 )
+from ..money import MoneyError, parse_money, to_minor
 
 
 def choice_parser(options: list[dict]) -> Callable[[Any], str]:
@@ -54,10 +55,19 @@ def employee_parser(codes: dict[str, int]) -> Callable[[Any], str]:
     return parse_employee
 
 
+def parse_money_cell(raw: Any) -> int:
+    """Money in minor units (分): 1,234.50 is 123450."""
+    try:
+        return to_minor(parse_money(raw))
+    except MoneyError as exc:
+        raise FieldError(str(exc)) from None
+
+
 SIMPLE_PARSERS = {
     "text": parse_text,
     "integer": parse_integer,
     "decimal": parse_decimal,
+    "money": parse_money_cell,
     "date": parse_date,
     "datetime": parse_datetime,
     "boolean": parse_boolean,
@@ -132,6 +142,7 @@ def column_parser(field: dict, employee_codes: dict[str, int]) -> Callable[[list
         "text": _plain_text,
         "integer": int,
         "decimal": _plain_decimal,
+        "money": lambda text: to_minor(parse_money(text)),
         "date": lambda text: dt.date.fromisoformat(text).isoformat(),
         "datetime": _plain_datetime,
         "boolean": lambda text: BOOLEANS[text.lower()],
@@ -152,5 +163,6 @@ JSON_WRITERS: dict[str, Callable[[Any], str]] = {
     "datetime": encode_basestring,
     "integer": int.__repr__,
     "decimal": float.__repr__,
+    "money": int.__repr__,
     "boolean": _json_boolean,
 }

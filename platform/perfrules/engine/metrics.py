@@ -34,7 +34,7 @@ SqlValue: TypeAlias = sa.ColumnElement[Any]
 GroupKey: TypeAlias = tuple[str, dt.date, dt.date]
 _Query = TypeVar("_Query", bound=sa.Select[*tuple[Any, ...]])
 
-NUMERIC = ("integer", "decimal")
+NUMERIC = ("integer", "decimal", "money")
 #: aggregates that give 0 rather than "no value" for an employee without records
 ZERO_WHEN_EMPTY: tuple[Aggregate, ...] = ("count", "sum", "count_distinct")
 
@@ -92,7 +92,9 @@ def _field_expression(field_type: str, name: str) -> SqlValue:
     value = Record.values[name]
     # the JSON comparator's as_float(), as_boolean() and as_string() are not in the element's type
     expression: SqlValue
-    if field_type in NUMERIC:
+    if field_type == "money":  # stored in minor units; metrics and filters speak in yuan
+        expression = value.as_float() / 100.0
+    elif field_type in NUMERIC:
         expression = value.as_float()
     elif field_type == "boolean":
         expression = value.as_boolean()

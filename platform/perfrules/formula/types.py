@@ -31,6 +31,7 @@ class ValueType(enum.Enum):
             "number": cls.NUMBER,
             "num": cls.NUMBER,
             "decimal": cls.NUMBER,
+            "money": cls.NUMBER,
             "integer": cls.NUMBER,
             "int": cls.NUMBER,
             "float": cls.NUMBER,
