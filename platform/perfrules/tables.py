@@ -8,6 +8,7 @@ from .db.base import Base
 from .engine.models import EvaluationRun, ManualValue, Scorecard
 from .notify.models import Notification, NotificationChannel, NotificationDelivery
 from .org.models import ApiToken, Department, DepartmentHead, Employee, Role, SignInFailures, SignInPlace, User
+from .pay.models import PayCredit, PayLine, PayRun
 from .workflow.calibration_models import GradeAdjustment
 from .workflow.dispute_models import Dispute
 from .workflow.feedback_models import FeedbackRequest
@@ -34,6 +35,9 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationDelivery",
+    "PayCredit",
+    "PayLine",
+    "PayRun",
     "Record",
     "Review",
     "ReviewAction",

@@ -12,6 +12,7 @@ from .delegation import delegation_group
 from .formula import formula
 from .notify import notify_group
 from .org import org_group, token_group, user_group
+from .pay import pay_group
 from .run import ratings_group, run_command, runs_command, scorecards_command
 from .scheduler import scheduler_command
 from .serve import serve_command
@@ -32,6 +33,7 @@ main.add_command(user_group)
 main.add_command(token_group)
 main.add_command(data_group)
 main.add_command(run_command)
+main.add_command(pay_group)
 main.add_command(runs_command)
 main.add_command(scorecards_command)
 main.add_command(ratings_group)

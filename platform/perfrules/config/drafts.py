@@ -38,6 +38,7 @@ SECTIONS = {
     "targets": "targets",
     "schedules": "schedules",
     "attributes": "employee_attributes",
+    "plans": "plans",
 }
 KIND_OF_SECTION = {section: kind for kind, section in SECTIONS.items()}
 #: one document of a kind, in words
@@ -51,6 +52,7 @@ SINGULAR = {
     "targets": "target set",
     "schedules": "schedule",
     "attributes": "employee attribute",
+    "plans": "incentive plan",
 }
 assert set(SECTIONS.values()) == set(KINDS), "every section of the configuration has a kind in the designer"
 

@@ -230,11 +230,18 @@ class Floating:
     budget_neutral: bool = False
 
 
-def floating_pay(scores: Mapping[str, Decimal], bases: Mapping[str, Decimal], rule: Floating) -> dict[str, Outcome]:
-    """Each person's floating pay, by key (an employee code), from their score and base."""
-    if not scores:
+def floating_pay(
+    scores: Mapping[str, Decimal],
+    bases: Mapping[str, Decimal],
+    rule: Floating,
+    population: Mapping[str, Decimal] | None = None,
+) -> dict[str, Outcome]:
+    """Each person's floating pay, by key, from their score and base, against the average of the
+    population's scores (by default, of those being paid)."""
+    population = scores if population is None else population
+    if not population:
         raise PayRuleError("nobody to average: the population has no scores")
-    average = sum(scores.values(), ZERO) / len(scores)
+    average = sum(population.values(), ZERO) / len(population)
     if average == 0:
         raise PayRuleError("the population's average score is 0: floating pay cannot be measured against it")
     shown_average = f"{average.quantize(Decimal('0.01'))}"

@@ -86,6 +86,7 @@ WORDS = {
         "approval_flows": _l("Approval flows"),
         "templates": _l("Templates"),
         "schedules": _l("Schedules"),
+        "plans": _l("Incentive plans"),
     },
 }
 

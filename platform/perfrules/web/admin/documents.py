@@ -179,6 +179,8 @@ def summary(kind: str, document: dict) -> str:
             f"{document.get('cycle')} · {document.get('cron')} {document.get('timezone', '')} · "
             f"{', '.join(document.get('templates', []))}"
         )
+    if kind == "plans":
+        return _short(" · ".join(f"{c.get('slug')} ({c.get('frequency')})" for c in document.get("components", [])))
     return ""
 
 
@@ -268,6 +270,22 @@ def skeleton(kind: str, config: dict) -> dict:
             "timezone": "Asia/Shanghai",
             "evaluate": "previous",
             "enabled": False,
+        }
+    if kind == "plans":
+        return {
+            "slug": "new_plan",
+            "label": label,
+            "currency": "CNY",
+            "assign": [{"departments": [], "roles": []}],
+            "components": [
+                {
+                    "slug": "commission",
+                    "label": {"zh": "提成", "en": "Commission"},
+                    "frequency": "monthly",
+                    "base": {"records": first("datasets", "dataset_slug"), "amount": "amount"},
+                    "rule": {"kind": "flat", "percent": 3},
+                }
+            ],
         }
     raise KeyError(kind)
 

@@ -1,0 +1,92 @@
+"""`perfrules pay run` and `perfrules pay lines`: incentive pay from the published plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..engine.periods import Period, PeriodError, period_from_text
+from ..money import format_money
+from ..pay.exports import pay_lines, to_csv, to_json, to_xlsx
+from ..pay.members import PayError
+from ..pay.runs import compute_pay, run_pay
+from ..problems import ConfigError
+from .context import actor, fail, functions, session_scope
+
+
+def _month(value: str) -> Period:
+    try:
+        month = period_from_text(value)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if month.cycle != "monthly":
+        raise click.BadParameter(f"pay is run for a month, such as 2026-10, not {value}")
+    return month
+
+
+@click.group("pay")
+def pay_group() -> None:
+    """Incentive pay: commission, bonuses and floating pay from the plans."""
+
+
+@pay_group.command("run")
+@click.argument("period")
+@click.option("--plan", help="Only this plan.")
+@click.option("--version", default="latest", show_default=True, help="The configuration version to pay with.")
+@click.option("--dry-run", is_flag=True, help="Compute and show the lines; write nothing.")
+def run_command(period: str, plan: str | None, version: str, dry_run: bool) -> None:
+    """Compute every component of the plans due in the month PERIOD (2026-10, last-month) and
+    write its lines."""
+    month = _month(period)
+    try:
+        with session_scope() as session:
+            if dry_run:
+                outcome = compute_pay(session, month, functions(), plan=plan, version=version)
+                for line in outcome.lines:
+                    click.echo(
+                        f"{line.member.code}\t{line.plan}.{line.component}\t{line.pay_period}\t"
+                        f"{format_money(line.amount)} {line.currency}\t{line.words.en}"
+                    )
+            else:
+                outcome = run_pay(session, month, functions(), actor(), plan=plan, version=version)
+    except (PayError, ConfigError) as exc:
+        fail([exc])
+    totals = ", ".join(f"{currency} {format_money(total)}" for currency, total in sorted(outcome.totals().items()))
+    employees = len({line.member.employee_id for line in outcome.lines})
+    what = "computed (dry run, nothing written)" if dry_run else f"run {outcome.run.id if outcome.run else ''}"
+    if outcome.errors:
+        fail(
+            [str(error) for error in outcome.errors]
+            + [f"pay {what} of {month} with version {outcome.version_number} failed: nothing was written"]
+        )
+    click.echo(
+        f"pay {what} of {month} with version {outcome.version_number}: "
+        f"{len(outcome.lines)} lines for {employees} employees; {totals or 'nothing due'}"
+    )
+
+
+@pay_group.command("lines")
+@click.argument("period")
+@click.option("--plan", help="Only this plan's lines.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True
+)
+@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Explanations in.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+def lines_command(period: str, plan: str | None, output_format: str, language: str, output: Path | None) -> None:
+    """Export the pay lines of the month PERIOD."""
+    month = _month(period)
+    with session_scope() as session:
+        rows = pay_lines(session, str(month), plan, language)
+    if output_format == "xlsx":
+        if output is None:
+            fail(["xlsx needs -o FILE"])
+        output.write_bytes(to_xlsx(rows))
+    else:
+        text = to_json(rows) if output_format == "json" else to_csv(rows)
+        if output is None:
+            click.echo(text, nl=output_format == "json")
+            return
+        output.write_text(text, encoding="utf-8-sig" if output_format == "csv" else "utf-8")
+    click.echo(f"{len(rows)} pay lines written to {output}", err=True)

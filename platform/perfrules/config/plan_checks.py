@@ -1,0 +1,70 @@
+"""What incentive plans say about the rest of the configuration: the datasets and money fields
+they add up, their filters, the fields rate tables look up, the metrics and templates they pay on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..formula import BOOLEAN
+from ..problems import Problem
+from .plan_schemas import base_kind
+
+#: (kind, slug, path, message) → a problem placed at its source
+Locate = Callable[[str, str, tuple, str], Problem]
+#: (kind, slug, path, text, catalogue, expected type): a formula checked, its problem recorded
+CheckFormula = Callable[..., object]
+
+
+def check_plans(
+    config: dict, at: Locate, check_formula: CheckFormula, dataset_catalogue: Callable[[dict], object]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    datasets, metrics, templates = config.get("datasets", {}), config.get("metrics", {}), config.get("templates", {})
+    for slug, plan in config.get("plans", {}).items():
+        for index, component in enumerate(plan["components"]):
+            where = ("components", index)
+            base, rule = component["base"], component["rule"]
+            kind = base_kind(base)
+            if kind == "metric" and base["metric"] not in metrics:
+                problems.append(at("plans", slug, (*where, "base", "metric"), f"unknown metric '{base['metric']}'"))
+            if kind == "scorecard" and base["scorecard"] not in templates:
+                problems.append(
+                    at("plans", slug, (*where, "base", "scorecard"), f"unknown template '{base['scorecard']}'")
+                )
+            if kind != "records":
+                continue
+            dataset = datasets.get(base["records"])
+            if dataset is None:
+                problems.append(at("plans", slug, (*where, "base", "records"), f"unknown dataset '{base['records']}'"))
+                continue
+            fields = {field["name"]: field for field in dataset["fields"]}
+            amount = fields.get(base["amount"])
+            if amount is None or amount["type"] != "money":
+                money = ", ".join(name for name, field in fields.items() if field["type"] == "money") or "none"
+                problems.append(
+                    at(
+                        "plans",
+                        slug,
+                        (*where, "base", "amount"),
+                        f"'{base['amount']}' is not a money field of {dataset['slug']} (its money fields: {money})",
+                    )
+                )
+            elif amount.get("currency", "CNY") != plan["currency"]:
+                problems.append(
+                    at(
+                        "plans",
+                        slug,
+                        (*where, "base", "amount"),
+                        f"'{base['amount']}' is in {amount.get('currency')}, the plan pays in {plan['currency']}",
+                    )
+                )
+            if base.get("filter"):
+                check_formula(
+                    "plans", slug, (*where, "base", "filter"), base["filter"], dataset_catalogue(dataset), BOOLEAN
+                )
+            if rule["kind"] == "rate_table" and rule["field"] not in fields:
+                problems.append(
+                    at("plans", slug, (*where, "rule", "field"), f"{dataset['slug']} has no field '{rule['field']}'")
+                )
+    return problems

@@ -1,0 +1,229 @@
+"""The shape of incentive plans (激励方案): who a plan is for, and the components that pay them.
+
+    plans:
+      - slug: rep_pay
+        label: {zh: 销售代表激励, en: Sales rep pay}
+        currency: CNY
+        assign: [{departments: [SALES], roles: [sales_rep], starts_on: 2026-01-01}]
+        parameters: {target_bonus: 10000, floating_base: 3000}
+        people: {E0003: {target_bonus: 12000}}
+        components:
+          - slug: commission
+            label: {zh: 回款提成, en: Commission on collections}
+            frequency: monthly
+            base: {records: payments, amount: amount}
+            rule: {kind: tiered, mode: marginal, over: quarterly,
+                   tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}, {from: 200000, percent: 8}]}
+
+Amounts and percentages are plain numbers (`percent: 3` is 3 %); they are read exactly, as the
+decimal they are written as. What a document says about others (datasets, fields, metrics,
+templates, parameters) is checked with the whole configuration (`validation`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from .schema_basics import CYCLES, SLUG, Strict, formula, label
+
+#: rule kind → the keys it needs
+RULE_KEYS: dict[str, tuple[str, ...]] = {
+    "flat": ("percent",),
+    "rate_table": ("field", "rates"),
+    "tiered": ("tiers",),
+    "attainment": ("target_pay",),
+    "grade": ("amount", "coefficients"),
+    "floating": ("amount",),
+    "over_target": ("percent",),
+}
+#: rule kind → every key it reads
+RULE_ALLOWED: dict[str, set[str]] = {
+    "flat": {"percent"},
+    "rate_table": {"field", "rates", "default_percent"},
+    "tiered": {"tiers", "mode", "over"},
+    "attainment": {"target_pay", "gate", "slope", "accelerator", "cap"},
+    "grade": {"amount", "coefficients"},
+    "floating": {"amount", "mode", "scope", "floor", "cap", "budget_neutral"},
+    "over_target": {"percent"},
+}
+#: base kind → what the rules it feeds may be
+RULES_OF_BASE: dict[str, tuple[str, ...]] = {
+    "records": ("flat", "rate_table", "tiered"),
+    "metric": ("flat", "tiered", "attainment", "over_target"),
+    "scorecard": ("grade", "floating"),
+}
+AMOUNT = validate.Range(min=0, max=1e13)
+PERCENT = validate.Range(min=-100, max=1000)
+
+
+class Day(fields.Field):
+    """A day, stored as ISO text (2026-01-01): YAML's dates and JSON's strings load alike, and the
+    stored form dumps as it is."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationError("must be a day such as 2026-01-01") from None
+        return day.isoformat()
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class Assignment(Strict):
+    """Everyone in these departments (and below) holding one of these roles, between the dates.
+    Without departments: every department; without roles: every role."""
+
+    departments = fields.List(fields.Str(validate=validate.Length(min=1, max=64)), load_default=None)
+    roles = fields.List(fields.Str(validate=validate.Length(min=1, max=64)), load_default=None)
+    starts_on = Day(load_default=None)
+    ends_on = Day(load_default=None)
+
+    @validates_schema
+    def _dates_in_order(self, data, **_):
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("must not be before starts_on", "ends_on")
+
+
+class Base(Strict):
+    """What a component pays on: records of a dataset (the sum of a money field, each record a
+    credit to its owner), a metric's value, or a scorecard of a template."""
+
+    records = fields.Str(load_default=None)
+    amount = fields.Str(load_default=None)
+    filter = formula(load_default=None)
+    metric = fields.Str(load_default=None)
+    scorecard = fields.Str(load_default=None)
+
+    @validates_schema
+    def _one_kind(self, data, **_):
+        given = [kind for kind in ("records", "metric", "scorecard") if data.get(kind)]
+        if len(given) != 1:
+            raise ValidationError("say one of records (a dataset), metric or scorecard (a template)")
+        if data.get("records") and not data.get("amount"):
+            raise ValidationError("name the money field to add up", "amount")
+        if not data.get("records") and (data.get("amount") or data.get("filter")):
+            raise ValidationError("only a records base has an amount and a filter")
+
+
+def base_kind(base: dict) -> str:
+    return next(kind for kind in ("records", "metric", "scorecard") if base.get(kind))
+
+
+class Tier(Strict):
+    #: where the tier starts ("from" in documents: a Python keyword, so the field has another name)
+    from_ = fields.Float(required=True, data_key="from", attribute="from", validate=AMOUNT)
+    percent = fields.Float(required=True, validate=PERCENT)
+
+
+class Rate(Strict):
+    key = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    percent = fields.Float(required=True, validate=PERCENT)
+
+
+class Rule(Strict):
+    kind = fields.Str(required=True, validate=validate.OneOf(tuple(RULE_KEYS)))
+    #: flat, over_target: the rate
+    percent = fields.Float(load_default=None, validate=PERCENT)
+    #: rate_table: the record field whose value picks the row, the rows, the rate of any other value
+    field = fields.Str(load_default=None)
+    rates = fields.List(fields.Nested(Rate), load_default=None, validate=validate.Length(min=1))
+    default_percent = fields.Float(load_default=None, validate=PERCENT)
+    #: tiered: the tiers, marginal or retroactive, over which period the base accumulates
+    tiers = fields.List(fields.Nested(Tier), load_default=None, validate=validate.Length(min=1, max=50))
+    mode = fields.Str(load_default=None)
+    over = fields.Str(load_default=None, validate=validate.OneOf(CYCLES))
+    #: attainment: the parameter holding the pay at 100 %, and the curve (percentages)
+    target_pay = fields.Str(load_default=None)
+    gate = fields.Float(load_default=None, validate=validate.Range(min=0, max=1000))
+    slope = fields.Float(load_default=None, validate=validate.Range(min=0, max=100))
+    accelerator = fields.Float(load_default=None, validate=validate.Range(min=0, max=100))
+    cap = fields.Float(load_default=None, validate=validate.Range(min=0, max=10000))
+    #: grade, floating: the parameter holding the amount at coefficient 1 (or the base pay)
+    amount = fields.Str(load_default=None)
+    coefficients = fields.Dict(
+        keys=fields.Str(validate=validate.Length(min=1, max=8)),
+        values=fields.Float(validate=validate.Range(0, 100)),
+        load_default=None,
+    )
+    #: floating: against whose average (the scorecards of the same template and period)
+    scope = fields.Str(load_default=None, validate=validate.OneOf(("team", "department", "company")))
+    floor = fields.Float(load_default=None, validate=validate.Range(min=0, max=10000))
+    budget_neutral = fields.Bool(load_default=None)
+
+    @validates_schema
+    def _keys_of_the_kind(self, data, **_):
+        kind = data["kind"]
+        missing = [key for key in RULE_KEYS[kind] if data.get(key) in (None, [], {})]
+        if missing:
+            raise ValidationError(f"a {kind} rule needs {', '.join(missing)}", missing[0])
+        stray = sorted(
+            key for key, value in data.items() if value is not None and key not in RULE_ALLOWED[kind] | {"kind"}
+        )
+        if stray:
+            raise ValidationError(f"a {kind} rule has no {stray[0]}", stray[0])
+        if kind == "tiered" and data.get("mode") not in ("marginal", "retroactive"):
+            raise ValidationError(
+                "say marginal (each slice at its rate) or retroactive (all at the rate reached)", "mode"
+            )
+        if kind == "tiered" and data["tiers"][0]["from"] != 0:
+            raise ValidationError("the first tier must start from 0", "tiers")
+        starts = [tier["from"] for tier in data.get("tiers") or []]
+        if starts != sorted(set(starts)):
+            raise ValidationError("tiers must start at increasing amounts", "tiers")
+        if kind == "floating" and data.get("mode") not in (None, "relative", "points"):
+            raise ValidationError("say relative (score ÷ average) or points (score − average)", "mode")
+
+
+class Component(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    #: how often it is paid: a monthly component every month, a quarterly one for each quarter
+    frequency = fields.Str(required=True, validate=validate.OneOf(CYCLES))
+    base = fields.Nested(Base, required=True)
+    rule = fields.Nested(Rule, required=True)
+
+    @validates_schema
+    def _rule_fits_the_base(self, data, **_):
+        kind = base_kind(data["base"])
+        if data["rule"]["kind"] not in RULES_OF_BASE[kind]:
+            allowed = ", ".join(RULES_OF_BASE[kind])
+            raise ValidationError({"rule": {"kind": [f"a {kind} base takes a {allowed} rule"]}})
+
+
+class Plan(Strict):
+    slug = fields.Str(required=True, validate=SLUG)
+    label = label()
+    currency = fields.Str(load_default="CNY", validate=validate.Regexp(r"^[A-Z]{3}$", error="a code such as CNY"))
+    assign = fields.List(fields.Nested(Assignment), required=True, validate=validate.Length(min=1))
+    #: amounts every member has unless `people` says otherwise (target bonus, base floating pay)
+    parameters = fields.Dict(keys=fields.Str(validate=SLUG), values=fields.Float(validate=AMOUNT), load_default=None)
+    #: employee code → their own parameters
+    people = fields.Dict(
+        keys=fields.Str(validate=validate.Length(min=1, max=64)),
+        values=fields.Dict(keys=fields.Str(validate=SLUG), values=fields.Float(validate=AMOUNT)),
+        load_default=None,
+    )
+    components = fields.List(fields.Nested(Component), required=True, validate=validate.Length(min=1, max=50))
+
+    @validates_schema
+    def _unique_components_and_known_parameters(self, data, **_):
+        seen: set[str] = set()
+        known = set(data.get("parameters") or {})
+        for index, component in enumerate(data["components"]):
+            if component["slug"] in seen:
+                raise ValidationError({"components": {index: {"slug": [f"'{component['slug']}' is defined twice"]}}})
+            seen.add(component["slug"])
+            rule = component["rule"]
+            for key in ("target_pay", "amount"):
+                name = rule.get(key)
+                if name and name not in known:
+                    message = f"'{name}' is not one of the plan's parameters ({', '.join(sorted(known)) or 'none'})"
+                    raise ValidationError({"components": {index: {"rule": {key: [message]}}}})
+        for code, values in (data.get("people") or {}).items():
+            unknown = sorted(set(values) - known)
+            if unknown:
+                raise ValidationError({"people": {code: [f"unknown parameter {', '.join(unknown)}"]}})

@@ -1,0 +1,80 @@
+"""Plans are configuration: each mistake is refused with its file, line and path, and says why."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from ..helpers import run_cli
+
+pytestmark = pytest.mark.database
+
+MINIMAL = """
+datasets:
+  - slug: collections
+    label: {zh: 回款, en: Collections}
+    owner_field: owner
+    date_field: received_on
+    fields:
+      - {name: owner, label: {zh: 负责人, en: Owner}, type: employee, required: true}
+      - {name: received_on, label: {zh: 日期, en: Date}, type: date, required: true}
+      - {name: amount, label: {zh: 金额, en: Amount}, type: money, currency: CNY}
+      - {name: count, label: {zh: 数量, en: Count}, type: integer}
+plans:
+  - slug: reps
+    label: {zh: 销售激励, en: Rep pay}
+    assign: [{roles: [rep]}]
+    parameters: {target_bonus: 10000}
+    components:
+      - slug: commission
+        label: {zh: 提成, en: Commission}
+        frequency: monthly
+        base: {records: collections, amount: amount, filter: "count > 0"}
+        rule: {kind: tiered, mode: marginal, tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}]}
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("records: collections,", "records: payments,", "components[0].base.records: unknown dataset 'payments'"),
+        (
+            "amount: amount,",
+            "amount: count,",
+            "components[0].base.amount: 'count' is not a money field of collections (its money fields: amount)",
+        ),
+        ("currency: CNY}", "currency: USD}", "components[0].base.amount: 'amount' is in USD, the plan pays in CNY"),
+        ("count > 0", "count > 'x'", "components[0].base.filter:"),
+        ("mode: marginal, ", "", "components[0].rule.mode: say marginal (each slice at its rate) or retroactive"),
+        ("{from: 0, percent: 3}, ", "", "components[0].rule.tiers: the first tier must start from 0"),
+        (
+            "kind: tiered, mode: marginal, tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}]",
+            "kind: flat, percent: 3, tiers: [{from: 0, percent: 3}]",
+            "components[0].rule.tiers: a flat rule has no tiers",
+        ),
+        (
+            "kind: tiered, mode: marginal, tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}]",
+            "kind: attainment, target_pay: bonus",
+            "components[0].rule.kind: a records base takes a flat, rate_table, tiered rule",
+        ),
+        ("frequency: monthly", "frequency: weekly", "components[0].frequency: Must be one of: monthly"),
+        ("assign: [{roles: [rep]}]", "assign: []", "plans[0].assign: Shorter than minimum length 1"),
+    ],
+)
+def test_plan_mistakes_are_refused_with_their_path(cli_env, tmp_path, old, new, expected):
+    text = textwrap.dedent(MINIMAL).lstrip()
+    assert old in text, old
+    path = tmp_path / "plans.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = run_cli("config", "load", path)
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and f"{path}:" in result.stderr, result.stderr
+
+
+def test_a_good_plan_loads_and_a_rule_keeps_only_its_keys(cli_env, tmp_path):
+    path = tmp_path / "plans.yaml"
+    path.write_text(textwrap.dedent(MINIMAL).lstrip(), encoding="utf-8")
+    assert run_cli("config", "load", path).exit_code == 0
+    exported = run_cli("config", "export").stdout
+    assert "tiers:\n" in exported and "from: 100000" in exported and "currency: CNY" in exported
