@@ -38,8 +38,8 @@ COLUMNS = (
 MONEY_COLUMNS = ("amount", "base")
 
 
-def pay_lines(session: Session, month: str, plan: str | None = None, language: str = "en") -> list[dict]:
-    """The month's lines, by employee, plan and component; money as Decimal."""
+def line_query(month: str, plan: str | None = None) -> sa.Select:
+    """The month's lines with their employee's code, name and department, in export order."""
     query = (
         sa.select(PayLine, Employee.code, Employee.name, Department.code)
         .join(Employee, Employee.id == PayLine.employee_id)
@@ -47,25 +47,35 @@ def pay_lines(session: Session, month: str, plan: str | None = None, language: s
         .where(PayLine.period == month)
         .order_by(Employee.code, PayLine.plan, PayLine.component)
     )
-    if plan is not None:
-        query = query.where(PayLine.plan == plan)
+    return query if plan is None else query.where(PayLine.plan == plan)
+
+
+def as_row(line: PayLine, code: str, name: str, department: str, language: str | None = "en") -> dict:
+    """One line as the exports give it; money as Decimal. `language` None keeps both explanations."""
+    return {
+        "employee": code,
+        "name": name,
+        "department": department,
+        "plan": line.plan,
+        "component": line.component,
+        "period": line.pay_period,
+        "month": line.period,
+        "amount": from_minor(line.amount_minor),
+        "currency": line.currency,
+        "base": None if line.base_minor is None else from_minor(line.base_minor),
+        "rate": line.rate,
+        "source": line.source,
+        "explanation": line.explanation
+        if language is None
+        else line.explanation.get(language) or line.explanation.get("en", ""),
+    }
+
+
+def pay_lines(session: Session, month: str, plan: str | None = None, language: str = "en") -> list[dict]:
+    """The month's lines, by employee, plan and component."""
     return [
-        {
-            "employee": code,
-            "name": name,
-            "department": department,
-            "plan": line.plan,
-            "component": line.component,
-            "period": line.pay_period,
-            "month": line.period,
-            "amount": from_minor(line.amount_minor),
-            "currency": line.currency,
-            "base": None if line.base_minor is None else from_minor(line.base_minor),
-            "rate": line.rate,
-            "source": line.source,
-            "explanation": line.explanation.get(language) or line.explanation.get("en", ""),
-        }
-        for line, code, name, department in session.execute(query)
+        as_row(line, code, name, department, language)
+        for line, code, name, department in session.execute(line_query(month, plan))
     ]
 
 

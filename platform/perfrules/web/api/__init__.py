@@ -24,6 +24,7 @@ from .errors import ErrorOut, ErrorResponses
 from .feedback import blp as feedback
 from .formulas import blp as formulas
 from .notifications import blp as notifications
+from .pay import blp as pay
 from .previews import blp as previews
 from .reviews import blp as reviews
 from .runs import blp as runs
@@ -74,6 +75,7 @@ def init_api(app: Flask) -> Api:
         disputes,
         feedback,
         notifications,
+        pay,
     ):
         api.register_blueprint(blueprint)
     api.register_blueprint(delegations)
