@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -57,3 +58,19 @@ def fail(lines: Iterable[object], code: int = EXIT_INVALID) -> NoReturn:
     for line in lines:
         click.echo(f"error: {line}" if not str(line).startswith("error") else str(line), err=True)
     sys.exit(code)
+
+
+def write_export(
+    output_format: str, output: Path | None, text: Callable[[], str], workbook: Callable[[], bytes], what: str
+) -> None:
+    """An export as asked: JSON or CSV to standard output or a file, XLSX to a file only."""
+    if output_format == "xlsx":
+        if output is None:
+            fail(["xlsx needs -o FILE"])
+        output.write_bytes(workbook())
+    else:
+        if output is None:
+            click.echo(text(), nl=output_format == "json")
+            return
+        output.write_text(text(), encoding="utf-8-sig" if output_format == "csv" else "utf-8")
+    click.echo(f"{what} written to {output}", err=True)

@@ -12,7 +12,7 @@ from ..pay.exports import pay_lines, to_csv, to_json, to_xlsx
 from ..pay.members import PayError
 from ..pay.runs import compute_pay, run_pay
 from ..problems import ConfigError
-from .context import actor, fail, functions, session_scope
+from .context import actor, fail, functions, session_scope, write_export
 
 
 def _month(value: str) -> Period:
@@ -79,14 +79,10 @@ def lines_command(period: str, plan: str | None, output_format: str, language: s
     month = _month(period)
     with session_scope() as session:
         rows = pay_lines(session, str(month), plan, language)
-    if output_format == "xlsx":
-        if output is None:
-            fail(["xlsx needs -o FILE"])
-        output.write_bytes(to_xlsx(rows))
-    else:
-        text = to_json(rows) if output_format == "json" else to_csv(rows)
-        if output is None:
-            click.echo(text, nl=output_format == "json")
-            return
-        output.write_text(text, encoding="utf-8-sig" if output_format == "csv" else "utf-8")
-    click.echo(f"{len(rows)} pay lines written to {output}", err=True)
+    write_export(
+        output_format,
+        output,
+        lambda: to_json(rows) if output_format == "json" else to_csv(rows),
+        lambda: to_xlsx(rows),
+        f"{len(rows)} pay lines",
+    )

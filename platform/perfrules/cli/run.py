@@ -25,7 +25,7 @@ from ..engine.whatif import compare
 from ..problems import ConfigError
 from ..workflow.calibration import calibrated_grades
 from ..workflow.corrections import correction_guard
-from .context import actor, fail, functions, session_scope, settings
+from .context import actor, fail, functions, session_scope, settings, write_export
 
 WHAT_IF_ROWS = 30
 LEFT_OUT_LINES = 20
@@ -268,17 +268,13 @@ def scorecards_command(period: str, output_format: str, output: Path | None, tem
     with session_scope() as session:
         chosen = str(_period(period))
         cards = load_scorecards(session, chosen, calibrated_grades(session, chosen), template=template)
-    if output_format == "xlsx":
-        if output is None:
-            fail(["xlsx needs -o FILE"])
-        output.write_bytes(to_xlsx(cards))
-    else:
-        text = to_json(cards) if output_format == "json" else to_csv(cards)
-        if output is None:
-            click.echo(text, nl=output_format == "json")
-            return
-        output.write_text(text, encoding="utf-8-sig" if output_format == "csv" else "utf-8")
-    click.echo(f"{len(cards)} scorecards written to {output}", err=True)
+    write_export(
+        output_format,
+        output,
+        lambda: to_json(cards) if output_format == "json" else to_csv(cards),
+        lambda: to_xlsx(cards),
+        f"{len(cards)} scorecards",
+    )
 
 
 @click.group("ratings")
