@@ -51,12 +51,12 @@ plans:
         (
             "kind: tiered, mode: marginal, tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}]",
             "kind: flat, percent: 3, tiers: [{from: 0, percent: 3}]",
-            "components[0].rule.tiers: a flat rule has no tiers",
+            "components[0].rule.tiers: a percentage of the base has no tiers",
         ),
         (
             "kind: tiered, mode: marginal, tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}]",
             "kind: attainment, target_pay: bonus",
-            "components[0].rule.kind: a records base takes a flat, rate_table, tiered rule",
+            "components[0].rule.kind: paid on the records of a dataset, a component pays one of: a percentage of the base",
         ),
         ("frequency: monthly", "frequency: weekly", "components[0].frequency: Must be one of: monthly"),
         ("assign: [{roles: [rep]}]", "assign: []", "plans[0].assign: Shorter than minimum length 1"),

@@ -28,6 +28,7 @@ EDITORS = {
     "approval_flows": "/designer/flows/{slug}",
     "templates": "/designer/templates/{slug}",
     "schedules": "/designer/schedules/{slug}",
+    "plans": "/designer/plans/{slug}",
 }
 
 

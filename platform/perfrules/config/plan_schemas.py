@@ -54,6 +54,17 @@ RULES_OF_BASE: dict[str, tuple[str, ...]] = {
     "metric": ("flat", "tiered", "attainment", "over_target"),
     "scorecard": ("grade", "floating"),
 }
+#: the rules and bases in words, for the messages people read under a field
+RULE_WORDS = {
+    "flat": "a percentage of the base",
+    "rate_table": "a percentage by a field's value",
+    "tiered": "tiered percentages",
+    "attainment": "a bonus by attainment of the target",
+    "grade": "an amount by grade",
+    "floating": "floating pay against the average score",
+    "over_target": "a percentage of what exceeds the target",
+}
+BASE_WORDS = {"records": "the records of a dataset", "metric": "a metric", "scorecard": "a template's scorecards"}
 AMOUNT = validate.Range(min=0, max=1e13)
 PERCENT = validate.Range(min=-100, max=1000)
 
@@ -159,12 +170,12 @@ class Rule(Strict):
         kind = data["kind"]
         missing = [key for key in RULE_KEYS[kind] if data.get(key) in (None, [], {})]
         if missing:
-            raise ValidationError(f"a {kind} rule needs {', '.join(missing)}", missing[0])
+            raise ValidationError(f"{RULE_WORDS[kind]} needs {', '.join(missing)}", missing[0])
         stray = sorted(
             key for key, value in data.items() if value is not None and key not in RULE_ALLOWED[kind] | {"kind"}
         )
         if stray:
-            raise ValidationError(f"a {kind} rule has no {stray[0]}", stray[0])
+            raise ValidationError(f"{RULE_WORDS[kind]} has no {stray[0]}", stray[0])
         if kind == "tiered" and data.get("mode") not in ("marginal", "retroactive"):
             raise ValidationError(
                 "say marginal (each slice at its rate) or retroactive (all at the rate reached)", "mode"
@@ -190,8 +201,9 @@ class Component(Strict):
     def _rule_fits_the_base(self, data, **_):
         kind = base_kind(data["base"])
         if data["rule"]["kind"] not in RULES_OF_BASE[kind]:
-            allowed = ", ".join(RULES_OF_BASE[kind])
-            raise ValidationError({"rule": {"kind": [f"a {kind} base takes a {allowed} rule"]}})
+            allowed = ", ".join(RULE_WORDS[rule] for rule in RULES_OF_BASE[kind])
+            message = f"paid on {BASE_WORDS[kind]}, a component pays one of: {allowed}"
+            raise ValidationError({"rule": {"kind": [message]}})
 
 
 class Plan(Strict):

@@ -1,6 +1,7 @@
 """The words people read for the codes the platform keeps: the states of reviews, forms, peer
 feedback, disputes, delegations, template submissions and runs, the actions taken on a review,
-and the kinds of configuration — in the reader's language, from this one place for every page.
+the kinds of configuration, cycles, and the parts of incentive plans — in the reader's language,
+from this one place for every page.
 
 Pages use the `word` filter (`{{ review.state|word('review_state') }}`), code the `word`
 function. A code without a word (a state added later) is shown as it is rather than hidden.
@@ -87,6 +88,45 @@ WORDS = {
         "templates": _l("Templates"),
         "schedules": _l("Schedules"),
         "plans": _l("Incentive plans"),
+    },
+    #: how often something is done or paid (`config.schemas.CYCLES`)
+    "cycle": {
+        "monthly": _l("monthly"),
+        "quarterly": _l("quarterly"),
+        "half_yearly": _l("half-yearly"),
+        "yearly": _l("yearly"),
+    },
+    #: what an incentive plan's component pays on (`config.plan_schemas.RULES_OF_BASE`)
+    "base_kind": {
+        "records": _l("the records of a dataset"),
+        "metric": _l("a metric and its target"),
+        "scorecard": _l("the scorecards of a template"),
+    },
+    #: how a component's pay is worked out (`config.plan_schemas.RULE_KEYS`)
+    "rule_kind": {
+        "flat": _l("a percentage of the base"),
+        "rate_table": _l("a percentage by a field's value"),
+        "tiered": _l("tiered percentages"),
+        "attainment": _l("a bonus by how much of the target was reached"),
+        "over_target": _l("a percentage of what exceeds the target"),
+        "grade": _l("an amount by grade"),
+        "floating": _l("floating pay against the average score"),
+    },
+    #: how tiers apply (`config.plan_schemas.Rule`)
+    "tier_mode": {
+        "marginal": _l("marginal: each slice at its tier's percentage"),
+        "retroactive": _l("retroactive: all of it at the percentage of the tier reached"),
+    },
+    #: how floating pay follows the score (`config.plan_schemas.Rule`)
+    "floating_mode": {
+        "relative": _l("relative: the amount × score ÷ average"),
+        "points": _l("points: the amount × (1 + (score − average) ÷ 100)"),
+    },
+    #: whose scores floating pay is averaged over (`config.plan_schemas.Rule`)
+    "average_scope": {
+        "team": _l("the team"),
+        "department": _l("the department"),
+        "company": _l("the company"),
     },
 }
 

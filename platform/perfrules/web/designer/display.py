@@ -1,18 +1,21 @@
 """What the designer pages show besides the document being edited: numbers as people type them,
-the weight sums, words for codes, the choices of the template pages, and the latest published
-version to compare with."""
+the weight sums, words for codes and currencies, the choices of the template pages, and the latest
+published version to compare with."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
+from babel.numbers import get_currency_name
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ...config.schemas import CYCLES, MISSING_POLICIES
 from ...config.versions import latest_version
 from ...org.models import Role
+from ..words import word
 from .blueprint import bp
 from .form_reading import Document
 from .reach import DepartmentNode, Reach, department_tree
@@ -57,12 +60,7 @@ def weight_sums(template: Document) -> dict[str, object]:
 def code_names() -> dict[str, dict[str, str]]:
     """Words for the codes the pages show."""
     return {
-        "cycle_names": {
-            "monthly": _("monthly"),
-            "quarterly": _("quarterly"),
-            "half_yearly": _("half-yearly"),
-            "yearly": _("yearly"),
-        },
+        "cycle_names": {code: word(code, "cycle") for code in CYCLES},
         "section_names": {
             "templates": _("template"),
             "kpis": _("KPI"),
@@ -80,6 +78,16 @@ def code_names() -> dict[str, dict[str, str]]:
             "fail": _("fail: no total"),
         },
     }
+
+
+def currency_name(code: str) -> str:
+    """A currency as the reader calls it (CNY: 人民币, Chinese Yuan); a code Babel does not know, as it is."""
+    return get_currency_name(code, locale=get_locale()) or code
+
+
+def money_unit(code: str) -> str:
+    """What amounts in a currency are counted in, said next to them: yuan (元) for CNY."""
+    return _("yuan") if code == "CNY" else currency_name(code)
 
 
 def template_choices(session: Session, config: dict, reach: Reach) -> dict[str, Any]:

@@ -1,115 +1,18 @@
-"""Editors described, not hand-written: a kind's editor is a list of `Field`s (like a Frappe
-DocType's), from which one Jinja macro draws the form and `read_document` reads the posted fields
-back into the configuration document — the same description both ways, so what the page shows is
-what is saved.
-
-Names on the page follow the document's shape: `label-zh`, `fields-2-type`,
-`fields-2-options-0-value`; each row of a list carries a `…-_row` marker so an empty row still
-counts. Problems come back with the store's paths (`fields[2].options[0].value`), which the
-macro puts under the field they are about.
+"""The kinds whose editors are drawn from a description (`described`): metrics, forms, schedules,
+employee attributes — and incentive plans, described in `plan_forms`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 
-from ...config.schemas import AGGREGATES, CYCLES, SCOPES, WINDOWS
-from .form_reading import Document, Form, form_number, form_text, row_indices
-
-Choices = tuple[tuple[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Field:
-    key: str
-    #: label | text | textarea | number | integer | checkbox | yesno | select | multiselect | formula | rows | labels_by_key
-    widget: str
-    label: Any
-    hint: Any = None
-    #: select and multiselect: fixed (value, words) pairs, or the name of a list the page provides
-    choices: Choices | str = ()
-    #: select: offer "(not set)" (the schema's default then applies)
-    blank: Any = None
-    #: rows: the fields of each row
-    fields: tuple[Field, ...] = ()
-    #: shown and read only when the sibling field `show[0]` has one of the values `show[1]`
-    show: tuple[str, tuple[str, ...]] | None = None
-    #: formula: the context it is checked in (its dataset comes from the sibling field `dataset`)
-    context: str = ""
-    #: select of a dataset's fields: the sibling field naming the dataset
-    depends: str = ""
-    #: an empty list is left out (the schema's default applies)
-    optional: bool = False
-
-
-def _value(form: Form, name: str, spec: Field) -> Any:
-    if spec.widget == "number":
-        return form_number(form, name)
-    if spec.widget == "integer":
-        text = form_text(form, name)
-        return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else (text or None)
-    if spec.widget == "checkbox":
-        return form_text(form, name).lower() in ("on", "1", "true", "yes")
-    if spec.widget == "yesno":
-        return {"yes": True, "no": False}.get(form_text(form, name))
-    return form_text(form, name) or None
-
-
-def read_fields(specs: tuple[Field, ...], form: Form, prefix: str = "") -> Document:
-    """The document (or row) the posted fields under `prefix` describe."""
-    document: Document = {}
-    for spec in specs:
-        if spec.show is not None:
-            sibling = form_text(form, prefix + spec.show[0])
-            if sibling not in spec.show[1]:
-                continue
-        name = prefix + spec.key
-        if spec.widget == "label":
-            label = {"zh": form_text(form, name + "-zh"), "en": form_text(form, name + "-en")}
-            if label["zh"] or label["en"] or not spec.optional:
-                document[spec.key] = label
-        elif spec.widget == "multiselect":
-            values = [value for value in form.getlist(name) if value]
-            if values or not spec.optional:
-                document[spec.key] = values
-        elif spec.widget == "rows":
-            rows = [
-                read_fields(spec.fields, form, f"{name}-{index}-") for index in row_indices(form, f"{name}-", "-_row")
-            ]
-            if rows or not spec.optional:
-                document[spec.key] = rows
-        elif spec.widget == "labels_by_key":
-            entries = {}
-            for index in row_indices(form, f"{name}-", "-_row"):
-                at = f"{name}-{index}-"
-                key = form_text(form, at + "key")
-                label = {"zh": form_text(form, at + "label-zh"), "en": form_text(form, at + "label-en")}
-                if key or label["zh"] or label["en"]:
-                    entries[key] = label
-            if entries or not spec.optional:
-                document[spec.key] = entries
-        else:
-            value = _value(form, name, spec)
-            if value is not None and value != "":
-                document[spec.key] = value
-    return document
-
-
-# --- the kinds drawn from a description ---------------------------------------------------------
+from ...config.schemas import AGGREGATES, SCOPES, WINDOWS
+from .described import DescribedKind, Field, names
+from .plan_forms import PLANS
 
 LABEL = Field("label", "label", _l("Name"))
 
-
-def _names(**words: Any) -> Choices:
-    return tuple(words.items())
-
-
-AGGREGATE_NAMES = _names(
+AGGREGATE_NAMES = names(
     count=_l("count the records"),
     sum=_l("sum of a field"),
     avg=_l("average of a field"),
@@ -117,14 +20,14 @@ AGGREGATE_NAMES = _names(
     max=_l("largest value of a field"),
     count_distinct=_l("count the different values of a field"),
 )
-WINDOW_NAMES = _names(
+WINDOW_NAMES = names(
     period=_l("the period being evaluated"),
     previous=_l("the period before it"),
     last_year=_l("the same period last year"),
     ytd=_l("the year to date"),
     trailing=_l("the last few months"),
 )
-SCOPE_NAMES = _names(
+SCOPE_NAMES = names(
     self=_l("the employee's own records"),
     team=_l("the employee's and everyone's below them"),
     department=_l("everyone's in the employee's department"),
@@ -152,6 +55,7 @@ METRIC = (
         _l("Only records where"),
         _l("A condition over the dataset's fields, e.g. type == 'visit' and amount > 0. Empty: every record."),
         context="filter",
+        depends="dataset",
     ),
     Field("window", "select", _l("Time window"), choices=WINDOW_NAMES),
     Field(
@@ -175,7 +79,7 @@ FORM = (
         "filled_by",
         "select",
         _l("Filled in by"),
-        choices=_names(
+        choices=names(
             employee=_l("the employee (self-assessment)"), manager=_l("their manager"), peer=_l("colleagues")
         ),
     ),
@@ -197,7 +101,7 @@ FORM = (
                 "type",
                 "select",
                 _l("Answer"),
-                choices=_names(rating=_l("a rating"), number=_l("a number"), text=_l("text"), choice=_l("a choice")),
+                choices=names(rating=_l("a rating"), number=_l("a number"), text=_l("text"), choice=_l("a choice")),
             ),
             Field("required", "checkbox", _l("Required")),
             Field("min", "number", _l("From"), show=("type", ("rating", "number"))),
@@ -205,8 +109,9 @@ FORM = (
             Field("weight", "number", _l("Weight"), _l("Its share of the form's score.")),
             Field(
                 "scale_labels",
-                "labels_by_key",
+                "map",
                 _l("What each score means"),
+                fields=(Field("key", "text", _l("Score")), Field("label", "label", _l("Name"))),
                 show=("type", ("rating",)),
                 optional=True,
             ),
@@ -230,7 +135,7 @@ SCHEDULE = (
         "evaluate",
         "select",
         _l("Which period"),
-        choices=_names(previous=_l("the last complete period"), current=_l("the period in progress")),
+        choices=names(previous=_l("the last complete period"), current=_l("the period in progress")),
     ),
     Field("enabled", "checkbox", _l("Enabled")),
 )
@@ -242,22 +147,9 @@ ATTRIBUTE = (
         "select",
         _l("Type"),
         _l("Formulas use it as employee.<code>."),
-        choices=_names(number=_l("a number"), text=_l("text"), boolean=_l("yes / no")),
+        choices=names(number=_l("a number"), text=_l("text"), boolean=_l("yes / no")),
     ),
 )
-
-
-@dataclass(frozen=True)
-class DescribedKind:
-    kind: str
-    fields: tuple[Field, ...]
-    singular: Any
-    plural: Any
-    intro: Any
-    #: a new document starts as this
-    blank: Callable[[], Document]
-    #: what the list shows besides the name: (heading, document → words)
-    columns: tuple[tuple[Any, Callable[[Document], str]], ...] = ()
 
 
 DESCRIBED: dict[str, DescribedKind] = {
@@ -317,6 +209,5 @@ DESCRIBED: dict[str, DescribedKind] = {
         lambda: {"label": {}, "type": "number"},
         ((_l("Type"), lambda d: d.get("type", "")),),
     ),
+    "plans": PLANS,
 }
-
-CYCLE_CHOICES = CYCLES

@@ -1,5 +1,5 @@
 """The kinds whose editors are drawn from a description (`document_forms`): metrics, forms,
-schedules and employee attributes — each with its list, "New …" and editor at
+schedules, employee attributes and incentive plans — each with its list, "New …" and editor at
 /designer/<kind>, /designer/<kind>/new and /designer/<kind>/<slug>, and removal. And, for every
 kind, what the editors share: checking the form as people type (/designer/check/<kind>) and the
 document a form describes (/designer/document/<kind>), read exactly as saving reads it.
@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session
 from ...config import drafts
 from ...config.permissions import reach_of
 from ...config.store import working_config
+from ...money import DEFAULT_CURRENCY
 from ...plugins import load_plugins
 from ...problems import ConfigError, Problem
 from ..auth import login_required
 from ..db import get_session
 from .blueprint import CONFIG_ROLES, DESIGNER_ROLES, bp
-from .display import code_names, latest_snapshot
-from .document_forms import DESCRIBED, DescribedKind, Field, read_fields
+from .described import MONEY, PERCENT, TIMES, DescribedKind, Field, read_fields
+from .display import code_names, latest_snapshot, money_unit
+from .document_forms import DESCRIBED
 from .form_reading import Document, Form, errors_getter, form_text, problems_by_path
 from .registry import READERS, document_from_form, register
 
@@ -56,6 +58,7 @@ def choice_lists(config: dict) -> dict[str, list[tuple[str, Any, str]]]:
             for field in dataset.get("fields", [])
         ],
         "templates": [(slug, t.get("label"), "") for slug, t in sorted(config.get("templates", {}).items())],
+        "metrics": [(slug, m.get("label"), "") for slug, m in sorted(config.get("metrics", {}).items())],
         "cycles": [(code, name, "") for code, name in cycle_names.items()],
     }
 
@@ -111,6 +114,11 @@ def _render(
     number, snapshot = latest_snapshot(session)
     section = drafts.section_of(kind)
     stored = None if new else config[section].get(slug)
+    choices = choice_lists(config)
+    if described.lists is not None:
+        choices.update(described.lists(session, config, document))
+    units = {PERCENT: "%", TIMES: "×", MONEY: money_unit(document.get("currency") or DEFAULT_CURRENCY)}
+    errors = errors_getter(by_path or {})
     return render_template(
         "designer/edit_document.html",
         kind=kind,
@@ -118,9 +126,8 @@ def _render(
         slug=slug,
         document=document,
         new=new,
-        errors=errors_getter(by_path or {}),
+        page={"errors": errors, "choices": choices, "units": units},
         problems=listed or [],
-        choices=choice_lists(config),
         version=number,
         published=stored is not None and slug in snapshot.get(section, {}),
         changed=stored is not None and snapshot.get(section, {}).get(slug) != stored,

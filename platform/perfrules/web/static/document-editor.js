@@ -1,12 +1,16 @@
 /* Editors drawn from a description (templates/designer/_document_form.html): rows added, moved
- * and removed (names and problem paths renumbered to match the page), fields shown only when
- * they apply, a dataset's fields offered for the chosen dataset — and, for every designer form
- * with a data-check-url, checking as you type: the server reads the form exactly as saving does
- * and its problems appear under the fields they are about. Nothing here decides what is valid. */
+ * and removed (names and problem paths renumbered to match the page; a map's entry is at its
+ * key, `parameters.target_bonus`), fields shown only when they apply, the choices that belong
+ * to another field's value offered for it (a dataset's fields, the rules a base takes), the keys
+ * typed in a map offered where they are chosen, employees found as their code or name is typed
+ * — and, for every designer form with a data-check-url, checking as you type: the server reads
+ * the form exactly as saving does and its problems appear under the fields they are about.
+ * Nothing here decides what is valid. */
 (function () {
   "use strict";
 
   var DEBOUNCE_MS = 450;
+  var SEARCH_MS = 250;
   var S = JSON.parse((document.getElementById("document-editor-strings") || { textContent: "{}" }).textContent);
 
   function ownOf(scope, selector) {
@@ -27,37 +31,79 @@
     if (label) { label.htmlFor = id; }
   }
 
+  function isInput(el) { return el.matches("input, select, textarea"); }
+
+  /* a key within a row names a path within it: label-zh → label.zh, base-records → base.records */
+  function pathOf(key) { return key.replace(/-/g, "."); }
+
+  function entryKey(row) {
+    var input = ownOf(row, "[data-key='key']").filter(isInput)[0];
+    return input ? input.value.trim() : "";
+  }
+
   function renumber(scope, namePrefix, pathPrefix) {
     ownOf(scope, "[data-key]").forEach(function (el) {
       var key = el.dataset.key;
       if (el.matches("[data-formula-holder]")) {
         var textarea = el.querySelector("textarea");
         if (textarea) { rename(textarea, namePrefix + key); }
-      } else if (el.matches("input, select, textarea")) {
+      } else if (isInput(el)) {
         rename(el, namePrefix + key);
       }
       if (key !== "_row" && el.hasAttribute("data-path")) {
-        el.dataset.path = pathPrefix + key.replace(/-(zh|en)$/, ".$1");
+        el.dataset.path = pathPrefix + pathOf(key);
       }
     });
-    ownOf(scope, "[data-field-path]").forEach(function (el) {
-      var key = el.dataset.fieldPath.split(".").pop().replace(/\[\d+\]$/, "");
-      el.dataset.fieldPath = pathPrefix + key;
+    ownOf(scope, "[data-field-key]").forEach(function (el) {
+      el.dataset.fieldPath = pathPrefix + pathOf(el.dataset.fieldKey);
     });
     ownOf(scope, ".doc-rows").forEach(function (rows) {
       var key = rows.dataset.rows;
-      rows.dataset.path = pathPrefix + key;
+      var path = pathPrefix + pathOf(key);
+      rows.dataset.path = path;
       Array.prototype.forEach.call(rows.children, function (row, index) {
-        renumber(row, namePrefix + key + "-" + index + "-", pathPrefix + key + "[" + index + "].");
+        var at = rows.hasAttribute("data-keyed") ? path + "." + entryKey(row) : path + "[" + index + "]";
+        row.dataset.fieldPath = at;
+        renumber(row, namePrefix + key + "-" + index + "-", at + ".");
       });
     });
   }
 
+  /* the field a show or depends rule names: in the element's row, else in the rows around it */
   function sibling(el, key) {
-    var scope = el.parentElement.closest("[data-row]") || el.closest("form");
-    return ownOf(scope, "[data-key='" + key + "']").filter(function (input) {
-      return input.matches("input, select, textarea");
+    var row = el.parentElement.closest("[data-row]");
+    for (;;) {
+      var found = ownOf(row || el.closest("form"), "[data-key='" + key + "']").filter(isInput)[0];
+      if (found || !row) { return found; }
+      row = row.parentElement.closest("[data-row]");
+    }
+  }
+
+  function mapKeys(form, name) {
+    var rows = Array.prototype.filter.call(form.querySelectorAll(".doc-rows[data-rows='" + name + "']"), function (r) {
+      return !r.closest("[data-row]");
     })[0];
+    var keys = [];
+    Array.prototype.forEach.call(rows ? rows.children : [], function (row) {
+      var key = entryKey(row);
+      if (key && keys.indexOf(key) < 0) { keys.push(key); }
+    });
+    return keys;
+  }
+
+  function offerKeys(select, keys) {
+    var current = select.value;
+    Array.prototype.slice.call(select.options).forEach(function (option) {
+      if (option.value) { option.remove(); }
+    });
+    /* a key no longer typed stays chosen: saving says what is wrong with it */
+    (current && keys.indexOf(current) < 0 ? keys.concat([current]) : keys).forEach(function (key) {
+      var option = document.createElement("option");
+      option.value = key;
+      option.textContent = key;
+      select.appendChild(option);
+    });
+    select.value = current;
   }
 
   function refresh(form) {
@@ -70,12 +116,16 @@
       var other = sibling(select, select.dataset.dependsRel);
       var group = other ? other.value : "";
       Array.prototype.forEach.call(select.options, function (option) {
-        option.hidden = option.dataset.group !== undefined && option.dataset.group !== group;
+        option.hidden = option.dataset.group !== undefined && option.dataset.group.split(" ").indexOf(group) < 0;
       });
     });
-    Array.prototype.forEach.call(form.querySelectorAll("[data-formula-holder] .formula-editor[data-context=filter]"), function (editor) {
-      var dataset = sibling(editor.closest("[data-formula-holder]"), "dataset");
-      if (dataset) { editor.dataset.dataset = dataset.value; }
+    Array.prototype.forEach.call(form.querySelectorAll("[data-formula-holder][data-depends-rel]"), function (holder) {
+      var dataset = sibling(holder, holder.dataset.dependsRel);
+      var editor = holder.querySelector(".formula-editor");
+      if (dataset && editor) { editor.dataset.dataset = dataset.value; }
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("select[data-keys-of]"), function (select) {
+      offerKeys(select, mapKeys(form, select.dataset.keysOf));
     });
   }
 
@@ -85,16 +135,15 @@
       if (!button || !form.contains(button)) { return; }
       var action = button.dataset.action;
       var row = button.closest("[data-row]");
+      var fresh = null;
       if (action === "add-row") {
         var fieldset = button.closest("fieldset");
         var template = fieldset.querySelector("template[data-row-template='" + button.dataset.rowsOf + "']");
         var rows = ownOf(fieldset.parentElement.closest("[data-row]") || form, ".doc-rows").filter(function (r) {
           return r.dataset.rows === button.dataset.rowsOf && fieldset.contains(r);
         })[0];
-        var fresh = template.content.firstElementChild.cloneNode(true);
+        fresh = template.content.firstElementChild.cloneNode(true);
         rows.appendChild(fresh);
-        var first = fresh.querySelector("input:not([type=hidden]), select, textarea");
-        if (first) { first.focus(); }
       } else if (action === "remove" && row) {
         row.remove();
       } else if (action === "up" && row && row.previousElementSibling) {
@@ -106,11 +155,50 @@
       }
       renumber(form, "", "");
       refresh(form);
+      if (fresh) {
+        /* a new row's formulas are checked as they are typed, once named and given their dataset */
+        Array.prototype.forEach.call(fresh.querySelectorAll(".formula-editor"), function (root) {
+          if (window.perfrulesFormulaEditor) { window.perfrulesFormulaEditor(root); }
+        });
+        var first = fresh.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) { first.focus(); }
+      }
       schedule(form);
     });
-    form.addEventListener("change", function () { refresh(form); });
+    form.addEventListener("change", function () { renumber(form, "", ""); refresh(form); });
     renumber(form, "", "");
     refresh(form);
+  }
+
+  /* --- employees found as their code or name is typed (never a list of everyone) --- */
+
+  function setUpEmployeeSearch(form) {
+    var list = document.getElementById("employee-choices");
+    var url = form.getAttribute("data-employees-url");
+    if (!list || !url) { return; }
+    var timer = null;
+    var asked = "";
+    form.addEventListener("input", function (event) {
+      if (!event.target.matches("input[data-employee-search]")) { return; }
+      var words = event.target.value.trim();
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (!words || words === asked) { return; }
+        asked = words;
+        fetch(url + "?q=" + encodeURIComponent(words), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { employees: [] }; })
+          .then(function (answer) {
+            list.textContent = "";
+            (answer.employees || []).forEach(function (employee) {
+              var option = document.createElement("option");
+              option.value = employee.code;
+              option.textContent = employee.name + " · " + employee.department;
+              list.appendChild(option);
+            });
+          })
+          .catch(function () { asked = ""; });
+      }, SEARCH_MS);
+    });
   }
 
   /* --- checking as you type (every designer form with data-check-url) --- */
@@ -141,7 +229,7 @@
         message.className = "invalid-feedback d-block live-error";
         message.textContent = problem.message;
         if (target.matches("input, select, textarea")) { target.classList.add("is-invalid-live"); }
-        (target.matches("fieldset, .form-group, [data-formula-holder]") ? target : target.parentElement).appendChild(message);
+        (target.matches("fieldset, .form-group, [data-formula-holder], .doc-row") ? target : target.parentElement).appendChild(message);
       } else if (list) {
         var item = document.createElement("li");
         var code = document.createElement("code");
@@ -170,7 +258,7 @@
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("form[data-check-url]"), function (form) {
-    if (form.classList.contains("document-form")) { setUpRows(form); }
+    if (form.classList.contains("document-form")) { setUpRows(form); setUpEmployeeSearch(form); }
     form.addEventListener("input", function () { schedule(form); });
     form.addEventListener("change", function () { schedule(form); });
   });
