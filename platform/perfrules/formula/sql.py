@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import Grouping
 
 from . import tree as t
 from .errors import FormulaError
@@ -126,8 +127,11 @@ class _SqlBuilder:
                 return sa.or_(expression.is_(None), expression != value), 2 * size + 2
             return sa.and_(expression.is_not(None), expression == value), 2 * size + 2
         other, other_size = sub(right)
-        compare = expression.is_distinct_from if node.negated else expression.is_not_distinct_from
-        return compare(other), size + other_size + 1
+        # parenthesised: PostgreSQL binds NOT looser than IS [NOT] DISTINCT FROM, and SQLAlchemy
+        # writes `NOT flag IS NOT DISTINCT FROM flag`, which PostgreSQL reads as NOT (… IS …)
+        grouped = Grouping(expression)
+        compare = grouped.is_distinct_from if node.negated else grouped.is_not_distinct_from
+        return compare(Grouping(other)), size + other_size + 1
 
     def _call(self, node: t.Call, sub: Callable[[t.Node], _Sized]) -> _Sized:
         function = node.function
