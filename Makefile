@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/formula_bench.py
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/pay_bench.py
 
 # After changing user-visible text: extract it, merge it into the Chinese catalogue, translate the
 # new entries in messages.po, then run this again to compile.

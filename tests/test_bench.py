@@ -59,3 +59,17 @@ def test_run_bench_reports_its_figures():
     assert figures["reviews_s"] > 0  # every repetition opens the reviews again
     assert figures["scorecards"] > 0 and figures["total_s"] > 0 and figures["ratio_to_sql"] > 0
     assert any("bare SQL" in line for line in lines)
+
+
+def test_pay_bench_reports_its_figures():
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "pay_bench.py"), "--employees", "40", "--months", "2", "--databases", "sqlite"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    sqlite = figures["by_database"]["sqlite"]
+    assert sqlite["lines"] > 0 and sqlite["records"] > 0 and figures["pay_s"] > 0 and figures["scorecard_s"] > 0
+    assert figures["ratio_to_scorecards"] == sqlite["ratio_to_scorecards"]
