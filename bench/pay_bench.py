@@ -4,7 +4,7 @@ one by one, scorecards averaged, metrics against targets, lines and credits writ
 scorecard run of the same month that the pay depends on. Both are timed in turns (scorecards,
 pay, three times over) and the median of each is kept, on SQLite and on PostgreSQL.
 
-    python bench/pay_bench.py [--employees 10000] [--months 8] [--databases sqlite,postgresql]
+    python bench/pay_bench.py [--employees 10000] [--months 3] [--databases sqlite,postgresql]
 
 PostgreSQL is reached at PERFRULES_BENCH_POSTGRES_URL (default: the local server), in a scratch
 database made and dropped by the benchmark. Ends with one JSON line: pay_s, scorecard_s and
@@ -116,7 +116,9 @@ def _postgres_scratch() -> tuple[str, sa.Engine, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=10_000)
-    parser.add_argument("--months", type=int, default=8, help="months of demo records (8: about 100 per employee)")
+    parser.add_argument(
+        "--months", type=int, default=3, help="months of demo records (3: about 1,000,000 for 10,000 employees)"
+    )
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
 

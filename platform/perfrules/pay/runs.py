@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,23 @@ class PayOutcome:
         for line in self.lines:
             found[line.currency] = found.get(line.currency, Decimal("0.00")) + line.amount
         return found
+
+
+LINE_COLUMNS = (
+    "run_id",
+    "period",
+    "pay_period",
+    "employee_id",
+    "plan",
+    "component",
+    "version_number",
+    "amount_minor",
+    "currency",
+    "base_minor",
+    "rate",
+    "source",
+    "explanation",
+)
 
 
 def due_period(frequency: str, month: Period) -> Period | None:
@@ -135,28 +153,46 @@ def _write(session: Session, run: PayRun, outcome: PayOutcome, plan: str | None)
     session.execute(replaced)
     if not outcome.lines:
         return
-    rows = [
-        {
-            "run_id": run.id,
-            "period": run.period,
-            "pay_period": str(line.pay_period),
-            "employee_id": line.member.employee_id,
-            "plan": line.plan,
-            "component": line.component,
-            "version_number": run.version_number,
-            "amount_minor": to_minor(line.amount),
-            "currency": line.currency,
-            "base_minor": None if line.base is None else to_minor(line.base),
-            "rate": None if line.rate is None else format(line.rate.normalize(), "f"),
-            "source": line.source,
-            "explanation": line.words.as_dict(),
-        }
-        for line in outcome.lines
-    ]
-    ids = session.scalars(sa.insert(PayLine).returning(PayLine.id, sort_by_parameter_order=True), rows).all()
+    # set-based, as scorecards are written: the lines in batches through the driver, then their
+    # ids read back by their unique key (an ORM insert RETURNING the ids took a second per
+    # thousand lines), then the credits
+    connection = session.connection()
     driver_insert(
-        session.connection(),
+        connection,
+        PayLine.__tablename__,
+        LINE_COLUMNS,
+        (
+            (
+                run.id,
+                run.period,
+                str(line.pay_period),
+                line.member.employee_id,
+                line.plan,
+                line.component,
+                run.version_number,
+                to_minor(line.amount),
+                line.currency,
+                None if line.base is None else to_minor(line.base),
+                None if line.rate is None else format(line.rate.normalize(), "f"),
+                orjson.dumps(line.source).decode(),
+                orjson.dumps(line.words.as_dict()).decode(),
+            )
+            for line in outcome.lines
+        ),
+    )
+    ids = {
+        (plan_slug, component, employee_id): line_id
+        for line_id, plan_slug, component, employee_id in connection.execute(
+            sa.select(PayLine.id, PayLine.plan, PayLine.component, PayLine.employee_id).where(PayLine.run_id == run.id)
+        )
+    }
+    driver_insert(
+        connection,
         PayCredit.__tablename__,
         ("line_id", "record_id", "amount_minor"),
-        ((line_id, record_id, minor) for line_id, line in zip(ids, outcome.lines) for record_id, minor in line.credits),
+        (
+            (ids[(line.plan, line.component, line.member.employee_id)], record_id, minor)
+            for line in outcome.lines
+            for record_id, minor in line.credits
+        ),
     )
