@@ -154,6 +154,15 @@ def test_heads_may_be_new_employees_and_changing_one_is_audited(cli_env, session
         ),
         (
             """
+     employees:
+       - {code: X9, name: 离职, department: EAST, active: false}
+     departments:
+       - {code: EAST, label: {zh: 华东销售部}, parent: SALES, head: X9}
+     """,
+            "departments[EAST].head: 'X9' has left (inactive): a head must be someone still working",
+        ),
+        (
+            """
      departments:
        - {code: NEW, label: {zh: 新部门}, parent: [SALES], head: {code: E0001}}
      """,

@@ -206,6 +206,10 @@ def test_a_department_head_is_chosen_by_searching_changed_cleared_and_audited(ap
     imported = len(audit(session, kind="departments", key="WEST"))
     refused = post(hr, edit, {**fields, "head": "NOBODY"})
     assert re.search(r'id="head".*?invalid-feedback.*?unknown employee &#39;NOBODY&#39;', page(refused), re.S)
+    with session.bind.begin() as connection:  # R4 leaves
+        connection.execute(sa.update(Employee).where(Employee.code == "R4").values(active=False))
+    left = post(hr, edit, {**fields, "head": "R4"})
+    assert re.search(r"id=\"head\".*?invalid-feedback.*?&#39;R4&#39; has left \(inactive\)", page(left), re.S)
     assert len(audit(session, kind="departments", key="WEST")) == imported
 
     assert post(hr, edit, {**fields, "head": "R3"}).status_code == 302

@@ -175,6 +175,14 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         if not isinstance(data.get("attributes", {}), dict):
             problems.append(entry.problem("attributes", "must be a mapping of names to values"))
 
+    inactive = set(session.scalars(sa.select(Employee.code).where(Employee.active.is_(False))))
+    for entry in by_kind["departments"].values():
+        head = entry.data.get("head")
+        listed = by_kind["employees"].get(head) if head else None
+        if head and (listed.data.get("active", True) is False if listed is not None else head in inactive):
+            problems.append(
+                entry.problem("head", f"'{head}' has left (inactive): a head must be someone still working")
+            )
     for chain in _loops(parents):
         looped = by_kind["departments"].get(chain[0])
         message = "departments form a loop: " + " → ".join(chain)

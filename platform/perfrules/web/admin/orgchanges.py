@@ -139,6 +139,8 @@ def save_department(
         head_row = session.scalar(sa.select(Employee).where(Employee.code == head))
         if head_row is None:
             problems.append(("head", f"unknown employee '{head}'"))
+        elif not head_row.active:
+            problems.append(("head", f"'{head}' has left (inactive): a head must be someone still working"))
     if not problems:
         parents[code] = parent
         for chain in loops(parents):
