@@ -7,6 +7,7 @@ the shares add up to the pool exactly."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -36,10 +37,11 @@ def from_minor(minor: int) -> Decimal:
 
 
 def exact(number: float | int | str | Decimal) -> Decimal:
-    """A number from configuration (YAML, JSON) as the decimal it was written as: 0.03 is
-    Decimal("0.03"), not the binary fraction nearest to it."""
+    """A number from configuration (YAML, JSON) or the engine as the decimal it was written as:
+    0.03 is Decimal("0.03"), not the binary fraction nearest to it. (A float's str is its shortest
+    exact text, numpy's float64 included, whose repr is not.)"""
     if isinstance(number, float):
-        return Decimal(repr(number))
+        return Decimal(str(number))
     return Decimal(number)
 
 
@@ -56,9 +58,9 @@ def parse_money(raw: object) -> Decimal:
     if isinstance(raw, bool) or raw is None:
         raise MoneyError("expected an amount of money, like 1234.50")
     if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
+        if not math.isfinite(raw):
             raise MoneyError("expected a finite amount of money")
-        value = Decimal(repr(raw))
+        value = exact(raw)
         rounded = to_cents(value)
         if abs(value - rounded) > Decimal("1e-9"):
             raise MoneyError("has more than two decimals: a cent cannot be split")

@@ -236,10 +236,11 @@ def _metric_lines(context: Context, members: list[Member], pay_period: Period, e
 
 
 def _cents(value: float) -> Decimal | None:
-    """A metric's or target's value to the cent; None where there is none."""
+    """A metric's or target's value to the cent; None where there is none. The engine aggregates
+    metrics as numbers (they are scored, not paid): pay takes each value to the cent, once."""
     if value is None or np.isnan(value):
         return None
-    return Decimal(repr(float(value))).quantize(CENT)
+    return exact(value).quantize(CENT)
 
 
 def _curve(rule: dict) -> Curve:
@@ -293,7 +294,7 @@ def _scorecard_lines(
     population: dict[object, dict[str, Decimal]] = defaultdict(dict)
     for row in rows:
         if row.total is not None:
-            population[group(row.employee_id)][str(row.employee_id)] = Decimal(repr(float(row.total)))
+            population[group(row.employee_id)][str(row.employee_id)] = exact(row.total)
     floating = Floating(
         mode=rule.get("mode") or "relative",
         floor=percent(rule["floor"]) if rule.get("floor") is not None else None,
