@@ -1,4 +1,4 @@
-"""`perfrules pay run` and `perfrules pay lines`: incentive pay from the published plans."""
+"""`perfrules pay run`, `pay lines` and `pay award`: incentive pay from the published plans."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from ..engine.periods import Period, PeriodError, period_from_text
 from ..money import format_money
+from ..pay.awards import AwardError, decide_award, request_award
 from ..pay.exports import pay_lines, to_csv, to_json, to_xlsx
 from ..pay.members import PayError
 from ..pay.runs import compute_pay, run_pay
@@ -86,3 +87,62 @@ def lines_command(period: str, plan: str | None, output_format: str, language: s
         lambda: to_xlsx(rows),
         f"{len(rows)} pay lines",
     )
+
+
+@pay_group.group("award")
+def award_group() -> None:
+    """Special awards asked for by hand, each approved by someone other than who asked."""
+
+
+@award_group.command("request")
+@click.argument("employee")
+@click.argument("amount")
+@click.option("--plan", required=True, help="The plan paying it.")
+@click.option("--component", required=True, help="The plan's component that takes awards.")
+@click.option("--month", "period", required=True, help="The month it is paid in: 2026-11, this-month.")
+@click.option("--reason", required=True, help="Why, in words.")
+def award_request_command(employee: str, amount: str, plan: str, component: str, period: str, reason: str) -> None:
+    """Ask for an award of AMOUNT (1234.50) to EMPLOYEE (a code)."""
+    month = _month(period)
+    try:
+        with session_scope() as session:
+            award = request_award(
+                session,
+                actor(),
+                employee=employee,
+                plan=plan,
+                component=component,
+                month=month,
+                amount=amount,
+                reason=reason,
+            )
+            number = award.id
+    except AwardError as exc:
+        fail([exc])
+    click.echo(f"award {number} of {amount} to {employee} in {month} asked for: it waits for someone else's approval")
+
+
+@award_group.command("approve")
+@click.argument("award_id", type=int)
+@click.option("--note", help="A word on the decision.")
+def award_approve_command(award_id: int, note: str | None) -> None:
+    """Approve an award: the month's pay run pays it."""
+    _decide(award_id, True, note)
+
+
+@award_group.command("reject")
+@click.argument("award_id", type=int)
+@click.option("--note", required=True, help="Why not.")
+def award_reject_command(award_id: int, note: str) -> None:
+    """Reject an award."""
+    _decide(award_id, False, note)
+
+
+def _decide(award_id: int, approve: bool, note: str | None) -> None:
+    try:
+        with session_scope() as session:
+            award = decide_award(session, award_id, actor(), approve=approve, note=note)
+            status, period = award.status, award.period
+    except AwardError as exc:
+        fail([exc])
+    click.echo(f"award {award_id} {status}" + (f": paid by the pay run of {period}" if approve else ""))

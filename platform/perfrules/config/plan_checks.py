@@ -67,4 +67,35 @@ def check_plans(
                 problems.append(
                     at("plans", slug, (*where, "rule", "field"), f"{dataset['slug']} has no field '{rule['field']}'")
                 )
+            if component.get("clawback"):
+                problems.extend(
+                    _clawback_problems(component["clawback"], datasets, plan, slug, (*where, "clawback"), at)
+                )
+    return problems
+
+
+def _clawback_problems(clawback: dict, datasets: dict, plan: dict, slug: str, where: tuple, at: Locate) -> list:
+    dataset = datasets.get(clawback["records"])
+    if dataset is None:
+        return [at("plans", slug, (*where, "records"), f"unknown dataset '{clawback['records']}'")]
+    fields = {field["name"]: field for field in dataset["fields"]}
+    problems = []
+    amount = fields.get(clawback["amount"])
+    if amount is None or amount["type"] != "money":
+        problems.append(
+            at("plans", slug, (*where, "amount"), f"'{clawback['amount']}' is not a money field of {dataset['slug']}")
+        )
+    elif amount.get("currency", "CNY") != plan["currency"]:
+        problems.append(
+            at(
+                "plans",
+                slug,
+                (*where, "amount"),
+                f"'{clawback['amount']}' is in {amount.get('currency')}, the plan pays in {plan['currency']}",
+            )
+        )
+    if clawback["refers_to"] not in fields:
+        problems.append(
+            at("plans", slug, (*where, "refers_to"), f"{dataset['slug']} has no field '{clawback['refers_to']}'")
+        )
     return problems

@@ -34,9 +34,11 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "rate_table": ("field", "rates"),
     "tiered": ("tiers",),
     "attainment": ("target_pay",),
-    "grade": ("amount", "coefficients"),
+    "grade": ("coefficients",),
     "floating": ("amount",),
     "over_target": ("percent",),
+    "contest": ("starts_on", "ends_on", "per_record"),
+    "award": (),
 }
 #: rule kind → every key it reads
 RULE_ALLOWED: dict[str, set[str]] = {
@@ -44,15 +46,18 @@ RULE_ALLOWED: dict[str, set[str]] = {
     "rate_table": {"field", "rates", "default_percent"},
     "tiered": {"tiers", "mode", "over"},
     "attainment": {"target_pay", "gate", "slope", "accelerator", "cap"},
-    "grade": {"amount", "coefficients"},
+    "grade": {"amount", "coefficients", "pool", "scope"},
     "floating": {"amount", "mode", "scope", "floor", "cap", "budget_neutral"},
     "over_target": {"percent"},
+    "contest": {"starts_on", "ends_on", "per_record", "per_person", "budget"},
+    "award": {"most"},
 }
 #: base kind → what the rules it feeds may be
 RULES_OF_BASE: dict[str, tuple[str, ...]] = {
-    "records": ("flat", "rate_table", "tiered"),
+    "records": ("flat", "rate_table", "tiered", "contest"),
     "metric": ("flat", "tiered", "attainment", "over_target"),
     "scorecard": ("grade", "floating"),
+    "manual": ("award",),
 }
 #: the rules and bases in words, for the messages people read under a field
 RULE_WORDS = {
@@ -63,8 +68,16 @@ RULE_WORDS = {
     "grade": "an amount by grade",
     "floating": "floating pay against the average score",
     "over_target": "a percentage of what exceeds the target",
+    "contest": "a contest paying an amount per qualifying record",
+    "award": "awards asked for by hand and approved by someone else",
 }
-BASE_WORDS = {"records": "the records of a dataset", "metric": "a metric", "scorecard": "a template's scorecards"}
+BASE_WORDS = {
+    "records": "the records of a dataset",
+    "metric": "a metric",
+    "scorecard": "a template's scorecards",
+    "manual": "awards given by hand",
+}
+BASE_KINDS = tuple(BASE_WORDS)
 AMOUNT = validate.Range(min=0, max=1e13)
 PERCENT = validate.Range(min=-100, max=1000)
 
@@ -108,12 +121,16 @@ class Base(Strict):
     filter = formula(load_default=None)
     metric = fields.Str(load_default=None)
     scorecard = fields.Str(load_default=None)
+    #: awards asked for by hand (`perfrules pay award`), each approved by someone else
+    manual = fields.Bool(load_default=None)
 
     @validates_schema
     def _one_kind(self, data, **_):
-        given = [kind for kind in ("records", "metric", "scorecard") if data.get(kind)]
+        given = [kind for kind in BASE_KINDS if data.get(kind)]
         if len(given) != 1:
-            raise ValidationError("say one of records (a dataset), metric or scorecard (a template)")
+            raise ValidationError(
+                "say one of records (a dataset), metric, scorecard (a template) or manual: true (awards)"
+            )
         if data.get("records") and not data.get("amount"):
             raise ValidationError("name the money field to add up", "amount")
         if not data.get("records") and (data.get("amount") or data.get("filter")):
@@ -121,7 +138,7 @@ class Base(Strict):
 
 
 def base_kind(base: dict) -> str:
-    return next(kind for kind in ("records", "metric", "scorecard") if base.get(kind))
+    return next(kind for kind in BASE_KINDS if base.get(kind))
 
 
 class Tier(Strict):
@@ -160,10 +177,21 @@ class Rule(Strict):
         values=fields.Float(validate=validate.Range(0, 100)),
         load_default=None,
     )
+    #: grade: a pool shared by coefficient (× `amount` when given) within the scope, to the cent
+    pool = fields.Float(load_default=None, validate=AMOUNT)
     #: floating: against whose average (the scorecards of the same template and period)
     scope = fields.Str(load_default=None, validate=validate.OneOf(("team", "department", "company")))
     floor = fields.Float(load_default=None, validate=validate.Range(min=0, max=10000))
     budget_neutral = fields.Bool(load_default=None)
+    #: contest (SPIFF): the days it runs (both included), the amount per qualifying record, the
+    #: most one person earns, the budget shared pro rata when the prizes exceed it
+    starts_on = Day(load_default=None)
+    ends_on = Day(load_default=None)
+    per_record = fields.Float(load_default=None, validate=AMOUNT)
+    per_person = fields.Float(load_default=None, validate=AMOUNT)
+    budget = fields.Float(load_default=None, validate=AMOUNT)
+    #: award: the most one award may be
+    most = fields.Float(load_default=None, validate=AMOUNT)
 
     @validates_schema
     def _keys_of_the_kind(self, data, **_):
@@ -187,15 +215,49 @@ class Rule(Strict):
             raise ValidationError("tiers must start at increasing amounts", "tiers")
         if kind == "floating" and data.get("mode") not in (None, "relative", "points"):
             raise ValidationError("say relative (score ÷ average) or points (score − average)", "mode")
+        if kind == "grade" and not data.get("amount") and data.get("pool") is None:
+            raise ValidationError("an amount by grade needs amount (a parameter), a pool, or both", "amount")
+        if kind == "grade" and data.get("scope") and data.get("pool") is None:
+            raise ValidationError("a scope says whose pool: give the pool too", "scope")
+        if kind == "contest" and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("must not be before starts_on", "ends_on")
+
+
+class Clawback(Strict):
+    """Refunds and cancellations taking back commission: records of a dataset, each naming the
+    record it refunds (`refers_to`: a field holding that record's id), within `lookback_days` of
+    it. What was paid on the refunded part is taken back at the rate it was paid at."""
+
+    records = fields.Str(required=True)
+    amount = fields.Str(required=True)
+    refers_to = fields.Str(required=True)
+    lookback_days = fields.Int(required=True, validate=validate.Range(min=0, max=3660))
+
+
+class Hold(Strict):
+    """A share of each earned line held back, and paid out `months` after the line's period ends
+    or in the month of `until`."""
+
+    percent = fields.Float(required=True, validate=validate.Range(min=0, max=100, min_inclusive=False))
+    months = fields.Int(load_default=None, validate=validate.Range(min=1, max=120))
+    until = Day(load_default=None)
+
+    @validates_schema
+    def _one_release(self, data, **_):
+        if (data.get("months") is None) == (data.get("until") is None):
+            raise ValidationError("say when it is paid out: months (after the period) or until (a day)")
 
 
 class Component(Strict):
     slug = fields.Str(required=True, validate=SLUG)
     label = label()
-    #: how often it is paid: a monthly component every month, a quarterly one for each quarter
-    frequency = fields.Str(required=True, validate=validate.OneOf(CYCLES))
+    #: how often it is paid: a monthly component every month, a quarterly one for each quarter; a
+    #: contest is paid in the month it ends, and has none
+    frequency = fields.Str(load_default=None, validate=validate.OneOf(CYCLES))
     base = fields.Nested(Base, required=True)
     rule = fields.Nested(Rule, required=True)
+    clawback = fields.Nested(Clawback, load_default=None)
+    hold = fields.Nested(Hold, load_default=None)
 
     @validates_schema
     def _rule_fits_the_base(self, data, **_):
@@ -204,6 +266,21 @@ class Component(Strict):
             allowed = ", ".join(RULE_WORDS[rule] for rule in RULES_OF_BASE[kind])
             message = f"paid on {BASE_WORDS[kind]}, a component pays one of: {allowed}"
             raise ValidationError({"rule": {"kind": [message]}})
+        contest = data["rule"]["kind"] == "contest"
+        if contest and data.get("frequency"):
+            raise ValidationError("a contest is paid in the month it ends: it has no frequency", "frequency")
+        if not contest and not data.get("frequency"):
+            raise ValidationError("say how often it is paid: monthly, quarterly, half_yearly or yearly", "frequency")
+        if data.get("clawback") and kind != "records":
+            raise ValidationError("only commission on records can be clawed back", "clawback")
+
+
+class Draw(Strict):
+    """A monthly draw (底薪保障): when a month's pay under the plan is below the parameter `amount`,
+    the plan tops it up; a recoverable draw takes the top-ups back from later earnings above it."""
+
+    amount = fields.Str(required=True)
+    recoverable = fields.Bool(required=True)
 
 
 class Plan(Strict):
@@ -220,6 +297,7 @@ class Plan(Strict):
         load_default=None,
     )
     components = fields.List(fields.Nested(Component), required=True, validate=validate.Length(min=1, max=50))
+    draw = fields.Nested(Draw, load_default=None)
 
     @validates_schema
     def _unique_components_and_known_parameters(self, data, **_):
@@ -235,6 +313,10 @@ class Plan(Strict):
                 if name and name not in known:
                     message = f"'{name}' is not one of the plan's parameters ({', '.join(sorted(known)) or 'none'})"
                     raise ValidationError({"components": {index: {"rule": {key: [message]}}}})
+        draw = data.get("draw")
+        if draw and draw["amount"] not in known:
+            message = f"'{draw['amount']}' is not one of the plan's parameters ({', '.join(sorted(known)) or 'none'})"
+            raise ValidationError({"draw": {"amount": [message]}})
         for code, values in (data.get("people") or {}).items():
             unknown = sorted(set(values) - known)
             if unknown:

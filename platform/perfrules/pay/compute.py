@@ -59,6 +59,17 @@ class DueLine:
     plan: str = ""
     component: str = ""
     currency: str = ""
+    #: one of pay.models.LINE_KINDS, and what it answers (see PayLine.reference)
+    kind: str = "earned"
+    reference: str = ""
+    #: the line it claws back from or releases: a stored line's id, or a line of the same run
+    original_id: int | None = None
+    original: DueLine | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int, str, str]:
+        """What a month holds once (the lines' unique key, less the month)."""
+        return (self.plan, self.component, self.member.employee_id, self.kind, self.reference)
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,7 @@ def component_lines(
 # --- records ------------------------------------------------------------------------------------
 
 
-def _credits(
+def credits_between(
     context: Context, member_ids: set[int], start: dt.date, end: dt.date, key_field: str | None
 ) -> Iterable[tuple[int, int, int, str | None, dt.date]]:
     """(record id, owner id, minor units, key, day) of the base's records between the dates."""
@@ -128,7 +139,7 @@ def _records_lines(
     before: dict[int, int] = defaultdict(int)
     keyed: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     key_field = rule.get("field") if rule["kind"] == "rate_table" else None
-    for record_id, owner_id, minor, key, day in _credits(context, set(by_id), start, pay_period.end, key_field):
+    for record_id, owner_id, minor, key, day in credits_between(context, set(by_id), start, pay_period.end, key_field):
         if day < pay_period.start:
             before[owner_id] += minor
             continue
@@ -273,7 +284,7 @@ def _scorecard_lines(
     cards = {row.employee_id: row for row in rows}
     scored = [member for member in members if member.employee_id in cards]
     lines = []
-    if rule["kind"] == "grade":
+    if rule["kind"] == "grade" and rule.get("pool") is None:
         coefficients = {grade: exact(value) for grade, value in rule["coefficients"].items()}
         for member in scored:
             card = cards[member.employee_id]
@@ -291,6 +302,8 @@ def _scorecard_lines(
         card = cards[employee_id]
         return {"company": None, "department": card.department_id, "team": managers.get(employee_id)}[scope]
 
+    if rule["kind"] == "grade":
+        return _pool_lines(context, scored, pay_period, cards, group, errors)
     population: dict[object, dict[str, Decimal]] = defaultdict(dict)
     for row in rows:
         if row.total is not None:
@@ -319,4 +332,41 @@ def _scorecard_lines(
             outcome = outcomes[str(member.employee_id)]
             source = {"scorecard": cards[member.employee_id].id, "scope": scope, "population": len(scores)}
             lines.append(_line(member, pay_period, outcome, _parameter(member, rule["amount"]), source))
+    return lines
+
+
+def _pool_lines(
+    context: Context,
+    scored: list[Member],
+    pay_period: Period,
+    cards: dict,
+    group: Callable[[int], object],
+    errors: list[PayError],
+) -> list[DueLine]:
+    """A bonus pool per group (the company, or each team or department), shared by grade
+    coefficient — × the member's `amount` when the rule names one — to the cent."""
+    rule = context.component["rule"]
+    coefficients = {grade: exact(value) for grade, value in rule["coefficients"].items()}
+    pool = exact(rule["pool"])
+    by_group: dict[object, dict[str, Decimal]] = defaultdict(dict)
+    people: dict[str, Member] = {}
+    for member in scored:
+        card = cards[member.employee_id]
+        if card.grade not in coefficients:
+            errors.append(context.error(f"grade {card.grade!r} has no coefficient", member))
+            continue
+        try:
+            weight = coefficients[card.grade] * (_parameter(member, rule["amount"]) if rule.get("amount") else 1)
+        except PayRuleError as exc:
+            errors.append(context.error(str(exc), member))
+            continue
+        by_group[group(member.employee_id)][member.code] = weight
+        people[member.code] = member
+    lines = []
+    for weights in by_group.values():
+        for code, outcome in rules.pool_shares(pool, weights).items():
+            member = people[code]
+            card = cards[member.employee_id]
+            source = {"scorecard": card.id, "grade": card.grade, "pool": str(to_cents(pool)), "shared_by": len(weights)}
+            lines.append(_line(member, pay_period, outcome, None, source))
     return lines

@@ -24,8 +24,11 @@ from ..engine.people import People
 from ..engine.periods import Period
 from ..formula import FunctionRegistry
 from ..money import format_money, to_minor
+from . import ledger
+from .awards import award_lines
 from .compute import Context, DueLine, component_lines
-from .members import PayError, members_of
+from .contests import contest_lines, contest_month
+from .members import Member, PayError, members_of
 from .models import PayCredit, PayLine, PayRun
 
 
@@ -45,6 +48,9 @@ class PayOutcome:
 
 
 LINE_COLUMNS = (
+    "kind",
+    "reference",
+    "original_line_id",
     "run_id",
     "period",
     "pay_period",
@@ -78,24 +84,74 @@ def compute_pay(
     if plan is not None and plan not in plans:
         raise PayError(plan, None, None, f"there is no plan '{plan}' in {resolved.name}")
     assert resolved.number is not None, "pay runs use published versions"
+    slugs = [plan] if plan else sorted(plans)
+    check_order(session, month, slugs)
     outcome = PayOutcome(month, resolved.number)
     people = People.load(session)
-    for slug in [plan] if plan else sorted(plans):
+    for slug in slugs:
         document = plans[slug]
+        try:
+            monthly = members_of(document, people, month)
+        except PayError as exc:
+            outcome.errors.append(exc)
+            continue
+        lines: list[DueLine] = []
         for component in document["components"]:
-            pay_period = due_period(component["frequency"], month)
-            if pay_period is None:
-                continue
+            context = Context(session, resolved.config, functions, people, document, component)
             try:
-                members = members_of(document, people, pay_period)
+                found = _component_month(context, people, month, monthly, outcome.errors)
             except PayError as exc:
                 outcome.errors.append(exc)
-                break
-            context = Context(session, resolved.config, functions, people, document, component)
-            for line in component_lines(context, members, pay_period, outcome.errors):
+                continue
+            for line in found:
                 line.plan, line.component, line.currency = slug, component["slug"], document["currency"]
-                outcome.lines.append(line)
+            lines.extend(found)
+        lines.extend(ledger.settle(session, document, month, lines, monthly, document["currency"]))
+        outcome.lines.extend(lines)
     return outcome
+
+
+def _component_month(
+    context: Context, people: People, month: Period, monthly: list[Member], errors: list[PayError]
+) -> list[DueLine]:
+    """The component's lines in `month`: what its rule earns when it is due, what it holds back and
+    releases, and what refunds take back."""
+    component = context.component
+    lines: list[DueLine] = []
+    if component["rule"]["kind"] == "contest":
+        if contest_month(component["rule"]) == month:
+            lines = contest_lines(context, monthly, month)
+    elif component["rule"]["kind"] == "award":
+        lines = award_lines(context, monthly, month, errors)
+    else:
+        pay_period = due_period(component["frequency"], month)
+        if pay_period is not None:
+            members = monthly if pay_period == month else members_of(context.plan, people, pay_period)
+            lines = component_lines(context, members, pay_period, errors)
+    if component.get("hold"):
+        lines += ledger.holds(context, lines) + ledger.releases(context, month, monthly)
+    if component.get("clawback"):
+        lines += ledger.clawbacks(context, month, [line for line in lines if line.kind == "earned"], monthly)
+    return lines
+
+
+def check_order(session: Session, month: Period, plans: list[str]) -> None:
+    """Months are paid in order: what a month carries, recovers, releases and claws back is read
+    from the months before it, so a month is run again only until a later one has been paid."""
+    later = session.execute(
+        sa.select(PayLine.plan, sa.func.max(PayLine.period))
+        .where(PayLine.period > str(month), PayLine.plan.in_(plans))
+        .group_by(PayLine.plan)
+        .order_by(PayLine.plan)
+    ).first()
+    if later is not None:
+        raise PayError(
+            later[0],
+            None,
+            None,
+            f"{later[1]} is already paid: months are paid in order, and {month} cannot be run again after a "
+            "later month (its lines would no longer be what the later month was computed from)",
+        )
 
 
 def run_pay(
@@ -155,44 +211,49 @@ def _write(session: Session, run: PayRun, outcome: PayOutcome, plan: str | None)
         return
     # set-based, as scorecards are written: the lines in batches through the driver, then their
     # ids read back by their unique key (an ORM insert RETURNING the ids took a second per
-    # thousand lines), then the credits
+    # thousand lines), then the credits. Lines that refer to a line of the same run (a hold, a
+    # clawback of this month's commission) go second, once that line's id is known.
     connection = session.connection()
-    driver_insert(
-        connection,
-        PayLine.__tablename__,
-        LINE_COLUMNS,
-        (
-            (
-                run.id,
-                run.period,
-                str(line.pay_period),
-                line.member.employee_id,
-                line.plan,
-                line.component,
-                run.version_number,
-                to_minor(line.amount),
-                line.currency,
-                None if line.base is None else to_minor(line.base),
-                None if line.rate is None else format(line.rate.normalize(), "f"),
-                orjson.dumps(line.source).decode(),
-                orjson.dumps(line.words.as_dict()).decode(),
+    first = [line for line in outcome.lines if line.original is None]
+    second = [line for line in outcome.lines if line.original is not None]
+    ids: dict[tuple, int] = {}
+    for batch in (first, second):
+        if not batch:
+            continue
+        driver_insert(connection, PayLine.__tablename__, LINE_COLUMNS, (_row(run, line, ids) for line in batch))
+        ids = {
+            (plan_slug, component, employee_id, kind, reference): line_id
+            for line_id, plan_slug, component, employee_id, kind, reference in connection.execute(
+                sa.select(
+                    PayLine.id, PayLine.plan, PayLine.component, PayLine.employee_id, PayLine.kind, PayLine.reference
+                ).where(PayLine.run_id == run.id)
             )
-            for line in outcome.lines
-        ),
-    )
-    ids = {
-        (plan_slug, component, employee_id): line_id
-        for line_id, plan_slug, component, employee_id in connection.execute(
-            sa.select(PayLine.id, PayLine.plan, PayLine.component, PayLine.employee_id).where(PayLine.run_id == run.id)
-        )
-    }
+        }
     driver_insert(
         connection,
         PayCredit.__tablename__,
         ("line_id", "record_id", "amount_minor"),
-        (
-            (ids[(line.plan, line.component, line.member.employee_id)], record_id, minor)
-            for line in outcome.lines
-            for record_id, minor in line.credits
-        ),
+        ((ids[line.key], record_id, minor) for line in outcome.lines for record_id, minor in line.credits),
+    )
+
+
+def _row(run: PayRun, line: DueLine, ids: dict[tuple, int]) -> tuple:
+    original = ids[line.original.key] if line.original is not None else line.original_id
+    return (
+        line.kind,
+        line.reference,
+        original,
+        run.id,
+        run.period,
+        str(line.pay_period),
+        line.member.employee_id,
+        line.plan,
+        line.component,
+        run.version_number,
+        to_minor(line.amount),
+        line.currency,
+        None if line.base is None else to_minor(line.base),
+        None if line.rate is None else format(line.rate.normalize(), "f"),
+        orjson.dumps(line.source).decode(),
+        orjson.dumps(line.words.as_dict()).decode(),
     )

@@ -1,0 +1,384 @@
+"""What a month's pay owes beyond the components' rules, as lines of their own: holds and their
+release, clawbacks of refunded commission, a plan's draw, and negative months carried forward.
+
+Past lines are never edited. A refund in a later month is a new negative line in that month,
+linked to the line that paid on the refunded record; a hold is a negative line beside the line it
+holds back from, and its release a positive one in the month it falls due; a draw tops a month up
+and, when recoverable, is taken back from later earnings above it. What earlier months did is read
+from their stored lines, which is why months are paid in order (`runs.check_order`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..data.models import Record
+from ..engine.periods import Period
+from ..money import exact, from_minor, to_cents
+from ..org.models import Employee
+from .compute import Context, DueLine
+from .members import Member
+from .models import PayCredit, PayLine
+from .rules import Words, money, percent
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+#: (employee id, amount, kind, words) → a closing line added to the month
+Add = Callable[[int, Decimal, str, Words], None]
+
+
+def someone(session: Session, employee_ids: set[int], members: list[Member]) -> dict[int, Member]:
+    """A Member for each id: the plan's own members as they are, anyone else (who has left the
+    plan but is still owed or owes) without parameters."""
+    found = {member.employee_id: member for member in members}
+    missing = employee_ids - set(found)
+    if missing:
+        for employee_id, code in session.execute(sa.select(Employee.id, Employee.code).where(Employee.id.in_(missing))):
+            found[employee_id] = Member(-1, employee_id, code, {})
+    return found
+
+
+# --- holds --------------------------------------------------------------------------------------
+
+
+def holds(context: Context, earned: list[DueLine]) -> list[DueLine]:
+    """The share of each positive earned line held back, beside it."""
+    hold = context.component["hold"]
+    rate = exact(hold["percent"]) / HUNDRED
+    when_en, when_zh = _release_words(hold)
+    lines = []
+    for line in earned:
+        if line.amount <= 0:
+            continue
+        held = to_cents(line.amount * rate)
+        words = Words(
+            f"{percent(rate)} of {money(line.amount)} held back, paid out {when_en}: −{money(held)}",
+            f"{money(line.amount)} 的 {percent(rate)} 暂扣，{when_zh}发放：−{money(held)}",
+        )
+        lines.append(
+            DueLine(line.member, line.pay_period, -held, words, line.amount, rate, {"held": "earned"}, kind="hold")
+        )
+        lines[-1].original = line
+    return lines
+
+
+def _release_words(hold: dict) -> tuple[str, str]:
+    if hold.get("until"):
+        return f"in the month of {hold['until']}", f"于 {hold['until']} 所在月"
+    return f"{hold['months']} months after the period", f"期末后 {hold['months']} 个月"
+
+
+def _release_month(hold: dict, pay_period: Period) -> Period:
+    if hold.get("until"):
+        return Period.of(dt.date.fromisoformat(hold["until"]), "monthly")
+    last = pay_period.end - dt.timedelta(days=1)
+    months = last.year * 12 + last.month - 1 + hold["months"]
+    return Period.of(dt.date(months // 12, months % 12 + 1, 1), "monthly")
+
+
+def releases(context: Context, month: Period, members: list[Member]) -> list[DueLine]:
+    """Stored holds of the component that fall due by `month` and have not been paid out."""
+    hold = context.component["hold"]
+    released = sa.select(PayLine.original_line_id).where(
+        PayLine.kind == "release", PayLine.period < str(month), PayLine.original_line_id.is_not(None)
+    )
+    rows = context.session.execute(
+        sa.select(PayLine.id, PayLine.employee_id, PayLine.pay_period, PayLine.amount_minor)
+        .where(
+            PayLine.plan == context.plan["slug"],
+            PayLine.component == context.component["slug"],
+            PayLine.kind == "hold",
+            PayLine.period < str(month),
+            PayLine.id.not_in(released),
+        )
+        .order_by(PayLine.id)
+    ).all()
+    due = [row for row in rows if _release_month(hold, Period.parse(row.pay_period)) <= month]
+    people = someone(context.session, {row.employee_id for row in due}, members)
+    lines = []
+    for row in due:
+        amount = -from_minor(row.amount_minor)
+        words = Words(
+            f"held back from {row.pay_period}, paid out now: {money(amount)}",
+            f"{row.pay_period} 暂扣部分，本月发放：{money(amount)}",
+        )
+        line = DueLine(people[row.employee_id], month, amount, words, None, None, {"hold": row.id}, kind="release")
+        line.reference, line.original_id = row.pay_period, row.id
+        lines.append(line)
+    return lines
+
+
+# --- clawbacks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Paid:
+    """An earned line that paid on a record: which line, how much the record brought to it."""
+
+    line: DueLine | None  # a line of this run, or
+    line_id: int | None  # a stored one
+    employee_id: int
+    pay_period: str
+    line_amount: Decimal
+    line_base: Decimal
+    credited: int  # minor units
+    clawed_before: Decimal  # taken back from the line by earlier months
+
+
+def clawbacks(context: Context, month: Period, earned: list[DueLine], members: list[Member]) -> list[DueLine]:
+    """Refunds dated in `month` of records this component paid on, taken back at the rate their
+    line paid: one negative line per line taken back from, never more than that line paid, and a
+    record's refunds together never more than it brought."""
+    clawback, base = context.component["clawback"], context.component["base"]
+    session = context.session
+    amount = sa.cast(Record.values[clawback["amount"]].as_string(), sa.BigInteger)
+    refers_to = Record.values[clawback["refers_to"]].as_string()
+    refunds = sa.select(Record.id, Record.external_id, Record.occurred_on, amount, refers_to).where(
+        Record.dataset == clawback["records"], amount.is_not(None), refers_to.is_not(None)
+    )
+    now = session.execute(refunds.where(Record.occurred_on >= month.start, Record.occurred_on < month.end)).all()
+    if not now:
+        return []
+    refunded = {row[4] for row in now}
+    originals = {
+        external_id: (record_id, day)
+        for record_id, external_id, day in session.execute(
+            sa.select(Record.id, Record.external_id, Record.occurred_on).where(
+                Record.dataset == base["records"], Record.external_id.in_(refunded)
+            )
+        )
+    }
+    for row in now:
+        if row[4] not in originals:
+            raise context.error(
+                f"refund {row[1]} of {clawback['records']} refers to {base['records']} record '{row[4]}', "
+                "which does not exist"
+            )
+    # the same records' refunds of earlier months used up part of their credit: replayed, in
+    # order, so that this month takes back only what is left
+    history = session.execute(
+        refunds.where(Record.occurred_on < month.end, refers_to.in_(refunded)).order_by(Record.occurred_on, Record.id)
+    ).all()
+    paid = _paid_on(context, month, earned, {record_id for record_id, _ in originals.values()})
+    taken: dict[int, int] = defaultdict(int)
+    by_line: dict[int, list[tuple[str, int, int]]] = defaultdict(list)  # record → (refund, id, minor)
+    for refund_id, external_id, day, minor, original in history:
+        record_id, record_day = originals[original]
+        if record_id not in paid or (day - record_day).days > clawback["lookback_days"]:
+            continue  # never paid on, or refunded after the window: nothing to take back
+        applied = min(int(minor), paid[record_id].credited - taken[record_id])
+        if applied <= 0:
+            continue
+        taken[record_id] += applied
+        if day >= month.start:
+            by_line[record_id].append((external_id, refund_id, applied))
+    return _clawback_lines(context, month, paid, by_line, members)
+
+
+def _paid_on(context: Context, month: Period, earned: list[DueLine], record_ids: set[int]) -> dict[int, _Paid]:
+    """Record id → the earned line of this component that paid on it (stored, or this run's)."""
+    found: dict[int, _Paid] = {}
+    for line in earned:
+        for record_id, minor in line.credits:
+            if record_id in record_ids and line.base:
+                found[record_id] = _Paid(
+                    line, None, line.member.employee_id, str(line.pay_period), line.amount, line.base, minor, ZERO
+                )
+    if not record_ids:
+        return found
+    clawed = (
+        sa.select(PayLine.original_line_id, sa.func.sum(PayLine.amount_minor).label("minor"))
+        .where(PayLine.kind == "clawback", PayLine.period < str(month))
+        .group_by(PayLine.original_line_id)
+        .subquery()
+    )
+    rows = context.session.execute(
+        sa.select(
+            PayCredit.record_id,
+            PayCredit.amount_minor,
+            PayLine.id,
+            PayLine.employee_id,
+            PayLine.pay_period,
+            PayLine.amount_minor,
+            PayLine.base_minor,
+            clawed.c.minor,
+        )
+        .join(PayLine, PayLine.id == PayCredit.line_id)
+        .outerjoin(clawed, clawed.c.original_line_id == PayLine.id)
+        .where(
+            PayCredit.record_id.in_(record_ids),
+            PayLine.plan == context.plan["slug"],
+            PayLine.component == context.component["slug"],
+            PayLine.kind == "earned",
+            PayLine.period < str(month),
+        )
+    )
+    for record_id, credited, line_id, employee_id, pay_period, line_minor, base_minor, clawed_minor in rows:
+        if base_minor:
+            found[record_id] = _Paid(
+                None,
+                line_id,
+                employee_id,
+                pay_period,
+                from_minor(line_minor),
+                from_minor(base_minor),
+                credited,
+                -from_minor(clawed_minor or 0),
+            )
+    return found
+
+
+def _clawback_lines(
+    context: Context,
+    month: Period,
+    paid: dict[int, _Paid],
+    by_record: dict[int, list[tuple[str, int, int]]],
+    members: list[Member],
+) -> list[DueLine]:
+    by_line: dict[tuple[str, int], list[tuple[_Paid, str, int, int]]] = defaultdict(list)
+    for record_id, applied in by_record.items():
+        original = paid[record_id]
+        for external_id, refund_id, minor in applied:
+            by_line[(original.pay_period, original.employee_id)].append((original, external_id, refund_id, minor))
+    people = someone(context.session, {employee_id for _, employee_id in by_line}, members)
+    lines = []
+    for (pay_period, employee_id), refunds in sorted(by_line.items()):
+        original = refunds[0][0]
+        refunded = from_minor(sum(minor for *_, minor in refunds))
+        left = original.line_amount - original.clawed_before
+        wanted = to_cents(refunded * original.line_amount / original.line_base)
+        taken = min(wanted, max(left, ZERO))
+        names = ", ".join(external_id for _, external_id, _, _ in refunds)
+        how_en = (
+            f"{money(refunded)} refunded ({names}) × {money(original.line_amount)} paid ÷ "
+            f"{money(original.line_base)} credited in {pay_period} = {money(wanted)} taken back"
+        )
+        how_zh = (
+            f"退款 {money(refunded)}（{names}）× {pay_period} 已付 {money(original.line_amount)} ÷ "
+            f"计提基数 {money(original.line_base)} = 追回 {money(wanted)}"
+        )
+        if taken != wanted:
+            how_en += f", limited to the {money(left)} that line still holds"
+            how_zh += f"，以该行尚余的 {money(left)} 为限"
+        line = DueLine(
+            people[employee_id],
+            month,
+            -taken,
+            Words(how_en, how_zh),
+            refunded,
+            None,
+            {"clawback_of": pay_period, "refunds": len(refunds)},
+            [(refund_id, -minor) for _, _, refund_id, minor in refunds],
+            kind="clawback",
+        )
+        line.reference, line.original_id, line.original = pay_period, original.line_id, original.line
+        lines.append(line)
+    return lines
+
+
+# --- a plan's month: carried amounts and the draw -----------------------------------------------
+
+
+def settle(
+    session: Session, plan: dict, month: Period, lines: list[DueLine], members: list[Member], currency: str
+) -> list[DueLine]:
+    """The lines that close each person's month under the plan: what a negative previous month
+    carried in, the draw's top-up or recovery, and what a negative month carries out."""
+    slug, draw = plan["slug"], plan.get("draw")
+    previous = Period.of(month.start - dt.timedelta(days=1), "monthly")
+    carried = dict(
+        session.execute(
+            sa.select(PayLine.employee_id, PayLine.amount_minor).where(
+                PayLine.plan == slug, PayLine.kind == "carried_out", PayLine.period == str(previous)
+            )
+        ).all()
+    )
+    balances: dict[int, int] = {}
+    if draw and draw["recoverable"]:
+        balances = dict(
+            session.execute(
+                sa.select(PayLine.employee_id, sa.func.sum(PayLine.amount_minor))
+                .where(PayLine.plan == slug, PayLine.kind.in_(("draw", "recovery")), PayLine.period < str(month))
+                .group_by(PayLine.employee_id)
+            ).all()
+        )
+    net: dict[int, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        net[line.member.employee_id] += line.amount
+    drawn = {member.employee_id for member in members} if draw else set()
+    people = someone(session, set(net) | set(carried) | drawn, members)
+    closing: list[DueLine] = []
+
+    def add(employee_id: int, amount: Decimal, kind: str, words: Words, reference: str = "") -> None:
+        line = DueLine(people[employee_id], month, amount, words, None, None, {}, kind=kind, reference=reference)
+        line.plan, line.currency = slug, currency
+        closing.append(line)
+        net[employee_id] += amount
+
+    for employee_id in sorted(set(net) | set(carried) | drawn):
+        if carried.get(employee_id):
+            amount = -from_minor(carried[employee_id])
+            add(
+                employee_id,
+                amount,
+                "carried_in",
+                Words(
+                    f"carried from {previous}, where pay came to less than nothing: {money(amount)}",
+                    f"自 {previous} 结转的负数：{money(amount)}",
+                ),
+                str(previous),
+            )
+        if employee_id in drawn:
+            _draw(add, people[employee_id], draw or {}, net[employee_id], from_minor(balances.get(employee_id, 0)))
+        if net[employee_id] < 0:
+            amount = -net[employee_id]
+            add(
+                employee_id,
+                amount,
+                "carried_out",
+                Words(
+                    f"the month comes to {money(-amount)}: carried into the next month, nothing is paid now",
+                    f"本月合计 {money(-amount)}：结转下月，本月不发放",
+                ),
+            )
+    return closing
+
+
+def _draw(add: Add, member: Member, draw: dict, earned: Decimal, balance: Decimal) -> None:
+    """Top the month up to the draw; or take a recoverable draw's balance back from what is above it."""
+    floor = to_cents(member.parameters.get(draw["amount"], ZERO))
+    if earned < floor:
+        top_up = floor - earned
+        if draw["recoverable"]:
+            words = Words(
+                f"pay of {money(earned)} topped up to the draw of {money(floor)}: {money(top_up)}, "
+                f"to be recovered from later earnings (owed after this month: {money(balance + top_up)})",
+                f"本月 {money(earned)} 补足至保底 {money(floor)}：{money(top_up)}，"
+                f"将从以后的收入中扣回（本月后待扣回 {money(balance + top_up)}）",
+            )
+        else:
+            words = Words(
+                f"pay of {money(earned)} topped up to the guaranteed {money(floor)}: {money(top_up)}",
+                f"本月 {money(earned)} 补足至保底 {money(floor)}：{money(top_up)}",
+            )
+        add(member.employee_id, top_up, "draw" if draw["recoverable"] else "guarantee", words)
+    elif balance > 0 and earned > floor:
+        recovered = min(balance, earned - floor)
+        add(
+            member.employee_id,
+            -recovered,
+            "recovery",
+            Words(
+                f"{money(recovered)} of the {money(balance)} drawn before recovered from pay above the draw of "
+                f"{money(floor)} (owed after this month: {money(balance - recovered)})",
+                f"从超出保底 {money(floor)} 的部分扣回此前预支 {money(balance)} 中的 {money(recovered)}"
+                f"（本月后待扣回 {money(balance - recovered)}）",
+            ),
+        )
