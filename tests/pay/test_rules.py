@@ -18,6 +18,7 @@ from perfrules.pay.rules import (
     Words,
     attainment_pay,
     by_grade,
+    draw,
     flat,
     floating_pay,
     over_target,
@@ -144,3 +145,35 @@ def test_marginal_tiers_do_not_depend_on_how_the_base_is_split(parts):
         running += part
         paid += to_cents(tiered(running, TIERS, False, COLLECTED).amount) - before
     assert paid == to_cents(tiered(running, TIERS, False, COLLECTED).amount)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    earnings=st.lists(st.decimals(-5000, 20000, places=2), min_size=1, max_size=24),
+    floor=st.decimals(0, 10000, places=2),
+)
+def test_a_recoverable_draw_is_fully_recovered(earnings, floor):
+    """Month after month, pay is never below the draw, what was paid beyond the earnings is exactly
+    what is still owed, and a month that earns the draw and what is owed pays it all back."""
+    balance, paid = D(0), D(0)
+    for earned in earnings:
+        outcome = draw(earned, floor, balance, True)
+        month = earned + (outcome.amount if outcome else 0)
+        balance += outcome.amount if outcome else 0
+        assert month >= floor
+        assert balance >= 0
+        paid += month
+    assert paid - sum(earnings) == balance
+    settling = draw(floor + balance, floor, balance, True)
+    assert balance == 0 or (settling is not None and balance + settling.amount == 0)
+
+
+def test_a_guarantee_tops_up_and_is_never_taken_back():
+    assert draw(D("300.00"), D("1000.00"), D(0), False).amount == D("700.00")
+    assert draw(D("5000.00"), D("1000.00"), D("700.00"), False) is None
+    recovered = draw(D("1500.00"), D("1000.00"), D("700.00"), True)
+    assert recovered.amount == D("-500.00")
+    assert recovered.words.en == (
+        "500.00 of the 700.00 drawn before recovered from pay above the draw of 1,000.00 "
+        "(owed after this month: 200.00)"
+    )

@@ -23,6 +23,7 @@ from ..data.models import Record
 from ..engine.periods import Period
 from ..money import exact, from_minor, to_cents
 from ..org.models import Employee
+from . import rules
 from .compute import Context, DueLine
 from .members import Member
 from .models import PayCredit, PayLine
@@ -352,33 +353,8 @@ def settle(
 
 
 def _draw(add: Add, member: Member, draw: dict, earned: Decimal, balance: Decimal) -> None:
-    """Top the month up to the draw; or take a recoverable draw's balance back from what is above it."""
     floor = to_cents(member.parameters.get(draw["amount"], ZERO))
-    if earned < floor:
-        top_up = floor - earned
-        if draw["recoverable"]:
-            words = Words(
-                f"pay of {money(earned)} topped up to the draw of {money(floor)}: {money(top_up)}, "
-                f"to be recovered from later earnings (owed after this month: {money(balance + top_up)})",
-                f"本月 {money(earned)} 补足至保底 {money(floor)}：{money(top_up)}，"
-                f"将从以后的收入中扣回（本月后待扣回 {money(balance + top_up)}）",
-            )
-        else:
-            words = Words(
-                f"pay of {money(earned)} topped up to the guaranteed {money(floor)}: {money(top_up)}",
-                f"本月 {money(earned)} 补足至保底 {money(floor)}：{money(top_up)}",
-            )
-        add(member.employee_id, top_up, "draw" if draw["recoverable"] else "guarantee", words)
-    elif balance > 0 and earned > floor:
-        recovered = min(balance, earned - floor)
-        add(
-            member.employee_id,
-            -recovered,
-            "recovery",
-            Words(
-                f"{money(recovered)} of the {money(balance)} drawn before recovered from pay above the draw of "
-                f"{money(floor)} (owed after this month: {money(balance - recovered)})",
-                f"从超出保底 {money(floor)} 的部分扣回此前预支 {money(balance)} 中的 {money(recovered)}"
-                f"（本月后待扣回 {money(balance - recovered)}）",
-            ),
-        )
+    outcome = rules.draw(earned, floor, balance, draw["recoverable"])
+    if outcome is not None:
+        kind = "recovery" if outcome.amount < 0 else "draw" if draw["recoverable"] else "guarantee"
+        add(member.employee_id, outcome.amount, kind, outcome.words)

@@ -303,3 +303,40 @@ def pool_shares(pool: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Outc
         )
         for key in weights
     }
+
+
+def draw(earned: Decimal, floor: Decimal, balance: Decimal, recoverable: bool) -> Outcome | None:
+    """A month under a draw (底薪保障) of `floor`: pay below it is topped up to it — a recoverable
+    draw adds the top-up to what is owed (`balance`) — and pay above it pays back what is owed,
+    down to the draw. None when the month needs neither."""
+    if earned < floor:
+        top_up = floor - earned
+        if not recoverable:
+            return Outcome(
+                top_up,
+                Words(
+                    f"pay of {money(earned)} topped up to the guaranteed {money(floor)}: {money(top_up)}",
+                    f"本月 {money(earned)} 补足至保底 {money(floor)}：{money(top_up)}",
+                ),
+            )
+        return Outcome(
+            top_up,
+            Words(
+                f"pay of {money(earned)} topped up to the draw of {money(floor)}: {money(top_up)}, "
+                f"to be recovered from later earnings (owed after this month: {money(balance + top_up)})",
+                f"本月 {money(earned)} 补足至保底 {money(floor)}：{money(top_up)}，"
+                f"将从以后的收入中扣回（本月后待扣回 {money(balance + top_up)}）",
+            ),
+        )
+    if not recoverable or balance <= 0 or earned == floor:
+        return None
+    recovered = min(balance, earned - floor)
+    return Outcome(
+        -recovered,
+        Words(
+            f"{money(recovered)} of the {money(balance)} drawn before recovered from pay above the draw of "
+            f"{money(floor)} (owed after this month: {money(balance - recovered)})",
+            f"从超出保底 {money(floor)} 的部分扣回此前预支 {money(balance)} 中的 {money(recovered)}"
+            f"（本月后待扣回 {money(balance - recovered)}）",
+        ),
+    )
