@@ -31,11 +31,15 @@ Plan `extras` (R1–R4): a contest from 1 Oct to 15 Nov, 800.00 per software col
 cent left to the larger remainder (R1): 1,304.35 and 695.65, paid in November. A grade pool of
 10,000.00 a month by coefficient (October grades R1 S 1.5, R2 C 0.5, R3 D 0, R4 S 1.5: 3.5 in
 all): R1 4,285.714… R4 4,285.714… R2 1,428.571…, R3 0 → 4,285.71 + 4,285.71 + 1,428.57 =
-9,999.99, the cent to R1 (a tie with R4, broken by code). Awards, most 5,000.00 each.
+9,999.99, the cent to R1 (a tie with R4, broken by code). Awards, most 5,000.00 each. A sales
+bonus by formula, MIN(sales × 0.035, 1,000) + 500 above the target: October R1 24,000 against
+20,000 → 840.00 + 500 = 1,340.00; R2 6,000 against 10,000 → 210.00; R3 0.00; R4 30,000 against
+10,000 → 1,000.00 + 500 = 1,500.00.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from decimal import Decimal as D
 from pathlib import Path
@@ -96,7 +100,13 @@ plans:
   - slug: extras
     label: {zh: 额外奖励, en: Extras}
     assign: [{departments: [SALES], roles: [rep]}]
+    parameters: {cap: 1000}
     components:
+      - slug: sales_bonus
+        label: {zh: 销售奖金, en: Sales bonus}
+        frequency: monthly
+        base: {metric: sales}
+        rule: {kind: formula, formula: "MIN(value * 0.035, cap) + IF(value > COALESCE(target, value), 500, 0)"}
       - slug: spiff
         label: {zh: 软件冲刺赛, en: Software sprint}
         base: {records: collections, amount: amount, filter: "product == 'software'"}
@@ -163,6 +173,11 @@ def month_lines(session, month: str) -> dict[tuple[str, str, str, str], D]:
     return {(code, plan, component, kind): D(minor) / 100 for code, plan, component, kind, minor in rows}
 
 
+def as_dict(value: object) -> dict:
+    """A JSON column as read by raw SQL: a dict on PostgreSQL, text on SQLite."""
+    return value if isinstance(value, dict) else json.loads(value)
+
+
 def pay(month: str) -> str:
     result = run_cli("pay", "run", month)
     assert result.exit_code == 0, result.output
@@ -225,7 +240,7 @@ def test_a_clawback_is_a_new_line_linked_to_the_line_it_takes_back_from(ledger_c
             "WHERE c.kind = 'clawback' AND c.plan = 'reps' AND e.code = 'R2'"
         )
     ).one()
-    explanation = rows[0] if isinstance(rows[0], dict) else __import__("json").loads(rows[0])
+    explanation = as_dict(rows[0])
     assert explanation["en"] == (
         "40,000.00 refunded (F1) × 12,500.00 paid ÷ 250,000.00 credited in 2026-10 = 2,000.00 taken back"
     )
@@ -279,7 +294,7 @@ def test_a_contest_shares_its_budget_and_a_pool_is_paid_to_the_cent(ledger_compa
             "WHERE l.component = 'spiff' AND e.code = 'R1'"
         )
     ).one()
-    explanation = explanation if isinstance(explanation, dict) else __import__("json").loads(explanation)
+    explanation = as_dict(explanation)
     assert explanation["en"] == (
         "2 qualifying records from 2026-10-01 to 2026-11-15 × 800.00 = 1,600.00, at most 1,500.00 a person; "
         "the prizes come to 2,300.00, over the budget of 2,000.00: 1,500.00 × 2,000.00 ÷ 2,300.00 = 1,304.35"
@@ -377,3 +392,26 @@ def test_a_refund_of_a_record_that_does_not_exist_stops_the_run(ledger_company, 
     assert result.exit_code != 0
     assert "refund F9 of refunds refers to collections record 'C404', which does not exist" in result.output
     assert month_lines(session, "2026-10") == {}
+
+
+def test_a_formula_component_is_computed_exactly_and_explained(ledger_company, session):
+    pay("2026-10")
+    october = month_lines(session, "2026-10")
+    assert {k[0]: v for k, v in october.items() if k[2] == "sales_bonus"} == {
+        "R1": D("1340.00"),
+        "R2": D("210.00"),
+        "R3": D("0.00"),
+        "R4": D("1500.00"),
+    }
+    session.rollback()
+    (explanation,) = session.execute(
+        sa.text(
+            "SELECT l.explanation FROM pay_lines l JOIN employees e ON e.id = l.employee_id "
+            "WHERE l.component = 'sales_bonus' AND e.code = 'R1'"
+        )
+    ).one()
+    explanation = as_dict(explanation)
+    assert explanation["en"] == (
+        "MIN(value * 0.035, cap) + IF(value > COALESCE(target, value), 500, 0) with value = 24,000.00, "
+        "cap = 1,000.00, target = 20,000.00 = 1,340.00"
+    )

@@ -10,6 +10,7 @@ from ..helpers import run_cli
 
 pytestmark = pytest.mark.database
 
+RULE = "rule: {kind: tiered, mode: marginal, tiers: [{from: 0, percent: 3}, {from: 100000, percent: 5}]}"
 MINIMAL = """
 datasets:
   - slug: collections
@@ -59,6 +60,66 @@ plans:
             "components[0].rule.kind: paid on the records of a dataset, a component pays one of: a percentage of the base",
         ),
         ("frequency: monthly", "frequency: weekly", "components[0].frequency: Must be one of: monthly"),
+        ("frequency: monthly", "", "components[0].frequency: say how often it is paid"),
+        (RULE, "rule: {kind: formula, formula: 'amount * rate'}", "components[0].rule.formula: unknown name 'rate'"),
+        (RULE, "rule: {kind: formula, formula: 'amount > 3'}", "components[0].rule.formula: this must give a number"),
+        (
+            RULE,
+            "rule: {kind: formula, formula: 'amount * 0.03 + target_bonus'}",
+            None,
+        ),
+        (
+            RULE,
+            f"{RULE}\n        clawback: {{records: refunds, amount: amount, refers_to: payment, lookback_days: 30}}",
+            "components[0].clawback.records: unknown dataset 'refunds'",
+        ),
+        (
+            RULE,
+            f"{RULE}\n        clawback: {{records: collections, amount: count, refers_to: payment, lookback_days: 30}}",
+            "components[0].clawback.amount: 'count' is not a money field of collections",
+        ),
+        (
+            RULE,
+            f"{RULE}\n        clawback: {{records: collections, amount: amount, refers_to: payment, lookback_days: 30}}",
+            "components[0].clawback.refers_to: collections has no field 'payment'",
+        ),
+        (
+            RULE,
+            f"{RULE}\n        hold: {{percent: 20, months: 2, until: 2027-01-31}}",
+            "components[0].hold: say when it is paid out: months (after the period) or until (a day)",
+        ),
+        (
+            RULE,
+            "rule: {kind: contest, starts_on: 2026-10-01, ends_on: 2026-11-15, per_record: 500}",
+            "components[0].frequency: a contest is paid in the month it ends: it has no frequency",
+        ),
+        (
+            'frequency: monthly\n        base: {records: collections, amount: amount, filter: "count > 0"}\n        '
+            + RULE,
+            "base: {records: collections, amount: amount}\n        "
+            "rule: {kind: contest, starts_on: 2026-10-01, ends_on: 2026-09-15, per_record: 500}",
+            "components[0].rule.ends_on: must not be before starts_on",
+        ),
+        (
+            "    components:",
+            "    draw: {amount: floor, recoverable: true}\n    components:",
+            "plans[0].draw.amount: 'floor' is not one of the plan's parameters (target_bonus)",
+        ),
+        (
+            "    components:",
+            "    draw: {amount: target_bonus}\n    components:",
+            "plans[0].draw.recoverable: Missing data for required field",
+        ),
+        (
+            RULE,
+            "rule: {kind: award}",
+            "components[0].rule.kind: paid on the records of a dataset, a component pays one of:",
+        ),
+        (
+            'base: {records: collections, amount: amount, filter: "count > 0"}\n        ' + RULE,
+            "base: {manual: true}\n        rule: {kind: flat, percent: 3}",
+            "components[0].rule.kind: paid on awards given by hand, a component pays one of: awards asked for by hand",
+        ),
         ("assign: [{roles: [rep]}]", "assign: []", "plans[0].assign: Shorter than minimum length 1"),
     ],
 )
@@ -68,6 +129,9 @@ def test_plan_mistakes_are_refused_with_their_path(cli_env, tmp_path, old, new, 
     path = tmp_path / "plans.yaml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = run_cli("config", "load", path)
+    if expected is None:  # the change is good
+        assert result.exit_code == 0, result.output
+        return
     assert result.exit_code == 2, result.output
     assert expected in result.stderr and f"{path}:" in result.stderr, result.stderr
 

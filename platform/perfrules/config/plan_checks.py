@@ -6,14 +6,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..formula import BOOLEAN
+from ..formula import BOOLEAN, NUMBER, TEXT, Catalogue, CompiledFormula, FormulaError
 from ..problems import Problem
 from .plan_schemas import base_kind
+
+#: base kind → the names a pay formula on it reads (pay.formulas gives them their values)
+BASE_NAMES = {
+    "records": {"amount": NUMBER},
+    "metric": {"value": NUMBER, "target": NUMBER},
+    "scorecard": {"score": NUMBER, "grade": TEXT},
+}
+
+
+def formula_catalogue(plan: dict, base: dict) -> Catalogue:
+    """The names a formula of a component on `base` may read: its base's, and the plan's parameters."""
+    own = BASE_NAMES[base_kind(base)]
+    catalogue = Catalogue()
+    for name, kind in own.items():
+        catalogue.add(name, kind)
+    for name in sorted(plan.get("parameters") or {}):
+        if name not in own:
+            catalogue.add(name, NUMBER)
+    return catalogue
+
 
 #: (kind, slug, path, message) → a problem placed at its source
 Locate = Callable[[str, str, tuple, str], Problem]
 #: (kind, slug, path, text, catalogue, expected type): a formula checked, its problem recorded
-CheckFormula = Callable[..., object]
+CheckFormula = Callable[..., CompiledFormula | None]
 
 
 def check_plans(
@@ -26,6 +46,17 @@ def check_plans(
             where = ("components", index)
             base, rule = component["base"], component["rule"]
             kind = base_kind(base)
+            if rule["kind"] == "formula":
+                compiled = check_formula(
+                    "plans", slug, (*where, "rule", "formula"), rule["formula"], formula_catalogue(plan, base), NUMBER
+                )
+                if compiled is not None:
+                    try:
+                        compiled.check_exact()
+                    except FormulaError as exc:
+                        problems.append(
+                            at("plans", slug, (*where, "rule", "formula"), f"{exc.message}\n    {exc.excerpt()}")
+                        )
             if kind == "metric" and base["metric"] not in metrics:
                 problems.append(at("plans", slug, (*where, "base", "metric"), f"unknown metric '{base['metric']}'"))
             if kind == "scorecard" and base["scorecard"] not in templates:

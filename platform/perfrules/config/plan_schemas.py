@@ -39,6 +39,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "over_target": ("percent",),
     "contest": ("starts_on", "ends_on", "per_record"),
     "award": (),
+    "formula": ("formula",),
 }
 #: rule kind → every key it reads
 RULE_ALLOWED: dict[str, set[str]] = {
@@ -51,12 +52,13 @@ RULE_ALLOWED: dict[str, set[str]] = {
     "over_target": {"percent"},
     "contest": {"starts_on", "ends_on", "per_record", "per_person", "budget"},
     "award": {"most"},
+    "formula": {"formula"},
 }
 #: base kind → what the rules it feeds may be
 RULES_OF_BASE: dict[str, tuple[str, ...]] = {
-    "records": ("flat", "rate_table", "tiered", "contest"),
-    "metric": ("flat", "tiered", "attainment", "over_target"),
-    "scorecard": ("grade", "floating"),
+    "records": ("flat", "rate_table", "tiered", "contest", "formula"),
+    "metric": ("flat", "tiered", "attainment", "over_target", "formula"),
+    "scorecard": ("grade", "floating", "formula"),
     "manual": ("award",),
 }
 #: the rules and bases in words, for the messages people read under a field
@@ -70,6 +72,7 @@ RULE_WORDS = {
     "over_target": "a percentage of what exceeds the target",
     "contest": "a contest paying an amount per qualifying record",
     "award": "awards asked for by hand and approved by someone else",
+    "formula": "a formula",
 }
 BASE_WORDS = {
     "records": "the records of a dataset",
@@ -192,6 +195,8 @@ class Rule(Strict):
     budget = fields.Float(load_default=None, validate=AMOUNT)
     #: award: the most one award may be
     most = fields.Float(load_default=None, validate=AMOUNT)
+    #: formula: the amount, in the formula language (see pay.formulas for the names it reads)
+    formula = formula(load_default=None)
 
     @validates_schema
     def _keys_of_the_kind(self, data, **_):

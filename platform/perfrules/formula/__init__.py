@@ -13,6 +13,7 @@ See the README's formula-language reference for the rules.
 
 from .compiled import CompiledFormula, compile_formula
 from .errors import FormulaError
+from .exact import ExactEvaluationError
 from .functions import SPECIAL_FORMS, Function, FunctionRegistry, builtin_functions
 from .results import ColumnResult, RowResult
 from .scanner import DEFAULT_LIMITS, Limits
@@ -27,6 +28,7 @@ __all__ = [
     "Catalogue",
     "ColumnResult",
     "CompiledFormula",
+    "ExactEvaluationError",
     "FormulaError",
     "Function",
     "FunctionRegistry",

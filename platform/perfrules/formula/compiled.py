@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping
 
 from .checker import check
+from .exact import Exact, evaluate_exact, exact_problem
 from .functions import FunctionRegistry, SqlExpression, builtin_functions
 from .inputs import InputColumn
 from .reference import ReferenceEvaluator
@@ -58,6 +59,20 @@ class CompiledFormula:
             size = len(columns[self.names[0]]) if self.names[0] in columns else 0
         evaluation = VectorEvaluation(self.root, self._source, self.names, self._types, columns, size)
         return evaluation.run()
+
+    def evaluate_exact(self, row: Mapping[str, Exact]) -> Exact:
+        """Evaluate for one row with decimals, for money (see `formula.exact`); raises
+        ExactEvaluationError, saying where, on a division by zero."""
+        return evaluate_exact(self.root, row, self._source.excerpt)
+
+    def check_exact(self) -> None:
+        """Raise FormulaError, at the call, when the formula uses a function with no exact form."""
+        call = exact_problem(self.root)
+        if call is not None:
+            raise self._source.error(
+                f"{call.function.display_name} cannot be used where money is computed: it works with binary numbers",
+                *call.span,
+            )
 
     def to_sql(self, columns: Mapping[str, SqlExpression]) -> SqlExpression:
         """A SQLAlchemy expression computing the formula inside the database."""

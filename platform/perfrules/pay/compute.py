@@ -219,7 +219,7 @@ def _metric_lines(context: Context, members: list[Member], pay_period: Period, e
     said = Words(label["en"].lower(), label["zh"])
     lines = []
     for member in members:
-        value = _cents(values[member.position])
+        value = cents(values[member.position])
         if value is None:
             continue
         source = {"metric": metric}
@@ -231,7 +231,7 @@ def _metric_lines(context: Context, members: list[Member], pay_period: Period, e
                 outcome = rules.tiered(value, tiers, rule["mode"] == "retroactive", said)
             else:
                 assert targets is not None
-                target = _cents(targets[member.position])
+                target = cents(targets[member.position])
                 if target is None:
                     raise PayRuleError(f"no target for {metric} in {pay_period}")
                 source["target"] = str(target)
@@ -246,7 +246,7 @@ def _metric_lines(context: Context, members: list[Member], pay_period: Period, e
     return lines
 
 
-def _cents(value: float) -> Decimal | None:
+def cents(value: float) -> Decimal | None:
     """A metric's or target's value to the cent; None where there is none. The engine aggregates
     metrics as numbers (they are scored, not paid): pay takes each value to the cent, once."""
     if value is None or np.isnan(value):

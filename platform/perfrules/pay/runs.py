@@ -28,6 +28,7 @@ from . import ledger
 from .awards import award_lines
 from .compute import Context, DueLine, component_lines
 from .contests import contest_lines, contest_month
+from .formulas import formula_lines
 from .members import Member, PayError, members_of
 from .models import PayCredit, PayLine, PayRun
 
@@ -127,7 +128,8 @@ def _component_month(
         pay_period = due_period(component["frequency"], month)
         if pay_period is not None:
             members = monthly if pay_period == month else members_of(context.plan, people, pay_period)
-            lines = component_lines(context, members, pay_period, errors)
+            compute = formula_lines if component["rule"]["kind"] == "formula" else component_lines
+            lines = compute(context, members, pay_period, errors)
     if component.get("hold"):
         lines += ledger.holds(context, lines) + ledger.releases(context, month, monthly)
     if component.get("clawback"):
