@@ -73,6 +73,24 @@ datasets:
       - {name: refunded_on, label: {zh: 退款日期, en: Refunded on}, type: date, required: true}
       - {name: payment, label: {zh: 原回款, en: Payment refunded}, type: text, required: true}
       - {name: amount, label: {zh: 退款金额, en: Amount refunded}, type: money, currency: CNY, required: true}
+  - slug: opportunities
+    label: {zh: 销售机会, en: Opportunities}
+    owner_field: owner
+    date_field: created_on
+    fields:
+      - {name: owner, label: {zh: 负责人, en: Owner}, type: employee, required: true}
+      - {name: created_on, label: {zh: 创建日期, en: Created on}, type: date, required: true}
+      - name: stage
+        label: {zh: 阶段, en: Stage}
+        type: choice
+        required: true
+        options:
+          - {value: qualified, label: {zh: 已确认需求, en: Qualified}}
+          - {value: proposal, label: {zh: 方案报价, en: Proposal}}
+          - {value: negotiation, label: {zh: 商务谈判, en: Negotiation}}
+          - {value: won, label: {zh: 赢单, en: Won}}
+      - {name: amount, label: {zh: 预计金额, en: Expected amount}, type: money, currency: CNY}
+      - {name: expected_close, label: {zh: 预计成交日期, en: Expected close}, type: date}
 plans:
   - slug: reps
     label: {zh: 销售激励, en: Rep pay}
@@ -141,13 +159,20 @@ F3,R3,2026-11-02,C5,999.99
 F5,L1,2026-11-15,C6,5000
 F2,R1,2026-12-10,C1,10000
 """
+OPPORTUNITIES = """
+external_id,owner,created_on,stage,amount,expected_close
+O1,R1,2026-09-01,proposal,100000,2026-10-20
+O2,R1,2026-09-02,negotiation,50000,2026-11-05
+O3,R2,2026-09-03,won,80000,2026-10-01
+O4,R4,2026-09-04,qualified,20000,2026-10-30
+"""
 
 
 def _ledger(folder: Path) -> None:
     loaded = run_cli("config", "load", write(folder, "ledger.yaml", LEDGER_CONFIG))
     assert loaded.exit_code == 0, loaded.output
     assert run_cli("config", "publish", "-m", "ledger").exit_code == 0
-    for dataset, text in (("collections", COLLECTIONS), ("refunds", REFUNDS)):
+    for dataset, text in (("collections", COLLECTIONS), ("refunds", REFUNDS), ("opportunities", OPPORTUNITIES)):
         imported = run_cli("data", "import", dataset, write(folder, f"{dataset}.csv", text))
         assert imported.exit_code == 0, imported.output
     assert run_cli("run", "2026-10").exit_code == 0

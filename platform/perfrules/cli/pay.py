@@ -1,14 +1,18 @@
-"""`perfrules pay run`, `pay lines` and `pay award`: incentive pay from the published plans."""
+"""`perfrules pay run`, `lines`, `award` and `estimate`: incentive pay from the published plans."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
 from ..engine.periods import Period, PeriodError, period_from_text
 from ..money import format_money
+from ..pay import estimates
 from ..pay.awards import AwardError, decide_award, request_award
+from ..pay.estimates import Estimate, compare, more
 from ..pay.exports import pay_lines, to_csv, to_json, to_xlsx
 from ..pay.members import PayError
 from ..pay.runs import compute_pay, run_pay
@@ -146,3 +150,142 @@ def _decide(award_id: int, approve: bool, note: str | None) -> None:
     except AwardError as exc:
         fail([exc])
     click.echo(f"award {award_id} {status}" + (f": paid by the pay run of {period}" if approve else ""))
+
+
+def _addition(value: str) -> tuple[str, str, str]:
+    employee, _, rest = value.partition(":")
+    dataset, _, amount = rest.partition("=")
+    if not (employee and dataset and amount):
+        raise click.BadParameter(f"'{value}' is not EMPLOYEE:DATASET=AMOUNT, such as R1:payments=50000")
+    return employee, dataset, amount
+
+
+def _probability(value: str) -> tuple[str, Decimal]:
+    stage, _, percent = value.partition("=")
+    try:
+        fraction = Decimal(percent) / 100
+    except InvalidOperation:
+        fraction = Decimal(-1)
+    if not stage or not 0 <= fraction <= 1:
+        raise click.BadParameter(f"'{value}' is not STAGE=PERCENT, such as proposal=50")
+    return stage, fraction
+
+
+@pay_group.command("estimate")
+@click.argument("period")
+@click.option("--plan", help="Only this plan.")
+@click.option("--version", default="latest", show_default=True, help="The configuration to estimate with: draft too.")
+@click.option("--against", help="Compare with this configuration instead (a draft against latest, say).")
+@click.option(
+    "--add", "additions", multiple=True, help="EMPLOYEE:DATASET=AMOUNT: that much more, for instance R1:payments=50000."
+)
+@click.option("--pipeline", help="Forecast from the open opportunities of this dataset.")
+@click.option("--probability", "probabilities", multiple=True, help="STAGE=PERCENT, for each open stage: proposal=50.")
+@click.option("--into", default="payments", show_default=True, help="The dataset the pipeline is expected to become.")
+@click.option("--amount-field", default="amount", show_default=True, help="The pipeline's money field.")
+@click.option("--stage-field", default="stage", show_default=True, help="The pipeline's stage field.")
+@click.option("--closes", help="The pipeline's expected close date field: only those closing in the month.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def estimate_command(
+    period: str,
+    plan: str | None,
+    version: str,
+    against: str | None,
+    additions: tuple[str, ...],
+    pipeline: str | None,
+    probabilities: tuple[str, ...],
+    into: str,
+    amount_field: str,
+    stage_field: str,
+    closes: str | None,
+    output_format: str,
+) -> None:
+    """What if: the month PERIOD's pay with more collected, with a draft, or with the open pipeline,
+    beside the pay as it is. Nothing is written."""
+    month = _month(period)
+    if pipeline and not probabilities:
+        raise click.BadParameter(
+            "give each open stage's probability: --probability proposal=50", param_hint="--probability"
+        )
+    try:
+        with session_scope() as session:
+            added = [_addition(value) for value in additions]
+            hypothetical = [more(session, month, *addition) for addition in added]
+            assumed = [f"{employee}: {amount} more in {dataset}" for employee, dataset, amount in added]
+            if pipeline:
+                found, words = estimates.pipeline(
+                    session,
+                    month,
+                    dataset=pipeline,
+                    amount=amount_field,
+                    stage=stage_field,
+                    probabilities=dict(map(_probability, probabilities)),
+                    into=into,
+                    closes=closes,
+                )
+                hypothetical.extend(found)
+                assumed.extend(words)
+            estimate = compare(
+                session,
+                month,
+                functions(),
+                plan=plan,
+                version=version,
+                against=against,
+                hypothetical=tuple(hypothetical),
+            )
+            estimate.assumptions = assumed
+    except (PayError, ConfigError) as exc:
+        fail([exc])
+    if estimate.errors:
+        fail([str(error) for error in estimate.errors] + [f"the estimate of {month} cannot be computed"])
+    _show_estimate(estimate, output_format)
+
+
+def _show_estimate(estimate: Estimate, output_format: str) -> None:
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "month": str(estimate.month),
+                    "before": estimate.before,
+                    "after": estimate.after,
+                    "assumptions": estimate.assumptions,
+                    "changes": [
+                        {
+                            "employee": c.employee,
+                            "plan": c.plan,
+                            "component": c.component,
+                            "kind": c.kind,
+                            "before": None if c.before is None else str(c.before),
+                            "after": None if c.after is None else str(c.after),
+                            "delta": str(c.delta),
+                            "explanation": c.words,
+                        }
+                        for c in estimate.changes
+                    ],
+                    "by_employee": {code: str(delta) for code, delta in estimate.by_employee().items()},
+                    "total": str(estimate.total()),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    same = estimate.before == estimate.after
+    click.echo(f"estimate of {estimate.month}: {estimate.after}" + ("" if same else f" beside {estimate.before}"))
+    for assumption in estimate.assumptions:
+        click.echo(f"  assuming {assumption}")
+    for change in estimate.changes:
+        shown = lambda amount: "—" if amount is None else format_money(amount)  # noqa: E731
+        click.echo(
+            f"{change.employee}\t{change.plan}.{change.component or change.kind}\t{shown(change.before)} → "
+            f"{shown(change.after)}\t({_signed(change.delta)})\t{change.words['en']}"
+        )
+    for code, delta in estimate.by_employee().items():
+        click.echo(f"{code}\t{_signed(delta)}")
+    click.echo(f"in all {_signed(estimate.total())}" + ("" if estimate.changes else ": nothing would change"))
+
+
+def _signed(amount: Decimal) -> str:
+    return ("+" if amount > 0 else "") + format_money(amount)

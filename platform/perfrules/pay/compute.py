@@ -73,6 +73,16 @@ class DueLine:
 
 
 @dataclass(frozen=True)
+class Hypothetical:
+    """A record that is not there, for an estimate: `amount` more in a dataset for someone."""
+
+    owner_id: int
+    dataset: str
+    minor: int
+    day: dt.date
+
+
+@dataclass(frozen=True)
 class Context:
     session: Session
     config: dict
@@ -80,6 +90,8 @@ class Context:
     people: People
     plan: dict
     component: dict
+    #: records an estimate adds to the bases (they pass any filter; nothing is written)
+    hypothetical: tuple[Hypothetical, ...] = ()
 
     def error(self, message: str, member: Member | None = None) -> PayError:
         return PayError(self.plan["slug"], self.component["slug"], member.code if member else None, message)
@@ -123,6 +135,9 @@ def credits_between(
     for record_id, owner_id, minor, found_key, day in context.session.execute(query.order_by(Record.id)):
         if owner_id in member_ids:
             yield record_id, owner_id, int(minor), found_key, day
+    for index, extra in enumerate(context.hypothetical):
+        if extra.dataset == dataset["slug"] and extra.owner_id in member_ids and start <= extra.day < end:
+            yield -1 - index, extra.owner_id, extra.minor, None, extra.day
 
 
 def _records_lines(

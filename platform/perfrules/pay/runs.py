@@ -26,7 +26,7 @@ from ..formula import FunctionRegistry
 from ..money import format_money, to_minor
 from . import ledger
 from .awards import award_lines
-from .compute import Context, DueLine, component_lines
+from .compute import Context, DueLine, Hypothetical, component_lines
 from .contests import contest_lines, contest_month
 from .formulas import formula_lines
 from .members import Member, PayError, members_of
@@ -36,10 +36,13 @@ from .models import PayCredit, PayLine, PayRun
 @dataclass
 class PayOutcome:
     month: Period
+    #: 0 for a draft
     version_number: int
     lines: list[DueLine] = field(default_factory=list)
     errors: list[PayError] = field(default_factory=list)
     run: PayRun | None = None
+    #: "version 4", "draft"
+    version: str = ""
 
     def totals(self) -> dict[str, Decimal]:
         found: dict[str, Decimal] = {}
@@ -75,19 +78,24 @@ def due_period(frequency: str, month: Period) -> Period | None:
 
 
 def compute_pay(
-    session: Session, month: Period, functions: FunctionRegistry, *, plan: str | None = None, version: str = "latest"
+    session: Session,
+    month: Period,
+    functions: FunctionRegistry,
+    *,
+    plan: str | None = None,
+    version: str = "latest",
+    hypothetical: tuple[Hypothetical, ...] = (),
 ) -> PayOutcome:
-    """Every line due in `month`, computed, nothing written."""
+    """Every line due in `month`, computed, nothing written. An estimate may compute with a draft
+    (`version="draft"`) and with `hypothetical` records; a run may not (`run_pay`)."""
     if month.cycle != "monthly":
         raise PayError(plan or "", None, None, f"pay is run for a month, such as 2026-10, not {month}")
     resolved = resolve(session, version)
     plans = resolved.config.get("plans", {})
     if plan is not None and plan not in plans:
         raise PayError(plan, None, None, f"there is no plan '{plan}' in {resolved.name}")
-    assert resolved.number is not None, "pay runs use published versions"
     slugs = [plan] if plan else sorted(plans)
-    check_order(session, month, slugs)
-    outcome = PayOutcome(month, resolved.number)
+    outcome = PayOutcome(month, resolved.number or 0, version=resolved.name)
     people = People.load(session)
     for slug in slugs:
         document = plans[slug]
@@ -98,7 +106,7 @@ def compute_pay(
             continue
         lines: list[DueLine] = []
         for component in document["components"]:
-            context = Context(session, resolved.config, functions, people, document, component)
+            context = Context(session, resolved.config, functions, people, document, component, hypothetical)
             try:
                 found = _component_month(context, people, month, monthly, outcome.errors)
             except PayError as exc:
@@ -137,12 +145,12 @@ def _component_month(
     return lines
 
 
-def check_order(session: Session, month: Period, plans: list[str]) -> None:
+def check_order(session: Session, month: Period, plans: list[str] | None) -> None:
     """Months are paid in order: what a month carries, recovers, releases and claws back is read
     from the months before it, so a month is run again only until a later one has been paid."""
     later = session.execute(
         sa.select(PayLine.plan, sa.func.max(PayLine.period))
-        .where(PayLine.period > str(month), PayLine.plan.in_(plans))
+        .where(PayLine.period > str(month), *([PayLine.plan.in_(plans)] if plans is not None else []))
         .group_by(PayLine.plan)
         .order_by(PayLine.plan)
     ).first()
@@ -168,6 +176,9 @@ def run_pay(
     """Compute and write the month's pay (the caller commits). With errors, the run is recorded
     as failed with them and no line is written or replaced."""
     started = dt.datetime.now(dt.UTC)
+    if version == "draft":
+        raise PayError(plan or "", None, None, "pay is run with a published version: estimate with the draft instead")
+    check_order(session, month, [plan] if plan else None)
     outcome = compute_pay(session, month, functions, plan=plan, version=version)
     resolved = resolve(session, str(outcome.version_number))
     run = PayRun(
