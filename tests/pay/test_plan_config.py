@@ -61,6 +61,22 @@ plans:
         ),
         ("frequency: monthly", "frequency: weekly", "components[0].frequency: Must be one of: monthly"),
         ("frequency: monthly", "", "components[0].frequency: say how often it is paid"),
+        (
+            'filter: "count > 0"}',
+            'credit: {splits: count, overlay: amount}}',
+            "components[0].base.credit.splits: 'count' is not a text field of collections",
+        ),
+        (
+            'filter: "count > 0"}',
+            'credit: {overlay: amount}}',
+            "components[0].base.credit.overlay: 'amount' is not an employee field of collections",
+        ),
+        ('filter: "count > 0"}', 'credit: {managers: 0}}', "components[0].base.credit.managers: Must be greater"),
+        (
+            "    components:",
+            "    proration: {by: whole_months}\n    components:",
+            "plans[0].proration.cut_off_day: say the day of the month by which a joiner's month counts",
+        ),
         (RULE, "rule: {kind: formula, formula: 'amount * rate'}", "components[0].rule.formula: unknown name 'rate'"),
         (RULE, "rule: {kind: formula, formula: 'amount > 3'}", "components[0].rule.formula: this must give a number"),
         (

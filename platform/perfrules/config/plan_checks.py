@@ -98,6 +98,21 @@ def check_plans(
                 problems.append(
                     at("plans", slug, (*where, "rule", "field"), f"{dataset['slug']} has no field '{rule['field']}'")
                 )
+            credit = base.get("credit") or {}
+            for key, kinds, what in (
+                ("splits", ("text",), "a text field"),
+                ("overlay", ("employee",), "an employee field"),
+            ):
+                name = credit.get(key)
+                if name and (name not in fields or fields[name]["type"] not in kinds):
+                    problems.append(
+                        at(
+                            "plans",
+                            slug,
+                            (*where, "base", "credit", key),
+                            f"'{name}' is not {what} of {dataset['slug']}",
+                        )
+                    )
             if component.get("clawback"):
                 problems.extend(
                     _clawback_problems(component["clawback"], datasets, plan, slug, (*where, "clawback"), at)

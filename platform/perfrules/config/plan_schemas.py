@@ -115,6 +115,17 @@ class Assignment(Strict):
             raise ValidationError("must not be before starts_on", "ends_on")
 
 
+class Credit(Strict):
+    """Who a record credits besides its owner: `splits` names a text field holding shares
+    ("E0003:60; E0007:40", together 100 %), `overlay` an employee field whose person is credited
+    in full without reducing the owner, `managers` how many levels of the owner's managers are
+    credited too (as they were on the record's day)."""
+
+    splits = fields.Str(load_default=None)
+    overlay = fields.Str(load_default=None)
+    managers = fields.Int(load_default=None, validate=validate.Range(min=1, max=10))
+
+
 class Base(Strict):
     """What a component pays on: records of a dataset (the sum of a money field, each record a
     credit to its owner), a metric's value, or a scorecard of a template."""
@@ -126,6 +137,8 @@ class Base(Strict):
     scorecard = fields.Str(load_default=None)
     #: awards asked for by hand (`perfrules pay award`), each approved by someone else
     manual = fields.Bool(load_default=None)
+    #: records: who is credited besides the owner
+    credit = fields.Nested(Credit, load_default=None)
 
     @validates_schema
     def _one_kind(self, data, **_):
@@ -136,8 +149,8 @@ class Base(Strict):
             )
         if data.get("records") and not data.get("amount"):
             raise ValidationError("name the money field to add up", "amount")
-        if not data.get("records") and (data.get("amount") or data.get("filter")):
-            raise ValidationError("only a records base has an amount and a filter")
+        if not data.get("records") and (data.get("amount") or data.get("filter") or data.get("credit")):
+            raise ValidationError("only a records base has an amount, a filter and credit")
 
 
 def base_kind(base: dict) -> str:
@@ -288,6 +301,26 @@ class Draw(Strict):
     recoverable = fields.Bool(required=True)
 
 
+PRORATIONS = ("calendar_days", "working_days", "whole_months", "none")
+
+
+class Proration(Strict):
+    """How target pay and targets are cut for someone who joins or leaves within a period: by the
+    calendar days (the default) or working days (Monday to Friday) they were employed, by whole
+    months (a month counts when they joined by `cut_off_day`, or left after it), or not at all.
+    Rates are never prorated."""
+
+    by = fields.Str(required=True, validate=validate.OneOf(PRORATIONS))
+    cut_off_day = fields.Int(load_default=None, validate=validate.Range(min=1, max=31))
+
+    @validates_schema
+    def _cut_off_for_months(self, data, **_):
+        if data["by"] == "whole_months" and data.get("cut_off_day") is None:
+            raise ValidationError("say the day of the month by which a joiner's month counts", "cut_off_day")
+        if data["by"] != "whole_months" and data.get("cut_off_day") is not None:
+            raise ValidationError("only whole months have a cut-off day", "cut_off_day")
+
+
 class Plan(Strict):
     slug = fields.Str(required=True, validate=SLUG)
     label = label()
@@ -303,6 +336,7 @@ class Plan(Strict):
     )
     components = fields.List(fields.Nested(Component), required=True, validate=validate.Length(min=1, max=50))
     draw = fields.Nested(Draw, load_default=None)
+    proration = fields.Nested(Proration, load_default=None)
 
     @validates_schema
     def _unique_components_and_known_parameters(self, data, **_):

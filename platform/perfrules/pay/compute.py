@@ -37,6 +37,7 @@ from ..engine.targets import TargetBook
 from ..formula import BOOLEAN, FunctionRegistry, compile_formula
 from ..money import CENT, exact, from_minor, to_cents
 from . import rules
+from .credit import CreditError, Crediting, share_of
 from .members import Member, PayError
 from .rules import Curve, Floating, Outcome, PayRuleError, Tier, Words
 
@@ -132,12 +133,36 @@ def credits_between(
             base["filter"], dataset_catalogue(dataset, options=False), functions=context.functions, expect=BOOLEAN
         )
         query = query.where(compiled.to_sql(record_columns(dataset)))
-    for record_id, owner_id, minor, found_key, day in context.session.execute(query.order_by(Record.id)):
-        if owner_id in member_ids:
-            yield record_id, owner_id, int(minor), found_key, day
+    credit = base.get("credit")
+    if share_of(credit):
+        yield from _shared_credits(context, query, member_ids, credit)
+    else:
+        for record_id, owner_id, minor, found_key, day in context.session.execute(query.order_by(Record.id)):
+            if owner_id in member_ids:
+                yield record_id, owner_id, int(minor), found_key, day
     for index, extra in enumerate(context.hypothetical):
         if extra.dataset == dataset["slug"] and extra.owner_id in member_ids and start <= extra.day < end:
             yield -1 - index, extra.owner_id, extra.minor, None, extra.day
+
+
+def _shared_credits(
+    context: Context, query: sa.Select, member_ids: set[int], credit: dict
+) -> Iterable[tuple[int, int, int, str | None, dt.date]]:
+    """The records' credits to members when a record credits more than its owner."""
+    crediting = Crediting(context.session, credit, context.people.managers)
+    splits = Record.values[credit["splits"]].as_string() if credit.get("splits") else sa.null()
+    overlay = Record.values[credit["overlay"]].as_string() if credit.get("overlay") else sa.null()
+    shared = query.add_columns(Record.external_id, splits, overlay).order_by(Record.id)
+    for record_id, owner_id, minor, found_key, day, external_id, split_text, overlay_code in context.session.execute(
+        shared
+    ):
+        try:
+            credited = list(crediting.credits(external_id, owner_id, int(minor), split_text, overlay_code))
+        except CreditError as exc:
+            raise context.error(str(exc)) from None
+        for employee_id, part in credited:
+            if employee_id in member_ids:
+                yield record_id, employee_id, part, found_key, day
 
 
 def _records_lines(

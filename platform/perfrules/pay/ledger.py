@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Record
 from ..engine.periods import Period
-from ..money import exact, from_minor, to_cents
+from ..money import exact, from_minor, to_cents, to_minor
 from ..org.models import Employee
 from . import rules
 from .compute import Context, DueLine
@@ -148,10 +148,11 @@ def clawbacks(context: Context, month: Period, earned: list[DueLine], members: l
     if not now:
         return []
     refunded = {row[4] for row in now}
+    record_amount = sa.cast(Record.values[base["amount"]].as_string(), sa.BigInteger)
     originals = {
-        external_id: (record_id, day)
-        for record_id, external_id, day in session.execute(
-            sa.select(Record.id, Record.external_id, Record.occurred_on).where(
+        external_id: (record_id, day, minor)
+        for record_id, external_id, day, minor in session.execute(
+            sa.select(Record.id, Record.external_id, Record.occurred_on, record_amount).where(
                 Record.dataset == base["records"], Record.external_id.in_(refunded)
             )
         )
@@ -162,35 +163,42 @@ def clawbacks(context: Context, month: Period, earned: list[DueLine], members: l
                 f"refund {row[1]} of {clawback['records']} refers to {base['records']} record '{row[4]}', "
                 "which does not exist"
             )
-    # the same records' refunds of earlier months used up part of their credit: replayed, in
-    # order, so that this month takes back only what is left
+    # the same records' refunds of earlier months used up part of them: replayed, in order, so
+    # that this month takes back only what is left
     history = session.execute(
         refunds.where(Record.occurred_on < month.end, refers_to.in_(refunded)).order_by(Record.occurred_on, Record.id)
     ).all()
-    paid = _paid_on(context, month, earned, {record_id for record_id, _ in originals.values()})
+    paid = _paid_on(context, month, earned, {record_id for record_id, _, _ in originals.values()})
     taken: dict[int, int] = defaultdict(int)
-    by_line: dict[int, list[tuple[str, int, int]]] = defaultdict(list)  # record → (refund, id, minor)
+    by_line: dict[tuple[str, int], list[tuple[_Paid, str, int, Decimal]]] = defaultdict(list)
     for refund_id, external_id, day, minor, original in history:
-        record_id, record_day = originals[original]
-        if record_id not in paid or (day - record_day).days > clawback["lookback_days"]:
+        record_id, record_day, record_minor = originals[original]
+        if record_id not in paid or not record_minor or (day - record_day).days > clawback["lookback_days"]:
             continue  # never paid on, or refunded after the window: nothing to take back
-        applied = min(int(minor), paid[record_id].credited - taken[record_id])
+        applied = min(int(minor), int(record_minor) - taken[record_id])
         if applied <= 0:
             continue
         taken[record_id] += applied
-        if day >= month.start:
-            by_line[record_id].append((external_id, refund_id, applied))
-    return _clawback_lines(context, month, paid, by_line, members)
+        if day < month.start:
+            continue
+        # each line that paid on the record gives back its part: its credit's share of the record
+        for credit in paid[record_id]:
+            part = from_minor(applied) * credit.credited / int(record_minor)
+            by_line[(credit.pay_period, credit.employee_id)].append((credit, external_id, refund_id, part))
+    return _clawback_lines(context, month, by_line, members)
 
 
-def _paid_on(context: Context, month: Period, earned: list[DueLine], record_ids: set[int]) -> dict[int, _Paid]:
-    """Record id → the earned line of this component that paid on it (stored, or this run's)."""
-    found: dict[int, _Paid] = {}
+def _paid_on(context: Context, month: Period, earned: list[DueLine], record_ids: set[int]) -> dict[int, list[_Paid]]:
+    """Record id → the earned lines of this component that paid on it (stored, or this run's):
+    its owner's, or with shared credit each person's it credited."""
+    found: dict[int, list[_Paid]] = defaultdict(list)
     for line in earned:
         for record_id, minor in line.credits:
             if record_id in record_ids and line.base:
-                found[record_id] = _Paid(
-                    line, None, line.member.employee_id, str(line.pay_period), line.amount, line.base, minor, ZERO
+                found[record_id].append(
+                    _Paid(
+                        line, None, line.member.employee_id, str(line.pay_period), line.amount, line.base, minor, ZERO
+                    )
                 )
     if not record_ids:
         return found
@@ -223,15 +231,17 @@ def _paid_on(context: Context, month: Period, earned: list[DueLine], record_ids:
     )
     for record_id, credited, line_id, employee_id, pay_period, line_minor, base_minor, clawed_minor in rows:
         if base_minor:
-            found[record_id] = _Paid(
-                None,
-                line_id,
-                employee_id,
-                pay_period,
-                from_minor(line_minor),
-                from_minor(base_minor),
-                credited,
-                -from_minor(clawed_minor or 0),
+            found[record_id].append(
+                _Paid(
+                    None,
+                    line_id,
+                    employee_id,
+                    pay_period,
+                    from_minor(line_minor),
+                    from_minor(base_minor),
+                    credited,
+                    -from_minor(clawed_minor or 0),
+                )
             )
     return found
 
@@ -239,20 +249,14 @@ def _paid_on(context: Context, month: Period, earned: list[DueLine], record_ids:
 def _clawback_lines(
     context: Context,
     month: Period,
-    paid: dict[int, _Paid],
-    by_record: dict[int, list[tuple[str, int, int]]],
+    by_line: dict[tuple[str, int], list[tuple[_Paid, str, int, Decimal]]],
     members: list[Member],
 ) -> list[DueLine]:
-    by_line: dict[tuple[str, int], list[tuple[_Paid, str, int, int]]] = defaultdict(list)
-    for record_id, applied in by_record.items():
-        original = paid[record_id]
-        for external_id, refund_id, minor in applied:
-            by_line[(original.pay_period, original.employee_id)].append((original, external_id, refund_id, minor))
     people = someone(context.session, {employee_id for _, employee_id in by_line}, members)
     lines = []
     for (pay_period, employee_id), refunds in sorted(by_line.items()):
         original = refunds[0][0]
-        refunded = from_minor(sum(minor for *_, minor in refunds))
+        refunded = sum((part for *_, part in refunds), ZERO)
         left = original.line_amount - original.clawed_before
         wanted = to_cents(refunded * original.line_amount / original.line_base)
         taken = min(wanted, max(left, ZERO))
@@ -276,7 +280,7 @@ def _clawback_lines(
             refunded,
             None,
             {"clawback_of": pay_period, "refunds": len(refunds)},
-            [(refund_id, -minor) for _, _, refund_id, minor in refunds],
+            [(refund_id, -to_minor(to_cents(part))) for _, _, refund_id, part in refunds],
             kind="clawback",
         )
         line.reference, line.original_id, line.original = pay_period, original.line_id, original.line
