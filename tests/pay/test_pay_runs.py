@@ -183,6 +183,7 @@ def test_lines_export_as_json_csv_and_xlsx_with_money_as_numbers(paid_company, t
         "department": "EAST",
         "plan": "reps",
         "component": "commission",
+        "kind": "earned",
         "period": "2026-10",
         "month": "2026-10",
         "amount": "12000.00",

@@ -63,15 +63,15 @@ plans:
         ("frequency: monthly", "", "components[0].frequency: say how often it is paid"),
         (
             'filter: "count > 0"}',
-            'credit: {splits: count, overlay: amount}}',
+            "credit: {splits: count, overlay: amount}}",
             "components[0].base.credit.splits: 'count' is not a text field of collections",
         ),
         (
             'filter: "count > 0"}',
-            'credit: {overlay: amount}}',
+            "credit: {overlay: amount}}",
             "components[0].base.credit.overlay: 'amount' is not an employee field of collections",
         ),
-        ('filter: "count > 0"}', 'credit: {managers: 0}}', "components[0].base.credit.managers: Must be greater"),
+        ('filter: "count > 0"}', "credit: {managers: 0}}", "components[0].base.credit.managers: Must be greater"),
         (
             "    components:",
             "    proration: {by: whole_months}\n    components:",

@@ -26,6 +26,7 @@ COLUMNS = (
     "department",
     "plan",
     "component",
+    "kind",
     "period",
     "month",
     "amount",
@@ -45,7 +46,7 @@ def line_query(month: str, plan: str | None = None) -> sa.Select:
         .join(Employee, Employee.id == PayLine.employee_id)
         .join(Department, Department.id == Employee.department_id)
         .where(PayLine.period == month)
-        .order_by(Employee.code, PayLine.plan, PayLine.component)
+        .order_by(Employee.code, PayLine.plan, PayLine.component, PayLine.kind, PayLine.reference)
     )
     return query if plan is None else query.where(PayLine.plan == plan)
 
@@ -58,6 +59,7 @@ def as_row(line: PayLine, code: str, name: str, department: str, language: str |
         "department": department,
         "plan": line.plan,
         "component": line.component,
+        "kind": line.kind,
         "period": line.pay_period,
         "month": line.period,
         "amount": from_minor(line.amount_minor),

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.base import Base, BigIntKey, JSONType
+from ..org.models import Employee
 
 PAY_RUN_STATUSES = ("succeeded", "failed")
 #: what a line is. earned: a component's rule; clawback: a refund taking back part of an earned
@@ -120,3 +121,6 @@ class PayAward(Base):
     decided_by: Mapped[str | None] = mapped_column(sa.String(64))
     decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(sa.String(500))
+
+    #: loaded with the award: lists of awards show whose they are without a query each
+    employee: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
