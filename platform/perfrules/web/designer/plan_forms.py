@@ -1,8 +1,7 @@
 """The incentive plan's editor (激励方案), drawn from its description (`described`): its name and
 currency; whom it is for (departments and roles, between two days); the amounts its rules pay
-from (parameters) and the people with amounts of their own; and its components — what each pays
-on (a dataset's records, a metric, a template's scorecards) and by which rule. A rule's own
-fields show only for that rule, and only the rules the component's base takes are offered
+from (parameters) and the people with amounts of their own; its components (`plan_component_forms`);
+and, when switched on, a monthly draw and its own proration for joiners and leavers
 (`config.plan_schemas`, which also says what is valid).
 """
 
@@ -12,36 +11,16 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from ...config.plan_schemas import RULE_KEYS, RULES_OF_BASE
+from ...config.plan_schemas import PRORATIONS, RULE_KEYS, RULES_OF_BASE
 from ...money import DEFAULT_CURRENCY
 from ...org.models import Employee, Role
 from ..i18n import label
-from ..words import WORDS, word
-from .described import MONEY, PERCENT, TIMES, ChoiceList, Choices, DescribedKind, Field
+from ..words import word
+from .described import MONEY, ChoiceList, DescribedKind, Field, names
 from .display import currency_name
 from .form_reading import Document
+from .plan_component_forms import COMPONENT, RULE_KIND_NAMES, YES_ON_RECORDS, word_choices
 from .reach import department_tree
-
-
-def _words(group: str) -> Choices:
-    return tuple(WORDS[group].items())
-
-
-def _base_kind(component: Document) -> str:
-    """What a component pays on; for one that names nothing yet, what its rule needs (so a choice
-    shown again after a failed save is the one made)."""
-    base, rule = component.get("base") or {}, component.get("rule") or {}
-    named = next((kind for kind in RULES_OF_BASE if base.get(kind)), None)
-    return named or next((kind for kind, rules in RULES_OF_BASE.items() if rule.get("kind") in rules), "records")
-
-
-def _for(*kinds: str) -> tuple[str, tuple[str, ...]]:
-    return ("rule-kind", kinds)
-
-
-def _on(kind: str) -> tuple[str, tuple[str, ...]]:
-    return ("base_kind", (kind,))
-
 
 ASSIGNMENT = (
     Field(
@@ -59,198 +38,40 @@ ASSIGNMENT = (
 
 AMOUNT = Field("value", "number", _l("Amount"), unit=MONEY)
 
-BASE = (
-    Field(
-        "records",
-        "select",
-        _l("Dataset"),
-        _l("Each record counts for its owner."),
-        choices="datasets",
-        show=_on("records"),
-    ),
+DRAW = (
     Field(
         "amount",
         "select",
-        _l("Money field to add up"),
-        choices="money_fields",
-        depends="base-records",
-        show=_on("records"),
-    ),
-    Field(
-        "filter",
-        "formula",
-        _l("Only records where"),
-        _l("A condition over the dataset's fields, e.g. type == 'visit' and amount > 0. Empty: every record."),
-        context="filter",
-        depends="base-records",
-        show=_on("records"),
-    ),
-    Field(
-        "metric",
-        "select",
-        _l("Metric"),
-        _l("Its value for the period, against its target."),
-        choices="metrics",
-        show=_on("metric"),
-    ),
-    Field(
-        "scorecard",
-        "select",
-        _l("Template"),
-        _l("Its scorecards for the period: their totals and grades."),
-        choices="templates",
-        show=_on("scorecard"),
-    ),
-)
-
-RULE = (
-    Field("kind", "select", _l("Pays"), choices="rule_kinds", depends="base_kind"),
-    Field("percent", "number", _l("Percentage"), unit=PERCENT, show=_for("flat", "over_target")),
-    Field(
-        "field",
-        "select",
-        _l("Field whose value picks the percentage"),
-        choices="dataset_fields",
-        depends="base-records",
-        show=_for("rate_table"),
-    ),
-    Field(
-        "rates",
-        "rows",
-        _l("Percentages by value"),
-        fields=(Field("key", "text", _l("Value")), Field("percent", "number", _l("Percentage"), unit=PERCENT)),
-        show=_for("rate_table"),
-    ),
-    Field(
-        "default_percent",
-        "number",
-        _l("Percentage for any other value"),
-        _l("Empty: a value without a percentage stops the pay run, which names it."),
-        unit=PERCENT,
-        show=_for("rate_table"),
-    ),
-    Field(
-        "tiers",
-        "rows",
-        _l("Tiers"),
-        _l("Each tier starts at an amount of the base; the first at 0."),
-        fields=(
-            Field("from", "number", _l("From"), unit=MONEY),
-            Field("percent", "number", _l("Percentage"), unit=PERCENT),
-        ),
-        show=_for("tiered"),
-    ),
-    Field(
-        "mode",
-        "select",
-        _l("Method"),
-        choices="modes",
-        blank=_l("— not set (floating pay: relative) —"),
-        depends="rule-kind",
-        show=_for("tiered", "floating"),
-    ),
-    Field(
-        "over",
-        "select",
-        _l("Base added up over"),
-        _l("A longer period than the one paid: the amount then does not depend on how the base falls across months."),
-        choices=_words("cycle"),
-        blank=_l("— the period paid —"),
-        show=_for("tiered"),
-    ),
-    Field(
-        "target_pay",
-        "select",
-        _l("Pay when the target is met (100 %)"),
+        _l("Pay topped up to"),
+        _l("One of the plan's parameters: a month's pay under the plan below it is topped up to it."),
         choices="parameters",
         keys_of="parameters",
-        show=_for("attainment"),
     ),
     Field(
-        "gate",
-        "number",
-        _l("Nothing paid below"),
-        _l("Attainment of the target. Empty: 0 %."),
-        unit=PERCENT,
-        show=_for("attainment"),
-    ),
-    Field(
-        "slope",
-        "number",
-        _l("Below 100 %: pay falls by"),
-        _l("Times the shortfall. Empty: 1 ×."),
-        unit=TIMES,
-        show=_for("attainment"),
-    ),
-    Field(
-        "accelerator",
-        "number",
-        _l("Above 100 %: pay rises by"),
-        _l("Times the excess. Empty: 1 ×."),
-        unit=TIMES,
-        show=_for("attainment"),
-    ),
-    Field(
-        "amount",
-        "select",
-        _l("Amount"),
-        _l("By grade: the amount at coefficient 1; floating pay: the amount at the average score."),
-        choices="parameters",
-        keys_of="parameters",
-        show=_for("grade", "floating"),
-    ),
-    Field(
-        "coefficients",
-        "map",
-        _l("Coefficients by grade"),
-        _l("A grade without one stops the pay run, which names it."),
-        fields=(
-            Field("key", "select", _l("Grade"), choices="grades", depends="base-scorecard"),
-            Field("value", "number", _l("Coefficient"), unit=TIMES),
-        ),
-        show=_for("grade"),
-    ),
-    Field(
-        "scope",
-        "select",
-        _l("Average over"),
-        _l("The scorecards of the same template and period."),
-        choices=_words("average_scope"),
-        blank=_l("— not set (the company) —"),
-        show=_for("floating"),
-    ),
-    Field(
-        "floor",
-        "number",
-        _l("At least"),
-        _l("Of the amount. Empty: no floor."),
-        unit=PERCENT,
-        show=_for("floating"),
-    ),
-    Field(
-        "cap",
-        "number",
-        _l("At most"),
-        _l("Of the pay at 100 % (floating pay: of the amount). Empty: no cap."),
-        unit=PERCENT,
-        show=_for("attainment", "floating"),
-    ),
-    Field(
-        "budget_neutral",
+        "recoverable",
         "yesno",
-        _l("Within the group's budget"),
-        _l("Yes: the group's pay is scaled to the sum of its amounts (no when not set)."),
-        show=_for("floating"),
+        _l("Recoverable"),
+        _l("Yes: the top-ups are taken back from later earnings above the draw. No: a guarantee, never taken back."),
     ),
 )
 
-COMPONENT = (
-    Field("slug", "text", _l("Code"), _l("Lowercase letters, digits and _; pay lines name the component by it.")),
-    Field("label", "label", _l("Name")),
-    Field("frequency", "select", _l("Paid"), choices=_words("cycle")),
-    Field("base_kind", "select", _l("Pays on"), choices=_words("base_kind"), derive=_base_kind),
-    Field("base", "group", _l("Base"), fields=BASE),
-    Field("rule", "group", _l("Rule"), fields=RULE),
+PRORATION_NAMES = names(
+    calendar_days=_l("by the calendar days employed"),
+    working_days=_l("by the working days employed (Monday to Friday)"),
+    whole_months=_l("by whole months"),
+    none=_l("not at all: paid in full"),
+)
+assert [code for code, _ in PRORATION_NAMES] == list(PRORATIONS)
+
+PRORATION = (
+    Field("by", "select", _l("Target pay and targets cut"), choices=PRORATION_NAMES),
+    Field(
+        "cut_off_day",
+        "integer",
+        _l("Cut-off day"),
+        _l("A joiner's month counts when they joined by this day of it (1 to 31); a leaver's when they left after it."),
+        show=("proration-by", ("whole_months",)),
+    ),
 )
 
 PLAN = (
@@ -294,29 +115,56 @@ PLAN = (
         optional=True,
     ),
     Field("components", "rows", _l("Components"), fields=COMPONENT),
+    # the draw and the proration are left out unless switched on (see `plan_component_forms`)
+    Field(
+        "has_draw",
+        "yesno",
+        _l("A monthly draw"),
+        _l("Yes: a month's pay under the plan below an amount is topped up to it."),
+        derive=lambda plan: "draw" in plan,
+    ),
+    Field("draw", "group", _l("Draw"), fields=DRAW, show=("has_draw", ("yes",))),
+    Field(
+        "has_proration",
+        "yesno",
+        _l("Joiners and leavers prorated otherwise"),
+        _l(
+            "No: the target pay and targets of someone who joins or leaves within a period are cut by the "
+            "calendar days they were employed. Rates are never cut."
+        ),
+        derive=lambda plan: "proration" in plan,
+    ),
+    Field("proration", "group", _l("Proration"), fields=PRORATION, show=("has_proration", ("yes",))),
 )
 
 
 def plan_lists(session: Session, config: dict, plan: Document) -> dict[str, ChoiceList]:
     """What the plan's selects choose from, besides every editor's lists."""
     datasets, templates = config.get("datasets", {}), config.get("templates", {})
-    money = [
-        (slug, field)
-        for slug, dataset in sorted(datasets.items())
-        for field in dataset.get("fields", [])
-        if field.get("type") == "money"
-    ]
+
+    def fields_of_type(kind: str) -> list[tuple[str, dict]]:
+        return [
+            (slug, field)
+            for slug, dataset in sorted(datasets.items())
+            for field in dataset.get("fields", [])
+            if field.get("type") == kind
+        ]
+
+    money = fields_of_type("money")
     currencies = {DEFAULT_CURRENCY, plan.get("currency") or DEFAULT_CURRENCY}
     currencies |= {field.get("currency") or DEFAULT_CURRENCY for _slug, field in money}
     people = list(plan.get("people") or {})
     return {
         "rule_kinds": [
-            (kind, WORDS["rule_kind"][kind], " ".join(base for base, rules in RULES_OF_BASE.items() if kind in rules))
+            (kind, RULE_KIND_NAMES[kind], " ".join(base for base, rules in RULES_OF_BASE.items() if kind in rules))
             for kind in RULE_KEYS
         ],
-        "modes": [(code, words, "tiered") for code, words in _words("tier_mode")]
-        + [(code, words, "floating") for code, words in _words("floating_mode")],
+        YES_ON_RECORDS: [("yes", _l("yes"), "records")],
+        "modes": [(code, words, "tiered") for code, words in word_choices("tier_mode")]
+        + [(code, words, "floating") for code, words in word_choices("floating_mode")],
         "money_fields": [(field["name"], field.get("label"), slug) for slug, field in money],
+        "text_fields": [(field["name"], field.get("label"), slug) for slug, field in fields_of_type("text")],
+        "employee_fields": [(field["name"], field.get("label"), slug) for slug, field in fields_of_type("employee")],
         "grades": [
             (grade["grade"], grade.get("label"), slug)
             for slug, template in sorted(templates.items())
@@ -336,10 +184,18 @@ def plan_lists(session: Session, config: dict, plan: Document) -> dict[str, Choi
 
 
 def _pays(plan: Document) -> list[str]:
-    """Each component in words: its name, its rule, how often it is paid."""
+    """Each component in words: its name, its rule, how often it is paid (a contest: never, it is
+    paid once)."""
     return [
         f"{label(component.get('label')) or component.get('slug')}: "
-        f"{word(component.get('rule', {}).get('kind'), 'rule_kind')}, {word(component.get('frequency'), 'cycle')}"
+        + ", ".join(
+            words
+            for words in (
+                str(RULE_KIND_NAMES.get(component.get("rule", {}).get("kind"), "")),
+                word(component.get("frequency"), "cycle"),
+            )
+            if words
+        )
         for component in plan.get("components", [])
     ]
 
