@@ -24,6 +24,7 @@ from . import (
     i18n,
     inbox,
     pages,
+    pay,
     runner,
     scorecards,
     security,
@@ -103,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(signin.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(scorecards.bp)
+    app.register_blueprint(pay.bp)
     app.register_blueprint(disputes.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(designer.bp)

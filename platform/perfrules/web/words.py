@@ -112,6 +112,19 @@ WORDS = {
         "grade": _l("an amount by grade"),
         "floating": _l("floating pay against the average score"),
     },
+    #: what a pay line is (`pay.models.LINE_KINDS`); an earned line is named by its component alone
+    "pay_line_kind": {
+        "earned": _l("earned"),
+        "clawback": _l("taken back on a refund"),
+        "hold": _l("held back"),
+        "release": _l("held back earlier, paid out"),
+        "award": _l("award"),
+        "draw": _l("draw (recoverable)"),
+        "guarantee": _l("guarantee"),
+        "recovery": _l("draw recovered"),
+        "carried_in": _l("carried in from last month"),
+        "carried_out": _l("carried to next month"),
+    },
     #: how tiers apply (`config.plan_schemas.Rule`)
     "tier_mode": {
         "marginal": _l("marginal: each slice at its tier's percentage"),
