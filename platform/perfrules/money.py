@@ -46,7 +46,7 @@ def exact(number: float | int | str | Decimal) -> Decimal:
 
 
 def format_money(amount: Decimal) -> str:
-    """12,000.00; −350.50 with a minus sign people read."""
+    """12,000.00; -350.50 (pages show the minus sign as −, exports keep the one programs read)."""
     return f"{to_cents(amount):,.2f}"
 
 

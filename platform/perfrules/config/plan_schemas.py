@@ -125,6 +125,11 @@ class Credit(Strict):
     overlay = fields.Str(load_default=None)
     managers = fields.Int(load_default=None, validate=validate.Range(min=1, max=10))
 
+    @validates_schema
+    def _says_something(self, data, **_):
+        if not any(data.get(key) for key in ("splits", "overlay", "managers")):
+            raise ValidationError("say whom a record credits besides its owner: splits, overlay or managers")
+
 
 class Base(Strict):
     """What a component pays on: records of a dataset (the sum of a money field, each record a

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from ..money import allocate, format_money, to_cents
+from ..money import CENT, allocate, format_money, to_cents
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -248,14 +248,15 @@ def floating_pay(
     outcomes: dict[str, Outcome] = {}
     for key, score in scores.items():
         base = bases[key]
+        shown_score = score if score == score.quantize(CENT) else score.quantize(CENT)  # 80.1363… → 80.14
         if rule.mode == "relative":
             factor = score / average
-            how_en = f"{money(base)} × {score} ÷ average {shown_average}"
-            how_zh = f"{money(base)} × {score} ÷ 平均分 {shown_average}"
+            how_en = f"{money(base)} × {shown_score} ÷ average {shown_average}"
+            how_zh = f"{money(base)} × {shown_score} ÷ 平均分 {shown_average}"
         else:
             factor = ONE + (score - average) / HUNDRED
-            how_en = f"{money(base)} × (1 + ({score} − average {shown_average}) ÷ 100)"
-            how_zh = f"{money(base)} × (1 + ({score} − 平均分 {shown_average}) ÷ 100)"
+            how_en = f"{money(base)} × (1 + ({shown_score} − average {shown_average}) ÷ 100)"
+            how_zh = f"{money(base)} × (1 + ({shown_score} − 平均分 {shown_average}) ÷ 100)"
         bounded = factor
         if rule.floor is not None:
             bounded = max(bounded, rule.floor)
