@@ -15,6 +15,7 @@ from perfrules.engine.metrics import MetricStats, compute_metrics, metric_specs
 from perfrules.engine.people import People
 from perfrules.engine.periods import Period
 from perfrules.formula import builtin_functions
+from perfrules.org.history import start_history
 from perfrules.org.models import Employee
 
 pytestmark = pytest.mark.database
@@ -52,7 +53,7 @@ def metrics_config(session):
 
 
 def compute(session, config, period="2026-10", slugs=None):
-    people = People.load(session)
+    people = People.load(session, Period.parse(period))
     specs = metric_specs(config, builtin_functions())
     stats = MetricStats()
     values = compute_metrics(session, config, specs, slugs or sorted(specs), people, Period.parse(period), stats)
@@ -95,9 +96,13 @@ def test_the_number_of_queries_does_not_grow_with_employees(company, session, db
     writer = sa.orm.sessionmaker(db_engine)
     with writer() as s, s.begin():
         east = s.scalar(sa.select(Employee.department_id).where(Employee.code == "R1"))
-        for n in range(200):
-            s.add(Employee(code=f"X{n:03d}", name=f"X{n}", department_id=east, active=True, attributes={}))
+        newcomers = [
+            Employee(code=f"X{n:03d}", name=f"X{n}", department_id=east, active=True, attributes={}) for n in range(200)
+        ]
+        s.add_all(newcomers)
         s.flush()
+        for newcomer in newcomers:
+            start_history(s, newcomer)
         new_ids = s.scalars(sa.select(Employee.id).where(Employee.code.like("X%"))).all()
         s.execute(
             sa.insert(Record),

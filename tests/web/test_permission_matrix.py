@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from perfrules.cli.context import session_scope
-from perfrules.org.models import Department, DepartmentHead, Employee
+from perfrules.org.models import Department, DepartmentHead, Employee, EmployeeSpan
 from perfrules.web import create_app
 
 from ..helpers import add_users, run_cli, sign_in, starting_state
@@ -74,6 +74,12 @@ def _create_users_and_run(folder: Path) -> None:
             session.execute(
                 sa.update(Employee)
                 .where(Employee.code == code)
+                .values(manager_id=ids.get(manager) if manager else None)
+            )
+            # and so it has always been: the history the engine reads says the same
+            session.execute(
+                sa.update(EmployeeSpan)
+                .where(EmployeeSpan.employee_id == ids[code])
                 .values(manager_id=ids.get(manager) if manager else None)
             )
         for department, head in HEAD.items():

@@ -25,7 +25,7 @@ employees:
 
 
 def test_a_role_and_department_change_hides_no_past_scorecard_from_those_allowed(app, pages_company):
-    imported = run_cli("org", "import", write(pages_company, "moved.yaml", MOVED))
+    imported = run_cli("org", "import", write(pages_company, "moved.yaml", MOVED), "--effective", "2026-11-01")
     assert imported.exit_code == 0, imported.output
     evaluated = run_cli("run", "2026-11")
     assert evaluated.exit_code == 0, evaluated.output

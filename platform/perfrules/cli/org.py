@@ -26,11 +26,17 @@ def org_group() -> None:
 
 @org_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_command(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--effective",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day changes of department, manager or role, departures and rehires take effect "
+    "(default today); an employee's own `effective` overrides it.",
+)
+def import_command(paths: tuple[Path, ...], effective: dt.datetime | None) -> None:
     """Import YAML or CSV files (departments.csv, roles.csv, employees.csv): all, or nothing."""
     try:
         with session_scope() as session:
-            summary = import_organisation(session, list(paths), actor())
+            summary = import_organisation(session, list(paths), actor(), effective.date() if effective else None)
     except ConfigError as exc:
         fail([*map(str, exc.problems), f"nothing was imported ({len(exc.problems)} problem(s))"])
     click.echo(f"organisation imported: {summary}")

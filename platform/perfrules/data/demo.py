@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..audit import record_change
-from ..org.models import Department, Employee, Role, User
+from ..org.models import Department, Employee, EmployeeSpan, Role, User
 from .bulk import encode_values, insert_records
 
 REGIONS = [
@@ -239,6 +239,19 @@ def _people(session: Session, rng, count: int, departments: dict[str, int], role
         ids = dict(session.execute(sa.select(Employee.code, Employee.id)).all())
         for p in level:
             p.id = ids[p.code]
+        # one span each, from the hire date: the history the organisation import would start
+        spans = [
+            {
+                "employee_id": p.id,
+                "starts_on": row["hire_date"],
+                "department_id": row["department_id"],
+                "manager_id": row["manager_id"],
+                "role_id": row["role_id"],
+            }
+            for p, row in zip(level, rows)
+        ]
+        for start in range(0, len(spans), BATCH):
+            session.execute(sa.insert(EmployeeSpan), spans[start : start + BATCH])
     return everyone
 
 

@@ -91,7 +91,7 @@ def preview_kpi(
     """KPI `slug` of `config` for one employee; the configuration must be valid (checked). People
     with data are suggested among those `visible` allows (nobody without it)."""
     plan = KpiPlan(config, functions)
-    people = People.load(session)
+    people = People.load(session, period)
     position = people.position_of(employee_code)
     if position is None:
         raise PreviewError(f"no active employee '{employee_code}'")

@@ -100,7 +100,7 @@ def preview_metric(
 ) -> MetricPreview:
     """Metric `slug` of `config` for one employee, with the records it counted."""
     metric = config["metrics"][slug]
-    people = People.load(session)
+    people = People.load(session, period)
     position = _subject(people, employee_code)
     specs = metric_specs({"datasets": config["datasets"], "metrics": {slug: metric}}, functions)
     value = _number(compute_metrics(session, config, specs, [slug], people, period)[slug][position])
@@ -178,7 +178,7 @@ def preview_template(
     each item explained in `lang` ("zh" or "en") through `translate`."""
     template: Document = config["templates"][slug]
     plan = KpiPlan(config, functions)
-    people = People.load(session)
+    people = People.load(session, period)
     position = _subject(people, employee_code)
     employee_id = int(people.ids[position])
     kpi_slugs = sorted({item["kpi"] for s in template["sections"] for item in s["items"] if item.get("kpi")})

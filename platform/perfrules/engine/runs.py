@@ -106,7 +106,7 @@ def evaluate(
     began = time.perf_counter()
     check_scope(session, config, templates, department)
     known_templates = config.get("templates", {})
-    people = People.load(session)
+    people = People.load(session, period)
     in_scope: list[bool] = [True] * len(people)
     if department is not None:
         department_id = people.department_id_of(department)

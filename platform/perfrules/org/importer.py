@@ -7,6 +7,12 @@ naming the file and line.
 
 The file is the truth for the records it lists: a department listed without a parent or a head,
 or an employee without a manager, has none after the import.
+
+A change of an employee's department, manager or role, a departure (active: false) and a rehire
+take effect on the import's effective date (default today), or on the employee's own `effective`
+date: their spans of employment (`org.history`) keep what was true before. A change dated before
+the employee's current span begins is refused. A new employee's first span starts on their hire
+date (unknown: a far-past day); one imported inactive has none.
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ from ..audit import record_change
 from ..cells import FieldError, parse_boolean, parse_date
 from ..problems import ConfigError, Problem
 from ..yamltext import YamlRefused, read_yaml
+from .history import LatestSpan, Placement, SpanError, change_refusal, follow, latest_spans, start_history
 from .models import Department, DepartmentHead, Employee, Role
 
 KINDS = ("departments", "roles", "employees")
 #: the keys that name another department, role or employee by its code
 REFERENCES = ("parent", "head", "department", "role", "manager")
-EMPLOYEE_COLUMNS = {"code", "name", "department", "role", "manager", "hire_date", "active"}
+EMPLOYEE_COLUMNS = {"code", "name", "department", "role", "manager", "hire_date", "active", "effective"}
+#: what places an employee, in the order a refused change names the first that differs
+PLACEMENT_KEYS = ("department", "manager", "role", "active")
 
 
 @dataclass
@@ -110,7 +119,12 @@ def _from_csv(kind: str, row: dict) -> dict:
     return data
 
 
-def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgSummary:
+def import_organisation(
+    session: Session, paths: list[Path], actor: str, effective: dt.date | None = None
+) -> OrgSummary:
+    """Import the files (all, or nothing: ConfigError with every problem); changes to where
+    employees work take effect on `effective` (default today) unless a row names its own."""
+    effective = effective or dt.date.today()
     entries = [entry for path in paths for entry in read_entries(path)]
     problems: list[Problem] = []
     by_kind: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
@@ -148,6 +162,7 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         entry.data["label"] = label
     for entry in by_kind["roles"].values():
         entry.data["label"] = _label(entry, problems)
+    effective_of: dict[str, dt.date] = {}  # the employees' own effective days
     for code, entry in by_kind["employees"].items():
         data = entry.data
         if not str(data.get("name", "")).strip():
@@ -166,6 +181,12 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         if manager == code:
             problems.append(entry.problem("manager", "an employee cannot be their own manager"))
         managers[code] = manager or None
+        own = data.pop("effective", None)
+        if own not in (None, ""):
+            try:
+                effective_of[code] = _date(parse_date(own))
+            except FieldError as exc:
+                problems.append(entry.problem("effective", f"{own!r}: {exc}"))
         for key, parse in (("hire_date", parse_date), ("active", parse_boolean)):
             if data.get(key) not in (None, ""):
                 try:
@@ -175,6 +196,7 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         if not isinstance(data.get("attributes", {}), dict):
             problems.append(entry.problem("attributes", "must be a mapping of names to values"))
 
+    moves = _check_dates(session, by_kind["employees"], effective_of, effective, problems)
     inactive = set(session.scalars(sa.select(Employee.code).where(Employee.active.is_(False))))
     for entry in by_kind["departments"].values():
         head = entry.data.get("head")
@@ -195,7 +217,64 @@ def import_organisation(session: Session, paths: list[Path], actor: str) -> OrgS
         problems.append(looped.problem("manager", message) if looped else Problem("employees", message))
     if problems:
         raise ConfigError(problems)
-    return _write(session, by_kind, original_managers, actor)
+    return _write(session, by_kind, original_managers, actor, moves)
+
+
+def _placements(session: Session) -> dict[str, tuple[int, dict[str, object]]]:
+    """Each employee's id and where they work now, by codes (`PLACEMENT_KEYS`)."""
+    codes = dict(session.execute(sa.select(Employee.id, Employee.code)).all())
+    departments = dict(session.execute(sa.select(Department.id, Department.code)).all())
+    roles = dict(session.execute(sa.select(Role.id, Role.code)).all())
+    return {
+        employee.code: (
+            employee.id,
+            {
+                "department": departments[employee.department_id],
+                "manager": codes.get(employee.manager_id) if employee.manager_id is not None else None,
+                "role": roles.get(employee.role_id) if employee.role_id is not None else None,
+                "active": employee.active,
+            },
+        )
+        for employee in session.scalars(sa.select(Employee))
+    }
+
+
+def _placed(data: dict) -> dict[str, object]:
+    return {
+        "department": data.get("department"),
+        "manager": data.get("manager") or None,
+        "role": data.get("role") or None,
+        "active": data.get("active", True),
+    }
+
+
+def _check_dates(
+    session: Session,
+    employees: dict[str, Entry],
+    effective_of: dict[str, dt.date],
+    effective: dt.date,
+    problems: list[Problem],
+) -> dict[str, dt.date]:
+    """The date each change of where an existing employee works takes effect (by code), with a
+    problem for each dated before their current span begins (or a rehire before their last span
+    ends)."""
+    current = _placements(session)
+    latest: dict[int, LatestSpan] | None = None
+    moves: dict[str, dt.date] = {}
+    for code, entry in employees.items():
+        if code not in current:
+            continue
+        employee_id, before = current[code]
+        after = _placed(entry.data)
+        changed = [key for key in PLACEMENT_KEYS if before[key] != after[key]]
+        if not changed:
+            continue
+        moves[code] = effective_of.get(code, effective)
+        latest = latest if latest is not None else latest_spans(session)
+        problem = change_refusal(latest.get(employee_id), moves[code], after["active"] is not False)
+        if problem is not None:
+            problems.append(entry.problem(changed[0], problem))
+    return moves
 
 
 def _label(entry: Entry, problems: list[Problem]) -> dict:
@@ -262,7 +341,11 @@ def _loops(links: dict[str, str | None]) -> list[list[str]]:
 
 
 def _write(
-    session: Session, by_kind: dict[str, dict[str, Entry]], original_managers: dict[str, str | None], actor: str
+    session: Session,
+    by_kind: dict[str, dict[str, Entry]],
+    original_managers: dict[str, str | None],
+    actor: str,
+    moves: dict[str, dt.date],
 ) -> OrgSummary:
     summary = OrgSummary()
     departments_before = _department_states(session)
@@ -317,6 +400,8 @@ def _write(
         }
         employee = existing_employees.get(code)
         after = {"code": code, **{k: v for k, v in data.items() if k != "code"}}
+        if code in moves:
+            after["effective"] = moves[code]
         if employee is None:
             employee = Employee(code=code, **fields)
             session.add(employee)
@@ -339,6 +424,17 @@ def _write(
     for code, entry in by_kind["employees"].items():
         manager = entry.data.get("manager")
         existing_employees[code].manager_id = existing_employees[manager].id if manager else None
+    session.flush()
+    for code, entry in by_kind["employees"].items():
+        employee = existing_employees[code]
+        if code not in original_managers:
+            start_history(session, employee)
+        elif code in moves:
+            placement = Placement.of(employee) if employee.active else None
+            try:
+                follow(session, employee.id, moves[code], placement, starts_on=moves[code])
+            except SpanError as exc:  # checked above; a clash found only now is still said, never a crash
+                raise ConfigError([entry.problem("effective", str(exc))]) from None
     # heads last: a head may be an employee this import adds
     for code, entry in by_kind["departments"].items():
         head = entry.data.get("head") or None

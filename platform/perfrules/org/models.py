@@ -55,6 +55,26 @@ class Employee(Base):
     manager: Mapped[Employee | None] = relationship(remote_side=[id])
 
 
+class EmployeeSpan(Base):
+    """A stretch of employment in one department, under one manager, in one role: from
+    `starts_on` up to, and not including, `ends_on` (none: still so). A change of department,
+    manager or role closes one span and opens the next on its effective date; a departure closes
+    the last; a rehire opens a new one. An employee's spans never overlap (`org.history`). The
+    engine scores a period with the organisation its spans describe (`engine.people`), while the
+    employee row keeps only the latest state."""
+
+    __tablename__ = "employee_spans"
+    __table_args__ = (sa.UniqueConstraint("employee_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    role_id: Mapped[int | None] = mapped_column(sa.ForeignKey("roles.id"), index=True)
+
+
 class DepartmentHead(Base):
     """The employee who heads a department (负责人): they see the results of its members and of
     its sub-departments' members (`org.access`), and act at the `department_head` steps of their

@@ -1,6 +1,7 @@
 """Employees in the console: department and manager (each found by searching, lookups.py), role,
 hire date, whether active, and the attributes formulas read, edited as a JSON object. Managers
-form no loops (orgchanges checks)."""
+form no loops (orgchanges checks). A change of department, manager or role, a departure or a
+rehire takes effect on the edit form's "effective from" day (default today)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from ...org.models import Role
 from ..db import get_session
 from ..i18n import label
 from .common import actor
+from .employeechanges import delete_employee, save_employee
 from .lookups import CodeSearchField, DepartmentLookup, EmployeeLookup
-from .orgchanges import delete_employee, save_employee
 from .service_views import FormValues, ServiceModelView, shown_key
 
 
@@ -77,6 +78,14 @@ class EmployeeForm(BaseForm):
 
 class EmployeeEditForm(EmployeeForm):
     code = shown_key()
+    effective = DateField(
+        _l("Effective from"),
+        validators=[Optional()],
+        description=_l(
+            "The day a change of department, manager or role, a departure or a rehire takes effect "
+            "(default today); earlier periods keep the organisation they had."
+        ),
+    )
 
 
 class EmployeeView(ServiceModelView):
@@ -160,6 +169,7 @@ class EmployeeView(ServiceModelView):
             active=form.active.data,
             attributes=form.attributes.data,
             actor=actor(),
+            effective=form.effective.data if model is not None else None,
         )
 
     def remove(self, session, model):
