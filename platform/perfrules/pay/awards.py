@@ -77,7 +77,7 @@ def request_award(
     if person is None:
         raise AwardError(f"there is no employee '{employee}'")
     try:
-        members = members_of(document, People.load(session), month)
+        members = members_of(document, People.load(session, month), month)
     except PayError as exc:
         raise AwardError(str(exc)) from None
     if person.id not in {member.employee_id for member in members}:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -39,6 +39,7 @@ from ..money import CENT, exact, from_minor, to_cents
 from . import rules
 from .credit import CreditError, Crediting, share_of
 from .members import Member, PayError
+from .proration import Share
 from .rules import Curve, Floating, Outcome, PayRuleError, Tier, Words
 
 HUNDRED = Decimal(100)
@@ -93,6 +94,13 @@ class Context:
     component: dict
     #: records an estimate adds to the bases (they pass any filter; nothing is written)
     hypothetical: tuple[Hypothetical, ...] = ()
+    #: employee id → the part of the period they were employed, for those who were not all of it
+    shares: Mapping[int, Share] = field(default_factory=dict)
+
+    def target_of(self, member: Member, target: Decimal | None) -> Decimal | None:
+        """A target cut to the member's share of the period."""
+        found = self.shares.get(member.employee_id)
+        return target if target is None or found is None else target * found.factor
 
     def error(self, message: str, member: Member | None = None) -> PayError:
         return PayError(self.plan["slug"], self.component["slug"], member.code if member else None, message)
@@ -271,7 +279,7 @@ def _metric_lines(context: Context, members: list[Member], pay_period: Period, e
                 outcome = rules.tiered(value, tiers, rule["mode"] == "retroactive", said)
             else:
                 assert targets is not None
-                target = cents(targets[member.position])
+                target = context.target_of(member, cents(targets[member.position]))
                 if target is None:
                     raise PayRuleError(f"no target for {metric} in {pay_period}")
                 source["target"] = str(target)

@@ -117,7 +117,7 @@ def _metric(context: Context, members: list[Member], pay_period: Period) -> dict
         value = cents(values[member.position])
         if value is None:
             continue
-        target = cents(targets[member.position])
+        target = context.target_of(member, cents(targets[member.position]))
         source = {"metric": metric, **({"target": str(target)} if target is not None else {})}
         inputs[member.employee_id] = _Input({"value": value, "target": target}, source, value)
     return inputs

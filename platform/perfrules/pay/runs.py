@@ -9,7 +9,9 @@ month, for the quarter; half-yearly and yearly alike.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -31,6 +33,8 @@ from .contests import contest_lines, contest_month
 from .formulas import formula_lines
 from .members import Member, PayError, members_of
 from .models import PayCredit, PayLine, PayRun
+from .proration import PRORATED_RULES, prorate
+from .rules import Words
 
 
 @dataclass
@@ -96,7 +100,15 @@ def compute_pay(
         raise PayError(plan, None, None, f"there is no plan '{plan}' in {resolved.name}")
     slugs = [plan] if plan else sorted(plans)
     outcome = PayOutcome(month, resolved.number or 0, version=resolved.name)
-    people = People.load(session)
+    loaded: dict[Period, People] = {}
+
+    def people_of(period: Period) -> People:
+        """The organisation of a period (everyone employed in it, placed as they were), once."""
+        if period not in loaded:
+            loaded[period] = People.load(session, period)
+        return loaded[period]
+
+    people = people_of(month)
     for slug in slugs:
         document = plans[slug]
         try:
@@ -108,36 +120,52 @@ def compute_pay(
         for component in document["components"]:
             context = Context(session, resolved.config, functions, people, document, component, hypothetical)
             try:
-                found = _component_month(context, people, month, monthly, outcome.errors)
+                found = _component_month(context, people_of, month, monthly, outcome.errors)
             except PayError as exc:
                 outcome.errors.append(exc)
                 continue
             for line in found:
                 line.plan, line.component, line.currency = slug, component["slug"], document["currency"]
             lines.extend(found)
-        lines.extend(ledger.settle(session, document, month, lines, monthly, document["currency"]))
+        drawn, _ = prorate(document.get("proration"), monthly, month)  # a draw is target pay too
+        lines.extend(ledger.settle(session, document, month, lines, drawn, document["currency"]))
         outcome.lines.extend(lines)
     return outcome
 
 
 def _component_month(
-    context: Context, people: People, month: Period, monthly: list[Member], errors: list[PayError]
+    context: Context,
+    people_of: Callable[[Period], People],
+    month: Period,
+    monthly: list[Member],
+    errors: list[PayError],
 ) -> list[DueLine]:
     """The component's lines in `month`: what its rule earns when it is due, what it holds back and
     releases, and what refunds take back."""
     component = context.component
+    rule = component["rule"]
     lines: list[DueLine] = []
-    if component["rule"]["kind"] == "contest":
-        if contest_month(component["rule"]) == month:
+    if rule["kind"] == "contest":
+        if contest_month(rule) == month:
             lines = contest_lines(context, monthly, month)
-    elif component["rule"]["kind"] == "award":
+    elif rule["kind"] == "award":
         lines = award_lines(context, monthly, month, errors)
     else:
         pay_period = due_period(component["frequency"], month)
         if pay_period is not None:
-            members = monthly if pay_period == month else members_of(context.plan, people, pay_period)
-            compute = formula_lines if component["rule"]["kind"] == "formula" else component_lines
+            members = monthly
+            if pay_period != month:  # a quarter's (or a year's) members, with whoever left in it
+                context = dataclasses.replace(context, people=people_of(pay_period))
+                members = members_of(context.plan, context.people, pay_period)
+            if rule["kind"] in PRORATED_RULES:
+                members, shares = prorate(context.plan.get("proration"), members, pay_period)
+                context = dataclasses.replace(context, shares=shares)
+            compute = formula_lines if rule["kind"] == "formula" else component_lines
             lines = compute(context, members, pay_period, errors)
+            for line in lines:
+                found = context.shares.get(line.member.employee_id)
+                if found is not None:
+                    line.words = Words(f"{line.words.en} ({found.words.en})", f"{line.words.zh}（{found.words.zh}）")
     if component.get("hold"):
         lines += ledger.holds(context, lines) + ledger.releases(context, month, monthly)
     if component.get("clawback"):
