@@ -315,3 +315,48 @@ def test_filters_tables_metrics_teams_and_what_stops_a_plan(paid_company, tmp_pa
     ):
         refused = run_cli("pay", "run", "2026-10", "--plan", plan)
         assert refused.exit_code == 2 and reason in refused.stderr, refused.stderr
+
+
+JOINER_PLAN = """
+plans:
+  - slug: joiners
+    label: {zh: 新人达成奖, en: Attainment for joiners}
+    assign: [{departments: [SALES], roles: [rep]}]
+    parameters: {target_bonus: 10000}
+    components:
+      - slug: attainment
+        label: {zh: 达成奖金, en: Attainment bonus}
+        frequency: monthly
+        base: {metric: sales}
+        rule: {kind: attainment, target_pay: target_bonus, gate: 50, accelerator: 1.5, cap: 200}
+"""
+
+
+def test_someone_who_joins_mid_month_has_target_pay_and_target_prorated(paid_company, session, tmp_path):
+    """R5 joins EAST on 16 October, 16 of its 31 days, and sells 4,000.00. Their target, 10,000 a
+    month for reps, is 10,000 × 16 ÷ 31 = 5,161.29…, so 4,000 is 77.5 % of it; their target bonus
+    is 10,000 × 16 ÷ 31 = 5,161.29…, and 77.5 % of it (no accelerator below 100 %) is 4,000.00.
+    Everyone else is paid as before (test_every_amount_of_a_month_worked_by_hand)."""
+    joiner = "employees:\n  - {code: R5, name: 销售五, department: EAST, role: rep, manager: L1, hire_date: 2026-10-16}\n"
+    assert run_cli("org", "import", write(tmp_path, "joiner.yaml", joiner)).exit_code == 0
+    deal = "external_id,owner,closed_on,customer,amount,status\nD20,R5,2026-10-20,F,4000,won\n"
+    assert run_cli("data", "import", "deals", write(tmp_path, "d.csv", deal)).exit_code == 0
+    assert run_cli("config", "load", write(tmp_path, "joiners.yaml", JOINER_PLAN)).exit_code == 0
+    assert run_cli("config", "publish", "-m", "joiners").exit_code == 0
+    result = run_cli("pay", "run", "2026-10", "--plan", "joiners")
+    assert result.exit_code == 0, result.output
+    assert {code: amount for (code, _), amount in lines(session, "2026-10").items()} == {
+        "R1": D("13000.00"),
+        "R2": D("6000.00"),
+        "R3": D("0.00"),
+        "R4": D("20000.00"),
+        "R5": D("4000.00"),
+    }
+    (explanation,) = session.execute(
+        sa.text(
+            "SELECT l.explanation FROM pay_lines l JOIN employees e ON e.id = l.employee_id WHERE e.code = 'R5'"
+        )
+    ).one()
+    words = explanation if isinstance(explanation, dict) else json.loads(explanation)
+    assert words["en"].endswith("(prorated: employed 16 of 31 days)")
+    assert words["zh"].endswith("（按在职时间折算：在职 16 天 / 共 31 天）")
