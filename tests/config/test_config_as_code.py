@@ -47,7 +47,7 @@ def test_seed_configuration_loads_exports_and_round_trips(perfrules, session, tm
     assert loaded.stdout.startswith("configuration loaded: ") and "0 changed" in loaded.stdout
     session.rollback()
     kinds = dict(session.execute(sa.select(ConfigEntry.kind, sa.func.count()).group_by(ConfigEntry.kind)).all())
-    assert kinds["datasets"] == 6 and kinds["templates"] == 4 and kinds["kpis"] >= 12
+    assert kinds["datasets"] == 7 and kinds["templates"] == 4 and kinds["kpis"] >= 12
     assert count(session, AuditEntry) == sum(kinds.values())
 
     first = tmp_path / "first.yaml"

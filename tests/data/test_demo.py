@@ -55,7 +55,8 @@ def test_demo_company_is_plausible_and_repeatable(cli_env, session, tmp_path, mo
     assert len(director) == 1 and director[0].role.code == "sales_director"
     assert all(p.department is not None for p in people)
     counts = dict(session.execute(sa.select(Record.dataset, sa.func.count()).group_by(Record.dataset)).all())
-    assert set(counts) == {"activities", "opportunities", "deals", "payments", "surveys", "customers"}
+    assert set(counts) == {"activities", "opportunities", "deals", "payments", "refunds", "surveys", "customers"}
+    assert 0 < counts["refunds"] < counts["payments"] / 20  # about 2 % of the deals are refunded
     assert counts["activities"] > counts["opportunities"] > counts["deals"] >= counts["payments"]
     months = (
         session.scalars(sa.select(sa.func.min(Record.occurred_on))).one(),

@@ -276,7 +276,7 @@ def _users(session: Session, people: list[Person], password_hash: str) -> int:
 
 
 def _records(session: Session, rng, people: list[Person], months: list[dt.date]) -> dict[str, int]:
-    counts = dict.fromkeys(["activities", "opportunities", "deals", "payments", "surveys", "customers"], 0)
+    counts = dict.fromkeys(["activities", "opportunities", "deals", "payments", "refunds", "surveys", "customers"], 0)
     batch: list[tuple] = []
     last_day = months[-1] + dt.timedelta(days=_days_in(months[-1]) - 1)
 
@@ -407,6 +407,21 @@ def _records(session: Session, rng, people: list[Person], months: list[dt.date])
                             "on_time": int(delays[k]) <= 30,
                         },
                     )
+                    # a refunded deal gives its payment back a few weeks later: commission clawed back
+                    refunded_on = paid_on + dt.timedelta(days=5 + int(delays[k]) % 25)
+                    if draws[k, 2] < 0.02 and refunded_on <= last_day:
+                        add(
+                            "refunds",
+                            f"ref-{p.code}-{stamp}-{i}",
+                            p,
+                            refunded_on,
+                            {
+                                "owner": p.code,
+                                "refunded_on": refunded_on.isoformat(),
+                                "payment": f"pay-{p.code}-{stamp}-{i}",
+                                "amount": round(amount * share),
+                            },
+                        )
                 answered = min(paid_on, last_day)
                 if draws[k, 4] < profile.surveys:
                     satisfaction = int(min(5, max(1, round(3.9 + 0.6 * (p.skill - 1) + float(moods[k])))))
