@@ -48,7 +48,26 @@ datasets:
       - {name: cancelled_on, label: {zh: 日期, en: Date}, type: date, required: true}
       - {name: booking, label: {zh: 原签约, en: Booking}, type: text, required: true}
       - {name: amount, label: {zh: 金额, en: Amount}, type: money, currency: CNY, required: true}
+  - slug: invoice_payments
+    label: {zh: 发票回款, en: Invoice payments}
+    owner_field: owner
+    date_field: paid_on
+    fields:
+      - {name: owner, label: {zh: 负责人, en: Owner}, type: employee, required: true}
+      - {name: paid_on, label: {zh: 日期, en: Date}, type: date, required: true}
+      - {name: booking, label: {zh: 签约, en: Booking}, type: text, required: true}
+      - {name: amount, label: {zh: 金额, en: Amount}, type: money, currency: CNY, required: true}
 plans:
+  - slug: booked
+    label: {zh: 签约提成, en: Booking commission}
+    assign: [{roles: [rep]}]
+    components:
+      - slug: commission
+        label: {zh: 签约提成, en: Commission}
+        frequency: monthly
+        base: {records: bookings, amount: amount}
+        rule: {kind: flat, percent: 5}
+        hold: {percent: 50, until_paid: {records: invoice_payments, refers_to: booking, amount: amount}}
   - slug: shared
     label: {zh: 分配提成, en: Shared commission}
     assign: [{roles: [rep, lead]}]
@@ -72,11 +91,19 @@ X1,R1,2026-11-10,K1,5000
 """
 
 
+PAYMENTS = """
+external_id,owner,paid_on,booking,amount
+P1,R4,2026-11-05,K3,1500
+P2,R4,2026-12-02,K3,500
+P3,R1,2026-12-03,K1,9999.99
+"""
+
+
 def _credit(folder: Path) -> None:
     loaded = run_cli("config", "load", write(folder, "credit.yaml", CREDIT_CONFIG))
     assert loaded.exit_code == 0, loaded.output
     assert run_cli("config", "publish", "-m", "credit").exit_code == 0
-    for dataset, text in (("bookings", BOOKINGS), ("cancellations", CANCELLATIONS)):
+    for dataset, text in (("bookings", BOOKINGS), ("cancellations", CANCELLATIONS), ("invoice_payments", PAYMENTS)):
         imported = run_cli("data", "import", dataset, write(folder, f"{dataset}.csv", text))
         assert imported.exit_code == 0, imported.output
 
@@ -90,7 +117,9 @@ def credit_company(company):
 @pytest.mark.database
 def test_shares_overlays_and_managers_are_credited_and_clawed_back_by_their_part(credit_company, session):
     pay("2026-10")
-    assert {code: amount for (code, *_), amount in month_lines(session, "2026-10").items()} == {
+    assert {
+        code: amount for (code, plan, *_), amount in month_lines(session, "2026-10").items() if plan == "shared"
+    } == {
         "R1": D("700.00"),
         "R2": D("400.00"),
         "L1": D("1000.00"),
@@ -98,7 +127,11 @@ def test_shares_overlays_and_managers_are_credited_and_clawed_back_by_their_part
         "R4": D("250.00"),
     }
     pay("2026-11")
-    assert {(code, kind): amount for (code, _, _, kind), amount in month_lines(session, "2026-11").items()} == {
+    assert {
+        (code, kind): amount
+        for (code, plan, _, kind), amount in month_lines(session, "2026-11").items()
+        if plan == "shared"
+    } == {
         ("R1", "clawback"): D("-300.00"),
         ("R2", "clawback"): D("-200.00"),
         ("L1", "clawback"): D("-500.00"),
@@ -143,3 +176,28 @@ def test_shares_are_read_from_text(text, expected):
 def test_shares_that_cannot_be_read_say_why(text, message):
     with pytest.raises(CreditError, match=message):
         parse_splits(text, "K1")
+
+
+@pytest.mark.database
+def test_a_hold_until_paid_is_released_once_the_records_it_credited_are_paid_in_full(credit_company, session):
+    """Plan `booked`: 5 % of each rep's bookings, half held until the booking is paid. October:
+    R1 500.00 (held −250.00), R3 1,000.01 × 5 % = 50.0005 → 50.00 (held −25.00), R4 100.00 (held
+    −50.00). K3 is paid 1,500.00 in November and its last 500.00 in December: R4's hold is released
+    in December. K1 is paid 9,999.99 of 10,000.00: R1's stays held; K2 is not paid at all."""
+    for month in ("2026-10", "2026-11", "2026-12"):
+        pay(month)
+    booked = {
+        (month, code, kind): amount
+        for month in ("2026-10", "2026-11", "2026-12")
+        for (code, plan, _, kind), amount in month_lines(session, month).items()
+        if plan == "booked"
+    }
+    assert booked == {
+        ("2026-10", "R1", "earned"): D("500.00"),
+        ("2026-10", "R1", "hold"): D("-250.00"),
+        ("2026-10", "R3", "earned"): D("50.00"),
+        ("2026-10", "R3", "hold"): D("-25.00"),
+        ("2026-10", "R4", "earned"): D("100.00"),
+        ("2026-10", "R4", "hold"): D("-50.00"),
+        ("2026-12", "R4", "release"): D("50.00"),
+    }

@@ -102,7 +102,12 @@ plans:
         (
             RULE,
             f"{RULE}\n        hold: {{percent: 20, months: 2, until: 2027-01-31}}",
-            "components[0].hold: say when it is paid out: months (after the period) or until (a day)",
+            "components[0].hold: say when it is paid out: months (after the period), until (a day) or until_paid",
+        ),
+        (
+            RULE,
+            f"{RULE}\n        hold: {{percent: 20, until_paid: {{records: collections, refers_to: deal, amount: count}}}}",
+            "components[0].hold.until_paid.refers_to: collections has no field 'deal'",
         ),
         (
             RULE,

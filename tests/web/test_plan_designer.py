@@ -280,9 +280,12 @@ EXTRAS = {
     "components-0-clawback-lookback_days": "90",
     "components-0-has_hold": "yes",
     "components-0-hold-percent": "20",
-    "components-0-hold-release": "months",
-    "components-0-hold-months": "3",
-    "components-0-hold-until": "2026-12-31",  # the other way of paying out, hidden: not read
+    "components-0-hold-release": "until_paid",
+    "components-0-hold-months": "3",  # another way of paying out, hidden: not read
+    "components-0-hold-until": "2026-12-31",  # the same
+    "components-0-hold-until_paid-records": "payments",
+    "components-0-hold-until_paid-refers_to": "customer",
+    "components-0-hold-until_paid-amount": "amount",
     # awards given by hand, up to 5,000 each, a tenth held until the year's end
     "components-1-_row": "1",
     "components-1-slug": "awards",
@@ -301,6 +304,7 @@ EXTRAS = {
     "components-1-hold-release": "until",
     "components-1-hold-months": "6",  # hidden: not read
     "components-1-hold-until": "2026-12-31",
+    "components-1-hold-until_paid-records": "payments",  # hidden: not read
     # a formula on a metric
     "components-2-_row": "1",
     "components-2-slug": "formula_bonus",
@@ -364,7 +368,10 @@ EXTRAS_EXPECTED = {
                 "budget": 50000.0,
             },
             "clawback": {"records": "payments", "amount": "amount", "refers_to": "customer", "lookback_days": 90},
-            "hold": {"percent": 20.0, "months": 3},
+            "hold": {
+                "percent": 20.0,
+                "until_paid": {"records": "payments", "refers_to": "customer", "amount": "amount"},
+            },
         },
         {
             "slug": "awards",
@@ -472,7 +479,7 @@ def test_the_new_parts_mistakes_show_beside_their_fields(app, session):
     shown = lxml.html.fromstring(page)
     assert shown.xpath('//select[@name="components-1-base_kind"]/option[@selected]/@value') == ["manual"]
     assert shown.xpath('//select[@name="has_proration"]/option[@selected]/@value') == ["yes"]
-    assert shown.xpath('//select[@name="components-0-hold-release"]/option[@selected]/@value') == ["months"]
+    assert shown.xpath('//select[@name="components-0-hold-release"]/option[@selected]/@value') == ["until_paid"]
 
     # a formula reads its base's names: a scorecard's score is not a metric's
     misread = {**EXTRAS, "components-2-rule-formula": "score * 2"}

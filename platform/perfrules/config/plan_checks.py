@@ -113,6 +113,9 @@ def check_plans(
                             f"'{name}' is not {what} of {dataset['slug']}",
                         )
                     )
+            paid = (component.get("hold") or {}).get("until_paid")
+            if paid:
+                problems.extend(_paid_problems(paid, datasets, plan, slug, (*where, "hold", "until_paid"), at))
             if component.get("clawback"):
                 problems.extend(
                     _clawback_problems(component["clawback"], datasets, plan, slug, (*where, "clawback"), at)
@@ -143,5 +146,23 @@ def _clawback_problems(clawback: dict, datasets: dict, plan: dict, slug: str, wh
     if clawback["refers_to"] not in fields:
         problems.append(
             at("plans", slug, (*where, "refers_to"), f"{dataset['slug']} has no field '{clawback['refers_to']}'")
+        )
+    return problems
+
+
+def _paid_problems(paid: dict, datasets: dict, plan: dict, slug: str, where: tuple, at: Locate) -> list:
+    dataset = datasets.get(paid["records"])
+    if dataset is None:
+        return [at("plans", slug, (*where, "records"), f"unknown dataset '{paid['records']}'")]
+    fields = {field["name"]: field for field in dataset["fields"]}
+    problems = []
+    if paid["refers_to"] not in fields:
+        problems.append(
+            at("plans", slug, (*where, "refers_to"), f"{dataset['slug']} has no field '{paid['refers_to']}'")
+        )
+    amount = fields.get(paid["amount"])
+    if amount is None or amount["type"] != "money":
+        problems.append(
+            at("plans", slug, (*where, "amount"), f"'{paid['amount']}' is not a money field of {dataset['slug']}")
         )
     return problems

@@ -257,18 +257,30 @@ class Clawback(Strict):
     lookback_days = fields.Int(required=True, validate=validate.Range(min=0, max=3660))
 
 
+class Paid(Strict):
+    """The records that pay a credited record (its invoice): records of a dataset whose `refers_to`
+    field holds the credited record's id, their `amount`s adding up to the credited record's."""
+
+    records = fields.Str(required=True)
+    refers_to = fields.Str(required=True)
+    amount = fields.Str(required=True)
+
+
 class Hold(Strict):
-    """A share of each earned line held back, and paid out `months` after the line's period ends
-    or in the month of `until`."""
+    """A share of each earned line held back, and paid out `months` after the line's period ends,
+    in the month of `until`, or once every record the line credited is paid (`until_paid`)."""
 
     percent = fields.Float(required=True, validate=validate.Range(min=0, max=100, min_inclusive=False))
     months = fields.Int(load_default=None, validate=validate.Range(min=1, max=120))
     until = Day(load_default=None)
+    until_paid = fields.Nested(Paid, load_default=None)
 
     @validates_schema
     def _one_release(self, data, **_):
-        if (data.get("months") is None) == (data.get("until") is None):
-            raise ValidationError("say when it is paid out: months (after the period) or until (a day)")
+        if sum(data.get(key) is not None for key in ("months", "until", "until_paid")) != 1:
+            raise ValidationError(
+                "say when it is paid out: months (after the period), until (a day) or until_paid (the invoice)"
+            )
 
 
 class Component(Strict):
@@ -296,6 +308,8 @@ class Component(Strict):
             raise ValidationError("say how often it is paid: monthly, quarterly, half_yearly or yearly", "frequency")
         if data.get("clawback") and kind != "records":
             raise ValidationError("only commission on records can be clawed back", "clawback")
+        if (data.get("hold") or {}).get("until_paid") and kind != "records":
+            raise ValidationError("only commission on records waits for its records to be paid", "hold")
 
 
 class Draw(Strict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -71,6 +71,8 @@ def holds(context: Context, earned: list[DueLine]) -> list[DueLine]:
 
 
 def _release_words(hold: dict) -> tuple[str, str]:
+    if hold.get("until_paid"):
+        return "once its records are paid", "待所计记录全部回款后"
     if hold.get("until"):
         return f"in the month of {hold['until']}", f"于 {hold['until']} 所在月"
     return f"{hold['months']} months after the period", f"期末后 {hold['months']} 个月"
@@ -91,7 +93,7 @@ def releases(context: Context, month: Period, members: list[Member]) -> list[Due
         PayLine.kind == "release", PayLine.period < str(month), PayLine.original_line_id.is_not(None)
     )
     rows = context.session.execute(
-        sa.select(PayLine.id, PayLine.employee_id, PayLine.pay_period, PayLine.amount_minor)
+        sa.select(PayLine.id, PayLine.employee_id, PayLine.pay_period, PayLine.amount_minor, PayLine.original_line_id)
         .where(
             PayLine.plan == context.plan["slug"],
             PayLine.component == context.component["slug"],
@@ -101,19 +103,52 @@ def releases(context: Context, month: Period, members: list[Member]) -> list[Due
         )
         .order_by(PayLine.id)
     ).all()
-    due = [row for row in rows if _release_month(hold, Period.parse(row.pay_period)) <= month]
+    if hold.get("until_paid"):
+        paid_out = _paid_holds(context, hold["until_paid"], month, rows)
+        due = [row for row in rows if row.id in paid_out]
+    else:
+        due = [row for row in rows if _release_month(hold, Period.parse(row.pay_period)) <= month]
     people = someone(context.session, {row.employee_id for row in due}, members)
     lines = []
     for row in due:
         amount = -from_minor(row.amount_minor)
+        why_en, why_zh = ("its records are paid", "所计记录已全部回款") if hold.get("until_paid") else ("", "")
         words = Words(
-            f"held back from {row.pay_period}, paid out now: {money(amount)}",
-            f"{row.pay_period} 暂扣部分，本月发放：{money(amount)}",
+            f"held back from {row.pay_period}, paid out now{f' ({why_en})' if why_en else ''}: {money(amount)}",
+            f"{row.pay_period} 暂扣部分，本月发放{f'（{why_zh}）' if why_zh else ''}：{money(amount)}",
         )
         line = DueLine(people[row.employee_id], month, amount, words, None, None, {"hold": row.id}, kind="release")
         line.reference, line.original_id = row.pay_period, row.id
         lines.append(line)
     return lines
+
+
+def _paid_holds(context: Context, paid: dict, month: Period, holds: Sequence[sa.Row]) -> set[int]:
+    """The holds whose every credited record is paid by the end of `month`: the records of
+    `paid["records"]` referring to it add up to its amount."""
+    base = context.component["base"]
+    lines = {row.original_line_id: row.id for row in holds}
+    credited = context.session.execute(
+        sa.select(
+            PayCredit.line_id, Record.external_id, sa.cast(Record.values[base["amount"]].as_string(), sa.BigInteger)
+        )
+        .join(Record, Record.id == PayCredit.record_id)
+        .where(PayCredit.line_id.in_(set(lines)))
+    ).all()
+    refers_to = Record.values[paid["refers_to"]].as_string()
+    settled: dict[str, int] = dict(
+        context.session.execute(
+            sa.select(refers_to, sa.func.sum(sa.cast(Record.values[paid["amount"]].as_string(), sa.BigInteger)))
+            .where(
+                Record.dataset == paid["records"],
+                Record.occurred_on < month.end,
+                refers_to.in_({external_id for _, external_id, _ in credited}),
+            )
+            .group_by(refers_to)
+        ).all()
+    )
+    unpaid = {line_id for line_id, external_id, minor in credited if (settled.get(external_id) or 0) < (minor or 0)}
+    return {hold_id for line_id, hold_id in lines.items() if line_id not in unpaid}
 
 
 # --- clawbacks ----------------------------------------------------------------------------------

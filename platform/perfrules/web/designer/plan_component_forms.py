@@ -397,7 +397,30 @@ CLAWBACK = (
     ),
 )
 
-RELEASES = (("months", _l("a number of months after the period")), ("until", _l("in the month of a day")))
+RELEASES = (
+    ("months", _l("a number of months after the period")),
+    ("until", _l("in the month of a day")),
+    ("until_paid", _l("once the records it paid on are paid")),
+)
+
+PAID = (
+    Field(
+        "records",
+        "select",
+        _l("Payments dataset"),
+        _l("Each record pays part of a credited record (its invoice), naming it."),
+        choices="datasets",
+    ),
+    Field(
+        "refers_to",
+        "select",
+        _l("Field naming the paid record"),
+        _l("It holds the paid record's id."),
+        choices="dataset_fields",
+        depends="until_paid-records",
+    ),
+    Field("amount", "select", _l("Money field paid"), choices="money_fields", depends="until_paid-records"),
+)
 
 HOLD = (
     Field("percent", "number", _l("Share held back"), _l("Of each line earned."), unit=PERCENT),
@@ -406,10 +429,11 @@ HOLD = (
         "select",
         _l("Paid out"),
         choices=RELEASES,
-        derive=lambda hold: "until" if hold.get("until") else "months",
+        derive=lambda hold: next((key for key in ("until", "until_paid") if hold.get(key)), "months"),
     ),
     Field("months", "integer", _l("Months after the period"), show=("hold-release", ("months",))),
     Field("until", "date", _l("Paid out in the month of"), show=("hold-release", ("until",))),
+    Field("until_paid", "group", _l("Paid out once paid"), fields=PAID, show=("hold-release", ("until_paid",))),
 )
 
 COMPONENT = (
