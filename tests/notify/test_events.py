@@ -172,4 +172,7 @@ def test_opening_reviews_writes_every_notification_in_one_insert(reviews):
         assert start_reviews(session, "2026-10", "tester") == 5
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
-    assert statements == [4]  # one statement, four rows (R4 has nobody to tell)
+    # one statement, four rows (R4 has nobody to tell); on PostgreSQL the rows are COPYed, which
+    # SQLAlchemy's statement events do not see: no INSERT at all
+    assert statements == ([] if engine.dialect.name == "postgresql" else [4])
+    assert session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 4

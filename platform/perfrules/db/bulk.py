@@ -1,8 +1,10 @@
-"""Writing many rows fast: one prepared INSERT executed for a whole batch through the driver.
+"""Writing many rows fast: PostgreSQL's COPY, or on SQLite one prepared INSERT executed for a
+whole batch through the driver.
 
-SQLAlchemy's per-row parameter processing costs more than SQLite's own insert, so callers hand
-over rows already in the driver's terms — JSON as text, and on SQLite dates and timestamps as ISO
-text (`driver_date`, `driver_timestamp`) — and they go to the driver's executemany in batches.
+SQLAlchemy's per-row parameter processing costs more than the database's own insert, so callers
+hand over rows already in the driver's terms — JSON as text, and on SQLite dates and timestamps as
+ISO text (`driver_date`, `driver_timestamp`). On PostgreSQL they are streamed through COPY in the
+connection's transaction (an INSERT per row, even pipelined, took three times as long).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ def driver_insert(
     """Insert rows of values for `columns` into `table`; returns how many."""
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
+    if dialect.name == "postgresql":
+        return _copy(connection, f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN", rows)
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     statement = (
         f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
@@ -38,6 +42,15 @@ def driver_insert(
     if batch:
         connection.exec_driver_sql(statement, batch)
         total += len(batch)
+    return total
+
+
+def _copy(connection: sa.Connection, statement: str, rows: Iterable[tuple]) -> int:
+    total = 0
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+            total += 1
     return total
 
 

@@ -136,11 +136,7 @@ def credits_between(
     query = sa.select(Record.id, Record.owner_id, amount, key, Record.occurred_on).where(
         Record.dataset == dataset["slug"], Record.occurred_on >= start, Record.occurred_on < end, amount.is_not(None)
     )
-    if base.get("filter"):
-        compiled = compile_formula(
-            base["filter"], dataset_catalogue(dataset, options=False), functions=context.functions, expect=BOOLEAN
-        )
-        query = query.where(compiled.to_sql(record_columns(dataset)))
+    query = _filtered(context, dataset, query)
     credit = base.get("credit")
     if share_of(credit):
         yield from _shared_credits(context, query, member_ids, credit)
@@ -182,15 +178,15 @@ def _records_lines(
     amount_label = next(f["label"] for f in dataset["fields"] if f["name"] == base["amount"])
     said = Words(amount_label["en"].lower(), amount_label["zh"])
     over = Period.of(pay_period.start, rule.get("over") or context.component["frequency"])
-    start = over.start if rule["kind"] == "tiered" else pay_period.start
     now: dict[int, list[tuple[int, int]]] = defaultdict(list)
     before: dict[int, int] = defaultdict(int)
+    if rule["kind"] == "tiered" and over.start < pay_period.start:
+        before.update(_credited_before(context, set(by_id), over.start, pay_period.start))
     keyed: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     key_field = rule.get("field") if rule["kind"] == "rate_table" else None
-    for record_id, owner_id, minor, key, day in credits_between(context, set(by_id), start, pay_period.end, key_field):
-        if day < pay_period.start:
-            before[owner_id] += minor
-            continue
+    for record_id, owner_id, minor, key, _ in credits_between(
+        context, set(by_id), pay_period.start, pay_period.end, key_field
+    ):
         now[owner_id].append((record_id, minor))
         if key_field:
             keyed[owner_id]["" if key is None else str(key)] += from_minor(minor)
@@ -215,6 +211,37 @@ def _records_lines(
             continue
         lines.append(_line(member, pay_period, outcome, amount_now, source, credits))
     return lines
+
+
+def _filtered(context: Context, dataset: dict, query: sa.Select) -> sa.Select:
+    """The query of the base's records narrowed by the base's filter, in SQL."""
+    text = context.component["base"].get("filter")
+    if not text:
+        return query
+    compiled = compile_formula(
+        text, dataset_catalogue(dataset, options=False), functions=context.functions, expect=BOOLEAN
+    )
+    return query.where(compiled.to_sql(record_columns(dataset)))
+
+
+def _credited_before(context: Context, member_ids: set[int], start: dt.date, end: dt.date) -> dict[int, int]:
+    """Each member's credits between the days, in minor units: one grouped query, unless records
+    credit more than their owners (then their credits, one by one)."""
+    base = context.component["base"]
+    if share_of(base.get("credit")):
+        found: dict[int, int] = defaultdict(int)
+        for _, employee_id, minor, _, _ in credits_between(context, member_ids, start, end, None):
+            found[employee_id] += minor
+        return found
+    dataset = context.config["datasets"][base["records"]]
+    amount = sa.cast(Record.values[base["amount"]].as_string(), sa.BigInteger)
+    query = (
+        sa.select(Record.owner_id, sa.func.sum(amount))
+        .where(Record.dataset == dataset["slug"], Record.occurred_on >= start, Record.occurred_on < end)
+        .group_by(Record.owner_id)
+    )
+    query = _filtered(context, dataset, query)
+    return {owner: int(minor) for owner, minor in context.session.execute(query) if owner in member_ids and minor}
 
 
 def _tiered_due(rule: dict, earlier: Decimal, amount_now: Decimal, said: Words, over: Period) -> Outcome:
