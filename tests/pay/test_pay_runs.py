@@ -337,7 +337,9 @@ def test_someone_who_joins_mid_month_has_target_pay_and_target_prorated(paid_com
     month for reps, is 10,000 × 16 ÷ 31 = 5,161.29…, so 4,000 is 77.5 % of it; their target bonus
     is 10,000 × 16 ÷ 31 = 5,161.29…, and 77.5 % of it (no accelerator below 100 %) is 4,000.00.
     Everyone else is paid as before (test_every_amount_of_a_month_worked_by_hand)."""
-    joiner = "employees:\n  - {code: R5, name: 销售五, department: EAST, role: rep, manager: L1, hire_date: 2026-10-16}\n"
+    joiner = (
+        "employees:\n  - {code: R5, name: 销售五, department: EAST, role: rep, manager: L1, hire_date: 2026-10-16}\n"
+    )
     assert run_cli("org", "import", write(tmp_path, "joiner.yaml", joiner)).exit_code == 0
     deal = "external_id,owner,closed_on,customer,amount,status\nD20,R5,2026-10-20,F,4000,won\n"
     assert run_cli("data", "import", "deals", write(tmp_path, "d.csv", deal)).exit_code == 0
@@ -353,9 +355,7 @@ def test_someone_who_joins_mid_month_has_target_pay_and_target_prorated(paid_com
         "R5": D("4000.00"),
     }
     (explanation,) = session.execute(
-        sa.text(
-            "SELECT l.explanation FROM pay_lines l JOIN employees e ON e.id = l.employee_id WHERE e.code = 'R5'"
-        )
+        sa.text("SELECT l.explanation FROM pay_lines l JOIN employees e ON e.id = l.employee_id WHERE e.code = 'R5'")
     ).one()
     words = explanation if isinstance(explanation, dict) else json.loads(explanation)
     assert words["en"].endswith("(prorated: employed 16 of 31 days)")

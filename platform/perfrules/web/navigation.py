@@ -17,6 +17,8 @@ MENU = [
     ("feedback.requests", _l("Feedback requests"), (), True),
     ("pay_pages.mine", _l("My pay"), (), True),
     ("pay_pages.lines", _l("Pay lines"), ("manager", "admin", "hr", "auditor"), False),
+    ("pay_pages.estimate", _l("What if"), (), False),
+    ("pay_pages.awards", _l("Special awards"), ("manager", "admin", "hr", "auditor"), False),
     ("scorecards.company", _l("Company"), ("admin", "hr", "auditor"), False),
     ("scorecards.calibration", _l("Calibration"), ("admin", "hr", "auditor"), False),
     ("disputes.index", _l("Disputes"), ("admin", "hr", "auditor", "manager"), False),

@@ -125,6 +125,8 @@ WORDS = {
         "carried_in": _l("carried in from last month"),
         "carried_out": _l("carried to next month"),
     },
+    #: a special award (`pay.models.AWARD_STATUSES`)
+    "award_status": {"requested": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected")},
     #: how tiers apply (`config.plan_schemas.Rule`)
     "tier_mode": {
         "marginal": _l("marginal: each slice at its tier's percentage"),
