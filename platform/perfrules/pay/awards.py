@@ -24,6 +24,8 @@ from .models import PayAward
 from .rules import Words
 
 REASON_LIMIT = 500
+#: how actors say which door they came through (web pages, the API, the command line)
+DOORS = ("web", "api", "cli")
 
 
 class AwardError(ValueError):
@@ -113,7 +115,7 @@ def decide_award(session: Session, award_id: int, actor: str, *, approve: bool, 
         raise AwardError(f"there is no award {award_id}")
     if award.status != "requested":
         raise AwardError(f"award {award_id} was already {award.status} by {award.decided_by}")
-    if award.requested_by == actor:
+    if who(award.requested_by) == who(actor):
         raise AwardError("an award is approved or rejected by someone other than the person who asked for it")
     before = _shown(award)
     award.status = "approved" if approve else "rejected"
@@ -129,6 +131,11 @@ def decide_award(session: Session, award_id: int, actor: str, *, approve: bool, 
         after=_shown(award),
     )
     return award
+
+
+def who(actor: str) -> str:
+    """The person behind an actor, whatever door they came through: "web:hr1", "api:hr1" → "hr1"."""
+    return actor.split(":", 1)[1] if actor.split(":", 1)[0] in DOORS else actor
 
 
 def _shown(award: PayAward, employee: str | None = None) -> dict:

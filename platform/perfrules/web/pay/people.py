@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ...config.versions import resolve
 from ...org.access import visibility
 from ...org.models import Employee
+from ...pay.awards import who as person_behind
 from ...problems import ConfigError
 from ..auth import login_required
 from ..db import get_session
@@ -98,7 +99,4 @@ def signed(amount: Decimal) -> str:
 def who(actor: str | None) -> str:
     """Who did something, as the audit names them without the door they came in by ("web:hr1",
     "api:hr1", "hr1" are all hr1)."""
-    if not actor:
-        return ""
-    door, _, login = actor.partition(":")
-    return login if login and door in ("web", "api") else actor
+    return person_behind(actor) if actor else ""
