@@ -61,7 +61,9 @@ def test_filters_that_would_blow_up_in_sql_are_refused(text, message):
     with pytest.raises(FormulaError) as caught:
         compiled.to_sql(COLUMNS)
     assert caught.value.message == message
-    assert time.perf_counter() - started < 1.0
+    # refused before the expansion, which takes minutes: the bound only tells the two apart, with
+    # room for a loaded machine under coverage (1 s was passed by 0.13 s there)
+    assert time.perf_counter() - started < 10.0
 
 
 def test_moderate_filters_still_compile_to_sql():
