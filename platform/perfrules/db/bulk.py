@@ -45,6 +45,25 @@ def driver_insert(
     return total
 
 
+def reserve_ids(connection: sa.Connection, table: str, count: int) -> list[int]:
+    """`count` new ids for `table`'s integer key, so that rows can be written with them and refer
+    to one another without reading them back: drawn from the key's sequence on PostgreSQL; on
+    SQLite the ones after the largest, which no one else can take inside this (immediate, so
+    sole) write transaction."""
+    if count == 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        return list(
+            connection.scalars(
+                sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+                {"table": table, "count": count},
+            )
+        )
+    quote = connection.dialect.identifier_preparer.quote
+    largest = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {quote(table)}").scalar_one()
+    return list(range(largest + 1, largest + 1 + count))
+
+
 def _copy(connection: sa.Connection, statement: str, rows: Iterable[tuple]) -> int:
     total = 0
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]

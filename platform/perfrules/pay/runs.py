@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import record_change
 from ..config.versions import resolve
-from ..db.bulk import driver_insert
+from ..db.bulk import driver_insert, reserve_ids
 from ..engine.people import People
 from ..engine.periods import Period
 from ..formula import FunctionRegistry
@@ -56,6 +56,7 @@ class PayOutcome:
 
 
 LINE_COLUMNS = (
+    "id",
     "kind",
     "reference",
     "original_line_id",
@@ -246,41 +247,29 @@ def _write(session: Session, run: PayRun, outcome: PayOutcome, plan: str | None)
     if plan is not None:
         replaced = replaced.where(PayLine.plan == plan)
     old_lines = sa.select(PayLine.id).where(replaced.whereclause)  # type: ignore[arg-type]
-    session.execute(sa.delete(PayCredit).where(PayCredit.line_id.in_(old_lines)))
-    session.execute(replaced)
+    unsynchronised = {"synchronize_session": False}  # no line is in the session: nothing to fetch back
+    session.execute(sa.delete(PayCredit).where(PayCredit.line_id.in_(old_lines)), execution_options=unsynchronised)
+    session.execute(replaced, execution_options=unsynchronised)
     if not outcome.lines:
         return
-    # set-based, as scorecards are written: the lines in batches through the driver, then their
-    # ids read back by their unique key (an ORM insert RETURNING the ids took a second per
-    # thousand lines), then the credits. Lines that refer to a line of the same run (a hold, a
-    # clawback of this month's commission) go second, once that line's id is known.
+    # set-based, as scorecards are written: the lines' ids drawn at once, so that a line refers to
+    # another of the same run (a hold to its line, a clawback of this month's commission) and the
+    # credits to their lines without reading anything back; then lines and credits in bulk
     connection = session.connection()
-    first = [line for line in outcome.lines if line.original is None]
-    second = [line for line in outcome.lines if line.original is not None]
-    ids: dict[tuple, int] = {}
-    for batch in (first, second):
-        if not batch:
-            continue
-        driver_insert(connection, PayLine.__tablename__, LINE_COLUMNS, (_row(run, line, ids) for line in batch))
-        ids = {
-            (plan_slug, component, employee_id, kind, reference): line_id
-            for line_id, plan_slug, component, employee_id, kind, reference in connection.execute(
-                sa.select(
-                    PayLine.id, PayLine.plan, PayLine.component, PayLine.employee_id, PayLine.kind, PayLine.reference
-                ).where(PayLine.run_id == run.id)
-            )
-        }
+    ids = dict(zip(map(id, outcome.lines), reserve_ids(connection, PayLine.__tablename__, len(outcome.lines))))
+    driver_insert(connection, PayLine.__tablename__, LINE_COLUMNS, (_row(run, line, ids) for line in outcome.lines))
     driver_insert(
         connection,
         PayCredit.__tablename__,
         ("line_id", "record_id", "amount_minor"),
-        ((ids[line.key], record_id, minor) for line in outcome.lines for record_id, minor in line.credits),
+        ((ids[id(line)], record_id, minor) for line in outcome.lines for record_id, minor in line.credits),
     )
 
 
-def _row(run: PayRun, line: DueLine, ids: dict[tuple, int]) -> tuple:
-    original = ids[line.original.key] if line.original is not None else line.original_id
+def _row(run: PayRun, line: DueLine, ids: dict[int, int]) -> tuple:
+    original = ids[id(line.original)] if line.original is not None else line.original_id
     return (
+        ids[id(line)],
         line.kind,
         line.reference,
         original,
