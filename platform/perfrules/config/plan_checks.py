@@ -113,26 +113,27 @@ def check_plans(
                             f"'{name}' is not {what} of {dataset['slug']}",
                         )
                     )
-            paid = (component.get("hold") or {}).get("until_paid")
-            if paid:
-                problems.extend(_paid_problems(paid, datasets, plan, slug, (*where, "hold", "until_paid"), at))
-            if component.get("clawback"):
-                problems.extend(
-                    _clawback_problems(component["clawback"], datasets, plan, slug, (*where, "clawback"), at)
-                )
+            for section, path in (
+                ((component.get("hold") or {}).get("until_paid"), ("hold", "until_paid")),
+                (component.get("clawback"), ("clawback",)),
+            ):
+                if section:
+                    problems.extend(_referring_problems(section, datasets, plan, slug, (*where, *path), at))
     return problems
 
 
-def _clawback_problems(clawback: dict, datasets: dict, plan: dict, slug: str, where: tuple, at: Locate) -> list:
-    dataset = datasets.get(clawback["records"])
+def _referring_problems(section: dict, datasets: dict, plan: dict, slug: str, where: tuple, at: Locate) -> list:
+    """A clawback's refunds or a hold's payments: records of a dataset with a money `amount` in the
+    plan's currency and a field (`refers_to`) naming the record they refund or pay."""
+    dataset = datasets.get(section["records"])
     if dataset is None:
-        return [at("plans", slug, (*where, "records"), f"unknown dataset '{clawback['records']}'")]
+        return [at("plans", slug, (*where, "records"), f"unknown dataset '{section['records']}'")]
     fields = {field["name"]: field for field in dataset["fields"]}
     problems = []
-    amount = fields.get(clawback["amount"])
+    amount = fields.get(section["amount"])
     if amount is None or amount["type"] != "money":
         problems.append(
-            at("plans", slug, (*where, "amount"), f"'{clawback['amount']}' is not a money field of {dataset['slug']}")
+            at("plans", slug, (*where, "amount"), f"'{section['amount']}' is not a money field of {dataset['slug']}")
         )
     elif amount.get("currency", "CNY") != plan["currency"]:
         problems.append(
@@ -140,29 +141,11 @@ def _clawback_problems(clawback: dict, datasets: dict, plan: dict, slug: str, wh
                 "plans",
                 slug,
                 (*where, "amount"),
-                f"'{clawback['amount']}' is in {amount.get('currency')}, the plan pays in {plan['currency']}",
+                f"'{section['amount']}' is in {amount.get('currency')}, the plan pays in {plan['currency']}",
             )
         )
-    if clawback["refers_to"] not in fields:
+    if section["refers_to"] not in fields:
         problems.append(
-            at("plans", slug, (*where, "refers_to"), f"{dataset['slug']} has no field '{clawback['refers_to']}'")
-        )
-    return problems
-
-
-def _paid_problems(paid: dict, datasets: dict, plan: dict, slug: str, where: tuple, at: Locate) -> list:
-    dataset = datasets.get(paid["records"])
-    if dataset is None:
-        return [at("plans", slug, (*where, "records"), f"unknown dataset '{paid['records']}'")]
-    fields = {field["name"]: field for field in dataset["fields"]}
-    problems = []
-    if paid["refers_to"] not in fields:
-        problems.append(
-            at("plans", slug, (*where, "refers_to"), f"{dataset['slug']} has no field '{paid['refers_to']}'")
-        )
-    amount = fields.get(paid["amount"])
-    if amount is None or amount["type"] != "money":
-        problems.append(
-            at("plans", slug, (*where, "amount"), f"'{paid['amount']}' is not a money field of {dataset['slug']}")
+            at("plans", slug, (*where, "refers_to"), f"{dataset['slug']} has no field '{section['refers_to']}'")
         )
     return problems
