@@ -441,3 +441,12 @@ def test_a_formula_component_is_computed_exactly_and_explained(ledger_company, s
         "MIN(value * 0.035, cap) + IF(value > COALESCE(target, value), 500, 0) with value = 24,000.00, "
         "cap = 1,000.00, target = 20,000.00 = 1,340.00"
     )
+
+
+def test_a_carried_amount_waits_for_the_next_month_paid_even_when_a_month_is_skipped(ledger_company, session):
+    """L1's November comes to −500.00 and is carried out; December is never paid; January carries
+    the −500.00 in and, with nothing earned, out again."""
+    for month in ("2026-10", "2026-11", "2027-01"):
+        pay(month)
+    january = {(k[2], k[3]): v for k, v in month_lines(session, "2027-01").items() if k[1] == "leads"}
+    assert january == {("", "carried_in"): D("-500.00"), ("", "carried_out"): D("500.00")}

@@ -332,14 +332,18 @@ def settle(
     """The lines that close each person's month under the plan: what a negative previous month
     carried in, the draw's top-up or recovery, and what a negative month carries out."""
     slug, draw = plan["slug"], plan.get("draw")
-    previous = Period.of(month.start - dt.timedelta(days=1), "monthly")
-    carried = dict(
-        session.execute(
-            sa.select(PayLine.employee_id, PayLine.amount_minor).where(
-                PayLine.plan == slug, PayLine.kind == "carried_out", PayLine.period == str(previous)
+    # what earlier months carried out and no month has carried in yet (a month may go unpaid)
+    carried = {
+        employee_id: minor
+        for employee_id, minor in session.execute(
+            sa.select(PayLine.employee_id, sa.func.sum(PayLine.amount_minor))
+            .where(
+                PayLine.plan == slug, PayLine.kind.in_(("carried_out", "carried_in")), PayLine.period < str(month)
             )
-        ).all()
-    )
+            .group_by(PayLine.employee_id)
+        )
+        if minor
+    }
     balances: dict[int, int] = {}
     if draw and draw["recoverable"]:
         balances = dict(
@@ -356,8 +360,8 @@ def settle(
     people = someone(session, set(net) | set(carried) | drawn, members)
     closing: list[DueLine] = []
 
-    def add(employee_id: int, amount: Decimal, kind: str, words: Words, reference: str = "") -> None:
-        line = DueLine(people[employee_id], month, amount, words, None, None, {}, kind=kind, reference=reference)
+    def add(employee_id: int, amount: Decimal, kind: str, words: Words) -> None:
+        line = DueLine(people[employee_id], month, amount, words, None, None, {}, kind=kind)
         line.plan, line.currency = slug, currency
         closing.append(line)
         net[employee_id] += amount
@@ -370,10 +374,9 @@ def settle(
                 amount,
                 "carried_in",
                 Words(
-                    f"carried from {previous}, where pay came to less than nothing: {money(amount)}",
-                    f"自 {previous} 结转的负数：{money(amount)}",
+                    f"carried from earlier months, where pay came to less than nothing: {money(amount)}",
+                    f"自此前月份结转的负数：{money(amount)}",
                 ),
-                str(previous),
             )
         if employee_id in drawn:
             _draw(add, people[employee_id], draw or {}, net[employee_id], from_minor(balances.get(employee_id, 0)))
