@@ -2,13 +2,13 @@
 nothing is written, and each change is worked by hand.
 
 - R1 collecting 50,000 more in October: commission 4,000.00 → 6,500.00, held −800.00 → −1,300.00:
-  +2,000.00. R4 collecting 10,000 more: commission 500.00, held −100.00, so the draw tops up
-  600.00 instead of 1,000.00: R4 is paid the same.
+  +2,000.00. R4 collecting 10,000 more: commission 500.00, so the draw tops 500.00 up to 1,000.00
+  instead of 0.00; held −100.00: R4 is paid 100.00 less this month (and the 100.00 later).
 - The open pipeline closing in October (proposal 50 %, qualified 20 %): R1's O1 100,000 × 50 % =
   50,000.00, as above; R4's O4 20,000 × 20 % = 4,000.00 → commission 200.00, held −40.00, draw
-  1,000.00 → 840.00. O2 closes in November; O3 is won, not open.
+  1,000.00 → 800.00. O2 closes in November; O3 is won, not open.
 - A draft paying 6 %: R1 4,800.00 (held −960.00), R2 15,000.00 (held −3,000.00), R3 999.99 × 6 % =
-  59.9994 → 60.00 (held −12.00, so the draw is 952.00 instead of 960.00).
+  59.9994 → 60.00 (held −12.00; the draw tops 60.00 up with 940.00 instead of 950.00).
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def test_what_if_a_rep_collects_more(ledger_company, session):
         ("R1", "commission", "hold"): ("-800.00", "-1300.00"),
         ("R4", "commission", "earned"): (None, "500.00"),
         ("R4", "commission", "hold"): (None, "-100.00"),
-        ("R4", "", "draw"): ("1000.00", "600.00"),
+        ("R4", "", "draw"): ("1000.00", "500.00"),
     }
-    assert found["by_employee"] == {"R1": "2000.00", "R4": "0.00"}
-    assert found["total"] == "2000.00"
+    assert found["by_employee"] == {"R1": "2000.00", "R4": "-100.00"}
+    assert found["total"] == "1900.00"
     assert found["assumptions"] == ["R1: 50000 more in collections", "R4: 10,000.00 more in collections"]
     session.rollback()
     assert session.scalar(sa.text("SELECT count(*) FROM pay_lines")) == 0  # nothing written
@@ -77,7 +77,7 @@ def test_a_forecast_from_the_open_pipeline_goes_through_the_real_rules(ledger_co
         ("R1", "commission", "hold"): ("-800.00", "-1300.00"),
         ("R4", "commission", "earned"): (None, "200.00"),
         ("R4", "commission", "hold"): (None, "-40.00"),
-        ("R4", "", "draw"): ("1000.00", "840.00"),
+        ("R4", "", "draw"): ("1000.00", "800.00"),
     }
 
 
@@ -92,9 +92,9 @@ def test_a_draft_plan_replayed_beside_the_published_one(ledger_company, tmp_path
         ("R2", "commission", "hold"): ("-2500.00", "-3000.00"),
         ("R3", "commission", "earned"): ("50.00", "60.00"),
         ("R3", "commission", "hold"): ("-10.00", "-12.00"),
-        ("R3", "", "draw"): ("960.00", "952.00"),
+        ("R3", "", "draw"): ("950.00", "940.00"),
     }
-    assert found["by_employee"] == {"R1": "640.00", "R2": "2000.00", "R3": "0.00"}
+    assert found["by_employee"] == {"R1": "640.00", "R2": "2000.00", "R3": "-2.00"}
     assert (found["before"], found["after"]) == ("version 2", "draft")
     refused = run_cli("pay", "run", "2026-10", "--version", "draft")
     assert refused.exit_code != 0 and "estimate with the draft instead" in refused.output

@@ -9,17 +9,18 @@ Refunds: F1 40,000.00 of C4 on 20 Nov; F3 999.99 of C5 on 2 Nov; F5 5,000.00 of 
 F2 10,000.00 of C1 on 10 Dec — 66 days after it, outside the 60-day window.
 
 Plan `reps` (R1–R4): 5 % commission, 20 % of it held for a month, refunds clawed back; a
-recoverable draw of 1,000.00 a month.
+recoverable draw of 1,000.00 a month, measured against what a month earns (commission less
+clawbacks: what holds keep back and releases pay out is the person's own money moved in time).
 - October: commission R1 80,000 × 5 % = 4,000.00, R2 12,500.00, R3 999.99 × 5 % = 49.9995 →
-  50.00; held R1 −800.00, R2 −2,500.00, R3 −10.00. Nets R1 3,200.00, R2 10,000.00, R3 40.00,
-  R4 0.00: the draw tops R3 up by 960.00 and R4 by 1,000.00 (owed: R3 960.00, R4 1,000.00).
+  50.00; held R1 −800.00, R2 −2,500.00, R3 −10.00. Earned R3 50.00, R4 0.00: the draw tops R3 up
+  by 950.00 and R4 by 1,000.00 (owed: R3 950.00, R4 1,000.00).
 - November: R1 C3 3,500.00, held −700.00; October's holds released (R1 800.00, R2 2,500.00,
   R3 10.00); clawed back R2 40,000 × 12,500 ÷ 250,000 = −2,000.00, R3 999.99 × 50 ÷ 999.99 =
-  −50.00. Nets R1 3,600.00, R2 500.00, R3 −40.00, R4 0.00: draws R2 500.00, R3 1,040.00, R4
-  1,000.00 (owed: R2 500.00, R3 2,000.00, R4 2,000.00).
+  −50.00. Earned R1 3,500.00, R2 −2,000.00, R3 −50.00, R4 0.00: draws R2 3,000.00, R3 1,050.00,
+  R4 1,000.00 (owed: R2 3,000.00, R3 2,000.00, R4 2,000.00).
 - December: R3 C7 5,000.00, held −1,000.00; November's hold released R1 700.00; F2 is outside
-  the window. Nets R1 700.00, R2 0.00, R3 4,000.00, R4 0.00: R3 pays back 2,000.00 of the draw
-  (4,000 − 1,000 leaves room for 3,000), R1 draws 300.00, R2 1,000.00, R4 1,000.00.
+  the window. Earned R1 0.00, R2 0.00, R3 5,000.00, R4 0.00: R3 pays back the 2,000.00 owed
+  (5,000 − 1,000 leaves room for 4,000); R1, R2 and R4 draw 1,000.00.
 
 Plan `leads` (L1): 10 % commission, clawed back, no draw. October 500.00; November the whole of
 C6 refunded: −500.00, a negative month carried out (+500.00); December C8 800.00 less the −500.00
@@ -104,6 +105,16 @@ plans:
         base: {records: collections, amount: amount}
         rule: {kind: flat, percent: 5}
         hold: {percent: 20, months: 1}
+        clawback: {records: refunds, amount: amount, refers_to: payment, lookback_days: 60}
+  - slug: quarterly
+    label: {zh: 季度提成, en: Quarterly commission}
+    assign: [{departments: [SALES], roles: [rep]}]
+    components:
+      - slug: commission
+        label: {zh: 季度回款提成, en: Quarterly commission}
+        frequency: quarterly
+        base: {records: collections, amount: amount}
+        rule: {kind: flat, percent: 5}
         clawback: {records: refunds, amount: amount, refers_to: payment, lookback_days: 60}
   - slug: leads
     label: {zh: 主管激励, en: Lead pay}
@@ -220,7 +231,7 @@ def test_holds_clawbacks_and_a_recoverable_draw_month_after_month(ledger_company
         ("R2", "reps", "commission", "hold"): D("-2500.00"),
         ("R3", "reps", "commission", "earned"): D("50.00"),
         ("R3", "reps", "commission", "hold"): D("-10.00"),
-        ("R3", "reps", "", "draw"): D("960.00"),
+        ("R3", "reps", "", "draw"): D("950.00"),
         ("R4", "reps", "", "draw"): D("1000.00"),
     }
     pay("2026-11")
@@ -231,27 +242,28 @@ def test_holds_clawbacks_and_a_recoverable_draw_month_after_month(ledger_company
         ("R1", "reps", "commission", "release"): D("800.00"),
         ("R2", "reps", "commission", "release"): D("2500.00"),
         ("R2", "reps", "commission", "clawback"): D("-2000.00"),
-        ("R2", "reps", "", "draw"): D("500.00"),
+        ("R2", "reps", "", "draw"): D("3000.00"),
         ("R3", "reps", "commission", "release"): D("10.00"),
         ("R3", "reps", "commission", "clawback"): D("-50.00"),
-        ("R3", "reps", "", "draw"): D("1040.00"),
+        ("R3", "reps", "", "draw"): D("1050.00"),
         ("R4", "reps", "", "draw"): D("1000.00"),
     }
     pay("2026-12")
     december = {key: value for key, value in month_lines(session, "2026-12").items() if key[1] == "reps"}
     assert december == {
         ("R1", "reps", "commission", "release"): D("700.00"),
-        ("R1", "reps", "", "draw"): D("300.00"),
+        ("R1", "reps", "", "draw"): D("1000.00"),
         ("R2", "reps", "", "draw"): D("1000.00"),
         ("R3", "reps", "commission", "earned"): D("5000.00"),
         ("R3", "reps", "commission", "hold"): D("-1000.00"),
         ("R3", "reps", "", "recovery"): D("-2000.00"),
         ("R4", "reps", "", "draw"): D("1000.00"),
     }
-    # each month's pay under the plan is at least the draw; every hold is paid out exactly once
+    # what each month earns, with the draw, is at least the draw; holds and releases aside
     for month in (reps, november, december):
         for code in ("R1", "R2", "R3", "R4"):
-            assert sum(v for k, v in month.items() if k[0] == code) >= D("1000.00")
+            earned = sum(v for k, v in month.items() if k[0] == code and k[3] not in ("hold", "release"))
+            assert earned >= D("1000.00")
 
 
 def test_a_clawback_is_a_new_line_linked_to_the_line_it_takes_back_from(ledger_company, session):
@@ -450,3 +462,27 @@ def test_a_carried_amount_waits_for_the_next_month_paid_even_when_a_month_is_ski
         pay(month)
     january = {(k[2], k[3]): v for k, v in month_lines(session, "2027-01").items() if k[1] == "leads"}
     assert january == {("", "carried_in"): D("-500.00"), ("", "carried_out"): D("500.00")}
+
+
+def test_a_refund_before_its_commission_is_paid_waits_for_it(ledger_company, session):
+    """Plan `quarterly` pays 5 % of the quarter's collections in December. F1 (40,000.00 of C4, on
+    20 November) and F3 (999.99 of C5, on 2 November) come before anything is paid on their
+    records: they wait, and December takes them back beside the quarter's lines — R2 250,000.00 →
+    12,500.00 less 40,000 × 12,500 ÷ 250,000 = 2,000.00; R3 100,999.99 (C5 and C7) → 5,049.9995 →
+    5,050.00, less 999.99 × 5,050.00 ÷ 100,999.99 = 49.9995… → 50.00. R1's F2 is 66 days after
+    C1, outside the window: R1 keeps 150,000.00 × 5 % = 7,500.00."""
+    for month in ("2026-10", "2026-11", "2026-12"):
+        pay(month)
+    quarterly = {
+        (month, code, kind): amount
+        for month in ("2026-10", "2026-11", "2026-12")
+        for (code, plan, _, kind), amount in month_lines(session, month).items()
+        if plan == "quarterly"
+    }
+    assert quarterly == {
+        ("2026-12", "R1", "earned"): D("7500.00"),
+        ("2026-12", "R2", "earned"): D("12500.00"),
+        ("2026-12", "R2", "clawback"): D("-2000.00"),
+        ("2026-12", "R3", "earned"): D("5050.00"),
+        ("2026-12", "R3", "clawback"): D("-50.00"),
+    }

@@ -61,6 +61,7 @@ plans:
         ),
         ("frequency: monthly", "frequency: weekly", "components[0].frequency: Must be one of: monthly"),
         ("frequency: monthly", "", "components[0].frequency: say how often it is paid"),
+        ("{from: 100000, percent: 5}", "{from: 100000.005, percent: 5}", "a cent cannot be split"),
         (
             'filter: "count > 0"}',
             "credit: {splits: count, overlay: amount}}",

@@ -1,7 +1,7 @@
 """The what-if and special-award pages on the ledger company (tests/pay/test_pay_ledger.py, whose
 docstring works October out by hand; nothing paid yet): R1 collecting 50,000 more in 2026-10
 changes commission 4,000.00 → 6,500.00 and the hold −800.00 → −1,300.00, +2,000.00 in all; R4
-collecting 10,000 more is paid the same (the draw absorbs it); awards of plan `extras` paid by
+collecting 10,000 more is paid 100.00 less this month (held back; the draw tops up less); awards of plan `extras` paid by
 `special`, at most 5,000.00 each.
 
 Who may estimate for whom, HR's draft and pipeline, that nothing is ever written; who may ask for
@@ -156,8 +156,8 @@ def test_a_manager_estimates_for_a_report_and_sees_the_draw_absorb_it(app):
     found = changes(page)
     assert found["R4-commission-earned"][2:5] == ["—", "500.00", "+500.00 CNY"]
     assert found["R4-commission-hold"][2:5] == ["—", "\u2212100.00", "\u2212100.00 CNY"]
-    assert found["R4-draw-draw"][:5] == ["Rep pay", "draw (recoverable)", "1,000.00", "600.00", "\u2212400.00 CNY"]
-    assert people(page) == {"R4": "0.00 CNY"} and in_all(page) == "0.00"
+    assert found["R4-draw-draw"][:5] == ["Rep pay", "draw (recoverable)", "1,000.00", "500.00", "\u2212500.00 CNY"]
+    assert people(page) == {"R4": "\u2212100.00 CNY"} and in_all(page) == "\u2212100.00"
     one_more = changes(Browser(app, "lead_east").page(R1_MORE.replace("50%2C000.00", "1")))  # a report's
     assert one_more["R1-commission-earned"][2:5] == ["4,000.00", "4,000.05", "+0.05 CNY"]
 
@@ -174,15 +174,15 @@ def test_hr_replays_the_draft_beside_the_published_plans_and_forecasts_the_pipel
     assert plain(element(page, "p", "id", "estimate-basis")) == (
         "Compared with the pay of 2026-10 as version 2 computes it; estimated with the draft."
     )
-    assert people(page) == {"R1": "+640.00 CNY", "R2": "+2,000.00 CNY", "R3": "0.00 CNY"}
-    assert changes(page)["R3-draw-draw"][2:5] == ["960.00", "952.00", "\u22128.00 CNY"]
-    assert in_all(page) == "+2,640.00"
+    assert people(page) == {"R1": "+640.00 CNY", "R2": "+2,000.00 CNY", "R3": "\u22122.00 CNY"}
+    assert changes(page)["R3-draw-draw"][2:5] == ["950.00", "940.00", "\u221210.00 CNY"]
+    assert in_all(page) == "+2,638.00"
 
     forecast = hr.page(
         "/pay/estimate?month=2026-10&dataset=collections&pipeline=opportunities&p.opportunities.proposal=50"
         "&p.opportunities.qualified=20&p.opportunities.negotiation=80&closes.opportunities=expected_close"
     )
-    assert people(forecast) == {"R1": "+2,000.00 CNY", "R4": "0.00 CNY"}
+    assert people(forecast) == {"R1": "+2,000.00 CNY", "R4": "\u221240.00 CNY"}
     assert changes(forecast)["R4-commission-earned"][3] == "200.00"
     assumed = plain(element(forecast, "ul", "id", "estimate-assumptions"))
     assert "销售一 (R1): 50,000.00 expected in Collections from the open Opportunities" in assumed

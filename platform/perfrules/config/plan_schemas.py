@@ -23,6 +23,8 @@ templates, parameters) is checked with the whole configuration (`validation`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
@@ -82,6 +84,15 @@ BASE_WORDS = {
 }
 BASE_KINDS = tuple(BASE_WORDS)
 AMOUNT = validate.Range(min=0, max=1e13)
+
+
+def _whole_cents(value: float) -> None:
+    if round(value, 2) != value:
+        raise ValidationError("an amount of money has at most two decimals: a cent cannot be split")
+
+
+#: an amount of money written in a plan (a tier's start, a prize, a budget, a pool)
+MONEY: list[Callable[[Any], Any]] = [AMOUNT, _whole_cents]
 PERCENT = validate.Range(min=-100, max=1000)
 
 
@@ -164,7 +175,7 @@ def base_kind(base: dict) -> str:
 
 class Tier(Strict):
     #: where the tier starts ("from" in documents: a Python keyword, so the field has another name)
-    from_ = fields.Float(required=True, data_key="from", attribute="from", validate=AMOUNT)
+    from_ = fields.Float(required=True, data_key="from", attribute="from", validate=MONEY)
     percent = fields.Float(required=True, validate=PERCENT)
 
 
@@ -199,7 +210,7 @@ class Rule(Strict):
         load_default=None,
     )
     #: grade: a pool shared by coefficient (× `amount` when given) within the scope, to the cent
-    pool = fields.Float(load_default=None, validate=AMOUNT)
+    pool = fields.Float(load_default=None, validate=MONEY)
     #: floating: against whose average (the scorecards of the same template and period)
     scope = fields.Str(load_default=None, validate=validate.OneOf(("team", "department", "company")))
     floor = fields.Float(load_default=None, validate=validate.Range(min=0, max=10000))
@@ -208,11 +219,11 @@ class Rule(Strict):
     #: most one person earns, the budget shared pro rata when the prizes exceed it
     starts_on = Day(load_default=None)
     ends_on = Day(load_default=None)
-    per_record = fields.Float(load_default=None, validate=AMOUNT)
-    per_person = fields.Float(load_default=None, validate=AMOUNT)
-    budget = fields.Float(load_default=None, validate=AMOUNT)
+    per_record = fields.Float(load_default=None, validate=MONEY)
+    per_person = fields.Float(load_default=None, validate=MONEY)
+    budget = fields.Float(load_default=None, validate=MONEY)
     #: award: the most one award may be
-    most = fields.Float(load_default=None, validate=AMOUNT)
+    most = fields.Float(load_default=None, validate=MONEY)
     #: formula: the amount, in the formula language (see pay.formulas for the names it reads)
     formula = formula(load_default=None)
 

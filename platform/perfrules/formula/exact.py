@@ -22,8 +22,11 @@ Exact = Decimal | bool | str | None
 
 
 def _number(value: float) -> Decimal:
-    """A constant as written: the shortest decimal that reads back as the float the checker kept."""
-    return Decimal(repr(value)) if math.isfinite(value) else Decimal(0)
+    """A constant as written: the shortest decimal that reads back as the float the checker kept
+    (the checker refuses constants that are not finite)."""
+    if not math.isfinite(value):
+        raise ExactEvaluationError(f"{value} is not a number money can be worked out with")
+    return Decimal(repr(value))
 
 
 def _round(x: Decimal, digits: float = 0) -> Decimal:

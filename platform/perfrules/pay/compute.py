@@ -35,7 +35,7 @@ from ..engine.people import People
 from ..engine.periods import Period
 from ..engine.targets import TargetBook
 from ..formula import BOOLEAN, FunctionRegistry, compile_formula
-from ..money import CENT, exact, from_minor, to_cents
+from ..money import exact, from_minor, to_cents
 from . import rules
 from .credit import CreditError, Crediting, share_of
 from .members import Member, PayError
@@ -326,7 +326,7 @@ def cents(value: float) -> Decimal | None:
     metrics as numbers (they are scored, not paid): pay takes each value to the cent, once."""
     if value is None or np.isnan(value):
         return None
-    return exact(value).quantize(CENT)
+    return to_cents(exact(value))
 
 
 def _curve(rule: dict) -> Curve:

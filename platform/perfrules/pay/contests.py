@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ..engine.periods import Period
-from ..money import allocate, exact
+from ..money import allocate, exact, to_cents
 from .compute import Context, DueLine, credits_between
 from .members import Member
 from .rules import Words, money
@@ -41,7 +41,7 @@ def contest_lines(context: Context, members: list[Member], month: Period) -> lis
             prize = cap
             en += f", at most {money(cap)} a person"
             zh += f"，每人最多 {money(cap)}"
-        prizes[employee_id], words[employee_id] = prize, (en, zh)
+        prizes[employee_id], words[employee_id] = to_cents(prize), (en, zh)
     total = sum(prizes.values(), Decimal(0))
     budget = exact(rule["budget"]) if rule.get("budget") is not None else None
     if budget is not None and total > budget:

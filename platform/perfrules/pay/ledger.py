@@ -168,21 +168,44 @@ class _Paid:
     clawed_before: Decimal  # taken back from the line by earlier months
 
 
+#: how far back a refund may wait to be taken back: a refund comes within its lookback of its
+#: record, and a record is paid by the end of its component's period, a year at the most
+PENDING_DAYS = 400
+
+
 def clawbacks(context: Context, month: Period, earned: list[DueLine], members: list[Member]) -> list[DueLine]:
-    """Refunds dated in `month` of records this component paid on, taken back at the rate their
-    line paid: one negative line per line taken back from, never more than that line paid, and a
-    record's refunds together never more than it brought."""
+    """Refunds, dated by the end of `month` and not yet taken back, of records this component has
+    paid on (in an earlier month or in this one), taken back at the rate their line paid: one
+    negative line per line taken back from, never more than that line paid, and a record's refunds
+    together never more than it brought. A refund of a record not yet paid on (a quarterly
+    commission paid in the quarter's last month) waits for it."""
     clawback, base = context.component["clawback"], context.component["base"]
     session = context.session
     amount = sa.cast(Record.values[clawback["amount"]].as_string(), sa.BigInteger)
     refers_to = Record.values[clawback["refers_to"]].as_string()
     refunds = sa.select(Record.id, Record.external_id, Record.occurred_on, amount, refers_to).where(
-        Record.dataset == clawback["records"], amount.is_not(None), refers_to.is_not(None)
+        Record.dataset == clawback["records"],
+        amount.is_not(None),
+        refers_to.is_not(None),
+        Record.occurred_on < month.end,
     )
-    now = session.execute(refunds.where(Record.occurred_on >= month.start, Record.occurred_on < month.end)).all()
-    if not now:
+    taken_back = set(
+        session.scalars(
+            sa.select(PayCredit.record_id)
+            .join(PayLine, PayLine.id == PayCredit.line_id)
+            .where(
+                PayLine.plan == context.plan["slug"],
+                PayLine.component == context.component["slug"],
+                PayLine.kind == "clawback",
+                PayLine.period < str(month),
+            )
+        )
+    )
+    since = month.start - dt.timedelta(days=PENDING_DAYS)
+    pending = [row for row in session.execute(refunds.where(Record.occurred_on >= since)) if row[0] not in taken_back]
+    if not pending:
         return []
-    refunded = {row[4] for row in now}
+    refunded = {row[4] for row in pending}
     record_amount = sa.cast(Record.values[base["amount"]].as_string(), sa.BigInteger)
     originals = {
         external_id: (record_id, day, minor)
@@ -192,29 +215,26 @@ def clawbacks(context: Context, month: Period, earned: list[DueLine], members: l
             )
         )
     }
-    for row in now:
+    for row in pending:
         if row[4] not in originals:
             raise context.error(
                 f"refund {row[1]} of {clawback['records']} refers to {base['records']} record '{row[4]}', "
                 "which does not exist"
             )
-    # the same records' refunds of earlier months used up part of them: replayed, in order, so
-    # that this month takes back only what is left
-    history = session.execute(
-        refunds.where(Record.occurred_on < month.end, refers_to.in_(refunded)).order_by(Record.occurred_on, Record.id)
-    ).all()
+    # every refund of those records, in order: the ones taken back before used up part of them
+    history = session.execute(refunds.where(refers_to.in_(refunded)).order_by(Record.occurred_on, Record.id)).all()
     paid = _paid_on(context, month, earned, {record_id for record_id, _, _ in originals.values()})
     taken: dict[int, int] = defaultdict(int)
     by_line: dict[tuple[str, int], list[tuple[_Paid, str, int, Decimal]]] = defaultdict(list)
     for refund_id, external_id, day, minor, original in history:
         record_id, record_day, record_minor = originals[original]
         if record_id not in paid or not record_minor or (day - record_day).days > clawback["lookback_days"]:
-            continue  # never paid on, or refunded after the window: nothing to take back
+            continue  # not paid on (yet), or refunded after the window: nothing to take back
         applied = min(int(minor), int(record_minor) - taken[record_id])
         if applied <= 0:
             continue
         taken[record_id] += applied
-        if day < month.start:
+        if refund_id in taken_back:
             continue
         # each line that paid on the record gives back its part: its credit's share of the record
         for credit in paid[record_id]:
@@ -337,9 +357,7 @@ def settle(
         employee_id: minor
         for employee_id, minor in session.execute(
             sa.select(PayLine.employee_id, sa.func.sum(PayLine.amount_minor))
-            .where(
-                PayLine.plan == slug, PayLine.kind.in_(("carried_out", "carried_in")), PayLine.period < str(month)
-            )
+            .where(PayLine.plan == slug, PayLine.kind.in_(("carried_out", "carried_in")), PayLine.period < str(month))
             .group_by(PayLine.employee_id)
         )
         if minor
@@ -354,8 +372,13 @@ def settle(
             ).all()
         )
     net: dict[int, Decimal] = defaultdict(Decimal)
+    #: what holds keep back and releases pay out: the person's own money, moved in time, which a
+    #: draw neither tops up nor recovers from
+    deferred: dict[int, Decimal] = defaultdict(Decimal)
     for line in lines:
         net[line.member.employee_id] += line.amount
+        if line.kind in ("hold", "release"):
+            deferred[line.member.employee_id] += line.amount
     drawn = {member.employee_id for member in members} if draw else set()
     people = someone(session, set(net) | set(carried) | drawn, members)
     closing: list[DueLine] = []
@@ -379,7 +402,8 @@ def settle(
                 ),
             )
         if employee_id in drawn:
-            _draw(add, people[employee_id], draw or {}, net[employee_id], from_minor(balances.get(employee_id, 0)))
+            earned = net[employee_id] - deferred[employee_id]
+            _draw(add, people[employee_id], draw or {}, earned, from_minor(balances.get(employee_id, 0)))
         if net[employee_id] < 0:
             amount = -net[employee_id]
             add(
