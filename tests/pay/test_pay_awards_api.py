@@ -14,6 +14,7 @@ from .test_pay_ledger import ledger_company  # noqa: F401  (the fixture)
 pytestmark = pytest.mark.database
 USERS = {
     "hr1": ("hr", None),
+    "hr3": ("hr", "R3"),
     "hr2": ("hr", None),
     "lead": ("manager", "L1"),
     "rep1": ("employee", "R1"),
@@ -100,3 +101,17 @@ def test_a_rep_estimates_more_collections_and_sees_only_their_own_lines(api):
     )
     assert draft.status_code == 403
     assert api.get("/api/v1/pay/lines?period=2026-10", headers=api.tokens["hr1"]).json == []  # nothing written
+
+
+def test_nobody_gives_themselves_an_award_and_a_paid_month_takes_none(api):
+    own = api.post("/api/v1/pay/awards", json={**AWARD, "employee": "R3"}, headers=api.tokens["hr3"])
+    assert own.status_code == 422 and "nobody asks for an award to themselves" in own.json["message"]
+    asked = api.post("/api/v1/pay/awards", json={**AWARD, "employee": "R3"}, headers=api.tokens["hr1"]).json["id"]
+    decided = api.post(f"/api/v1/pay/awards/{asked}/decision", json={"approve": True}, headers=api.tokens["hr3"])
+    assert decided.status_code == 422 and "nobody approves or rejects an award to themselves" in decided.json["message"]
+    for month in ("2026-10", "2026-11", "2026-12"):
+        assert run_cli("pay", "run", month).exit_code == 0
+    late = api.post(f"/api/v1/pay/awards/{asked}/decision", json={"approve": True}, headers=api.tokens["hr2"])
+    assert late.status_code == 422 and "2026-11 can no longer be paid (2026-12 is already paid)" in late.json["message"]
+    closed = api.post("/api/v1/pay/awards", json={**AWARD, "employee": "R1"}, headers=api.tokens["hr1"])
+    assert closed.status_code == 422 and "give the award in an open month" in closed.json["message"]

@@ -104,6 +104,7 @@ def test_a_draft_plan_replayed_beside_the_published_one(ledger_company, tmp_path
     ("arguments", "message"),
     [
         (("--add", "R1=50000"), "is not EMPLOYEE:DATASET=AMOUNT"),
+        (("--add", "R1:colections=5"), "no plan pays on 'colections' (the ones that do: collections)"),
         (("--add", "NOBODY:collections=5"), "there is no employee 'NOBODY'"),
         (("--add", "R1:collections=1.005"), "a cent cannot be split"),
         (("--pipeline", "opportunities"), "give each open stage's probability"),

@@ -62,7 +62,9 @@ def test_someone_employed_all_the_period_or_a_plan_that_does_not_prorate_keeps_e
     assert share({"by": "none"}, member("2026-10-16"), OCTOBER) is None
 
 
-def test_amounts_are_cut_and_rates_are_not_parameters():
-    members, shares = prorate(None, [member("2026-10-16")], OCTOBER)
+def test_target_pay_is_cut_and_a_rate_is_not():
+    joiner = Member(0, 7, "E7", {"target_bonus": D(10000), "rate": D("0.035")}, employed_from=dt.date(2026, 10, 16))
+    members, shares = prorate(None, [joiner], OCTOBER, {"target_bonus"})
     assert members[0].parameters["target_bonus"] * 31 == D(160000)
+    assert members[0].parameters["rate"] == D("0.035")
     assert shares[7].factor == D(16) / D(31)

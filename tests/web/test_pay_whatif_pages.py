@@ -311,10 +311,14 @@ def test_an_award_form_says_each_problem_beside_its_field(app, session, field, t
 
 
 def test_what_the_service_still_refuses_is_said_in_its_words(app):
-    refused = Browser(app, "lead_east").post("/pay/awards", {**AWARD, "employee": "L1"})  # in no plan with awards
+    refused = Browser(app, "hr").post("/pay/awards", {**AWARD, "employee": "L1"})  # in no plan with awards
     assert refused.status_code == 422
     assert "L1 is not in the plan extras in 2026-11" in plain(
         element(refused.get_data(as_text=True), "div", "id", "award-problem")
+    )
+    own = Browser(app, "lead_east").post("/pay/awards", {**AWARD, "employee": "L1"})  # L1 is lead_east
+    assert "nobody asks for an award to themselves" in plain(
+        element(own.get_data(as_text=True), "div", "id", "award-problem")
     )
 
 

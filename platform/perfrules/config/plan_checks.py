@@ -19,8 +19,9 @@ BASE_NAMES = {
 
 
 def formula_catalogue(plan: dict, base: dict) -> Catalogue:
-    """The names a formula of a component on `base` may read: its base's, and the plan's parameters."""
-    own = BASE_NAMES[base_kind(base)]
+    """The names a formula of a component on `base` may read: its base's, `employed` (the share of
+    the period the person was employed, 1 for all of it), and the plan's parameters."""
+    own = {**BASE_NAMES[base_kind(base)], "employed": NUMBER}
     catalogue = Catalogue()
     for name, kind in own.items():
         catalogue.add(name, kind)

@@ -17,10 +17,10 @@ from ..config.versions import resolve
 from ..engine.people import People
 from ..engine.periods import Period
 from ..money import MoneyError, exact, format_money, from_minor, parse_money, to_minor
-from ..org.models import Employee
+from ..org.models import Employee, User
 from .compute import Context, DueLine
 from .members import Member, PayError, members_of
-from .models import PayAward
+from .models import PayAward, PayLine
 from .rules import Words
 
 REASON_LIMIT = 500
@@ -78,6 +78,9 @@ def request_award(
     person = session.scalar(sa.select(Employee).where(Employee.code == employee))
     if person is None:
         raise AwardError(f"there is no employee '{employee}'")
+    if _employee_of(session, actor) == person.id:
+        raise AwardError("nobody asks for an award to themselves: ask your manager or HR")
+    _still_payable(session, plan, month)
     try:
         members = members_of(document, People.load(session, month), month)
     except PayError as exc:
@@ -110,13 +113,19 @@ def request_award(
 
 def decide_award(session: Session, award_id: int, actor: str, *, approve: bool, note: str | None = None) -> PayAward:
     """Approve or reject an award asked for by someone else."""
-    award = session.get(PayAward, award_id, with_for_update=True)
+    # read afresh under the row lock: an award loaded earlier in the session may since have been
+    # decided by someone else
+    award = session.get(PayAward, award_id, with_for_update=True, populate_existing=True)
     if award is None:
         raise AwardError(f"there is no award {award_id}")
     if award.status != "requested":
         raise AwardError(f"award {award_id} was already {award.status} by {award.decided_by}")
     if who(award.requested_by) == who(actor):
         raise AwardError("an award is approved or rejected by someone other than the person who asked for it")
+    if _employee_of(session, actor) == award.employee_id:
+        raise AwardError("nobody approves or rejects an award to themselves")
+    if approve:
+        _still_payable(session, award.plan, Period.parse(award.period))
     before = _shown(award)
     award.status = "approved" if approve else "rejected"
     award.decided_by, award.decided_at = actor, dt.datetime.now(dt.UTC)
@@ -136,6 +145,20 @@ def decide_award(session: Session, award_id: int, actor: str, *, approve: bool, 
 def who(actor: str) -> str:
     """The person behind an actor, whatever door they came through: "web:hr1", "api:hr1" → "hr1"."""
     return actor.split(":", 1)[1] if actor.split(":", 1)[0] in DOORS else actor
+
+
+def _employee_of(session: Session, actor: str) -> int | None:
+    """The employee behind an actor who is a user of the application, if any."""
+    return session.scalar(sa.select(User.employee_id).where(User.login == who(actor)))
+
+
+def _still_payable(session: Session, plan: str, month: Period) -> None:
+    """An award is paid by its month's run, which cannot run again once a later month is paid."""
+    later = session.scalar(
+        sa.select(sa.func.max(PayLine.period)).where(PayLine.plan == plan, PayLine.period > str(month))
+    )
+    if later is not None:
+        raise AwardError(f"{month} can no longer be paid ({later} is already paid): give the award in an open month")
 
 
 def _shown(award: PayAward, employee: str | None = None) -> dict:

@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..config.versions import resolve
 from ..data.models import Record
 from ..engine.periods import Period
 from ..formula import FunctionRegistry
@@ -86,6 +87,20 @@ def compare(
 ) -> Estimate:
     """The month's pay with `version` and the hypothetical records, beside the month's pay with
     `against` (by default the same version) and without them: every line that differs."""
+    paid_on = {
+        component["base"]["records"]
+        for document in resolve(session, version).config.get("plans", {}).values()
+        for component in document["components"]
+        if component["base"].get("records")
+    }
+    for extra in hypothetical:
+        if extra.dataset not in paid_on:
+            raise PayError(
+                "",
+                None,
+                None,
+                f"no plan pays on '{extra.dataset}' (the ones that do: {', '.join(sorted(paid_on)) or 'none'})",
+            )
     baseline = compute_pay(session, month, functions, plan=plan, version=against or version)
     changed = compute_pay(session, month, functions, plan=plan, version=version, hypothetical=hypothetical)
     estimate = Estimate(month, baseline.version, changed.version, errors=baseline.errors + changed.errors)

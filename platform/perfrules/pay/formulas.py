@@ -2,7 +2,8 @@
 
     rule: {kind: formula, formula: "MIN(value * 0.035, bonus_cap) + IF(value > target, 500, 0)"}
 
-A formula sees the plan's parameters by name and what its base gives: `amount` (a records base:
+A formula sees the plan's parameters by name (not prorated: prorate one with `employed`, the
+share of the period the person was employed) and what its base gives: `amount` (a records base:
 the period's sum of the money field), `value` and `target` (a metric base: the metric's value and
 its target, to the cent; no target is a missing value), `score` and `grade` (a scorecard base).
 Numbers are read as written, and the result is rounded once, to the cent, on the line.
@@ -58,7 +59,9 @@ def formula_lines(context: Context, members: list[Member], pay_period: Period, e
         given = inputs.get(member.employee_id)
         if given is None:
             continue
-        values: dict[str, Exact] = {**member.parameters, **given.values}
+        share = context.shares.get(member.employee_id)
+        employed = share.factor if share is not None else Decimal(1)
+        values: dict[str, Exact] = {**member.parameters, **given.values, "employed": employed}
         try:
             result = compiled.evaluate_exact(values)
         except ExactEvaluationError as exc:

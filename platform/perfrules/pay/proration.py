@@ -64,8 +64,11 @@ def share(proration: dict | None, member: Member, period: Period) -> Share | Non
     return Share(factor, Words(f"prorated: employed {en}", f"按在职时间折算：{zh}"))
 
 
-def prorate(proration: dict | None, members: list[Member], period: Period) -> tuple[list[Member], dict[int, Share]]:
-    """The members with their amounts cut to their share of the period, and the shares."""
+def prorate(
+    proration: dict | None, members: list[Member], period: Period, amounts: set[str]
+) -> tuple[list[Member], dict[int, Share]]:
+    """The members with their target pay (the parameters named in `amounts`; a rate a formula reads
+    is a parameter too, and is left alone) cut to their share of the period, and the shares."""
     shares: dict[int, Share] = {}
     prorated = []
     for member in members:
@@ -74,6 +77,6 @@ def prorate(proration: dict | None, members: list[Member], period: Period) -> tu
             prorated.append(member)
             continue
         shares[member.employee_id] = found
-        scaled = {name: value * found.factor for name, value in member.parameters.items()}
+        scaled = {name: value * found.factor if name in amounts else value for name, value in member.parameters.items()}
         prorated.append(dataclasses.replace(member, parameters=scaled))
     return prorated, shares

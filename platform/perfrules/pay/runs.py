@@ -55,6 +55,9 @@ class PayOutcome:
         return found
 
 
+#: the advisory lock a pay run holds on PostgreSQL until it commits ("pay" in ASCII)
+PAY_RUN_LOCK = 0x706179
+
 LINE_COLUMNS = (
     "id",
     "kind",
@@ -128,7 +131,8 @@ def compute_pay(
             for line in found:
                 line.plan, line.component, line.currency = slug, component["slug"], document["currency"]
             lines.extend(found)
-        drawn, _ = prorate(document.get("proration"), monthly, month)  # a draw is target pay too
+        draw = {document["draw"]["amount"]} if document.get("draw") else set()
+        drawn, _ = prorate(document.get("proration"), monthly, month, draw)  # a draw is target pay too
         lines.extend(ledger.settle(session, document, month, lines, drawn, document["currency"]))
         outcome.lines.extend(lines)
     return outcome
@@ -159,7 +163,8 @@ def _component_month(
                 context = dataclasses.replace(context, people=people_of(pay_period))
                 members = members_of(context.plan, context.people, pay_period)
             if rule["kind"] in PRORATED_RULES:
-                members, shares = prorate(context.plan.get("proration"), members, pay_period)
+                amounts = {rule[key] for key in ("target_pay", "amount") if rule.get(key)}
+                members, shares = prorate(context.plan.get("proration"), members, pay_period, amounts)
                 context = dataclasses.replace(context, shares=shares)
             compute = formula_lines if rule["kind"] == "formula" else component_lines
             lines = compute(context, members, pay_period, errors)
@@ -207,6 +212,11 @@ def run_pay(
     started = dt.datetime.now(dt.UTC)
     if version == "draft":
         raise PayError(plan or "", None, None, "pay is run with a published version: estimate with the draft instead")
+    if session.get_bind().dialect.name == "postgresql":
+        # one pay run at a time (several workers may be asked at once): what a month pays depends
+        # on the months before it, and a month's lines are replaced whole; SQLite's write
+        # transactions are one at a time already
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAY_RUN_LOCK})
     check_order(session, month, [plan] if plan else None)
     outcome = compute_pay(session, month, functions, plan=plan, version=version)
     resolved = resolve(session, str(outcome.version_number))

@@ -398,21 +398,26 @@ class PayEstimates(MethodView):
             session.rollback()
             abort(422, message=str(exc))
         session.rollback()  # nothing is written
-        if estimate.errors:
-            abort(
-                422,
-                message="the estimate cannot be computed",
-                errors=[{"path": "", "message": str(e)} for e in estimate.errors],
-            )
+        codes = {c.employee for c in estimate.changes} | {e.employee for e in estimate.errors if e.employee}
         visible = {
             code
             for (code,) in session.execute(
                 sa.select(Employee.code).where(
-                    Employee.code.in_({c.employee for c in estimate.changes}),
-                    seen.condition(Employee.department_id, Employee.id),
+                    Employee.code.in_(codes), seen.condition(Employee.department_id, Employee.id)
                 )
             )
         }
+        if estimate.errors:
+            # only the problems of people the asker may see, and of plans as a whole
+            abort(
+                422,
+                message="the estimate cannot be computed",
+                errors=[
+                    {"path": "", "message": str(e)}
+                    for e in estimate.errors
+                    if e.employee is None or e.employee in visible
+                ],
+            )
         changes = [change for change in estimate.changes if change.employee in visible]
         return {
             "month": str(month),

@@ -265,16 +265,23 @@ def answer(estimate: Estimate, configs: list[dict], assumed: list[str]) -> dict:
         people[(change.employee, names[change.employee])][currency] += change.delta
         totals[currency] += change.delta
     problems = []
+    hidden = 0  # problems of people the viewer may not see: counted, never shown
     for error in estimate.errors:
+        if error.employee and error.employee not in names:
+            hidden += 1
+            continue
         plan, component = labels(configs, error.plan, error.component) if error.plan else ("", "")
-        person = ""
-        if error.employee:
-            person = (
-                f"{names[error.employee]} ({error.employee})"
-                if error.employee in names
-                else _("someone you may not see")
-            )
+        person = f"{names[error.employee]} ({error.employee})" if error.employee else ""
         problems.append({"plan": plan, "component": component, "employee": person, "message": error.message})
+    if hidden:
+        problems.append(
+            {
+                "plan": "",
+                "component": "",
+                "employee": "",
+                "message": _("%(count)d more, of people you may not see.", count=hidden),
+            }
+        )
     return {
         "before": configuration_name(estimate.before),
         "after": configuration_name(estimate.after),
