@@ -486,3 +486,17 @@ def test_a_refund_before_its_commission_is_paid_waits_for_it(ledger_company, ses
         ("2026-12", "R3", "earned"): D("5050.00"),
         ("2026-12", "R3", "clawback"): D("-50.00"),
     }
+
+
+def test_a_hold_is_paid_out_as_it_was_held_after_the_plan_changes(ledger_company, session, tmp_path):
+    """October holds back R1 800.00 for a month; a new version drops holds from the plan before
+    November: the 800.00 is still paid out in November, and November holds nothing back."""
+    pay("2026-10")
+    changed = LEDGER_CONFIG.replace("        hold: {percent: 20, months: 1}\n", "")
+    assert changed != LEDGER_CONFIG
+    assert run_cli("config", "load", write(tmp_path, "nohold.yaml", changed)).exit_code == 0
+    assert run_cli("config", "publish", "-m", "no more holds").exit_code == 0
+    pay("2026-11")
+    november = month_lines(session, "2026-11")
+    assert november[("R1", "reps", "commission", "release")] == D("800.00")
+    assert ("R1", "reps", "commission", "hold") not in november

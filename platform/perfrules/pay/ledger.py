@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,8 @@ def someone(session: Session, employee_ids: set[int], members: list[Member]) -> 
 
 
 def holds(context: Context, earned: list[DueLine]) -> list[DueLine]:
-    """The share of each positive earned line held back, beside it."""
+    """The share of each positive earned line held back, beside it. Each hold keeps the terms of
+    its release, so that it is paid out as it was held whatever the plan says later."""
     hold = context.component["hold"]
     rate = exact(hold["percent"]) / HUNDRED
     when_en, when_zh = _release_words(hold)
@@ -63,9 +65,11 @@ def holds(context: Context, earned: list[DueLine]) -> list[DueLine]:
             f"{percent(rate)} of {money(line.amount)} held back, paid out {when_en}: −{money(held)}",
             f"{money(line.amount)} 的 {percent(rate)} 暂扣，{when_zh}发放：−{money(held)}",
         )
-        lines.append(
-            DueLine(line.member, line.pay_period, -held, words, line.amount, rate, {"held": "earned"}, kind="hold")
-        )
+        if hold.get("until_paid"):
+            terms = {"until_paid": hold["until_paid"], "amount": context.component["base"]["amount"]}
+        else:
+            terms = {"release": str(_release_month(hold, line.pay_period))}
+        lines.append(DueLine(line.member, line.pay_period, -held, words, line.amount, rate, terms, kind="hold"))
         lines[-1].original = line
     return lines
 
@@ -86,69 +90,81 @@ def _release_month(hold: dict, pay_period: Period) -> Period:
     return Period.of(dt.date(months // 12, months % 12 + 1, 1), "monthly")
 
 
-def releases(context: Context, month: Period, members: list[Member]) -> list[DueLine]:
-    """Stored holds of the component that fall due by `month` and have not been paid out."""
-    hold = context.component["hold"]
+def releases(session: Session, plan: dict, month: Period, members: list[Member]) -> list[DueLine]:
+    """The plan's stored holds that fall due by `month` and have not been paid out, by the terms
+    each was held on (even if the component has since changed or gone)."""
     released = sa.select(PayLine.original_line_id).where(
         PayLine.kind == "release", PayLine.period < str(month), PayLine.original_line_id.is_not(None)
     )
-    rows = context.session.execute(
-        sa.select(PayLine.id, PayLine.employee_id, PayLine.pay_period, PayLine.amount_minor, PayLine.original_line_id)
+    rows = session.execute(
+        sa.select(
+            PayLine.id,
+            PayLine.employee_id,
+            PayLine.component,
+            PayLine.pay_period,
+            PayLine.amount_minor,
+            PayLine.original_line_id,
+            PayLine.source,
+            PayLine.currency,
+        )
         .where(
-            PayLine.plan == context.plan["slug"],
-            PayLine.component == context.component["slug"],
+            PayLine.plan == plan["slug"],
             PayLine.kind == "hold",
             PayLine.period < str(month),
             PayLine.id.not_in(released),
         )
         .order_by(PayLine.id)
     ).all()
-    if hold.get("until_paid"):
-        paid_out = _paid_holds(context, hold["until_paid"], month, rows)
-        due = [row for row in rows if row.id in paid_out]
-    else:
-        due = [row for row in rows if _release_month(hold, Period.parse(row.pay_period)) <= month]
-    people = someone(context.session, {row.employee_id for row in due}, members)
+    by_date = [row for row in rows if "release" in row.source and Period.parse(row.source["release"]) <= month]
+    by_payment = [row for row in rows if "until_paid" in row.source]
+    paid_out = _paid_holds(session, month, by_payment)
+    due = by_date + [row for row in by_payment if row.id in paid_out]
+    people = someone(session, {row.employee_id for row in due}, members)
     lines = []
-    for row in due:
+    for row in sorted(due, key=lambda row: row.id):
         amount = -from_minor(row.amount_minor)
-        why_en, why_zh = ("its records are paid", "所计记录已全部回款") if hold.get("until_paid") else ("", "")
+        why_en, why_zh = ("its records are paid", "所计记录已全部回款") if row.id in paid_out else ("", "")
         words = Words(
             f"held back from {row.pay_period}, paid out now{f' ({why_en})' if why_en else ''}: {money(amount)}",
             f"{row.pay_period} 暂扣部分，本月发放{f'（{why_zh}）' if why_zh else ''}：{money(amount)}",
         )
         line = DueLine(people[row.employee_id], month, amount, words, None, None, {"hold": row.id}, kind="release")
+        line.plan, line.component, line.currency = plan["slug"], row.component, row.currency
         line.reference, line.original_id = row.pay_period, row.id
         lines.append(line)
     return lines
 
 
-def _paid_holds(context: Context, paid: dict, month: Period, holds: Sequence[sa.Row]) -> set[int]:
-    """The holds whose every credited record is paid by the end of `month`: the records of
-    `paid["records"]` referring to it add up to its amount."""
-    base = context.component["base"]
-    lines = {row.original_line_id: row.id for row in holds}
-    credited = context.session.execute(
-        sa.select(
-            PayCredit.line_id, Record.external_id, sa.cast(Record.values[base["amount"]].as_string(), sa.BigInteger)
-        )
-        .join(Record, Record.id == PayCredit.record_id)
-        .where(PayCredit.line_id.in_(set(lines)))
-    ).all()
-    refers_to = Record.values[paid["refers_to"]].as_string()
-    settled: dict[str, int] = dict(
-        context.session.execute(
-            sa.select(refers_to, sa.func.sum(sa.cast(Record.values[paid["amount"]].as_string(), sa.BigInteger)))
-            .where(
-                Record.dataset == paid["records"],
-                Record.occurred_on < month.end,
-                refers_to.in_({external_id for _, external_id, _ in credited}),
-            )
-            .group_by(refers_to)
+def _paid_holds(session: Session, month: Period, holds: Sequence[sa.Row]) -> set[int]:
+    """The holds whose every credited record is paid by the end of `month`: the records their
+    terms name, referring to it, add up to its amount."""
+    found: set[int] = set()
+    by_terms: dict[str, list[sa.Row]] = defaultdict(list)
+    for row in holds:
+        by_terms[orjson.dumps(row.source, option=orjson.OPT_SORT_KEYS).decode()].append(row)
+    for group in by_terms.values():
+        paid, amount = group[0].source["until_paid"], group[0].source["amount"]
+        lines = {row.original_line_id: row.id for row in group}
+        credited = session.execute(
+            sa.select(PayCredit.line_id, Record.external_id, sa.cast(Record.values[amount].as_string(), sa.BigInteger))
+            .join(Record, Record.id == PayCredit.record_id)
+            .where(PayCredit.line_id.in_(set(lines)))
         ).all()
-    )
-    unpaid = {line_id for line_id, external_id, minor in credited if (settled.get(external_id) or 0) < (minor or 0)}
-    return {hold_id for line_id, hold_id in lines.items() if line_id not in unpaid}
+        refers_to = Record.values[paid["refers_to"]].as_string()
+        settled: dict[str, int] = dict(
+            session.execute(
+                sa.select(refers_to, sa.func.sum(sa.cast(Record.values[paid["amount"]].as_string(), sa.BigInteger)))
+                .where(
+                    Record.dataset == paid["records"],
+                    Record.occurred_on < month.end,
+                    refers_to.in_({external_id for _, external_id, _ in credited}),
+                )
+                .group_by(refers_to)
+            ).all()
+        )
+        unpaid = {line for line, external_id, minor in credited if (settled.get(external_id) or 0) < (minor or 0)}
+        found |= {hold_id for line, hold_id in lines.items() if line not in unpaid}
+    return found
 
 
 # --- clawbacks ----------------------------------------------------------------------------------

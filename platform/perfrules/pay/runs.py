@@ -131,6 +131,7 @@ def compute_pay(
             for line in found:
                 line.plan, line.component, line.currency = slug, component["slug"], document["currency"]
             lines.extend(found)
+        lines.extend(ledger.releases(session, document, month, monthly))
         draw = {document["draw"]["amount"]} if document.get("draw") else set()
         drawn, _ = prorate(document.get("proration"), monthly, month, draw)  # a draw is target pay too
         lines.extend(ledger.settle(session, document, month, lines, drawn, document["currency"]))
@@ -173,7 +174,7 @@ def _component_month(
                 if found is not None:
                     line.words = Words(f"{line.words.en} ({found.words.en})", f"{line.words.zh}（{found.words.zh}）")
     if component.get("hold"):
-        lines += ledger.holds(context, lines) + ledger.releases(context, month, monthly)
+        lines += ledger.holds(context, lines)
     if component.get("clawback"):
         lines += ledger.clawbacks(context, month, [line for line in lines if line.kind == "earned"], monthly)
     return lines
