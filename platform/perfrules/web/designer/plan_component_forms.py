@@ -366,7 +366,8 @@ RULE = (
         _l(
             "The amount to pay, e.g. MIN(value * 0.035, bonus_cap). It reads the plan's parameters by name and "
             "what the base gives: on a dataset's records, amount (the period's sum of the money field); on a "
-            "metric, value and target; on a template's scorecards, score and grade."
+            "metric, value and target; on a template's scorecards, score and grade; and employed, the share of "
+            "the period the person was employed (1 for all of it)."
         ),
         show=_for("formula"),
     ),
