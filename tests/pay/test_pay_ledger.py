@@ -500,3 +500,20 @@ def test_a_hold_is_paid_out_as_it_was_held_after_the_plan_changes(ledger_company
     november = month_lines(session, "2026-11")
     assert november[("R1", "reps", "commission", "release")] == D("800.00")
     assert ("R1", "reps", "commission", "hold") not in november
+
+
+def test_an_approved_award_no_run_has_paid_can_be_withdrawn(ledger_company, session):
+    ask = ("pay", "award", "request", "--plan", "extras", "--component", "special", "--month", "2026-11")
+    assert _as("hr1", *ask, "R4", "3000", "--reason", "saved the Acme renewal").exit_code == 0
+    assert _as("hr1", "pay", "award", "withdraw", "1", "--note", "x").exit_code != 0  # not approved yet
+    assert _as("hr2", "pay", "award", "approve", "1").exit_code == 0
+    withdrawn = _as("hr2", "pay", "award", "withdraw", "1", "--note", "R4 moved to another plan")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    pay("2026-10")
+    pay("2026-11")
+    assert ("R4", "extras", "special", "award") not in month_lines(session, "2026-11")
+    assert _as("hr1", *ask, "R4", "100", "--reason", "again").exit_code == 0
+    assert _as("hr2", "pay", "award", "approve", "2").exit_code == 0
+    pay("2026-11")
+    refused = _as("hr2", "pay", "award", "withdraw", "2", "--note", "too late")
+    assert refused.exit_code != 0 and "was paid by the run of 2026-11" in refused.output

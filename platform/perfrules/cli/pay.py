@@ -11,7 +11,7 @@ import click
 from ..engine.periods import Period, PeriodError, period_from_text
 from ..money import format_money
 from ..pay import estimates
-from ..pay.awards import AwardError, decide_award, request_award
+from ..pay.awards import AwardError, decide_award, request_award, withdraw_award
 from ..pay.estimates import Estimate, compare, more
 from ..pay.exports import pay_lines, to_csv, to_json, to_xlsx
 from ..pay.members import PayError
@@ -140,6 +140,19 @@ def award_approve_command(award_id: int, note: str | None) -> None:
 def award_reject_command(award_id: int, note: str) -> None:
     """Reject an award."""
     _decide(award_id, False, note)
+
+
+@award_group.command("withdraw")
+@click.argument("award_id", type=int)
+@click.option("--note", required=True, help="Why.")
+def award_withdraw_command(award_id: int, note: str) -> None:
+    """Withdraw an approved award that no run has paid yet."""
+    try:
+        with session_scope() as session:
+            withdraw_award(session, award_id, actor(), note=note)
+    except AwardError as exc:
+        fail([exc])
+    click.echo(f"award {award_id} withdrawn: no run will pay it")
 
 
 def _decide(award_id: int, approve: bool, note: str | None) -> None:

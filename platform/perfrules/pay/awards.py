@@ -147,6 +147,36 @@ def who(actor: str) -> str:
     return actor.split(":", 1)[1] if actor.split(":", 1)[0] in DOORS else actor
 
 
+def withdraw_award(session: Session, award_id: int, actor: str, *, note: str) -> PayAward:
+    """Take back an approved award no run has paid yet (someone left the plan, it was a mistake)."""
+    award = session.get(PayAward, award_id, with_for_update=True, populate_existing=True)
+    if award is None:
+        raise AwardError(f"there is no award {award_id}")
+    if award.status != "approved":
+        raise AwardError(f"award {award_id} is {award.status}: only an approved award is withdrawn")
+    paid = session.scalar(
+        sa.select(PayLine.period).where(PayLine.kind == "award", PayLine.reference == f"award {award.id}")
+    )
+    if paid is not None:
+        raise AwardError(f"award {award_id} was paid by the run of {paid}: it can no longer be withdrawn")
+    if not (note or "").strip():
+        raise AwardError("say why the award is withdrawn")
+    before = _shown(award)
+    award.status = "withdrawn"
+    award.decided_by, award.decided_at = actor, dt.datetime.now(dt.UTC)
+    award.decision_note = note.strip()[:REASON_LIMIT]
+    record_change(
+        session,
+        actor=actor,
+        action="pay.award.withdrawn",
+        kind="pay_awards",
+        key=str(award.id),
+        before=before,
+        after=_shown(award),
+    )
+    return award
+
+
 def _employee_of(session: Session, actor: str) -> int | None:
     """The employee behind an actor who is a user of the application, if any."""
     return session.scalar(sa.select(User.employee_id).where(User.login == who(actor)))
@@ -192,7 +222,10 @@ def award_lines(context: Context, members: list[Member], month: Period, errors: 
         amount: Decimal = from_minor(award.amount_minor)
         if member is None:
             errors.append(
-                context.error(f"award {award.id} ({format_money(amount)}) is for someone no longer in the plan")
+                context.error(
+                    f"award {award.id} ({format_money(amount)}) is for someone no longer in the plan: withdraw it "
+                    f"(perfrules pay award withdraw {award.id}) or put them back in the plan"
+                )
             )
             continue
         words = Words(

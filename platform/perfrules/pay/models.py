@@ -29,7 +29,8 @@ LINE_KINDS = (
     "carried_in",
     "carried_out",
 )
-AWARD_STATUSES = ("requested", "approved", "rejected")
+#: withdrawn: approved, then taken back before any run paid it
+AWARD_STATUSES = ("requested", "approved", "rejected", "withdrawn")
 
 
 class PayRun(Base):

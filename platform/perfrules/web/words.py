@@ -122,11 +122,16 @@ WORDS = {
         "draw": _l("draw (recoverable)"),
         "guarantee": _l("guarantee"),
         "recovery": _l("draw recovered"),
-        "carried_in": _l("carried in from last month"),
+        "carried_in": _l("carried in from earlier months"),
         "carried_out": _l("carried to next month"),
     },
     #: a special award (`pay.models.AWARD_STATUSES`)
-    "award_status": {"requested": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected")},
+    "award_status": {
+        "requested": _l("Waiting for approval"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+        "withdrawn": _l("Withdrawn"),
+    },
     #: how tiers apply (`config.plan_schemas.Rule`)
     "tier_mode": {
         "marginal": _l("marginal: each slice at its tier's percentage"),
