@@ -22,16 +22,16 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Record
 from ..engine.periods import Period
-from ..money import exact, from_minor, to_cents, to_minor
+from ..money import from_minor, to_cents, to_minor
 from ..org.models import Employee
 from . import rules
 from .compute import Context, DueLine
+from .compute import percent as fraction
 from .members import Member
 from .models import PayCredit, PayLine
 from .rules import Words, money, percent
 
 ZERO = Decimal(0)
-HUNDRED = Decimal(100)
 #: (employee id, amount, kind, words) → a closing line added to the month
 Add = Callable[[int, Decimal, str, Words], None]
 
@@ -54,7 +54,7 @@ def holds(context: Context, earned: list[DueLine]) -> list[DueLine]:
     """The share of each positive earned line held back, beside it. Each hold keeps the terms of
     its release, so that it is paid out as it was held whatever the plan says later."""
     hold = context.component["hold"]
-    rate = exact(hold["percent"]) / HUNDRED
+    rate = fraction(hold["percent"])
     when_en, when_zh = _release_words(hold)
     lines = []
     for line in earned:
